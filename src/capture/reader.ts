@@ -1,0 +1,581 @@
+/**
+ * Streaming pcap / pcapng reader.
+ *
+ * Usage (the fast, synchronous-per-record loop the CLI uses):
+ * ```ts
+ * const reader = await CaptureReader.open('in.pcapng');
+ * for (;;) {
+ *   const rec = reader.next();            // null: need more bytes, or done
+ *   if (rec === null) {
+ *     if (reader.done) break;
+ *     await reader.fill();                // invalidates every view handed out so far
+ *     continue;
+ *   }
+ *   ...                                   // rec is valid until the next next()/fill()
+ * }
+ * ```
+ * or `for await (const rec of reader)` for convenience.
+ *
+ * Every byte of a well-formed file belongs to exactly one record, in order,
+ * so writing each record's `raw` bytes back reproduces the file. A file that
+ * ends inside a record yields every complete record and then sets
+ * `truncatedTail` (the offset where the incomplete record starts).
+ */
+import { CaptureError } from '../errors.js';
+import { BlockType, CaptureRecord, RecordKind, type BlockOption, type CaptureFormat, type InterfaceInfo } from './record.js';
+import { BytesSource, FileSource, ReadWindow, StreamSource, type ByteSource } from './source.js';
+
+export const PCAP_MAGIC_MICRO = 0xa1b2c3d4;
+export const PCAP_MAGIC_NANO = 0xa1b23c4d;
+export const PCAP_MAGIC_MODIFIED = 0xa1b2cd34;
+export const PCAPNG_BOM = 0x1a2b3c4d;
+
+const PCAP_HEADER_LEN = 24;
+const PCAP_RECORD_LEN = 16;
+const PCAP_MODIFIED_RECORD_LEN = 24;
+/** Wireshark's largest packet for ordinary link types (WTAP_MAX_PACKET_SIZE_STANDARD). */
+export const PCAP_DEFAULT_MAX_RECORD = 262_144;
+export const DEFAULT_MAX_BLOCK = 256 * 1024 * 1024;
+
+// Byte offsets inside pcapng blocks (from the block start).
+const BLOCK_TYPE = 0,
+  BLOCK_LEN = 4,
+  SHB_BOM = 8,
+  SHB_MAJOR = 12,
+  SHB_MINOR = 14,
+  SHB_OPTIONS = 24,
+  IDB_LINKTYPE = 8,
+  IDB_SNAPLEN = 12,
+  IDB_OPTIONS = 16,
+  EPB_IFACE = 8,
+  EPB_TS_HIGH = 12,
+  EPB_TS_LOW = 16,
+  EPB_CAPLEN = 20,
+  EPB_ORIGLEN = 24,
+  EPB_DATA = 28,
+  SPB_ORIGLEN = 8,
+  SPB_DATA = 12,
+  PB_IFACE = 8,
+  PB_TS_HIGH = 12,
+  PB_TS_LOW = 16,
+  PB_CAPLEN = 20,
+  PB_ORIGLEN = 24,
+  PB_DATA = 28;
+
+// IDB option codes.
+export const OPT_ENDOFOPT = 0,
+  OPT_COMMENT = 1,
+  IF_NAME = 2,
+  IF_IPV4ADDR = 4,
+  IF_IPV6ADDR = 5,
+  IF_TSRESOL = 9,
+  IF_FCSLEN = 13,
+  IF_TSOFFSET = 14;
+
+const BLOCK_NAMES: Record<number, string> = {
+  [BlockType.SHB]: 'section header block',
+  [BlockType.IDB]: 'interface description block',
+  [BlockType.PB]: 'obsolete packet block',
+  [BlockType.SPB]: 'simple packet block',
+  [BlockType.NRB]: 'name resolution block',
+  [BlockType.ISB]: 'interface statistics block',
+  [BlockType.EPB]: 'enhanced packet block',
+  [BlockType.SJE]: 'systemd journal export block',
+  [BlockType.DSB]: 'decryption secrets block',
+  [BlockType.CB]: 'custom block',
+  [BlockType.DCB]: 'custom block',
+};
+
+/** A human name for a pcapng block type, for messages. */
+export function blockName(type: number): string {
+  return BLOCK_NAMES[type] ?? `block of type 0x${type.toString(16).padStart(8, '0')}`;
+}
+
+export interface ReaderOptions {
+  /** Name used in error messages ('-' reads stdin). */
+  name?: string;
+  /** Largest pcapng block accepted, in bytes. */
+  maxBlock?: number;
+  /** Largest pcap record accepted; default max(snaplen, 262144). */
+  maxRecord?: number;
+}
+
+export interface PcapHeaderInfo {
+  readonly magic: number;
+  readonly versionMajor: number;
+  readonly versionMinor: number;
+  readonly snapLength: number;
+  /** The whole link-type field, FCS bits included. */
+  readonly linkTypeField: number;
+  readonly nanos: boolean;
+  readonly modified: boolean;
+}
+
+export class CaptureReader implements AsyncIterable<CaptureRecord> {
+  readonly format: CaptureFormat;
+  /** Byte order of the pcap file, or of the first pcapng section. */
+  readonly littleEndian: boolean;
+  /** Every interface seen so far, by global id. */
+  readonly interfaces: InterfaceInfo[] = [];
+  /** pcap only: the file header. */
+  pcapHeader: PcapHeaderInfo | null = null;
+  /** Packets read so far (the last frame number). */
+  frames = 0;
+  /** Set when the input ended inside a record: the offset where that record starts. */
+  truncatedTail: { offset: number; needed: number; had: number } | null = null;
+  /** Number of pcapng sections seen. */
+  sections = 0;
+
+  private readonly win: ReadWindow;
+  private readonly rec = new CaptureRecord();
+  private readonly name: string;
+  private readonly maxBlock: number;
+  private maxRecord: number;
+  private ended = false;
+  /** pcapng: the current section's interfaces (local id -> info). */
+  private sectionIfaces: InterfaceInfo[] = [];
+  private sectionLE = true;
+  /** Bytes the next record needs in one piece (for fill). */
+  private want = 0;
+
+  private constructor(win: ReadWindow, format: CaptureFormat, littleEndian: boolean, opts: ReaderOptions) {
+    this.win = win;
+    this.format = format;
+    this.littleEndian = littleEndian;
+    this.sectionLE = littleEndian;
+    this.name = opts.name ?? 'input';
+    this.maxBlock = opts.maxBlock ?? DEFAULT_MAX_BLOCK;
+    this.maxRecord = opts.maxRecord ?? 0;
+  }
+
+  /** Opens a file, or stdin for '-'. */
+  static async open(path: string, opts: ReaderOptions = {}): Promise<CaptureReader> {
+    const source = path === '-' ? new StreamSource(process.stdin) : await FileSource.open(path);
+    return CaptureReader.fromSource(source, { name: path === '-' ? 'stdin' : path, ...opts });
+  }
+
+  static fromBytes(bytes: Uint8Array, opts: ReaderOptions = {}): Promise<CaptureReader> {
+    return CaptureReader.fromSource(new BytesSource(bytes), opts);
+  }
+
+  /** Sniffs the format from the magic number and reads the first header. */
+  static async fromSource(source: ByteSource, opts: ReaderOptions = {}): Promise<CaptureReader> {
+    const win = new ReadWindow(source);
+    const name = opts.name ?? 'input';
+    try {
+      await win.fill(PCAP_HEADER_LEN);
+      if (win.available === 0) throw new CaptureError('empty input: not a pcap or pcapng capture', { file: name, offset: 0 });
+      if (win.available < 4) throw new CaptureError(`only ${win.available} bytes: not a pcap or pcapng capture`, { file: name, offset: 0 });
+      const magicLE = win.view.getUint32(0, true);
+      if (magicLE === BlockType.SHB) {
+        if (win.available < 12) throw new CaptureError('file ends inside the first section header block', { file: name, offset: 0 });
+        const bom = win.view.getUint32(SHB_BOM, true);
+        const le = bom === PCAPNG_BOM;
+        if (!le && win.view.getUint32(SHB_BOM, false) !== PCAPNG_BOM) {
+          throw new CaptureError(`pcapng byte-order magic is 0x${bom.toString(16).padStart(8, '0')}, expected 0x1a2b3c4d`, { file: name, offset: SHB_BOM });
+        }
+        return new CaptureReader(win, 'pcapng', le, opts);
+      }
+      for (const le of [true, false]) {
+        const magic = win.view.getUint32(0, le);
+        if (magic === PCAP_MAGIC_MICRO || magic === PCAP_MAGIC_NANO || magic === PCAP_MAGIC_MODIFIED) {
+          return new CaptureReader(win, 'pcap', le, opts);
+        }
+      }
+      throw new CaptureError(
+        `unknown magic number 0x${win.view.getUint32(0, false).toString(16).padStart(8, '0')}: not a pcap or pcapng capture`,
+        { file: name, offset: 0 },
+      );
+    } catch (e) {
+      await win.close();
+      throw e;
+    }
+  }
+
+  /** True once every record has been returned. */
+  get done(): boolean {
+    return this.ended;
+  }
+
+  /** Absolute offset of the next unread byte. */
+  get position(): number {
+    return this.win.offsetOf(this.win.start);
+  }
+
+  /** Reads more input. Every record and view handed out before is invalid afterwards. */
+  async fill(): Promise<void> {
+    await this.win.fill(this.want);
+  }
+
+  close(): Promise<void> {
+    return this.win.close();
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<CaptureRecord> {
+    try {
+      for (;;) {
+        const rec = this.next();
+        if (rec !== null) {
+          yield rec;
+          continue;
+        }
+        if (this.ended) return;
+        await this.fill();
+      }
+    } finally {
+      await this.close();
+    }
+  }
+
+  /**
+   * The next record, or null when more bytes are needed (then call fill()) or
+   * the input is done (`done` is true).
+   */
+  next(): CaptureRecord | null {
+    if (this.ended) return null;
+    const r = this.format === 'pcap' ? this.nextPcap() : this.nextPcapng();
+    if (r === null && this.win.eof && !this.ended) {
+      // No complete record left and nothing more to read.
+      if (this.format === 'pcapng' && this.sections === 0) {
+        throw this.error(`file ends after ${this.win.available} bytes, inside the first section header block`, this.win.start);
+      }
+      if (this.win.available > 0) {
+        this.truncatedTail = { offset: this.win.offsetOf(this.win.start), needed: this.want, had: this.win.available };
+        this.win.start = this.win.end;
+      }
+      this.ended = true;
+    }
+    return r;
+  }
+
+  private error(message: string, at: number, frame?: number): CaptureError {
+    return new CaptureError(message, { file: this.name, offset: this.win.offsetOf(at), frame });
+  }
+
+  // ---------------------------------------------------------------- pcap
+
+  private nextPcap(): CaptureRecord | null {
+    const win = this.win;
+    const v = win.view;
+    const at = win.start;
+    const rec = this.rec;
+    if (this.pcapHeader === null) {
+      if (win.available < PCAP_HEADER_LEN) {
+        if (win.eof) throw this.error(`file ends after ${win.available} bytes, inside the 24-byte pcap file header`, at);
+        this.want = PCAP_HEADER_LEN;
+        return null;
+      }
+      const le = this.littleEndian;
+      const magic = v.getUint32(at, le);
+      const header: PcapHeaderInfo = {
+        magic,
+        versionMajor: v.getUint16(at + 4, le),
+        versionMinor: v.getUint16(at + 6, le),
+        snapLength: v.getUint32(at + 16, le),
+        linkTypeField: v.getUint32(at + 20, le),
+        nanos: magic === PCAP_MAGIC_NANO,
+        modified: magic === PCAP_MAGIC_MODIFIED,
+      };
+      // libpcap and Wireshark read major version 2 only (1.x is "archaic").
+      if (header.versionMajor !== 2) {
+        throw this.error(`unsupported pcap version ${header.versionMajor}.${header.versionMinor} (only 2.x is defined)`, at + 4);
+      }
+      // Link-type field: bits 0-15 link type, 16-25 reserved (must be 0), 26-31 FCS info.
+      if ((header.linkTypeField & 0x03ff0000) !== 0) {
+        throw this.error(`pcap link-type field 0x${header.linkTypeField.toString(16)} has reserved bits set`, at + 20);
+      }
+      this.pcapHeader = header;
+      if (this.maxRecord === 0) this.maxRecord = Math.max(header.snapLength, PCAP_DEFAULT_MAX_RECORD);
+      const fcsBits = header.linkTypeField >>> 28;
+      const iface: InterfaceInfo = {
+        id: 0,
+        name: undefined,
+        linkType: header.linkTypeField & 0xffff,
+        snapLength: header.snapLength,
+        ipv4: [],
+        ipv6: [],
+        section: 0,
+        localId: 0,
+        tsResolution: header.nanos ? 9 : 6,
+        unitsPerSecond: header.nanos ? 1_000_000_000n : 1_000_000n,
+        tsOffset: 0n,
+        fcsLength: fcsBits & 1 ? (fcsBits >>> 1) * 2 : -1,
+        options: [],
+      };
+      this.interfaces.push(iface);
+      this.setRaw(RecordKind.PcapHeader, 0, at, PCAP_HEADER_LEN);
+      win.start += PCAP_HEADER_LEN;
+      return rec;
+    }
+    const header = this.pcapHeader;
+    const hdrLen = header.modified ? PCAP_MODIFIED_RECORD_LEN : PCAP_RECORD_LEN;
+    if (win.available < hdrLen) {
+      this.want = hdrLen;
+      return null;
+    }
+    const le = this.littleEndian;
+    const capLen = v.getUint32(at + 8, le);
+    if (capLen > this.maxRecord) {
+      throw this.error(
+        `pcap record claims ${capLen} captured bytes, more than the limit of ${this.maxRecord} (snaplen ${header.snapLength}; --max-record)`,
+        at,
+        this.frames + 1,
+      );
+    }
+    const total = hdrLen + capLen;
+    if (win.available < total) {
+      this.want = total;
+      return null;
+    }
+    this.setRaw(RecordKind.Packet, 0, at, total);
+    rec.frame = ++this.frames;
+    rec.interfaceId = 0;
+    rec.iface = this.interfaces[0] ?? null;
+    rec.dataOffset = at + hdrLen;
+    rec.capturedLength = capLen;
+    rec.originalLength = v.getUint32(at + 12, le);
+    rec.hasTimestamp = true;
+    rec.tsHigh = v.getUint32(at, le);
+    rec.tsLow = v.getUint32(at + 4, le);
+    rec.pcapNanos = header.nanos;
+    rec.optionsOffset = at + total;
+    win.start += total;
+    return rec;
+  }
+
+  // -------------------------------------------------------------- pcapng
+
+  private nextPcapng(): CaptureRecord | null {
+    const win = this.win;
+    const v = win.view;
+    const at = win.start;
+    if (win.available < 12) {
+      this.want = 12;
+      return null;
+    }
+    let type = v.getUint32(at + BLOCK_TYPE, this.sectionLE);
+    let le = this.sectionLE;
+    if (type === BlockType.SHB || this.sections === 0) {
+      if (type !== BlockType.SHB) throw this.error('pcapng file does not start with a section header block', at);
+      // A new section may switch byte order: its BOM says which.
+      if (v.getUint32(at + SHB_BOM, true) === PCAPNG_BOM) le = true;
+      else if (v.getUint32(at + SHB_BOM, false) === PCAPNG_BOM) le = false;
+      else throw this.error(`section header byte-order magic is 0x${v.getUint32(at + SHB_BOM, false).toString(16)}, expected 0x1a2b3c4d`, at + SHB_BOM);
+      type = BlockType.SHB;
+    }
+    const len = v.getUint32(at + BLOCK_LEN, le);
+    if (len < 12 || len % 4 !== 0) {
+      throw this.error(`${blockName(type)}: block length ${len} is ${len < 12 ? 'less than 12' : 'not a multiple of 4'}`, at);
+    }
+    if (len > this.maxBlock) {
+      throw this.error(`${blockName(type)}: block length ${len} is more than the limit of ${this.maxBlock} bytes (--max-block)`, at);
+    }
+    if (win.available < len) {
+      this.want = len;
+      return null;
+    }
+    const trailer = v.getUint32(at + len - 4, le);
+    if (trailer !== len) {
+      throw this.error(`${blockName(type)}: trailing block length ${trailer} differs from the leading length ${len}`, at);
+    }
+    const rec = this.rec;
+    switch (type) {
+      case BlockType.SHB:
+        this.readSHB(at, len, le);
+        break;
+      case BlockType.IDB:
+        this.readIDB(at, len, le);
+        break;
+      case BlockType.EPB:
+        this.readEPB(at, len, le);
+        break;
+      case BlockType.SPB:
+        this.readSPB(at, len, le);
+        break;
+      case BlockType.PB:
+        this.readPB(at, len, le);
+        break;
+      default:
+        this.setRaw(RecordKind.Other, type, at, len);
+    }
+    rec.littleEndian = le;
+    win.start += len;
+    if (len > win.buf.length / 4) win.shrink();
+    return rec;
+  }
+
+  private setRaw(kind: RecordKind, blockType: number, at: number, len: number): void {
+    const rec = this.rec;
+    rec.kind = kind;
+    rec.blockType = blockType;
+    rec.buf = this.win.buf;
+    rec.start = at;
+    rec.length = len;
+    rec.fileOffset = this.win.offsetOf(at);
+    rec.littleEndian = this.format === 'pcap' ? this.littleEndian : this.sectionLE;
+  }
+
+  private readSHB(at: number, len: number, le: boolean): void {
+    const v = this.win.view;
+    if (len < 28) throw this.error(`section header block of length ${len} is shorter than its 28-byte minimum`, at);
+    const major = v.getUint16(at + SHB_MAJOR, le);
+    const minor = v.getUint16(at + SHB_MINOR, le);
+    // pcapng 1.0; 1.2 was written by some early tools and is read as 1.0 (libpcap does too).
+    if (major !== 1 || (minor !== 0 && minor !== 2)) {
+      throw this.error(`unsupported pcapng section version ${major}.${minor} (only 1.0 is defined)`, at + SHB_MAJOR);
+    }
+    this.checkOptions(at + SHB_OPTIONS, at + len - 4, le, at, 'section header');
+    this.sectionLE = le;
+    this.sectionIfaces = [];
+    this.sections++;
+    this.setRaw(RecordKind.SectionHeader, BlockType.SHB, at, len);
+  }
+
+  private readIDB(at: number, len: number, le: boolean): void {
+    const v = this.win.view;
+    if (len < 20) throw this.error(`interface description block of length ${len} is shorter than its 20-byte minimum`, at);
+    const options = this.readOptions(at + IDB_OPTIONS, at + len - 4, le, at, 'interface description');
+    let name: string | undefined;
+    let tsResolution = 6;
+    let tsOffset = 0n;
+    let fcsLength = -1;
+    const ipv4: { addr: number; mask: number }[] = [];
+    const ipv6: { addr: Uint8Array; prefixLength: number }[] = [];
+    for (const o of options) {
+      const dv = new DataView(o.value.buffer, o.value.byteOffset, o.value.byteLength);
+      if (o.code === IF_NAME) name = Buffer.from(o.value).toString('utf8').replace(/\0+$/, '');
+      else if (o.code === IF_TSRESOL && o.value.length >= 1) tsResolution = o.value[0]!;
+      else if (o.code === IF_TSOFFSET && o.value.length >= 8) tsOffset = dv.getBigInt64(0, le);
+      else if (o.code === IF_FCSLEN && o.value.length >= 1) fcsLength = o.value[0]!;
+      else if (o.code === IF_IPV4ADDR && o.value.length >= 8) ipv4.push({ addr: dv.getUint32(0, false), mask: dv.getUint32(4, false) });
+      else if (o.code === IF_IPV6ADDR && o.value.length >= 17) ipv6.push({ addr: o.value.slice(0, 16), prefixLength: o.value[16]! });
+    }
+    const exp = tsResolution & 0x7f;
+    if ((tsResolution & 0x80) === 0 ? exp > 19 : exp > 63) {
+      throw this.error(`interface if_tsresol 0x${tsResolution.toString(16)} is out of range`, at);
+    }
+    const info: InterfaceInfo = {
+      id: this.interfaces.length,
+      name,
+      linkType: v.getUint16(at + IDB_LINKTYPE, le),
+      snapLength: v.getUint32(at + IDB_SNAPLEN, le),
+      ipv4,
+      ipv6,
+      section: this.sections - 1,
+      localId: this.sectionIfaces.length,
+      tsResolution,
+      unitsPerSecond: (tsResolution & 0x80) === 0 ? 10n ** BigInt(exp) : 1n << BigInt(exp),
+      tsOffset,
+      fcsLength,
+      options,
+    };
+    this.interfaces.push(info);
+    this.sectionIfaces.push(info);
+    this.setRaw(RecordKind.InterfaceDescription, BlockType.IDB, at, len);
+  }
+
+  private packetIface(localId: number, at: number): InterfaceInfo {
+    const iface = this.sectionIfaces[localId];
+    if (iface === undefined) {
+      throw this.error(
+        `packet block refers to interface ${localId}, but its section has ${this.sectionIfaces.length} interface description block(s) before it`,
+        at,
+        this.frames + 1,
+      );
+    }
+    return iface;
+  }
+
+  private readEPB(at: number, len: number, le: boolean): void {
+    const v = this.win.view;
+    if (len < 32) throw this.error(`enhanced packet block of length ${len} is shorter than its 32-byte minimum`, at, this.frames + 1);
+    const capLen = v.getUint32(at + EPB_CAPLEN, le);
+    if (capLen > len - 32) {
+      throw this.error(`enhanced packet block claims ${capLen} captured bytes but holds at most ${len - 32}`, at, this.frames + 1);
+    }
+    const iface = this.packetIface(v.getUint32(at + EPB_IFACE, le), at + EPB_IFACE);
+    this.setRaw(RecordKind.Packet, BlockType.EPB, at, len);
+    const rec = this.rec;
+    rec.frame = ++this.frames;
+    rec.iface = iface;
+    rec.interfaceId = iface.id;
+    rec.dataOffset = at + EPB_DATA;
+    rec.capturedLength = capLen;
+    rec.originalLength = v.getUint32(at + EPB_ORIGLEN, le);
+    rec.hasTimestamp = true;
+    rec.tsHigh = v.getUint32(at + EPB_TS_HIGH, le);
+    rec.tsLow = v.getUint32(at + EPB_TS_LOW, le);
+    rec.optionsOffset = at + EPB_DATA + ((capLen + 3) & ~3);
+  }
+
+  private readSPB(at: number, len: number, le: boolean): void {
+    const v = this.win.view;
+    if (len < 16) throw this.error(`simple packet block of length ${len} is shorter than its 16-byte minimum`, at, this.frames + 1);
+    const iface = this.packetIface(0, at);
+    const origLen = v.getUint32(at + SPB_ORIGLEN, le);
+    // The captured length is implied: min(original length, snaplen, room in the block).
+    let capLen = Math.min(origLen, len - 16);
+    if (iface.snapLength !== 0) capLen = Math.min(capLen, iface.snapLength);
+    this.setRaw(RecordKind.Packet, BlockType.SPB, at, len);
+    const rec = this.rec;
+    rec.frame = ++this.frames;
+    rec.iface = iface;
+    rec.interfaceId = iface.id;
+    rec.dataOffset = at + SPB_DATA;
+    rec.capturedLength = capLen;
+    rec.originalLength = origLen;
+    rec.hasTimestamp = false;
+    rec.tsHigh = 0;
+    rec.tsLow = 0;
+    rec.optionsOffset = at + len - 4;
+  }
+
+  private readPB(at: number, len: number, le: boolean): void {
+    const v = this.win.view;
+    if (len < 32) throw this.error(`packet block of length ${len} is shorter than its 32-byte minimum`, at, this.frames + 1);
+    const capLen = v.getUint32(at + PB_CAPLEN, le);
+    if (capLen > len - 32) {
+      throw this.error(`packet block claims ${capLen} captured bytes but holds at most ${len - 32}`, at, this.frames + 1);
+    }
+    const iface = this.packetIface(v.getUint16(at + PB_IFACE, le), at + PB_IFACE);
+    this.setRaw(RecordKind.Packet, BlockType.PB, at, len);
+    const rec = this.rec;
+    rec.frame = ++this.frames;
+    rec.iface = iface;
+    rec.interfaceId = iface.id;
+    rec.dataOffset = at + PB_DATA;
+    rec.capturedLength = capLen;
+    rec.originalLength = v.getUint32(at + PB_ORIGLEN, le);
+    rec.hasTimestamp = true;
+    rec.tsHigh = v.getUint32(at + PB_TS_HIGH, le);
+    rec.tsLow = v.getUint32(at + PB_TS_LOW, le);
+    rec.optionsOffset = at + PB_DATA + ((capLen + 3) & ~3);
+  }
+
+  /** Walks an options area, checking every length; returns the end of the walk. */
+  private checkOptions(from: number, to: number, le: boolean, blockAt: number, what: string): void {
+    this.walkOptions(from, to, le, blockAt, what, null);
+  }
+
+  private readOptions(from: number, to: number, le: boolean, blockAt: number, what: string): BlockOption[] {
+    const out: BlockOption[] = [];
+    this.walkOptions(from, to, le, blockAt, what, out);
+    return out;
+  }
+
+  private walkOptions(from: number, to: number, le: boolean, blockAt: number, what: string, out: BlockOption[] | null): void {
+    const v = this.win.view;
+    let p = from;
+    while (p + 4 <= to) {
+      const code = v.getUint16(p, le);
+      const olen = v.getUint16(p + 2, le);
+      if (code === OPT_ENDOFOPT) return;
+      const next = p + 4 + ((olen + 3) & ~3);
+      if (next > to) {
+        throw this.error(`${what} block option ${code} of length ${olen} runs past the end of its block (block at byte offset ${this.win.offsetOf(blockAt)})`, p + 2);
+      }
+      if (out !== null) out.push({ code, value: this.win.buf.slice(p + 4, p + 4 + olen) });
+      p = next;
+    }
+  }
+}

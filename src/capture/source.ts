@@ -1,0 +1,165 @@
+/**
+ * Byte sources and the reusable read window the capture readers parse from.
+ *
+ * The window owns one Buffer. Parsers look at `buf[start..end)`, consume
+ * whole records by advancing `start`, and call `fill()` when a record does
+ * not fit. `fill()` moves the unconsumed tail to the front (so every byte
+ * seen before is invalid afterwards: views into the buffer live until the
+ * next fill) and reads more. The buffer grows only when one record is larger
+ * than it, up to the reader's record limit, so memory stays constant
+ * whatever the file size.
+ */
+import { open, type FileHandle } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
+
+/** Reads up to `len` bytes into buf at `off`; resolves 0 at end of input. */
+export interface ByteSource {
+  read(buf: Buffer, off: number, len: number): Promise<number>;
+  close(): Promise<void>;
+}
+
+export class FileSource implements ByteSource {
+  private constructor(private readonly fh: FileHandle) {}
+
+  static async open(path: string): Promise<FileSource> {
+    return new FileSource(await open(path, 'r'));
+  }
+
+  async read(buf: Buffer, off: number, len: number): Promise<number> {
+    const { bytesRead } = await this.fh.read(buf, off, len, null);
+    return bytesRead;
+  }
+
+  close(): Promise<void> {
+    return this.fh.close();
+  }
+}
+
+/** A Readable (stdin, a pipe) pulled chunk by chunk: only as fast as we parse (backpressure). */
+export class StreamSource implements ByteSource {
+  private readonly it: AsyncIterator<Buffer | string>;
+  private pending: Buffer | null = null;
+  private pendingOff = 0;
+
+  constructor(private readonly stream: Readable) {
+    this.it = stream[Symbol.asyncIterator]();
+  }
+
+  async read(buf: Buffer, off: number, len: number): Promise<number> {
+    if (this.pending === null) {
+      const r = await this.it.next();
+      if (r.done) return 0;
+      const chunk = r.value;
+      this.pending = typeof chunk === 'string' ? Buffer.from(chunk, 'latin1') : chunk;
+      this.pendingOff = 0;
+    }
+    const n = Math.min(len, this.pending.length - this.pendingOff);
+    this.pending.copy(buf, off, this.pendingOff, this.pendingOff + n);
+    this.pendingOff += n;
+    if (this.pendingOff >= this.pending.length) this.pending = null;
+    return n;
+  }
+
+  async close(): Promise<void> {
+    await this.it.return?.();
+    this.stream.destroy();
+  }
+}
+
+/** A source over bytes already in memory (tests, the library API). */
+export class BytesSource implements ByteSource {
+  private pos = 0;
+  constructor(private readonly bytes: Uint8Array) {}
+
+  async read(buf: Buffer, off: number, len: number): Promise<number> {
+    const n = Math.min(len, this.bytes.length - this.pos);
+    buf.set(this.bytes.subarray(this.pos, this.pos + n), off);
+    this.pos += n;
+    return n;
+  }
+
+  async close(): Promise<void> {}
+}
+
+export const DEFAULT_WINDOW = 1 << 20;
+
+export class ReadWindow {
+  buf: Buffer;
+  view: DataView;
+  /** First unconsumed byte. */
+  start = 0;
+  /** One past the last valid byte. */
+  end = 0;
+  /** Absolute file offset of buf[0]. */
+  base = 0;
+  /** The source has no more bytes. */
+  eof = false;
+
+  constructor(
+    private readonly source: ByteSource,
+    capacity = DEFAULT_WINDOW,
+  ) {
+    this.buf = Buffer.allocUnsafe(capacity);
+    this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.length);
+  }
+
+  get available(): number {
+    return this.end - this.start;
+  }
+
+  /** Absolute file offset of buf[i]. */
+  offsetOf(i: number): number {
+    return this.base + i;
+  }
+
+  /**
+   * Makes room and reads at least once (unless at end). `want` is the number
+   * of unconsumed bytes the caller needs in one piece; the buffer grows to
+   * hold it. Invalidates every view into the old contents.
+   */
+  async fill(want: number): Promise<void> {
+    if (this.eof) return;
+    if (this.start > 0) {
+      this.buf.copyWithin(0, this.start, this.end);
+      this.base += this.start;
+      this.end -= this.start;
+      this.start = 0;
+    }
+    if (want > this.buf.length) {
+      const grown = Buffer.allocUnsafe(Math.max(want, this.buf.length * 2));
+      this.buf.copy(grown, 0, 0, this.end);
+      this.buf = grown;
+      this.view = new DataView(grown.buffer, grown.byteOffset, grown.length);
+    }
+    // Read until `want` bytes are there or the buffer is full: one short read
+    // from a pipe must not make a large record look truncated.
+    while (this.end < this.buf.length) {
+      const n = await this.source.read(this.buf, this.end, this.buf.length - this.end);
+      if (n === 0) {
+        this.eof = true;
+        return;
+      }
+      this.end += n;
+      if (this.end >= want) return;
+    }
+  }
+
+  /**
+   * Shrinks the buffer back to `capacity` after a huge record has been
+   * consumed, so one big block does not pin its memory for the rest of the run.
+   */
+  shrink(capacity = DEFAULT_WINDOW): void {
+    if (this.buf.length <= capacity * 4 || this.available > capacity) return;
+    const small = Buffer.allocUnsafe(capacity);
+    this.buf.copy(small, 0, this.start, this.end);
+    this.base += this.start;
+    this.end -= this.start;
+    this.start = 0;
+    this.buf = small;
+    this.view = new DataView(small.buffer, small.byteOffset, small.length);
+  }
+
+  close(): Promise<void> {
+    return this.source.close();
+  }
+}

@@ -1,0 +1,128 @@
+/**
+ * Where written bytes go. A file target writes to a temporary file beside the
+ * destination and renames it into place on commit, so an interrupted or
+ * failed run never leaves a partial output (and never touches an existing
+ * file it was not allowed to replace).
+ */
+import { randomBytes } from 'node:crypto';
+import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import type { Writable } from 'node:stream';
+import { OutputError } from '../errors.js';
+
+export interface OutputTarget {
+  /** Writes the chunks in order; resolves when the bytes may be reused. */
+  write(chunks: readonly Uint8Array[]): Promise<void>;
+  /** Makes the output final (rename into place / end of stream). */
+  commit(): Promise<void>;
+  /** Throws the output away; safe to call more than once and after commit. */
+  abort(): Promise<void>;
+}
+
+/** Temporary files of targets not yet committed, for the signal handlers. */
+const liveTemps = new Set<string>();
+
+/** Paths of temporary files still open (removed on commit/abort). */
+export function pendingTempFiles(): ReadonlySet<string> {
+  return liveTemps;
+}
+
+export class AtomicFileTarget implements OutputTarget {
+  private done = false;
+
+  private constructor(
+    private readonly fh: FileHandle,
+    readonly tempPath: string,
+    readonly path: string,
+  ) {}
+
+  static async create(path: string): Promise<AtomicFileTarget> {
+    const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+    let fh: FileHandle;
+    try {
+      fh = await open(temp, 'wx', 0o644);
+    } catch (e) {
+      throw new OutputError(`cannot create a temporary file beside the output: ${(e as Error).message}`, { file: path });
+    }
+    liveTemps.add(temp);
+    return new AtomicFileTarget(fh, temp, path);
+  }
+
+  async write(chunks: readonly Uint8Array[]): Promise<void> {
+    try {
+      // writev takes at most IOV_MAX (1024) buffers at a time on Linux.
+      for (let i = 0; i < chunks.length; i += 1024) {
+        await this.fh.writev(chunks.slice(i, i + 1024) as Uint8Array[]);
+      }
+    } catch (e) {
+      throw new OutputError(`cannot write: ${(e as Error).message}`, { file: this.path });
+    }
+  }
+
+  async commit(): Promise<void> {
+    if (this.done) return;
+    this.done = true;
+    try {
+      await this.fh.close();
+      await rename(this.tempPath, this.path);
+      liveTemps.delete(this.tempPath);
+    } catch (e) {
+      await unlink(this.tempPath).catch(() => undefined);
+      liveTemps.delete(this.tempPath);
+      throw new OutputError(`cannot move the finished output into place: ${(e as Error).message}`, { file: this.path });
+    }
+  }
+
+  async abort(): Promise<void> {
+    if (this.done) return;
+    this.done = true;
+    await this.fh.close().catch(() => undefined);
+    await unlink(this.tempPath).catch(() => undefined);
+    liveTemps.delete(this.tempPath);
+  }
+}
+
+/** stdout or any Writable: honours backpressure; a stream cannot be taken back on abort. */
+export class StreamTarget implements OutputTarget {
+  constructor(private readonly stream: Writable) {}
+
+  async write(chunks: readonly Uint8Array[]): Promise<void> {
+    if (chunks.length === 0) return;
+    const stream = this.stream;
+    await new Promise<void>((resolve, reject) => {
+      const onError = (e: Error): void => reject(new OutputError(`cannot write: ${e.message}`, { file: 'stdout' }));
+      stream.once('error', onError);
+      for (let i = 0; i < chunks.length - 1; i++) stream.write(chunks[i]!);
+      // The callback of the last write fires once it (and so every earlier one)
+      // has been handed to the OS: only then may the caller reuse the bytes.
+      stream.write(chunks[chunks.length - 1]!, (err) => {
+        stream.off('error', onError);
+        if (err) onError(err);
+        else resolve();
+      });
+    });
+  }
+
+  async commit(): Promise<void> {}
+
+  async abort(): Promise<void> {}
+}
+
+/** Collects the output in memory (tests, the library API). */
+export class MemoryTarget implements OutputTarget {
+  private readonly parts: Buffer[] = [];
+
+  async write(chunks: readonly Uint8Array[]): Promise<void> {
+    for (const c of chunks) this.parts.push(Buffer.from(c));
+  }
+
+  async commit(): Promise<void> {}
+
+  async abort(): Promise<void> {
+    this.parts.length = 0;
+  }
+
+  bytes(): Buffer {
+    return Buffer.concat(this.parts);
+  }
+}

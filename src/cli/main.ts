@@ -1,0 +1,315 @@
+/**
+ * The command line: commander program, options, exit codes.
+ *
+ * Every error a user can cause ends here as one line on stderr and a
+ * documented exit code (DESIGN.md part 1): 0 ok, 1 findings, 2 usage or rule
+ * error, 3 unreadable input. A stack trace means a bug.
+ */
+import { readFile } from 'node:fs/promises';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, RuleError, SsnatError, UsageError, formatError } from '../errors.js';
+import { parseRule, parseRulesFile, validateRuleSet, type Rule } from '../nat/rules.js';
+import type { Direction } from '../nat/table.js';
+import { runPipeline, type PipelineOptions, type RunResult } from '../pipeline.js';
+import { pendingTempFiles } from '../capture/target.js';
+import { VERSION } from '../version.js';
+import { renderJson } from '../report/json.js';
+import { renderText } from '../report/text.js';
+import { renderJunit } from '../report/junit.js';
+import { startProgress, type Progress } from './progress.js';
+import { unlinkSync } from 'node:fs';
+
+interface CommonOptions {
+  rule: string[];
+  rulesFile?: string;
+  direction: Direction;
+  report?: 'text' | 'json' | 'junit';
+  reportFile?: string;
+  strict: boolean;
+  quiet: boolean;
+  progress?: boolean;
+  maxBlock?: number;
+  maxRecord?: number;
+}
+
+interface RewriteOptions extends CommonOptions {
+  format: 'same' | 'pcap' | 'pcapng';
+  verify: boolean;
+  annotate: boolean;
+  force: boolean;
+}
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive whole number of bytes');
+  return n;
+}
+
+const REWRITE_EXAMPLES = `
+Examples:
+  # map clone 1's guest network (on tap1) onto its own host network
+  $ ssnat-rewrite guest1.pcapng host1.pcapng --rule 10.0.0.0/24=192.168.11.0/24
+
+  # one rule per TAP interface of a multi-interface capture, host view back to guest view
+  $ ssnat-rewrite taps.pcapng guests.pcapng -d host-to-guest \\
+      -r 10.0.0.0/24=192.168.10.0/24@tap0 -r 10.0.0.0/24=192.168.11.0/24@tap1
+
+  # streaming, with packet comments for Wireshark (frame.comment contains "ssnat")
+  $ tcpdump -i tap1 -w - | ssnat-rewrite - - --annotate -r 10.0.0.0/24=192.168.11.0/24 > out.pcapng
+
+Rules: GUEST=HOST (10.0.0.0/24=192.168.1.0/24, fd00::/64=fd00:1::/64), QEMU form
+172.16.0.0:255.255.255.0:192.168.1.0, tcprewrite form 10.0.0.0/24:192.168.1.0/24,
+or GUEST alone (host network from the pcapng interface address); add @IFNAME or @#ID
+to limit a rule to one interface. First matching rule wins.
+
+Exit codes: 0 ok, 1 verification found errors (or warnings with --strict),
+2 usage or rule error, 3 input unreadable or malformed (no output is left behind).`;
+
+const VERIFY_EXAMPLES = `
+Examples:
+  $ ssnat-rewrite verify capture.pcapng
+  $ ssnat-rewrite verify host.pcapng --rule 10.0.0.0/24=192.168.10.0/24 --report json
+  $ ssnat-rewrite verify regression.pcap --report junit --report-file verify.xml --strict
+
+Exit codes: 0 clean, 1 errors found (or warnings with --strict), 2 usage, 3 unreadable input.`;
+
+function addCommonOptions(cmd: Command): Command {
+  return cmd
+    .option('-r, --rule <rule>', 'translation rule GUEST=HOST[@IFACE] (repeatable)', collect, [])
+    .option('--rules-file <file>', 'read rules from a file, one per line, # comments')
+    .addOption(
+      new Option('-d, --direction <direction>', 'which way rules apply')
+        .choices(['guest-to-host', 'host-to-guest'])
+        .default('guest-to-host'),
+    )
+    .addOption(new Option('--report <kind>', 'report format (default: text for verify, a summary line for rewrite)').choices(['text', 'json', 'junit']))
+    .option('--report-file <file>', 'write the report to a file instead of stdout')
+    .option('--strict', 'warnings fail the run (exit 1)', false)
+    .option('-q, --quiet', 'print nothing but errors', false)
+    .option('--progress', 'show a progress bar on stderr (default: when stderr is a terminal)')
+    .option('--no-progress', 'never show a progress bar')
+    .option('--max-block <bytes>', 'largest pcapng block accepted (default 268435456)', positiveInt)
+    .option('--max-record <bytes>', 'largest pcap record accepted (default: max(snaplen, 262144))', positiveInt);
+}
+
+export function buildProgram(run: (result: Promise<number>) => void): Command {
+  const program = new Command('ssnat-rewrite');
+  program
+    .description('Stateless static NAT for packet captures: rewrite cloned VMs\' guest addresses in pcap/pcapng, and verify checksums, ARP and flow collisions.')
+    .version(VERSION, '-V, --version')
+    .showSuggestionAfterError(true)
+    .configureHelp({ showGlobalOptions: true });
+
+  const rewrite = addCommonOptions(
+    program
+      .command('rewrite', { isDefault: true })
+      .description('rewrite a capture (the default command)')
+      .argument('<input>', "input capture, pcap or pcapng ('-' for stdin)")
+      .argument('<output>', "output capture ('-' for stdout)"),
+  )
+    .addOption(new Option('--format <format>', 'output format').choices(['same', 'pcap', 'pcapng']).default('same'))
+    .option('--verify', 'verify the output while writing it', false)
+    .option('--annotate', 'add a pcapng packet comment naming each rewrite', false)
+    .option('-f, --force', 'replace an existing output file', false)
+    .addHelpText('after', REWRITE_EXAMPLES)
+    .action((input: string, output: string, opts: RewriteOptions) => run(rewriteCommand(input, output, opts)));
+
+  addCommonOptions(
+    program
+      .command('verify')
+      .description('check IP and L4 checksums, ARP consistency, flow collisions and (with --rule) untranslated addresses')
+      .argument('<input>', "capture to check ('-' for stdin)"),
+  )
+    .addHelpText('after', VERIFY_EXAMPLES)
+    .action((input: string, opts: CommonOptions) => run(verifyCommand(input, opts)));
+
+  program.addHelpText('after', `\nRun 'ssnat-rewrite rewrite --help' or 'ssnat-rewrite verify --help' for every option.\n${REWRITE_EXAMPLES}`);
+  void rewrite;
+  return program;
+}
+
+async function loadRules(opts: CommonOptions): Promise<Rule[]> {
+  const rules: Rule[] = [];
+  if (opts.rulesFile !== undefined) {
+    let text: string;
+    try {
+      text = await readFile(opts.rulesFile, 'utf8');
+    } catch (e) {
+      throw new UsageError(`cannot read rules file ${opts.rulesFile}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+    rules.push(...parseRulesFile(text, opts.rulesFile));
+  }
+  for (const r of opts.rule) rules.push(parseRule(r));
+  validateRuleSet(rules);
+  return rules;
+}
+
+function pipelineOptions(command: 'rewrite' | 'verify', input: string, output: string | null, opts: CommonOptions, rules: Rule[], progress: Progress | null): PipelineOptions {
+  return {
+    command,
+    input,
+    output,
+    rules,
+    direction: opts.direction,
+    format: 'same',
+    annotate: false,
+    force: false,
+    ...(opts.maxBlock === undefined ? {} : { maxBlock: opts.maxBlock }),
+    ...(opts.maxRecord === undefined ? {} : { maxRecord: opts.maxRecord }),
+    ...(progress === null ? {} : { onProgress: progress.update }),
+  };
+}
+
+function wantsProgress(opts: CommonOptions): boolean {
+  if (opts.quiet) return false;
+  return opts.progress ?? process.stderr.isTTY === true;
+}
+
+async function rewriteCommand(input: string, output: string, opts: RewriteOptions): Promise<number> {
+  const rules = await loadRules(opts);
+  if (input === '-' && output === '-' && process.stdout.isTTY) {
+    throw new UsageError('refusing to write a binary capture to a terminal; redirect stdout or name an output file');
+  }
+  const progress = wantsProgress(opts) ? await startProgress() : null;
+  let result: RunResult;
+  try {
+    result = await runPipeline({
+      ...pipelineOptions('rewrite', input, output, opts, rules, progress),
+      format: opts.format,
+      annotate: opts.annotate,
+      force: opts.force,
+    });
+  } finally {
+    progress?.stop();
+  }
+  if (!opts.quiet) {
+    process.stderr.write(summaryLine(result, output) + '\n');
+    if (result.droppedBlocks > 0) {
+      process.stderr.write(`note: ${result.droppedBlocks} pcapng block(s) (name resolution, statistics, custom...) have no place in pcap and were left out\n`);
+    }
+  }
+  await emitReport(result, opts, output === '-' ? 'stderr-only' : 'stdout');
+  return exitCodeFor(result, opts.strict);
+}
+
+async function verifyCommand(input: string, opts: CommonOptions): Promise<number> {
+  const rules = await loadRules(opts);
+  const progress = wantsProgress(opts) ? await startProgress() : null;
+  let result: RunResult;
+  try {
+    result = await runPipeline(pipelineOptions('verify', input, null, opts, rules, progress));
+  } finally {
+    progress?.stop();
+  }
+  await emitReport(result, { ...opts, report: opts.report ?? 'text' }, 'stdout');
+  return exitCodeFor(result, opts.strict);
+}
+
+function exitCodeFor(result: RunResult, strict: boolean): number {
+  const s = result.report.summary;
+  return s.errors > 0 || (strict && s.warnings > 0) ? EXIT_FINDINGS : EXIT_OK;
+}
+
+/**
+ * Writes the report where DESIGN.md says: --report-file, else stdout (unless
+ * stdout carries the capture, then only the summary on stderr is printed).
+ */
+async function emitReport(result: RunResult, opts: CommonOptions, stdout: 'stdout' | 'stderr-only'): Promise<void> {
+  const kind = opts.report;
+  if (kind === undefined) {
+    if (!opts.quiet) for (const f of result.report.findings) process.stderr.write(`warning: ${f.check}: ${f.message}\n`);
+    return;
+  }
+  const text = kind === 'json' ? renderJson(result.report) : kind === 'junit' ? renderJunit(result.report) : renderText(result.report);
+  if (opts.reportFile !== undefined) {
+    const { writeFile } = await import('node:fs/promises');
+    await writeFile(opts.reportFile, text);
+  } else if (stdout === 'stdout') {
+    process.stdout.write(text);
+  } else {
+    process.stderr.write(text);
+  }
+}
+
+function summaryLine(r: RunResult, output: string): string {
+  const s = r.report.summary;
+  const mb = (r.bytesIn / 1e6).toFixed(1);
+  const rate = r.seconds > 0 ? Math.round(s.packets / r.seconds).toLocaleString('en-US') : '-';
+  const parts = [`${s.packets.toLocaleString('en-US')} packets`, `${s.rewritten.toLocaleString('en-US')} rewritten`];
+  if (s.undecodable > 0) parts.push(`${s.undecodable} undecodable (passed unchanged)`);
+  if (s.warnings > 0) parts.push(`${s.warnings} warning(s)`);
+  if (s.errors > 0) parts.push(`${s.errors} error(s)`);
+  return `ssnat-rewrite: ${parts.join(', ')}; ${mb} MB in ${r.seconds.toFixed(2)} s (${rate} packets/s) -> ${output === '-' ? 'stdout' : output}`;
+}
+
+function cleanupAndExit(code: number): never {
+  for (const t of pendingTempFiles()) {
+    try {
+      unlinkSync(t);
+    } catch {
+      // already gone
+    }
+  }
+  process.exit(code);
+}
+
+/** Runs the CLI; resolves to the exit code (also set on process.exitCode). */
+export async function main(argv: string[]): Promise<number> {
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(sig, () => {
+      process.stderr.write(`\nssnat-rewrite: interrupted (${sig}); no output was left behind\n`);
+      cleanupAndExit(sig === 'SIGINT' ? 130 : 143);
+    });
+  }
+  // EPIPE on stdout (`| head`) is the reader going away, not our failure.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') cleanupAndExit(EXIT_OK);
+  });
+
+  let pending: Promise<number> | null = null;
+  const program = buildProgram((p) => {
+    pending = p;
+  });
+  program.exitOverride();
+  program.commands.forEach((c) => c.exitOverride());
+  let code: number;
+  try {
+    await program.parseAsync(argv);
+    code = pending === null ? EXIT_OK : await (pending as Promise<number>);
+  } catch (e) {
+    code = handleError(e);
+  }
+  process.exitCode = code;
+  return code;
+}
+
+function handleError(e: unknown): number {
+  if (e instanceof CommanderError) {
+    // Help and version are "errors" to commander; they already printed.
+    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return EXIT_OK;
+    return EXIT_USAGE; // commander printed "error: ..." with a suggestion
+  }
+  if (e instanceof RuleError) {
+    process.stderr.write(`ssnat-rewrite: ${formatError(e)}\n`);
+    if (e.rule !== undefined && e.column !== undefined) {
+      process.stderr.write(`  ${e.rule}\n  ${' '.repeat(e.column)}^\n`);
+    }
+    return e.exitCode;
+  }
+  if (e instanceof SsnatError) {
+    process.stderr.write(`ssnat-rewrite: ${formatError(e)}\n`);
+    return e.exitCode;
+  }
+  const err = e as NodeJS.ErrnoException;
+  if (err && typeof err.code === 'string' && typeof err.syscall === 'string') {
+    // A system error on a path the user named (missing input, permission).
+    const file = typeof err.path === 'string' ? `${err.path}: ` : '';
+    const what = err.code === 'ENOENT' ? 'no such file' : err.code === 'EACCES' ? 'permission denied' : err.code === 'EISDIR' ? 'is a directory' : err.message;
+    process.stderr.write(`ssnat-rewrite: ${file}${what}\n`);
+    return err.syscall === 'open' || err.syscall === 'read' || err.syscall === 'stat' ? 3 : EXIT_USAGE;
+  }
+  process.stderr.write(`ssnat-rewrite: internal error (please report): ${(e as Error)?.stack ?? String(e)}\n`);
+  return 70;
+}

@@ -1,0 +1,92 @@
+/**
+ * Typed errors. Every error this project raises on purpose is an `SsnatError`
+ * with a stable `code`, the exit code the CLI uses for it, and where known the
+ * file, byte offset and frame number it concerns. The CLI prints
+ * `formatError(e)` as one line and exits with `e.exitCode`; anything else that
+ * escapes is a bug.
+ */
+
+export const EXIT_OK = 0;
+export const EXIT_FINDINGS = 1;
+export const EXIT_USAGE = 2;
+export const EXIT_INPUT = 3;
+
+export type ErrorCode =
+  | 'usage' // bad command line
+  | 'rule' // rule text or rule set rejected
+  | 'input' // capture unreadable or malformed
+  | 'output' // output cannot be written
+  | 'limit'; // a configured limit was exceeded by the input
+
+export interface ErrorWhere {
+  file?: string | undefined;
+  offset?: number | undefined;
+  frame?: number | undefined;
+}
+
+export class SsnatError extends Error {
+  readonly code: ErrorCode;
+  readonly exitCode: number;
+  file: string | undefined;
+  readonly offset: number | undefined;
+  readonly frame: number | undefined;
+
+  constructor(code: ErrorCode, exitCode: number, message: string, where: ErrorWhere = {}) {
+    super(message);
+    this.name = new.target.name;
+    this.code = code;
+    this.exitCode = exitCode;
+    this.file = where.file;
+    this.offset = where.offset;
+    this.frame = where.frame;
+  }
+}
+
+/** Command-line misuse (exit 2). */
+export class UsageError extends SsnatError {
+  constructor(message: string) {
+    super('usage', EXIT_USAGE, message);
+  }
+}
+
+/**
+ * A rule, or the set of rules, was rejected (exit 2). `rule` is the rule text
+ * as given; `column` (0-based) points at the bad part when there is one;
+ * `source` names the rules file and line when the rule came from a file.
+ */
+export class RuleError extends SsnatError {
+  readonly rule: string | undefined;
+  readonly column: number | undefined;
+  readonly source: string | undefined;
+
+  constructor(message: string, rule?: string, column?: number, source?: string) {
+    super('rule', EXIT_USAGE, message);
+    this.rule = rule;
+    this.column = column;
+    this.source = source;
+  }
+}
+
+/** The capture cannot be read: bad magic, bad lengths, unsupported version (exit 3). */
+export class CaptureError extends SsnatError {
+  constructor(message: string, where: ErrorWhere = {}) {
+    super('input', EXIT_INPUT, message, where);
+  }
+}
+
+/** The output cannot be written (exit 3: nothing is left behind). */
+export class OutputError extends SsnatError {
+  constructor(message: string, where: ErrorWhere = {}) {
+    super('output', EXIT_INPUT, message, where);
+  }
+}
+
+/** One line: `file: byte offset N (frame F): message`. */
+export function formatError(e: SsnatError): string {
+  const where: string[] = [];
+  if (e.offset !== undefined) where.push(`byte offset ${e.offset}`);
+  if (e.frame !== undefined) where.push(`frame ${e.frame}`);
+  let head = e.file ?? '';
+  if (where.length > 0) head += (head ? ': ' : '') + where.join(', ');
+  return head ? `${head}: ${e.message}` : e.message;
+}

@@ -1,0 +1,30 @@
+/**
+ * The contract between the compiled rule table (src/nat/table.ts) and the
+ * packet translator (src/nat/translate.ts): per capture interface, a mapper
+ * that answers "what does this address become?" without string work or
+ * allocation.
+ */
+export interface InterfaceMapper {
+  /** False when no rule applies on this interface: the translator can skip the packet. */
+  readonly active: boolean;
+  /**
+   * Index (into the rule list as given) of the rule that matched in the last
+   * successful map4/map6 call; -1 before any match.
+   */
+  readonly lastRule: number;
+  /**
+   * Maps an IPv4 address given as an unsigned 32-bit number. Returns the
+   * translated address (unsigned), or -1 when no rule matches or the address
+   * is special (0/8, 127/8, 224/4, 255.255.255.255) and must stay as it is.
+   */
+  map4(addr: number): number;
+  /**
+   * Maps the IPv6 address at src[srcOff..srcOff+16) and writes the result to
+   * dst[dstOff..dstOff+16). Returns true when a rule matched (dst written),
+   * false when none did or the address is special (dst untouched).
+   * src and dst may be the same buffer but must not partly overlap.
+   */
+  map6(src: Uint8Array, srcOff: number, dst: Uint8Array, dstOff: number): boolean;
+  /** The rule text (as given by the user) of rule `index`, for annotations and reports. */
+  ruleText(index: number): string;
+}

@@ -1,0 +1,38 @@
+/** The human report: a summary table and the findings grouped by check, coloured with chalk. */
+import chalk from 'chalk';
+import { groupByCheck } from './families.js';
+import type { Report } from './model.js';
+
+const MAX_PER_CHECK = 20;
+
+export function renderText(report: Report): string {
+  const s = report.summary;
+  const out: string[] = [];
+  out.push(chalk.bold(`ssnat-rewrite ${report.command}: ${report.input.path} (${report.input.format}, ${report.input.interfaces.length} interface(s))`));
+  const rows: Array<[string, string]> = [
+    ['packets', String(s.packets)],
+    ['rewritten', String(s.rewritten)],
+    ['undecodable', String(s.undecodable)],
+    ['checksums verified', String(s.checksums.verified)],
+    ['checksums bad', String(s.checksums.bad)],
+    ['checksums unverifiable', String(s.checksums.unverifiable)],
+    ['collisions', String(s.collisions)],
+    ['errors', s.errors > 0 ? chalk.red(String(s.errors)) : String(s.errors)],
+    ['warnings', s.warnings > 0 ? chalk.yellow(String(s.warnings)) : String(s.warnings)],
+  ];
+  for (const [k, v] of rows) out.push(`  ${k.padEnd(24)} ${v}`);
+  for (const [check, fs] of groupByCheck(report.findings)) {
+    const sev = fs[0]!.severity;
+    const head = sev === 'error' ? chalk.red(`error ${check}`) : chalk.yellow(`warning ${check}`);
+    out.push('', `${head} (${fs.length})`);
+    for (const f of fs.slice(0, MAX_PER_CHECK)) {
+      out.push(`  ${f.frame > 0 ? `frame ${f.frame}` : 'file'}${f.interface >= 0 ? ` if ${f.interface}` : ''}: ${f.message}`);
+    }
+    if (fs.length > MAX_PER_CHECK) out.push(chalk.dim(`  ... ${fs.length - MAX_PER_CHECK} more (--report json lists all)`));
+  }
+  for (const c of report.collisions) {
+    out.push('', chalk.yellow(`collision ${c.protocol} ${c.flow}`) + ` on interfaces ${c.interfaces.join(', ')} (frames ${c.frames.join(', ')})`);
+  }
+  out.push('', s.errors > 0 ? chalk.red('FAILED') : chalk.green('OK'));
+  return out.join('\n') + '\n';
+}

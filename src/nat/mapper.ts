@@ -15,7 +15,8 @@ export interface InterfaceMapper {
   /**
    * Maps an IPv4 address given as an unsigned 32-bit number. Returns the
    * translated address (unsigned), or -1 when no rule matches or the address
-   * is special (0/8, 127/8, 224/4, 255.255.255.255) and must stay as it is.
+   * is special (0/8, 127/8, 169.254/16 link-local, 224/4 and 240/4 incl. 255.255.255.255)
+   * and must stay as it is.
    */
   map4(addr: number): number;
   /**

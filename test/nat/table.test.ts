@@ -1,0 +1,529 @@
+import fc from 'fast-check';
+import ipaddr from 'ipaddr.js';
+import { describe, expect, it } from 'vitest';
+import type { CaptureInterface } from '../../src/capture/interface.js';
+import { RuleError } from '../../src/errors.js';
+import type { InterfaceMapper } from '../../src/nat/mapper.js';
+import {
+  type Prefix,
+  type Rule,
+  formatPrefix,
+  networkBytes,
+  parseRule,
+  prefixesOverlap,
+} from '../../src/nat/rules.js';
+import { type Direction, type MapEntry, RuleTable, compileMapper } from '../../src/nat/table.js';
+
+// ---------------------------------------------------------------------------
+// Helpers
+
+function iface(
+  id: number,
+  name?: string,
+  opts: { ipv4?: Array<[string, string]>; ipv6?: Array<[string, number]> } = {},
+): CaptureInterface {
+  return {
+    id,
+    name,
+    linkType: 1,
+    snapLength: 0,
+    ipv4: (opts.ipv4 ?? []).map(([addr, mask]) => ({ addr: v4(addr), mask: v4(mask) })),
+    ipv6: (opts.ipv6 ?? []).map(([addr, prefixLength]) => ({ addr: v6(addr), prefixLength })),
+  };
+}
+
+const v4 = (s: string): number => ipaddr.IPv4.parse(s).toByteArray().reduce((a, b) => a * 256 + b, 0);
+const v4s = (n: number): string => (n === -1 ? '-1' : [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.'));
+const v6 = (s: string): Uint8Array => Uint8Array.from(ipaddr.IPv6.parse(s).toByteArray());
+const v6s = (b: Uint8Array): string => ipaddr.fromByteArray(Array.from(b)).toString();
+
+function table(texts: string[], direction: Direction = 'guest-to-host'): RuleTable {
+  return new RuleTable(
+    texts.map((t) => parseRule(t)),
+    direction,
+  );
+}
+
+/** map4 on dotted text; '-1' when not translated. */
+const m4 = (m: InterfaceMapper, addr: string): string => v4s(m.map4(v4(addr)));
+
+/** map6 on text; null when not translated. */
+function m6(m: InterfaceMapper, addr: string): string | null {
+  const dst = new Uint8Array(16);
+  return m.map6(v6(addr), 0, dst, 0) ? v6s(dst) : null;
+}
+
+function ruleError(fn: () => unknown): RuleError {
+  try {
+    fn();
+  } catch (e) {
+    expect(e).toBeInstanceOf(RuleError);
+    return e as RuleError;
+  }
+  throw new Error('expected a RuleError');
+}
+
+const IF0 = iface(0, 'tap0');
+const IF1 = iface(1, 'tap1');
+
+// ---------------------------------------------------------------------------
+
+describe('RuleTable: IPv4 mapping', () => {
+  it('keeps the host bits: 10.0.0.2 -> 192.168.1.2 for a /24', () => {
+    const m = table(['10.0.0.0/24=192.168.1.0/24']).mapperFor(IF0);
+    expect(m.active).toBe(true);
+    expect(m.lastRule).toBe(-1);
+    expect(m4(m, '10.0.0.2')).toBe('192.168.1.2');
+    expect(m.lastRule).toBe(0);
+    expect(m.ruleText(0)).toBe('10.0.0.0/24=192.168.1.0/24');
+    expect(() => m.ruleText(1)).toThrow(RangeError);
+  });
+
+  it('maps subnet network and broadcast addresses bijectively', () => {
+    const m = table(['10.0.0.0/24=192.168.1.0/24']).mapperFor(IF0);
+    expect(m4(m, '10.0.0.0')).toBe('192.168.1.0');
+    expect(m4(m, '10.0.0.255')).toBe('192.168.1.255');
+  });
+
+  it('returns -1 outside every rule and leaves lastRule alone', () => {
+    const m = table(['10.0.0.0/24=192.168.1.0/24']).mapperFor(IF0);
+    m4(m, '10.0.0.9');
+    expect(m4(m, '10.0.1.2')).toBe('-1');
+    expect(m4(m, '192.168.1.2')).toBe('-1');
+    expect(m.lastRule).toBe(0);
+  });
+
+  it('returns unsigned numbers above 2^31', () => {
+    const m = table(['10.0.0.0/8=200.0.0.0/8']).mapperFor(IF0);
+    expect(m.map4(v4('10.1.2.3'))).toBe(0xc8010203);
+    const back = table(['10.0.0.0/8=200.0.0.0/8'], 'host-to-guest').mapperFor(IF0);
+    expect(back.map4(0xc8010203)).toBe(0x0a010203);
+  });
+
+  it('QEMU, tcprewrite and /32 forms map the same way', () => {
+    const m = table(['172.16.0.0:255.255.0.0:10.20.0.0', '10.0.0.0/24:192.168.1.0/24', '10.9.9.9/32=192.168.9.1']).mapperFor(IF0);
+    expect(m4(m, '172.16.200.7')).toBe('10.20.200.7');
+    expect(m4(m, '10.0.0.77')).toBe('192.168.1.77');
+    expect(m4(m, '10.9.9.9')).toBe('192.168.9.1');
+    expect(m.lastRule).toBe(2);
+    expect(m4(m, '10.9.9.8')).toBe('-1');
+  });
+
+  it('host-to-guest inverts guest-to-host', () => {
+    const rules = ['10.0.0.0/24=192.168.1.0/24', '10.0.0.0/24=192.168.2.0/24@tap1'];
+    const back0 = table(rules, 'host-to-guest').mapperFor(IF0);
+    expect(m4(back0, '192.168.1.2')).toBe('10.0.0.2');
+    expect(m4(back0, '192.168.2.2')).toBe('-1');
+    expect(m4(back0, '10.0.0.2')).toBe('-1');
+    const back1 = table(rules, 'host-to-guest').mapperFor(IF1);
+    expect(m4(back1, '192.168.1.3')).toBe('10.0.0.3');
+    expect(m4(back1, '192.168.2.3')).toBe('10.0.0.3');
+    expect(back1.lastRule).toBe(1);
+  });
+
+  it('does not translate IPv6 with only IPv4 rules, and vice versa', () => {
+    const m = table(['10.0.0.0/24=192.168.1.0/24']).mapperFor(IF0);
+    expect(m6(m, 'fd00::1')).toBeNull();
+    const m6only = table(['fd00::/64=fd01::/64']).mapperFor(IF0);
+    expect(m4(m6only, '10.0.0.1')).toBe('-1');
+  });
+});
+
+describe('RuleTable: IPv6 mapping', () => {
+  it('a /64', () => {
+    const m = table(['fd00::/64=fd00:1::/64']).mapperFor(IF0);
+    expect(m6(m, 'fd00::1:2:3:4')).toBe('fd00:1::1:2:3:4');
+    expect(m6(m, 'fd00:0:0:1::1')).toBeNull();
+  });
+
+  it('a /52: the mask cuts word 1 after 20 bits', () => {
+    const m = table(['fd00:1234:5678:9000::/52=fd00:aaaa:bbbb:c000::']).mapperFor(IF0);
+    expect(m6(m, 'fd00:1234:5678:9abc:1:2:3:4')).toBe('fd00:aaaa:bbbb:cabc:1:2:3:4');
+    expect(m6(m, 'fd00:1234:5678:9fff:ffff:ffff:ffff:ffff')).toBe('fd00:aaaa:bbbb:cfff:ffff:ffff:ffff:ffff');
+    expect(m6(m, 'fd00:1234:5678:a000::')).toBeNull();
+    expect(m6(m, 'fd00:1234:5679:9000::')).toBeNull();
+    const back = table(['fd00:1234:5678:9000::/52=fd00:aaaa:bbbb:c000::'], 'host-to-guest').mapperFor(IF0);
+    expect(m6(back, 'fd00:aaaa:bbbb:cabc:1:2:3:4')).toBe('fd00:1234:5678:9abc:1:2:3:4');
+  });
+
+  it('lengths in words 2 and 3, and /128', () => {
+    const m = table(['fd00::1:0:0:0/81=fd00::2:0:0:0', 'fd00::7:0/125=fd00::9:10', 'fd00::5/128=fd00::6']).mapperFor(IF0);
+    expect(m6(m, 'fd00::1:7fff:1:2')).toBe('fd00::2:7fff:1:2');
+    expect(m6(m, 'fd00::1:8000:1:2')).toBeNull();
+    expect(m6(m, 'fd00::7:7')).toBe('fd00::9:17');
+    expect(m6(m, 'fd00::7:8')).toBeNull();
+    expect(m6(m, 'fd00::5')).toBe('fd00::6');
+    expect(m.lastRule).toBe(2);
+  });
+
+  it('writes at offsets, in place, and leaves dst untouched on no match', () => {
+    const m = table(['fd00::/64=fd00:1::/64']).mapperFor(IF0);
+    const buf = new Uint8Array(40);
+    buf.set(v6('fd00::9'), 8);
+    expect(m.map6(buf, 8, buf, 8)).toBe(true);
+    expect(v6s(buf.subarray(8, 24))).toBe('fd00:1::9');
+    const dst = new Uint8Array(20).fill(0xee);
+    expect(m.map6(buf, 8, dst, 2)).toBe(false);
+    expect(dst.every((b) => b === 0xee)).toBe(true);
+    buf.set(v6('fd00::a'), 8);
+    expect(m.map6(buf, 8, dst, 2)).toBe(true);
+    expect(v6s(dst.subarray(2, 18))).toBe('fd00:1::a');
+    expect([dst[0], dst[1], dst[18], dst[19]]).toEqual([0xee, 0xee, 0xee, 0xee]);
+  });
+});
+
+describe('RuleTable: rule order and scopes', () => {
+  it('first match in the order given wins, across scopes, even over a longer prefix', () => {
+    const t = table(['10.0.0.0/16=172.16.0.0/16@tap0', '10.0.0.0/24=192.168.1.0/24']);
+    const m0 = t.mapperFor(IF0);
+    expect(m4(m0, '10.0.0.5')).toBe('172.16.0.5');
+    expect(m0.lastRule).toBe(0);
+    const m1 = t.mapperFor(IF1);
+    expect(m4(m1, '10.0.0.5')).toBe('192.168.1.5');
+    expect(m1.lastRule).toBe(1);
+    expect(m4(m1, '10.0.1.5')).toBe('-1');
+
+    const t2 = table(['10.0.0.0/24=192.168.1.0/24@tap0', '10.0.0.0/16=172.16.0.0/16']);
+    const n0 = t2.mapperFor(IF0);
+    expect(m4(n0, '10.0.0.5')).toBe('192.168.1.5');
+    expect(n0.lastRule).toBe(0);
+    expect(m4(n0, '10.0.1.5')).toBe('172.16.1.5');
+    expect(n0.lastRule).toBe(1);
+  });
+
+  it('first match also holds on the hashed path (> 8 rules)', () => {
+    const filler = Array.from({ length: 10 }, (_, i) => `10.${100 + i}.0.0/24=192.168.${100 + i}.0/24`);
+    const t = table([...filler, '10.0.0.0/16=172.16.0.0/16@tap0', '10.0.0.0/24=192.168.1.0/24', '10.0.0.0/28=172.20.0.0/28@tap1']);
+    const m0 = t.mapperFor(IF0);
+    expect(m4(m0, '10.0.0.5')).toBe('172.16.0.5');
+    expect(m0.lastRule).toBe(10);
+    expect(m4(m0, '10.105.0.9')).toBe('192.168.105.9');
+    expect(m0.lastRule).toBe(5);
+    const m1 = t.mapperFor(IF1);
+    expect(m4(m1, '10.0.0.5')).toBe('192.168.1.5');
+    expect(m1.lastRule).toBe(11);
+    expect(m4(m1, '10.0.1.5')).toBe('-1');
+  });
+
+  it('hashed path: a later group with a smaller first entry cannot override an earlier hit', () => {
+    // Groups: /24 {0, 2}, /16 {1, 3}. 10.0.0.5 matches entries 2 (/24) and 3 (/16): 2 wins.
+    const p = (s: string): Prefix => parseRule(s).guest;
+    const list: MapEntry[] = [
+      { ruleIndex: 0, match: p('10.9.9.0/24'), replace: p('1.0.0.0/24') },
+      { ruleIndex: 1, match: p('10.8.0.0/16'), replace: p('2.0.0.0/16') },
+      { ruleIndex: 2, match: p('10.0.0.0/24'), replace: p('3.0.0.0/24') },
+      { ruleIndex: 3, match: p('10.0.0.0/16'), replace: p('4.0.0.0/16') },
+    ];
+    for (const threshold of [Infinity, 0]) {
+      const m = compileMapper(list, ['a', 'b', 'c', 'd'], threshold);
+      expect(m4(m, '10.0.0.5')).toBe('3.0.0.5');
+      expect(m.lastRule).toBe(2);
+      expect(m4(m, '10.0.1.5')).toBe('4.0.1.5');
+      expect(m.lastRule).toBe(3);
+    }
+  });
+
+  it('selects rules by interface name and by id', () => {
+    const t = table(['10.0.0.0/24=192.168.1.0/24@tap0', '10.0.0.0/24=192.168.2.0/24@#1', 'fd00::/64=fd01::/64@tap2']);
+    expect(m4(t.mapperFor(IF0), '10.0.0.2')).toBe('192.168.1.2');
+    expect(m4(t.mapperFor(iface(1, 'vnet1')), '10.0.0.2')).toBe('192.168.2.2');
+    expect(m4(t.mapperFor(iface(1)), '10.0.0.2')).toBe('192.168.2.2');
+    const m2 = t.mapperFor(iface(2, 'tap2'));
+    expect(m4(m2, '10.0.0.2')).toBe('-1');
+    expect(m6(m2, 'fd00::2')).toBe('fd01::2');
+  });
+
+  it('an interface no rule applies to gets an inactive mapper', () => {
+    const m = table(['10.0.0.0/24=192.168.1.0/24@tap0']).mapperFor(iface(3, 'eth0'));
+    expect(m.active).toBe(false);
+    expect(m4(m, '10.0.0.2')).toBe('-1');
+    expect(m6(m, 'fd00::1')).toBeNull();
+    expect(table([]).mapperFor(IF0).active).toBe(false);
+  });
+
+  it('unmatchedScopes lists rules naming interfaces never seen', () => {
+    const t = table(['10.0.0.0/24=192.168.1.0/24@tap0', '10.1.0.0/24=192.168.2.0/24@#4', '10.2.0.0/24=192.168.3.0/24', '10.3.0.0/24=192.168.4.0/24@tap9']);
+    expect(t.unmatchedScopes([IF0, IF1]).map((r) => r.text)).toEqual(['10.1.0.0/24=192.168.2.0/24@#4', '10.3.0.0/24=192.168.4.0/24@tap9']);
+    expect(t.unmatchedScopes([IF0, iface(4), iface(5, 'tap9')])).toEqual([]);
+  });
+
+  it('the constructor validates the set', () => {
+    expect(() => table(['10.0.0.0/24=192.168.1.0/24', '10.0.1.0/24=192.168.1.0/24@tap1'])).toThrow(RuleError);
+  });
+});
+
+describe('RuleTable: short form (host network from the interface address)', () => {
+  it('uses if_IPv4addr masked with the rule length', () => {
+    const t = table(['10.0.0.0/24']);
+    const m = t.mapperFor(iface(0, 'tap0', { ipv4: [['192.168.7.1', '255.255.255.0']] }));
+    expect(m4(m, '10.0.0.2')).toBe('192.168.7.2');
+    // Another interface, another host network: that is the point of the short form.
+    const m1 = t.mapperFor(iface(1, 'tap1', { ipv4: [['192.168.8.1', '255.255.255.0']] }));
+    expect(m4(m1, '10.0.0.2')).toBe('192.168.8.2');
+    const back = table(['10.0.0.0/24'], 'host-to-guest').mapperFor(iface(1, 'tap1', { ipv4: [['192.168.8.1', '255.255.255.0']] }));
+    expect(m4(back, '192.168.8.2')).toBe('10.0.0.2');
+  });
+
+  it('ignores the interface netmask: the rule length decides (the first address is used)', () => {
+    const m = table(['10.0.0.0/24']).mapperFor(
+      iface(0, 'tap0', {
+        ipv4: [
+          ['172.16.5.9', '255.255.0.0'],
+          ['192.168.1.1', '255.255.255.0'],
+        ],
+      }),
+    );
+    expect(m4(m, '10.0.0.2')).toBe('172.16.5.2');
+  });
+
+  it('IPv6: skips a link-local first address', () => {
+    const m = table(['fd00::/64@tap0']).mapperFor(
+      iface(0, 'tap0', {
+        ipv6: [
+          ['fe80::1', 64],
+          ['fd77:1:2:3::1', 64],
+        ],
+      }),
+    );
+    expect(m6(m, 'fd00::42')).toBe('fd77:1:2:3::42');
+  });
+
+  it('rejects an interface with no address of the family', () => {
+    const t = table(['10.1.0.0/24=192.168.1.0/24', '10.0.0.0/24@tap0']);
+    const e = ruleError(() => t.mapperFor(iface(0, 'tap0', { ipv6: [['fd00::1', 64]] })));
+    expect(e.message).toBe(
+      'rule "10.0.0.0/24@tap0": interface #0 ("tap0") records no IPv4 address (if_IPv4addr); give the host network explicitly (GUEST=HOST)',
+    );
+    expect(e.rule).toBe('10.0.0.0/24@tap0');
+    expect(e.column).toBe(0);
+    expect(ruleError(() => table(['fd00::/64']).mapperFor(iface(2))).message).toBe(
+      'rule "fd00::/64": interface #2 records no IPv6 address (if_IPv6addr); give the host network explicitly (GUEST=HOST)',
+    );
+    expect(ruleError(() => table(['fd00::/64']).mapperFor(iface(2, undefined, { ipv6: [['fe80::1', 64]] }))).message).toBe(
+      'rule "fd00::/64": interface #2 records no usable IPv6 address (if_IPv6addr: fe80::/64 are special); give the host network explicitly (GUEST=HOST)',
+    );
+    // Not applicable: no error.
+    expect(t.mapperFor(iface(1, 'tap1')).active).toBe(true);
+  });
+
+  it('rejects a derived host network that overlaps another host network', () => {
+    const t = table(['10.1.0.0/24=192.168.7.0/24', '10.0.0.0/24']);
+    const e = ruleError(() => t.mapperFor(iface(0, 'tap0', { ipv4: [['192.168.7.1', '255.255.255.0']] })));
+    expect(e.message).toBe(
+      'rule "10.0.0.0/24": host network 192.168.7.0/24 from if_IPv4addr of interface #0 ("tap0") overlaps 192.168.7.0/24 of rule "10.1.0.0/24=192.168.7.0/24"; two guest networks must not share a host network',
+    );
+    const t2 = table(['10.0.0.0/24']);
+    t2.mapperFor(iface(0, 'tap0', { ipv4: [['192.168.7.1', '255.255.255.0']] }));
+    // The same interface again is fine; another one with the same address is not.
+    t2.mapperFor(iface(0, 'tap0', { ipv4: [['192.168.7.1', '255.255.255.0']] }));
+    expect(ruleError(() => t2.mapperFor(iface(1, 'tap1', { ipv4: [['192.168.7.2', '255.255.255.0']] }))).message).toBe(
+      'rule "10.0.0.0/24": host network 192.168.7.0/24 from if_IPv4addr of interface #1 ("tap1") overlaps 192.168.7.0/24 of rule "10.0.0.0/24" on interface #0; two guest networks must not share a host network',
+    );
+  });
+});
+
+// ---------------------------------------------------------------------------
+// Special addresses
+
+/** Entries that flip the top address bit: every address matches one of them. */
+function flipAll(): MapEntry[] {
+  const p = (bytes: number[], length: number): Prefix => ({ bytes: Uint8Array.from(bytes), length });
+  const z16 = new Array<number>(15).fill(0);
+  return [
+    { ruleIndex: 0, match: p([0, 0, 0, 0], 1), replace: p([128, 0, 0, 0], 1) },
+    { ruleIndex: 1, match: p([128, 0, 0, 0], 1), replace: p([0, 0, 0, 0], 1) },
+    { ruleIndex: 2, match: p([0, ...z16], 1), replace: p([128, ...z16], 1) },
+    { ruleIndex: 3, match: p([128, ...z16], 1), replace: p([0, ...z16], 1) },
+  ];
+}
+
+describe('special addresses are never translated, whatever the rules', () => {
+  for (const threshold of [Infinity, 0]) {
+    it(`${threshold === 0 ? 'hashed' : 'linear'} path`, () => {
+      const m = compileMapper(flipAll(), ['a', 'b', 'c', 'd'], threshold);
+      for (const a of ['0.0.0.0', '0.1.2.3', '127.0.0.1', '169.254.1.1', '224.0.0.1', '239.255.255.250', '240.0.0.1', '255.255.255.255']) {
+        expect(m4(m, a), a).toBe('-1');
+      }
+      expect(m4(m, '10.0.0.1')).toBe('138.0.0.1');
+      expect(m4(m, '223.255.255.255')).toBe('95.255.255.255');
+      expect(m4(m, '169.253.0.1')).toBe('41.253.0.1');
+      for (const a of ['::', '::1', 'fe80::1', 'febf:ffff::1', 'ff02::1', 'ff05::1:3']) expect(m6(m, a), a).toBeNull();
+      expect(m6(m, 'fd00::1')).toBe('7d00::1');
+      expect(m6(m, '::2')).toBe('8000::2');
+      expect(m6(m, 'fec0::1')).toBe('7ec0::1');
+    });
+  }
+});
+
+// ---------------------------------------------------------------------------
+// Properties
+
+/** First octets outside 0/8, 127/8, 224/4, 240/4 and (for simplicity) 169/8. */
+const v4FirstOctet = fc.integer({ min: 1, max: 223 }).filter((o) => o !== 127 && o !== 169);
+
+/** A random non-special IPv4 network of length 8..32. */
+const v4Prefix: fc.Arbitrary<Prefix> = fc
+  .tuple(v4FirstOctet, fc.uint8Array({ minLength: 3, maxLength: 3 }), fc.integer({ min: 8, max: 32 }))
+  .map(([o, rest, length]) => ({ bytes: networkBytes(Uint8Array.of(o, ...rest), length), length }));
+
+/** A random non-special IPv6 network of length 8..128 (first byte 0x01..0xfd). */
+const v6Prefix: fc.Arbitrary<Prefix> = fc
+  .tuple(fc.integer({ min: 1, max: 0xfd }), fc.uint8Array({ minLength: 15, maxLength: 15 }), fc.integer({ min: 8, max: 128 }))
+  .map(([b, rest, length]) => ({ bytes: networkBytes(Uint8Array.of(b, ...rest), length), length }));
+
+/** The address with p's network bits and `rand`'s host bits. */
+function inPrefix(p: Prefix, rand: Uint8Array): Uint8Array {
+  const hostBits = rand.map((b, i) => b ^ networkBytes(rand, p.length)[i]!);
+  return p.bytes.map((b, i) => b | hostBits[i]!);
+}
+
+const toU32 = (b: Uint8Array): number => ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0;
+
+/** Random guest/host pairs of one family, greedily made into a valid rule set (as rule text). */
+function ruleSet(prefix: fc.Arbitrary<Prefix>, maxRules: number): fc.Arbitrary<Rule[]> {
+  return fc
+    .array(fc.tuple(prefix, prefix), { minLength: 1, maxLength: maxRules })
+    .map((pairs) => {
+      const kept: Array<[Prefix, Prefix]> = [];
+      for (const [g, h0] of pairs) {
+        const h = { bytes: networkBytes(h0.bytes, g.length), length: g.length };
+        const all = kept.flat();
+        if (all.some((p) => prefixesOverlap(p, g) || prefixesOverlap(p, h))) continue;
+        kept.push([g, h]);
+      }
+      return kept.map(([g, h]) => parseRule(`${formatPrefix(g)}=${formatPrefix(h)}`));
+    })
+    .filter((rules) => rules.length > 0);
+}
+
+describe('properties', () => {
+  it('IPv4: host-to-guest(guest-to-host(a)) === a for addresses in every guest range (linear and hashed)', () => {
+    fc.assert(
+      fc.property(ruleSet(v4Prefix, 14), fc.array(fc.uint8Array({ minLength: 4, maxLength: 4 }), { minLength: 1, maxLength: 8 }), (rules, rands) => {
+        const g2h = new RuleTable(rules, 'guest-to-host').mapperFor(IF0);
+        const h2g = new RuleTable(rules, 'host-to-guest').mapperFor(IF0);
+        rules.forEach((r, i) => {
+          for (const rand of rands) {
+            const a = toU32(inPrefix(r.guest, rand));
+            const h = g2h.map4(a);
+            expect(h).toBe(toU32(inPrefix(r.host!, rand)));
+            expect(g2h.lastRule).toBe(i);
+            expect(h2g.map4(h)).toBe(a);
+            expect(h2g.lastRule).toBe(i);
+          }
+        });
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('IPv4: addresses outside every guest range map to -1', () => {
+    fc.assert(
+      fc.property(ruleSet(v4Prefix, 14), fc.uint8Array({ minLength: 4, maxLength: 4 }), (rules, addr) => {
+        fc.pre(!rules.some((r) => prefixesOverlap(r.guest, { bytes: addr, length: 32 })));
+        expect(new RuleTable(rules, 'guest-to-host').mapperFor(IF0).map4(toU32(addr))).toBe(-1);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('IPv6: host-to-guest(guest-to-host(a)) === a, and outside addresses are not mapped', () => {
+    fc.assert(
+      fc.property(
+        ruleSet(v6Prefix, 12),
+        fc.array(fc.uint8Array({ minLength: 16, maxLength: 16 }), { minLength: 1, maxLength: 4 }),
+        (rules, rands) => {
+          const g2h = new RuleTable(rules, 'guest-to-host').mapperFor(IF0);
+          const h2g = new RuleTable(rules, 'host-to-guest').mapperFor(IF0);
+          const out = new Uint8Array(16);
+          const back = new Uint8Array(16);
+          rules.forEach((r, i) => {
+            for (const rand of rands) {
+              const a = inPrefix(r.guest, rand);
+              expect(g2h.map6(a, 0, out, 0)).toBe(true);
+              expect(Array.from(out)).toEqual(Array.from(inPrefix(r.host!, rand)));
+              expect(g2h.lastRule).toBe(i);
+              expect(h2g.map6(out, 0, back, 0)).toBe(true);
+              expect(Array.from(back)).toEqual(Array.from(a));
+            }
+          });
+          for (const rand of rands) {
+            if (rules.some((r) => prefixesOverlap(r.guest, { bytes: rand, length: 128 }))) continue;
+            expect(g2h.map6(rand, 0, out, 0)).toBe(false);
+          }
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  /**
+   * Arbitrary entries (overlapping, duplicate, special) with few distinct
+   * lengths: most prefixes are cut from a few shared base addresses, so they
+   * nest inside one another and first-match order across groups matters.
+   */
+  function entries(bytes: 4 | 16, lengths: number[]): fc.Arbitrary<MapEntry[]> {
+    const addr = fc.uint8Array({ minLength: bytes, maxLength: bytes });
+    return fc.array(addr, { minLength: 1, maxLength: 3 }).chain((bases) => {
+      const prefix = fc
+        .tuple(fc.oneof(fc.constantFrom(...bases), addr), fc.constantFrom(...lengths))
+        .map(([b, length]) => ({ bytes: networkBytes(b, length), length }));
+      return fc
+        .array(fc.tuple(prefix, addr), { minLength: 0, maxLength: 40 })
+        .map((list) => list.map(([match, repl], ruleIndex) => ({ ruleIndex, match, replace: { bytes: repl, length: match.length } })));
+    });
+  }
+
+  /** Addresses that often fall into the entries' prefixes. */
+  function probes(list: MapEntry[], bytes: number): fc.Arbitrary<Uint8Array[]> {
+    const rand = fc.uint8Array({ minLength: bytes, maxLength: bytes });
+    const near = list.length === 0 ? rand : fc.tuple(fc.constantFrom(...list), rand).map(([e, r]) => inPrefix(e.match, r));
+    return fc.array(fc.oneof(near, rand), { minLength: 1, maxLength: 30 });
+  }
+
+  it('IPv4: the hashed path (> 8 rules) agrees with the linear path', () => {
+    const lengths = [0, 1, 4, 8, 12, 16, 20, 24, 24, 24, 30, 32];
+    fc.assert(
+      fc.property(
+        entries(4, lengths).chain((list) => fc.tuple(fc.constant(list), probes(list, 4))),
+        ([list, addrs]) => {
+          const texts = list.map((_, i) => `r${i}`);
+          const linear = compileMapper(list, texts, Infinity);
+          const hashed = compileMapper(list, texts, 0);
+          for (const b of addrs) {
+            const a = toU32(b);
+            const want = linear.map4(a);
+            expect(hashed.map4(a)).toBe(want);
+            if (want !== -1) expect(hashed.lastRule).toBe(linear.lastRule);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('IPv6: the hashed path agrees with the linear path', () => {
+    const lengths = [0, 7, 32, 52, 64, 64, 64, 96, 100, 127, 128];
+    fc.assert(
+      fc.property(
+        entries(16, lengths).chain((list) => fc.tuple(fc.constant(list), probes(list, 16))),
+        ([list, addrs]) => {
+          const texts = list.map((_, i) => `r${i}`);
+          const linear = compileMapper(list, texts, Infinity);
+          const hashed = compileMapper(list, texts, 0);
+          const x = new Uint8Array(16);
+          const y = new Uint8Array(16);
+          for (const a of addrs) {
+            const want = linear.map6(a, 0, x, 0);
+            expect(hashed.map6(a, 0, y, 0)).toBe(want);
+            if (want) {
+              expect(Array.from(y)).toEqual(Array.from(x));
+              expect(hashed.lastRule).toBe(linear.lastRule);
+            }
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});

@@ -129,6 +129,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<RunResult> {
       }
       writer?.write(rec);
     }
+    writer?.finish();
     await writer?.flush();
     opts.onProgress?.(reader.position, totalBytes);
 

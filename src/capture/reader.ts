@@ -304,6 +304,7 @@ export class CaptureReader implements AsyncIterable<CaptureRecord> {
       };
       this.interfaces.push(iface);
       this.setRaw(RecordKind.PcapHeader, 0, at, PCAP_HEADER_LEN);
+      rec.iface = iface;
       win.start += PCAP_HEADER_LEN;
       return rec;
     }
@@ -472,6 +473,8 @@ export class CaptureReader implements AsyncIterable<CaptureRecord> {
     this.interfaces.push(info);
     this.sectionIfaces.push(info);
     this.setRaw(RecordKind.InterfaceDescription, BlockType.IDB, at, len);
+    this.rec.iface = info;
+    this.rec.interfaceId = info.id;
   }
 
   private packetIface(localId: number, at: number): InterfaceInfo {

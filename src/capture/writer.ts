@@ -59,6 +59,7 @@ export class CaptureWriter {
   // pcapng -> pcap state
   private pcapLinkType = -1;
   private inputLE = true;
+  private readonly pendingIfaces: InterfaceInfo[] = [];
   private pcapUnits = 0n;
   // pcap -> pcapng state
   private ngLE = true;
@@ -88,6 +89,15 @@ export class CaptureWriter {
     } else {
       this.pcapngToPcap(rec, comment);
     }
+  }
+
+  /**
+   * Checks that the output is complete; call after the last record, before
+   * the final flush.
+   */
+  finish(): void {
+    // A capture without packets still gets its pcap header.
+    if (this.format === 'pcap' && this.inputFormat === 'pcapng' && this.pcapLinkType < 0) this.writePcapHeader();
   }
 
   /** Hands every pending byte to the target; after it resolves the read window may be reused. */
@@ -287,6 +297,12 @@ export class CaptureWriter {
       case RecordKind.SectionHeader:
         return;
       case RecordKind.InterfaceDescription:
+        // The header is written at the first packet, once the interfaces described
+        // before it are known, so that one finer interface selects nanoseconds.
+        if (rec.iface === null) return;
+        if (this.pcapLinkType < 0) this.pendingIfaces.push(rec.iface);
+        else this.checkPcapInterface(rec.iface);
+        if (this.pendingIfaces.length === 1) this.inputLE = rec.littleEndian;
         return;
       case RecordKind.Packet:
         break;
@@ -296,8 +312,7 @@ export class CaptureWriter {
     }
     const iface = rec.iface;
     if (iface === null) return;
-    if (this.pcapLinkType < 0) this.writePcapHeader(iface, rec.littleEndian);
-    else this.checkPcapInterface(iface);
+    if (this.pcapLinkType < 0) this.writePcapHeader();
     if (comment !== undefined) this.uncommentable++;
     const le = this.le ?? this.inputLE;
     let sec = 0n;
@@ -307,11 +322,14 @@ export class CaptureWriter {
       const ups = iface.unitsPerSecond;
       sec = units / ups + iface.tsOffset;
       frac = ((units % ups) * this.pcapUnits) / ups;
+      if (sec < 0n || sec > 0xffffffffn) {
+        throw new UsageError(`--format pcap cannot hold frame ${rec.frame}: its timestamp (${sec} s) is outside pcap's 32-bit seconds (1970-2106); keep pcapng`);
+      }
     }
     const cap = rec.capturedLength;
     const at = this.reserve(16 + cap);
     const v = this.scratchView;
-    v.setUint32(at, Number(BigInt.asUintN(32, sec)), le);
+    v.setUint32(at, Number(sec), le);
     v.setUint32(at + 4, Number(frac), le);
     v.setUint32(at + 8, cap, le);
     v.setUint32(at + 12, rec.originalLength, le);
@@ -319,14 +337,19 @@ export class CaptureWriter {
     this.emitScratch(at, 16 + cap);
   }
 
-  private writePcapHeader(iface: InterfaceInfo, littleEndian: boolean): void {
-    this.inputLE = littleEndian;
-    const le = this.le ?? littleEndian;
-    this.pcapLinkType = iface.linkType;
-    // Microseconds when the interface records microseconds, nanoseconds otherwise.
-    const nanos = iface.unitsPerSecond !== 1_000_000n;
-    this.checkPrecision(iface, nanos);
+  /**
+   * The pcap file header, from the interfaces described so far: the first
+   * one's link type, snaplen and FCS length; microseconds when every one of
+   * them counts microseconds (or coarser), nanoseconds otherwise.
+   */
+  private writePcapHeader(): void {
+    const first = this.pendingIfaces[0];
+    if (first === undefined) throw new UsageError('--format pcap needs a link type, but the capture describes no interface; keep pcapng');
+    const le = this.le ?? this.inputLE;
+    this.pcapLinkType = first.linkType;
+    const nanos = this.pendingIfaces.some((i) => i.unitsPerSecond > 1_000_000n || 1_000_000n % i.unitsPerSecond !== 0n);
     this.pcapUnits = nanos ? 1_000_000_000n : 1_000_000n;
+    for (const iface of this.pendingIfaces) this.checkPcapInterface(iface);
     const at = this.reserve(24);
     const v = this.scratchView;
     v.setUint32(at, nanos ? PCAP_MAGIC_NANO : PCAP_MAGIC_MICRO, le);
@@ -334,9 +357,9 @@ export class CaptureWriter {
     v.setUint16(at + 6, 4, le);
     v.setInt32(at + 8, 0, le);
     v.setUint32(at + 12, 0, le);
-    v.setUint32(at + 16, iface.snapLength === 0 ? PCAP_DEFAULT_MAX_RECORD : iface.snapLength, le);
-    const fcs = iface.fcsLength >= 0 && iface.fcsLength % 2 === 0 && iface.fcsLength <= 14 ? (((iface.fcsLength / 2) << 1) | 1) << 28 : 0;
-    v.setUint32(at + 20, (iface.linkType | fcs) >>> 0, le);
+    v.setUint32(at + 16, first.snapLength === 0 ? PCAP_DEFAULT_MAX_RECORD : first.snapLength, le);
+    const fcs = first.fcsLength >= 0 && first.fcsLength % 2 === 0 && first.fcsLength <= 14 ? (((first.fcsLength / 2) << 1) | 1) << 28 : 0;
+    v.setUint32(at + 20, (first.linkType | fcs) >>> 0, le);
     this.emitScratch(at, 24);
   }
 

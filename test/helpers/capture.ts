@@ -29,3 +29,77 @@ export async function readPackets(path: string): Promise<TestPacket[]> {
   }
   return out;
 }
+
+import { CaptureWriter, type WriterOptions } from '../../src/capture/writer.js';
+import { MemoryTarget } from '../../src/capture/target.js';
+import { BlockType, type CaptureRecord } from '../../src/capture/record.js';
+
+export interface PassResult {
+  out: Buffer;
+  packets: number;
+  /** Block names in file order (SHB, IDB, EPB, SPB, PB, NRB, ISB, CB, DCB, DSB, ...). */
+  blocks: string[];
+  truncatedTail: { offset: number } | null;
+}
+
+const NAMES: Record<number, string> = {
+  [BlockType.SHB]: 'SHB',
+  [BlockType.IDB]: 'IDB',
+  [BlockType.EPB]: 'EPB',
+  [BlockType.SPB]: 'SPB',
+  [BlockType.PB]: 'PB',
+  [BlockType.NRB]: 'NRB',
+  [BlockType.ISB]: 'ISB',
+  [BlockType.CB]: 'CB',
+  [BlockType.DCB]: 'DCB',
+  [BlockType.DSB]: 'DSB',
+};
+
+/** Reads `bytes` and writes every record back (optionally converted), in memory; `edit` may change records. */
+export async function passThrough(
+  bytes: Uint8Array,
+  opts: WriterOptions = {},
+  edit?: (rec: CaptureRecord) => string | undefined,
+  windowChunk?: number,
+): Promise<PassResult> {
+  const reader = windowChunk === undefined ? await CaptureReader.fromBytes(bytes) : await CaptureReader.fromSource(new TrickleSource(bytes, windowChunk));
+  const target = new MemoryTarget();
+  const writer = new CaptureWriter(target, reader.format, opts);
+  const blocks: string[] = [];
+  let packets = 0;
+  for (;;) {
+    const rec = reader.next();
+    if (rec === null) {
+      if (reader.done) break;
+      await writer.flush();
+      await reader.fill();
+      continue;
+    }
+    if (rec.kind === RecordKind.Packet) packets++;
+    if (reader.format === 'pcapng') blocks.push(NAMES[rec.blockType] ?? `0x${rec.blockType.toString(16)}`);
+    const comment = edit?.(rec);
+    writer.write(rec, comment);
+  }
+  writer.finish();
+  await writer.flush();
+  await reader.close();
+  return { out: target.bytes(), packets, blocks, truncatedTail: reader.truncatedTail };
+}
+
+import type { ByteSource } from '../../src/capture/source.js';
+
+/** A source that hands out at most `chunk` bytes per read, like a slow pipe. */
+export class TrickleSource implements ByteSource {
+  private pos = 0;
+  constructor(
+    private readonly bytes: Uint8Array,
+    private readonly chunk: number,
+  ) {}
+  async read(buf: Buffer, off: number, len: number): Promise<number> {
+    const n = Math.min(len, this.chunk, this.bytes.length - this.pos);
+    buf.set(this.bytes.subarray(this.pos, this.pos + n), off);
+    this.pos += n;
+    return n;
+  }
+  async close(): Promise<void> {}
+}

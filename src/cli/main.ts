@@ -20,13 +20,13 @@ import { startProgress, type Progress } from './progress.js';
 import { unlinkSync } from 'node:fs';
 
 interface CommonOptions {
-  rule: string[];
+  rule?: string[];
   rulesFile?: string;
   direction: Direction;
   report?: 'text' | 'json' | 'junit';
   reportFile?: string;
-  strict: boolean;
-  quiet: boolean;
+  strict?: boolean;
+  quiet?: boolean;
   progress?: boolean;
   maxBlock?: number;
   maxRecord?: number;
@@ -34,12 +34,12 @@ interface CommonOptions {
 
 interface RewriteOptions extends CommonOptions {
   format: 'same' | 'pcap' | 'pcapng';
-  verify: boolean;
-  annotate: boolean;
-  force: boolean;
+  verify?: boolean;
+  annotate?: boolean;
+  force?: boolean;
 }
 
-const collect = (value: string, previous: string[]): string[] => [...previous, value];
+const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -77,7 +77,7 @@ Exit codes: 0 clean, 1 errors found (or warnings with --strict), 2 usage, 3 unre
 
 function addCommonOptions(cmd: Command): Command {
   return cmd
-    .option('-r, --rule <rule>', 'translation rule GUEST=HOST[@IFACE] (repeatable)', collect, [])
+    .option('-r, --rule <rule>', 'translation rule GUEST=HOST[@IFACE] (repeatable)', collect)
     .option('--rules-file <file>', 'read rules from a file, one per line, # comments')
     .addOption(
       new Option('-d, --direction <direction>', 'which way rules apply')
@@ -86,8 +86,8 @@ function addCommonOptions(cmd: Command): Command {
     )
     .addOption(new Option('--report <kind>', 'report format (default: text for verify, a summary line for rewrite)').choices(['text', 'json', 'junit']))
     .option('--report-file <file>', 'write the report to a file instead of stdout')
-    .option('--strict', 'warnings fail the run (exit 1)', false)
-    .option('-q, --quiet', 'print nothing but errors', false)
+    .option('--strict', 'warnings fail the run (exit 1)')
+    .option('-q, --quiet', 'print nothing but errors')
     .option('--progress', 'show a progress bar on stderr (default: when stderr is a terminal)')
     .option('--no-progress', 'never show a progress bar')
     .option('--max-block <bytes>', 'largest pcapng block accepted (default 268435456)', positiveInt)
@@ -110,9 +110,9 @@ export function buildProgram(run: (result: Promise<number>) => void): Command {
       .argument('<output>', "output capture ('-' for stdout)"),
   )
     .addOption(new Option('--format <format>', 'output format').choices(['same', 'pcap', 'pcapng']).default('same'))
-    .option('--verify', 'verify the output while writing it', false)
-    .option('--annotate', 'add a pcapng packet comment naming each rewrite', false)
-    .option('-f, --force', 'replace an existing output file', false)
+    .option('--verify', 'verify the output while writing it')
+    .option('--annotate', 'add a pcapng packet comment naming each rewrite')
+    .option('-f, --force', 'replace an existing output file')
     .addHelpText('after', REWRITE_EXAMPLES)
     .action((input: string, output: string, opts: RewriteOptions) => run(rewriteCommand(input, output, opts)));
 
@@ -141,7 +141,7 @@ async function loadRules(opts: CommonOptions): Promise<Rule[]> {
     }
     rules.push(...parseRulesFile(text, opts.rulesFile));
   }
-  for (const r of opts.rule) rules.push(parseRule(r));
+  for (const r of opts.rule ?? []) rules.push(parseRule(r));
   validateRuleSet(rules);
   return rules;
 }
@@ -178,8 +178,8 @@ async function rewriteCommand(input: string, output: string, opts: RewriteOption
     result = await runPipeline({
       ...pipelineOptions('rewrite', input, output, opts, rules, progress),
       format: opts.format,
-      annotate: opts.annotate,
-      force: opts.force,
+      annotate: opts.annotate === true,
+      force: opts.force === true,
     });
   } finally {
     progress?.stop();
@@ -207,7 +207,7 @@ async function verifyCommand(input: string, opts: CommonOptions): Promise<number
   return exitCodeFor(result, opts.strict);
 }
 
-function exitCodeFor(result: RunResult, strict: boolean): number {
+function exitCodeFor(result: RunResult, strict: boolean | undefined): number {
   const s = result.report.summary;
   return s.errors > 0 || (strict && s.warnings > 0) ? EXIT_FINDINGS : EXIT_OK;
 }

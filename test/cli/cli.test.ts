@@ -1,0 +1,180 @@
+/**
+ * The command line as users and scripts meet it: exit codes, one-line errors,
+ * no partial output, the input never touched, streaming through pipes.
+ */
+import { copyFileSync, existsSync, linkSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { VERSION } from '../../src/version.js';
+import { cli, cliAsync, ROOT, tempDir } from '../helpers/cli.js';
+import { corpusPath } from '../helpers/corpus.js';
+
+/** A rule that matches nothing in the corpus files used below. */
+const NOMATCH = '198.18.0.0/24=198.19.0.0/24';
+const PCAPNG = corpusPath('pcapng-test-generator/output_le/difficult/test202.pcapng');
+const PCAP = corpusPath('dpkt/dns_icmp.pcap');
+
+function oneLine(stderr: string): string {
+  const lines = stderr.trim().split('\n');
+  expect(lines).toHaveLength(1);
+  expect(stderr).not.toMatch(/\n\s+at /); // no stack trace
+  return lines[0]!;
+}
+
+describe('version and help', () => {
+  it('--version prints the package version', () => {
+    const r = cli(['--version']);
+    expect(r.code).toBe(0);
+    expect(r.stdout.toString().trim()).toBe(VERSION);
+    expect(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version).toBe(VERSION);
+  });
+  it('--help shows both commands and examples', () => {
+    const r = cli(['--help']);
+    expect(r.code).toBe(0);
+    const out = r.stdout.toString();
+    expect(out).toContain('rewrite [options] <input> <output>');
+    expect(out).toContain('verify [options] <input>');
+    expect(out).toContain('$ ssnat-rewrite guest1.pcapng host1.pcapng --rule 10.0.0.0/24=192.168.11.0/24');
+  });
+  it('rewrite --help lists every option of the contract with its default', () => {
+    const out = cli(['rewrite', '--help']).stdout.toString();
+    for (const opt of ['--rule', '--rules-file', '--direction', '--format', '--annotate', '--report', '--report-file', '--strict', '--force', '--quiet', '--progress', '--no-progress', '--max-block', '--max-record']) {
+      expect(out).toContain(opt);
+    }
+    const flat = out.replace(/\s+/g, ' ');
+    expect(flat).toContain('(choices: "guest-to-host", "host-to-guest", default: "guest-to-host")');
+    expect(flat).toContain('(choices: "same", "pcap", "pcapng", default: "same")');
+  });
+});
+
+describe('usage errors exit 2 with one line', () => {
+  it('a misspelt option suggests the right one', () => {
+    const r = cli([PCAP, '/tmp/never', '--rulez', NOMATCH]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("error: unknown option '--rulez'");
+    expect(r.stderr).toContain('(Did you mean --rule?)');
+  });
+  it('a bad rule is quoted with a caret under the bad part', () => {
+    const r = cli([PCAP, '/tmp/never', '--rule', '10.0.0.0/24=192.168.1.0/23']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe('ssnat-rewrite: rule "10.0.0.0/24=192.168.1.0/23": prefix lengths differ (/24 vs /23)\n  10.0.0.0/24=192.168.1.0/23\n                         ^\n');
+  });
+  it('an existing output needs --force and is left as it was', () => {
+    const dir = tempDir();
+    const out = join(dir, 'out.pcap');
+    writeFileSync(out, 'precious');
+    const r = cli([PCAP, out, '-r', NOMATCH]);
+    expect(r.code).toBe(2);
+    expect(oneLine(r.stderr)).toBe(`ssnat-rewrite: output ${out} exists; pass --force to replace it`);
+    expect(readFileSync(out, 'utf8')).toBe('precious');
+    expect(cli([PCAP, out, '-r', NOMATCH, '--force', '-q']).code).toBe(0);
+    expect(Buffer.compare(readFileSync(out), readFileSync(PCAP))).toBe(0);
+  });
+  it.each(['same path', 'hard link', 'symbolic link'])('refuses to write over the input through a %s', (how) => {
+    const dir = tempDir();
+    const input = join(dir, 'in.pcap');
+    copyFileSync(PCAP, input);
+    let out = input;
+    if (how === 'hard link') linkSync(input, (out = join(dir, 'hard.pcap')));
+    if (how === 'symbolic link') symlinkSync(input, (out = join(dir, 'sym.pcap')));
+    const r = cli([input, out, '-r', NOMATCH, '--force']);
+    expect(r.code).toBe(2);
+    expect(oneLine(r.stderr)).toMatch(/is the input file/);
+    expect(Buffer.compare(readFileSync(input), readFileSync(PCAP))).toBe(0);
+  });
+  it('--format pcap of a capture with several link types says so and leaves nothing', () => {
+    const dir = tempDir();
+    const r = cli([PCAPNG, join(dir, 'o.pcap'), '-r', NOMATCH, '--format', 'pcap']);
+    expect(r.code).toBe(2);
+    expect(oneLine(r.stderr)).toBe('ssnat-rewrite: --format pcap cannot hold this capture: interface 1 has link type 0, an earlier one 1 (pcap has one link type per file; keep pcapng)');
+    expect(readdirSync(dir)).toEqual([]);
+  });
+});
+
+describe('bad input exits 3 with one line naming file, offset and problem, and leaves no output', () => {
+  it.each([
+    ['python-pcapng/test007.ntar', 'byte offset 96: simple packet block: block length 139 is not a multiple of 4'],
+    ['libpcap/pcap-invalid-version-1.pcap', 'byte offset 4: unsupported pcap version 1.4 (only 2.x is defined)'],
+    ['libpcap/shb-option-too-long.pcapng', 'byte offset 0: section header block: trailing block length 808464432 differs from the leading length 52'],
+    ['gopacket/pcapgo-tests/le/test901.pcapng', 'byte offset 492: unsupported pcapng section version 2.0 (only 1.0 is defined)'],
+  ])('%s', (rel, message) => {
+    const dir = tempDir();
+    const input = corpusPath(rel);
+    const r = cli([input, join(dir, 'out'), '-r', NOMATCH]);
+    expect(r.code).toBe(3);
+    expect(oneLine(r.stderr)).toBe(`ssnat-rewrite: ${input}: ${message}`);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+  it('a missing input', () => {
+    const r = cli(['/nonexistent/in.pcap', join(tempDir(), 'o'), '-r', NOMATCH]);
+    expect(r.code).toBe(3);
+    expect(oneLine(r.stderr)).toBe('ssnat-rewrite: /nonexistent/in.pcap: no such file');
+  });
+  it('a file that is not a capture', () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'notes.txt'), 'just some text\n');
+    const r = cli([join(dir, 'notes.txt'), join(dir, 'o'), '-r', NOMATCH]);
+    expect(r.code).toBe(3);
+    expect(oneLine(r.stderr)).toBe(`ssnat-rewrite: ${join(dir, 'notes.txt')}: byte offset 0: unknown magic number 0x6a757374: not a pcap or pcapng capture`);
+  });
+});
+
+describe('a capture cut short keeps every complete record', () => {
+  const input = corpusPath('dpkt/truncated_dns_2.pcap');
+  it('warns with the offset and exits 0', () => {
+    const dir = tempDir();
+    const r = cli([input, join(dir, 'o.pcap'), '-r', NOMATCH]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('warning: capture.truncated-tail: the input ends inside a record at byte offset 240, after frame 1 (7 of 16 bytes there); every complete record before it is kept');
+    expect(Buffer.compare(readFileSync(join(dir, 'o.pcap')), readFileSync(input).subarray(0, 240))).toBe(0);
+  });
+  it('exits 1 with --strict', () => {
+    expect(cli([input, join(tempDir(), 'o.pcap'), '-r', NOMATCH, '--strict']).code).toBe(1);
+  });
+});
+
+describe('streaming', () => {
+  it('stdin to stdout is byte-identical when no rule matches', () => {
+    const bytes = readFileSync(PCAPNG);
+    const r = cli(['-', '-', '-r', NOMATCH, '-q'], bytes);
+    expect(r.code).toBe(0);
+    expect(Buffer.compare(r.stdout, bytes)).toBe(0);
+  });
+  it('stdin to stdout converts to pcapng', () => {
+    const r = cli(['-', '-', '-r', NOMATCH, '--format', 'pcapng', '-q'], readFileSync(PCAP));
+    expect(r.code).toBe(0);
+    expect(r.stdout.readUInt32LE(0)).toBe(0x0a0d0d0a);
+  });
+  it('an interrupted run leaves no output and no temporary file', async () => {
+    const dir = tempDir();
+    const child = cliAsync(['-', join(dir, 'out.pcapng'), '-r', NOMATCH]);
+    // Half a capture, then nothing: the run waits for more input.
+    const bytes = readFileSync(PCAPNG);
+    child.stdin.write(bytes.subarray(0, bytes.length >> 1));
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    await new Promise((r) => setTimeout(r, 400));
+    expect(readdirSync(dir).length).toBe(1); // the temporary file, hidden
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((r) => child.on('close', r));
+    expect(code).toBe(130);
+    expect(stderr).toContain('interrupted (SIGINT); no output was left behind');
+    expect(readdirSync(dir)).toEqual([]);
+  });
+});
+
+describe('reports', () => {
+  it('--report json follows the contract', () => {
+    const dir = tempDir();
+    const r = cli([PCAPNG, join(dir, 'o.pcapng'), '-r', NOMATCH, '--report', 'json', '-q']);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout.toString());
+    expect(Object.keys(report)).toEqual(['tool', 'version', 'command', 'input', 'output', 'direction', 'rules', 'summary', 'findings', 'collisions']);
+    expect(report.tool).toBe('ssnat-rewrite');
+    expect(report.input.format).toBe('pcapng');
+    expect(report.input.interfaces).toHaveLength(5);
+    expect(report.rules).toEqual([NOMATCH]);
+    expect(report.summary.packets).toBe(8);
+    expect(existsSync(join(dir, 'o.pcapng'))).toBe(true);
+  });
+});

@@ -1,0 +1,386 @@
+/**
+ * The packet translator: rewrites IPv4/IPv6/ARP/NDP addresses in place through
+ * an `InterfaceMapper` and adjusts every checksum that covers them by the
+ * RFC 1624 eq. 3 incremental rule. Lengths never change; bytes outside the
+ * decoded headers (payload, Ethernet padding, hardware addresses, options)
+ * are never written.
+ *
+ * Rules (DESIGN.md part 2) and the choices made where it is silent:
+ * - Incremental only: snaplen-cut packets and fragments come out right and a
+ *   checksum that was wrong stays wrong by exactly the same amount. A checksum
+ *   field is updated only when it lies in the captured bytes and inside the
+ *   datagram's declared length (so link padding is never touched).
+ * - IPv4: header checksum adjusted; TCP/UDP/UDP-Lite/DCCP pseudo-header
+ *   checksum adjusted in the first fragment only. UDP checksum 0 stays 0
+ *   (IPv4: "none"; IPv6 and UDP-Lite: invalid, left for the verifier); a
+ *   result of 0 is written 0xFFFF. TCP/DCCP/ICMPv6 never get 0xFFFF
+ *   substituted. ICMPv4/IGMP/GRE/SCTP/ESP: nothing (no pseudo-header).
+ *   An unexhausted LSRR/SSRR option moves the pseudo-header destination to the
+ *   route's last address (RFC 9293 3.1); option addresses are not translated.
+ * - ICMP errors (v4 3/4/5/11/12, v6 1-4): the quoted header's addresses, its
+ *   header checksum and its L4 checksum (when quoted) are translated, and every
+ *   changed quoted word is folded into the outer ICMP checksum. One level only.
+ * - IPv6: only the header's src/dst are translated. Addresses inside a routing
+ *   header (type 0/2/SRH segment lists) are not: a stateless NAT rewrites what
+ *   the forwarding path looks at, and a segment list names hops beyond this
+ *   NAT. The L4 checksum is adjusted only for translated addresses that are in
+ *   the pseudo-header: the source always, the header destination only when it
+ *   is the final destination (no routing header with segments left > 0).
+ * - NDP: NS/NA target and Redirect target/destination, ICMPv6 checksum adjusted;
+ *   link-layer address options untouched.
+ * - ARP: only Ethernet/IPv4 ARP (htype 1, ptype 0x0800, hlen 6, plen 4),
+ *   sender/target protocol addresses; RARP (0x8035) passes unchanged.
+ * - Undecodable packets (an impossible header) pass unchanged; so do unknown
+ *   link types and protocols.
+ */
+import { applyDelta, delta16, delta32, deltaBytes } from '../wire/checksum.js';
+import * as arp from '../wire/arp.js';
+import { type DecodeResult, NET_ARP, NET_IPV4, NET_IPV6, PacketDecoder } from '../wire/decode.js';
+import { ETHERTYPE_ARP } from '../wire/ethernet.js';
+import * as icmp from '../wire/icmp.js';
+import * as icmpv6 from '../wire/icmpv6.js';
+import { IPPROTO_DCCP, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP, IPPROTO_UDPLITE, type IpInfo } from '../wire/ip.js';
+import * as ipv4 from '../wire/ipv4.js';
+import * as tcp from '../wire/tcp.js';
+import * as udp from '../wire/udp.js';
+import * as dccp from '../wire/dccp.js';
+import type { InterfaceMapper } from './mapper.js';
+
+/** Kinds of rewritten address (bit index in `TranslateResult.rewrites`). */
+export const K_IPV4_SRC = 0;
+export const K_IPV4_DST = 1;
+export const K_ARP_SENDER = 2;
+export const K_ARP_TARGET = 3;
+export const K_INNER_IPV4_SRC = 4;
+export const K_INNER_IPV4_DST = 5;
+export const K_IPV6_SRC = 6;
+export const K_IPV6_DST = 7;
+export const K_INNER_IPV6_SRC = 8;
+export const K_INNER_IPV6_DST = 9;
+export const K_NDP_TARGET = 10;
+export const K_NDP_REDIRECT_DST = 11;
+
+/** Names of the kinds, as used in annotations. */
+export const KIND_NAMES: readonly string[] = [
+  'ipv4.src',
+  'ipv4.dst',
+  'arp.sender',
+  'arp.target',
+  'icmp.inner-ipv4.src',
+  'icmp.inner-ipv4.dst',
+  'ipv6.src',
+  'ipv6.dst',
+  'icmp.inner-ipv6.src',
+  'icmp.inner-ipv6.dst',
+  'ndp.target',
+  'ndp.redirect-destination',
+];
+
+/** Bits of `TranslateResult.checksums`: which checksum fields were written. */
+export const C_IPV4 = 1;
+export const C_L4 = 2;
+export const C_INNER_IPV4 = 4;
+export const C_INNER_L4 = 8;
+
+/** Most address rewrites recorded per packet (more cannot happen: 2 outer + 2 inner or 2 NDP). */
+export const MAX_RECORDS = 8;
+
+/** The reused result of `Translator.translate`. Valid until the next call. */
+export class TranslateResult {
+  /** Some byte of the packet was written. */
+  changed = false;
+  /** Bitmask of `1 << K_*`: which addresses were rewritten. */
+  rewrites = 0;
+  /** Bitmask of C_*: which checksum fields were written. */
+  checksums = 0;
+  /** Index of the first rule used, -1 when none. */
+  rule = -1;
+  /** The packet has an impossible header and was left unchanged (static reason). */
+  undecodable: string | null = null;
+  /** The link type is not handled: unchanged. */
+  unknownLink = false;
+  /** The network payload is not one we handle (EtherType/AF/MPLS payload): unchanged. */
+  unknownProtocol = false;
+  /** The capture cut the frame (capLen < origLen). */
+  truncated = false;
+  /** Number of valid records below. */
+  count = 0;
+  /** Per record: K_* kind, rule index, old/new IPv4 address or old/new IPv6 bytes at [i*16, i*16+16). */
+  readonly kinds = new Uint8Array(MAX_RECORDS);
+  readonly rules = new Int32Array(MAX_RECORDS);
+  readonly old4 = new Uint32Array(MAX_RECORDS);
+  readonly new4 = new Uint32Array(MAX_RECORDS);
+  readonly old6 = new Uint8Array(MAX_RECORDS * 16);
+  readonly new6 = new Uint8Array(MAX_RECORDS * 16);
+
+  reset(): void {
+    this.changed = false;
+    this.rewrites = 0;
+    this.checksums = 0;
+    this.rule = -1;
+    this.undecodable = null;
+    this.unknownLink = false;
+    this.unknownProtocol = false;
+    this.truncated = false;
+    this.count = 0;
+  }
+
+  /**
+   * A one-line description for a pcapng packet comment, prefixed "ssnat:".
+   * Allocates; call only when annotating.
+   * e.g. `ssnat: ipv4.src 10.0.0.2>192.168.1.2 (rule 10.0.0.0/24=192.168.1.0/24@tap1); ipv4.dst ...`
+   */
+  describe(mapper: InterfaceMapper): string {
+    if (this.undecodable !== null) return `ssnat: undecodable (${this.undecodable}), passed unchanged`;
+    if (this.unknownLink) return 'ssnat: link type not handled, passed unchanged';
+    const parts: string[] = [];
+    for (let i = 0; i < this.count; i++) {
+      const k = this.kinds[i]!;
+      const isV6 = k === K_IPV6_SRC || k === K_IPV6_DST || k === K_INNER_IPV6_SRC || k === K_INNER_IPV6_DST || k === K_NDP_TARGET || k === K_NDP_REDIRECT_DST;
+      const from = isV6 ? formatIpv6(this.old6, i * 16) : formatIpv4(this.old4[i]!);
+      const to = isV6 ? formatIpv6(this.new6, i * 16) : formatIpv4(this.new4[i]!);
+      parts.push(`${KIND_NAMES[k] ?? 'addr'} ${from}>${to} (rule ${mapper.ruleText(this.rules[i]!)})`);
+    }
+    if (parts.length === 0) return this.unknownProtocol ? 'ssnat: protocol not handled, passed unchanged' : 'ssnat: no address translated';
+    return `ssnat: ${parts.join('; ')}`;
+  }
+}
+
+export function formatIpv4(a: number): string {
+  return `${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}`;
+}
+
+/** RFC 5952 text form of the 16 bytes at b[off..]. */
+export function formatIpv6(b: Uint8Array, off: number): string {
+  const w: number[] = [];
+  for (let i = 0; i < 8; i++) w.push((b[off + 2 * i]! << 8) | b[off + 2 * i + 1]!);
+  let bestStart = -1;
+  let bestLen = 1;
+  for (let i = 0; i < 8; ) {
+    if (w[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && w[j] === 0) j++;
+    if (j - i > bestLen) {
+      bestStart = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  const hex = (ws: number[]): string => ws.map((x) => x.toString(16)).join(':');
+  if (bestStart < 0) return hex(w);
+  return `${hex(w.slice(0, bestStart))}::${hex(w.slice(bestStart + bestLen))}`;
+}
+
+export class Translator {
+  /** The decoder used by `translate`; its `result` describes the last packet (valid after translation too). */
+  readonly decoder: PacketDecoder;
+  readonly result = new TranslateResult();
+  private v: DataView;
+  private buf: Uint8Array = new Uint8Array(0);
+  private mapper: InterfaceMapper | null = null;
+  private readonly scratch6 = new Uint8Array(16);
+
+  constructor(decoder: PacketDecoder = new PacketDecoder()) {
+    this.decoder = decoder;
+    this.v = decoder.view;
+  }
+
+  /** The decode result of the last packet given to `translate`. */
+  get decoded(): DecodeResult {
+    return this.decoder.result;
+  }
+
+  /**
+   * Translates one packet in place in buf[off .. off+capLen). Never changes
+   * lengths. Returns the reused result object.
+   */
+  translate(buf: Uint8Array, off: number, capLen: number, origLen: number, linkType: number, mapper: InterfaceMapper): TranslateResult {
+    const r = this.result;
+    r.reset();
+    const d = this.decoder.decode(buf, off, capLen, origLen, linkType);
+    r.truncated = d.truncated;
+    r.unknownLink = d.unknownLink;
+    r.unknownProtocol = d.unknownProtocol;
+    r.undecodable = d.undecodable;
+    if (d.undecodable !== null || !mapper.active) return r;
+    this.v = this.decoder.view;
+    this.buf = buf;
+    this.mapper = mapper;
+    if (d.net === NET_IPV4 || d.net === NET_IPV6) this.translateIp(d.ip, d.capEnd, 0);
+    else if (d.net === NET_ARP && d.etherType === ETHERTYPE_ARP) this.translateArp(d.netOff, d.capEnd);
+    this.mapper = null;
+    return r;
+  }
+
+  private translateArp(off: number, capEnd: number): void {
+    if (off + arp.FIXED_LEN > capEnd || !arp.isEthernetIpv4(this.v, off)) return;
+    if (off + arp.SPA + 4 <= capEnd) this.map4At(off + arp.SPA, K_ARP_SENDER);
+    if (off + arp.TPA + 4 <= capEnd) this.map4At(off + arp.TPA, K_ARP_TARGET);
+  }
+
+  /**
+   * Translates one IP header (depth 0: the packet; depth 1: the packet quoted
+   * by an ICMP error, whose bytes end at `avail`) and its L4 checksum.
+   * Returns the delta of every 16-bit word written inside [ip.off, avail), for
+   * the checksum of an enclosing ICMP message.
+   */
+  private translateIp(ip: IpInfo, avail: number, depth: number): number {
+    let addr = 0; // delta of the address words (header)
+    let pseudo = 0; // delta of the L4 pseudo-header
+    if (ip.version === 4) {
+      if (ip.srcOff + 4 <= avail) {
+        const dd = this.map4At(ip.srcOff, depth === 0 ? K_IPV4_SRC : K_INNER_IPV4_SRC);
+        addr += dd;
+        pseudo += dd;
+      }
+      if (ip.dstOff + 4 <= avail) {
+        const dd = this.map4At(ip.dstOff, depth === 0 ? K_IPV4_DST : K_INNER_IPV4_DST);
+        addr += dd;
+        if (ip.pseudoDstOff === ip.dstOff) pseudo += dd;
+      }
+      if (addr !== 0 && ip.off + ipv4.CHECKSUM + 2 <= avail) {
+        addr += this.fixChecksum(ip.off + ipv4.CHECKSUM, addr, false, depth === 0 ? C_IPV4 : C_INNER_IPV4);
+      }
+    } else if (ip.version === 6) {
+      if (ip.srcOff + 16 <= avail) {
+        const dd = this.map6At(ip.srcOff, depth === 0 ? K_IPV6_SRC : K_INNER_IPV6_SRC);
+        addr += dd;
+        pseudo += dd;
+      }
+      if (ip.dstOff + 16 <= avail) {
+        const dd = this.map6At(ip.dstOff, depth === 0 ? K_IPV6_DST : K_INNER_IPV6_DST);
+        addr += dd;
+        if (ip.pseudoDstOff === ip.dstOff) pseudo += dd;
+      }
+    } else {
+      return 0;
+    }
+    const l4 = ip.l4Off;
+    if (l4 < 0) return addr;
+    const end = ip.dataEnd;
+    const l4c = depth === 0 ? C_L4 : C_INNER_L4;
+    switch (ip.proto) {
+      case IPPROTO_TCP:
+        if (pseudo !== 0 && l4 + tcp.CHECKSUM + 2 <= end) addr += this.fixChecksum(l4 + tcp.CHECKSUM, pseudo, false, l4c);
+        break;
+      case IPPROTO_UDP:
+      case IPPROTO_UDPLITE:
+        if (pseudo !== 0 && l4 + udp.CHECKSUM + 2 <= end) addr += this.fixChecksum(l4 + udp.CHECKSUM, pseudo, true, l4c);
+        break;
+      case IPPROTO_DCCP:
+        if (pseudo !== 0 && l4 + dccp.CHECKSUM + 2 <= end) addr += this.fixChecksum(l4 + dccp.CHECKSUM, pseudo, false, l4c);
+        break;
+      case IPPROTO_ICMP: {
+        if (depth !== 0 || ip.version !== 4) break;
+        const d = this.decoder.result;
+        if (!d.icmpError || d.inner.version === 0) break;
+        const body = this.translateIp(d.inner, end, 1);
+        if (body !== 0 && l4 + icmp.CHECKSUM + 2 <= end) addr += this.fixChecksum(l4 + icmp.CHECKSUM, body, false, l4c);
+        break;
+      }
+      case IPPROTO_ICMPV6: {
+        if (ip.version !== 6) break;
+        let body = pseudo;
+        if (depth === 0) body += this.translateIcmpv6Body(l4, end);
+        if (body !== 0 && l4 + icmpv6.CHECKSUM + 2 <= end) addr += this.fixChecksum(l4 + icmpv6.CHECKSUM, body, false, l4c);
+        break;
+      }
+      default:
+        break;
+    }
+    return addr;
+  }
+
+  /** NDP targets and the quoted packet of an ICMPv6 error; returns the delta of the words changed. */
+  private translateIcmpv6Body(l4: number, end: number): number {
+    const d = this.decoder.result;
+    if (d.icmpError) return d.inner.version === 0 ? 0 : this.translateIp(d.inner, end, 1);
+    const t = d.icmpType;
+    let body = 0;
+    if (t === icmpv6.NEIGHBOR_SOLICITATION || t === icmpv6.NEIGHBOR_ADVERTISEMENT || t === icmpv6.REDIRECT) {
+      if (l4 + icmpv6.NDP_TARGET + 16 <= end) body += this.map6At(l4 + icmpv6.NDP_TARGET, K_NDP_TARGET);
+      if (t === icmpv6.REDIRECT && l4 + icmpv6.NDP_REDIRECT_DEST + 16 <= end) body += this.map6At(l4 + icmpv6.NDP_REDIRECT_DEST, K_NDP_REDIRECT_DST);
+    }
+    return body;
+  }
+
+  /**
+   * Applies `delta` to the 16-bit checksum at `at` (RFC 1624 eq. 3). With
+   * `udp`: a 0 stays 0 and a 0 result is written 0xFFFF. Returns the delta of
+   * the checksum word itself (0 when unchanged).
+   */
+  private fixChecksum(at: number, delta: number, udpRule: boolean, bit: number): number {
+    const v = this.v;
+    const old = v.getUint16(at);
+    if (udpRule && old === 0) return 0;
+    let n = applyDelta(old, delta);
+    if (udpRule && n === 0) n = 0xffff;
+    if (n === old) return 0;
+    v.setUint16(at, n);
+    this.result.checksums |= bit;
+    this.result.changed = true;
+    return delta16(old, n);
+  }
+
+  /** Maps the IPv4 address at `at` in place; returns its checksum delta (0 when unchanged). */
+  private map4At(at: number, kind: number): number {
+    const v = this.v;
+    const m = this.mapper!;
+    const old = v.getUint32(at);
+    const mapped = m.map4(old);
+    if (mapped < 0) return 0;
+    const n = mapped >>> 0;
+    if (n === old) return 0;
+    v.setUint32(at, n);
+    const r = this.result;
+    const i = this.record(kind, m.lastRule);
+    if (i >= 0) {
+      r.old4[i] = old;
+      r.new4[i] = n;
+    }
+    return delta32(old, n);
+  }
+
+  /** Maps the IPv6 address at `at` in place; returns its checksum delta (0 when unchanged). */
+  private map6At(at: number, kind: number): number {
+    const m = this.mapper!;
+    const b = this.buf;
+    const s = this.scratch6;
+    if (!m.map6(b, at, s, 0)) return 0;
+    let same = true;
+    for (let k = 0; k < 16; k++) {
+      if (b[at + k] !== s[k]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return 0;
+    const dd = deltaBytes(b, at, s, 0, 16);
+    const r = this.result;
+    const i = this.record(kind, m.lastRule);
+    if (i >= 0) {
+      const o = i * 16;
+      for (let k = 0; k < 16; k++) {
+        r.old6[o + k] = b[at + k]!;
+        r.new6[o + k] = s[k]!;
+      }
+    }
+    b.set(s, at);
+    return dd;
+  }
+
+  private record(kind: number, rule: number): number {
+    const r = this.result;
+    r.changed = true;
+    r.rewrites |= 1 << kind;
+    if (r.rule < 0) r.rule = rule;
+    if (r.count >= MAX_RECORDS) return -1;
+    const i = r.count++;
+    r.kinds[i] = kind;
+    r.rules[i] = rule;
+    return i;
+  }
+}

@@ -1,0 +1,109 @@
+/**
+ * Internet checksum helpers (RFC 1071, RFC 1624). Pure functions over
+ * Uint8Array / numbers: no allocation, no DataView needed.
+ *
+ * Conventions: a "sum" is an unfolded ones-complement accumulator (a plain
+ * non-negative number, exact up to 2^53); `fold` reduces it to 16 bits with
+ * end-around carry. A "delta" is the sum `~m + m'` over every changed 16-bit
+ * word (RFC 1624 eq. 3), ready to be applied to any checksum that covers those
+ * words (header checksum, L4 checksum through the pseudo-header, an outer ICMP
+ * checksum covering a quoted packet).
+ */
+
+/**
+ * Ones-complement sum of `bytes[off .. off+len)` read as big-endian 16-bit
+ * words, added to `seed`. An odd trailing byte is padded with a zero byte.
+ * The caller guarantees the range is inside `bytes`.
+ */
+export function onesSum(bytes: Uint8Array, off: number, len: number, seed = 0): number {
+  let s = seed;
+  const end = off + (len & ~1);
+  for (let i = off; i < end; i += 2) s += (bytes[i]! << 8) | bytes[i + 1]!;
+  if (len & 1) s += bytes[end]! << 8;
+  return s;
+}
+
+/** Folds an accumulator (any non-negative integer up to 2^53) to 16 bits with end-around carry. */
+export function fold(sum: number): number {
+  let s = sum;
+  if (s > 0xffffffff) s = (s % 0x10000) + Math.floor(s / 0x10000);
+  s = (s & 0xffff) + (s >>> 16);
+  s = (s & 0xffff) + (s >>> 16);
+  return s;
+}
+
+/** The Internet checksum (`~fold(sum)`) of a range, seeded e.g. with a pseudo-header sum. */
+export function checksum(bytes: Uint8Array, off: number, len: number, seed = 0): number {
+  return ~fold(onesSum(bytes, off, len, seed)) & 0xffff;
+}
+
+/** Delta for one 16-bit word changing from `oldWord` to `newWord`. */
+export function delta16(oldWord: number, newWord: number): number {
+  return (~oldWord & 0xffff) + (newWord & 0xffff);
+}
+
+/** Delta for a 32-bit value (two words, e.g. an IPv4 address) changing from `oldValue` to `newValue`. */
+export function delta32(oldValue: number, newValue: number): number {
+  const o = ~oldValue;
+  return ((o >>> 16) & 0xffff) + (o & 0xffff) + (newValue >>> 16) + (newValue & 0xffff);
+}
+
+/**
+ * Delta for `len` bytes (even) changing from `oldBytes[oldOff..]` to
+ * `newBytes[newOff..]`, e.g. a 16-byte IPv6 address. Both ranges must be
+ * aligned on a 16-bit boundary relative to the checksummed data.
+ */
+export function deltaBytes(oldBytes: Uint8Array, oldOff: number, newBytes: Uint8Array, newOff: number, len: number): number {
+  let s = 0;
+  for (let i = 0; i < len; i += 2) {
+    s += (~((oldBytes[oldOff + i]! << 8) | oldBytes[oldOff + i + 1]!) & 0xffff) + ((newBytes[newOff + i]! << 8) | newBytes[newOff + i + 1]!);
+  }
+  return s;
+}
+
+/** True when a delta changes nothing (it folds to +0 or -0). */
+export function isNeutral(delta: number): boolean {
+  const f = fold(delta);
+  return f === 0 || f === 0xffff;
+}
+
+/**
+ * RFC 1624 eq. 3 with an accumulated delta: `HC' = ~(~HC + delta)`.
+ * A neutral delta returns `hc` unchanged (so a checksum is never flipped
+ * between its two ones-complement zeros by a change that changes nothing).
+ * A non-neutral delta never yields 0xFFFF. The result is 0 when the true
+ * checksum is 0: UDP callers substitute 0xFFFF themselves (RFC 768).
+ */
+export function applyDelta(hc: number, delta: number): number {
+  const f = fold(delta);
+  if (f === 0 || f === 0xffff) return hc;
+  return ~fold((~hc & 0xffff) + f) & 0xffff;
+}
+
+/** RFC 1624 eq. 3 for one changed 16-bit word. */
+export function adjust16(hc: number, oldWord: number, newWord: number): number {
+  return applyDelta(hc, delta16(oldWord, newWord));
+}
+
+/** RFC 1624 eq. 3 for a changed 32-bit value (an IPv4 address: two words). */
+export function adjust32(hc: number, oldValue: number, newValue: number): number {
+  return applyDelta(hc, delta32(oldValue, newValue));
+}
+
+/** RFC 1624 eq. 3 for a changed 16-byte IPv6 address. */
+export function adjust128(hc: number, oldBytes: Uint8Array, oldOff: number, newBytes: Uint8Array, newOff: number): number {
+  return applyDelta(hc, deltaBytes(oldBytes, oldOff, newBytes, newOff, 16));
+}
+
+/** Unfolded sum of the IPv4 pseudo-header (RFC 768 / RFC 9293): src, dst, zero+protocol, L4 length. */
+export function pseudoSum4(src: number, dst: number, protocol: number, l4Length: number): number {
+  return (src >>> 16) + (src & 0xffff) + (dst >>> 16) + (dst & 0xffff) + protocol + l4Length;
+}
+
+/**
+ * Unfolded sum of the IPv6 pseudo-header (RFC 8200 8.1): source address,
+ * final destination address, 32-bit upper-layer length, next header.
+ */
+export function pseudoSum6(bytes: Uint8Array, srcOff: number, dstOff: number, nextHeader: number, l4Length: number): number {
+  return onesSum(bytes, dstOff, 16, onesSum(bytes, srcOff, 16, 0)) + Math.floor(l4Length / 0x10000) + (l4Length & 0xffff) + nextHeader;
+}

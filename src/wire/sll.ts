@@ -1,0 +1,16 @@
+/**
+ * Linux cooked capture v1 (LINKTYPE_LINUX_SLL = 113): 16-byte header.
+ * The protocol field is an EtherType unless the ARPHRD type says otherwise.
+ */
+export const LINKTYPE_LINUX_SLL = 113;
+export const PACKET_TYPE = 0;
+export const ARPHRD_TYPE = 2;
+export const ADDR_LEN = 4;
+export const ADDR = 6; // 8 bytes
+export const PROTOCOL = 14;
+export const HEADER_LEN = 16;
+
+/** ARPHRD types whose protocol field is not an EtherType. */
+export const ARPHRD_NETLINK = 824;
+export const ARPHRD_IEEE80211_RADIOTAP = 803;
+export const ARPHRD_FRAD = 770;

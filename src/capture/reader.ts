@@ -197,6 +197,11 @@ export class CaptureReader implements AsyncIterable<CaptureRecord> {
     return this.ended;
   }
 
+  /** Size of the read window now (it grows only for records larger than it). */
+  get windowSize(): number {
+    return this.win.buf.length;
+  }
+
   /** Absolute offset of the next unread byte. */
   get position(): number {
     return this.win.offsetOf(this.win.start);

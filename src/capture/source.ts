@@ -9,7 +9,7 @@
  * than it, up to the reader's record limit, so memory stays constant
  * whatever the file size.
  */
-import { open, type FileHandle } from 'node:fs/promises';
+import { closeSync, openSync, readSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 
 /** Reads up to `len` bytes into buf at `off`; resolves 0 at end of input. */
@@ -18,20 +18,30 @@ export interface ByteSource {
   close(): Promise<void>;
 }
 
+/**
+ * A regular file, read synchronously: the run has nothing else to do while
+ * it waits, and a thread-pool round trip per chunk cost more than the read
+ * itself (measured: ~25% of a rewrite's wall time was idle).
+ */
 export class FileSource implements ByteSource {
-  private constructor(private readonly fh: FileHandle) {}
+  private fd: number;
+
+  private constructor(fd: number) {
+    this.fd = fd;
+  }
 
   static async open(path: string): Promise<FileSource> {
-    return new FileSource(await open(path, 'r'));
+    return new FileSource(openSync(path, 'r'));
   }
 
   async read(buf: Buffer, off: number, len: number): Promise<number> {
-    const { bytesRead } = await this.fh.read(buf, off, len, null);
-    return bytesRead;
+    return readSync(this.fd, buf, off, len, null);
   }
 
-  close(): Promise<void> {
-    return this.fh.close();
+  async close(): Promise<void> {
+    if (this.fd < 0) return;
+    closeSync(this.fd);
+    this.fd = -1;
   }
 }
 
@@ -125,15 +135,15 @@ export class ReadWindow {
       this.end -= this.start;
       this.start = 0;
     }
-    if (want > this.buf.length) {
-      const grown = Buffer.allocUnsafe(Math.max(want, this.buf.length * 2));
-      this.buf.copy(grown, 0, 0, this.end);
-      this.buf = grown;
-      this.view = new DataView(grown.buffer, grown.byteOffset, grown.length);
-    }
-    // Read until `want` bytes are there or the buffer is full: one short read
-    // from a pipe must not make a large record look truncated.
-    while (this.end < this.buf.length) {
+    // Read until `want` bytes are there (one short read from a pipe must not
+    // make a large record look truncated) or the buffer is full. The buffer
+    // grows by doubling only while bytes keep arriving, so a hostile length
+    // field costs at most twice the bytes really present, never `want` up front.
+    for (;;) {
+      if (this.end === this.buf.length) {
+        if (this.end >= want) return;
+        this.grow(Math.min(want, this.buf.length * 2));
+      }
       const n = await this.source.read(this.buf, this.end, this.buf.length - this.end);
       if (n === 0) {
         this.eof = true;
@@ -142,6 +152,13 @@ export class ReadWindow {
       this.end += n;
       if (this.end >= want) return;
     }
+  }
+
+  private grow(capacity: number): void {
+    const grown = Buffer.allocUnsafe(capacity);
+    this.buf.copy(grown, 0, 0, this.end);
+    this.buf = grown;
+    this.view = new DataView(grown.buffer, grown.byteOffset, grown.length);
   }
 
   /**

@@ -142,6 +142,7 @@ export class PacketDecoder {
   private byteOffset = -1;
   private byteLength = -1;
   private dv: DataView = new DataView(new ArrayBuffer(0));
+  private lastBuf: Uint8Array | null = null;
 
   /** The DataView over the last decoded buffer (index 0 = buf[0]). */
   get view(): DataView {
@@ -150,6 +151,9 @@ export class PacketDecoder {
 
   /** Returns the cached DataView for `buf`, creating one only when the underlying memory changed. */
   viewOf(buf: Uint8Array): DataView {
+    // Fast path: the same buffer object as last time (the reader's window).
+    if (buf === this.lastBuf) return this.dv;
+    this.lastBuf = buf;
     if (buf.buffer !== this.buffer || buf.byteOffset !== this.byteOffset || buf.byteLength !== this.byteLength) {
       this.buffer = buf.buffer;
       this.byteOffset = buf.byteOffset;

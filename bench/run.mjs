@@ -1,0 +1,128 @@
+#!/usr/bin/env node
+/**
+ * The benchmark (issue 6): times our rewrite and verify against
+ * tcprewrite --pnat and tshark (when installed) and `cp` as the I/O floor,
+ * alternating the commands in each round so that they share machine state.
+ * Prints medians, packets/s, MB/s, ratios and our peak RSS.
+ *
+ *   npm run bench                 # 1M packets, 5 rounds, tshark once
+ *   npm run bench -- --runs 9 --tshark-runs 3
+ *   npm run bench -- --big        # also the 2 GB capture: peak RSS of a streaming rewrite
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, statSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const args = process.argv.slice(2);
+const opt = (name, dflt) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : dflt;
+};
+const RUNS = Number(opt('--runs', '5'));
+const TSHARK_RUNS = Number(opt('--tshark-runs', '1'));
+const PACKETS = Number(opt('--packets', '1000000'));
+const BIG = args.includes('--big');
+const data = join(root, 'bench/data');
+const tmp = join(data, 'tmp');
+mkdirSync(tmp, { recursive: true });
+
+const have = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
+if (!existsSync('/usr/bin/time')) {
+  console.error('bench needs GNU time for peak RSS: apt-get install time');
+  process.exit(2);
+}
+
+function generate(file, extra) {
+  if (existsSync(file)) return;
+  const r = spawnSync(process.execPath, [join(root, 'bench/generate.mjs'), file, '--packets', String(PACKETS), ...extra], { stdio: 'inherit' });
+  if (r.status !== 0) process.exit(1);
+}
+const pcap = join(data, `bench-${PACKETS}.pcap`);
+const pcapng = join(data, `bench-${PACKETS}.pcapng`);
+generate(pcap, []);
+generate(pcapng, ['--format', 'pcapng']);
+
+const BIN = join(root, 'bin/ssnat-rewrite.js');
+const out = join(tmp, 'out');
+const RULE = '10.0.0.0/24=192.168.0.0/24';
+const node = process.execPath;
+
+/** Runs a shell command under GNU time; returns wall seconds and peak RSS (MB). */
+function measure(shell) {
+  // Every tool writes a fresh file: replacing an existing 150 MB file costs the
+  // filesystem 60-80 ms of freeing, which is not the tool's work.
+  rmSync(out, { force: true });
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync('/usr/bin/time', ['-f', '%M', 'sh', '-c', shell], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  const wall = Number(process.hrtime.bigint() - t0) / 1e9;
+  const lines = r.stderr.trim().split('\n');
+  const rssKb = Number(lines[lines.length - 1]);
+  if (r.status !== 0 && r.status !== 1) {
+    console.error(`command failed (${r.status}): ${shell}\n${r.stderr}`);
+    process.exit(1);
+  }
+  return { wall, rss: rssKb / 1024 };
+}
+
+const cases = [
+  { name: 'cp (I/O floor)', file: pcap, cmd: `cp ${pcap} ${out}` },
+  { name: 'ssnat-rewrite rewrite pcap', file: pcap, cmd: `${node} ${BIN} ${pcap} ${out} -r ${RULE} -f -q` },
+  { name: 'ssnat-rewrite rewrite pcapng', file: pcapng, cmd: `${node} ${BIN} ${pcapng} ${out} -r ${RULE} -f -q` },
+  { name: 'ssnat-rewrite rewrite stdin->stdout', file: pcap, cmd: `${node} ${BIN} - - -r ${RULE} -q < ${pcap} > ${out}` },
+  { name: 'ssnat-rewrite verify', file: pcap, cmd: `${node} ${BIN} verify ${pcap} --report json > /dev/null` },
+  { name: 'ssnat-rewrite --help (startup)', file: null, cmd: `${node} ${BIN} --help > /dev/null` },
+];
+if (have('tcprewrite')) cases.push({ name: 'tcprewrite --pnat', file: pcap, cmd: `tcprewrite --pnat=10.0.0.0/24:192.168.0.0/24 -i ${pcap} -o ${out}` });
+else console.error('tcprewrite not installed (apt-get install tcpreplay): skipped');
+const tshark = have('tshark')
+  ? { name: 'tshark (checksums on)', file: pcap, cmd: `tshark -r ${pcap} -n -o ip.check_checksum:TRUE -o udp.check_checksum:TRUE -o tcp.check_checksum:TRUE > /dev/null 2>&1` }
+  : null;
+if (tshark === null) console.error('tshark not installed (apt-get install tshark): skipped');
+
+const results = new Map(cases.map((c) => [c.name, []]));
+if (tshark) results.set(tshark.name, []);
+for (let round = 0; round < RUNS; round++) {
+  for (const c of cases) results.get(c.name).push(measure(c.cmd));
+  if (tshark && round < TSHARK_RUNS) results.get(tshark.name).push(measure(tshark.cmd));
+  process.stderr.write(`round ${round + 1}/${RUNS} done\n`);
+}
+rmSync(out, { force: true });
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const med = (name) => (results.has(name) && results.get(name).length ? median(results.get(name).map((r) => r.wall)) : NaN);
+const sizeMB = (f) => statSync(f).size / 1e6;
+
+console.log(`\n${PACKETS.toLocaleString('en-US')} packets; pcap ${sizeMB(pcap).toFixed(1)} MB, pcapng ${sizeMB(pcapng).toFixed(1)} MB; ${RUNS} rounds (tshark ${Math.min(TSHARK_RUNS, RUNS)}), medians; node ${process.version}\n`);
+const rows = [['command', 'median s', 'packets/s', 'MB/s', 'peak RSS MB']];
+for (const [name, rs] of results) {
+  if (rs.length === 0) continue;
+  const c = [...cases, tshark].find((x) => x && x.name === name);
+  const m = median(rs.map((r) => r.wall));
+  const rss = Math.max(...rs.map((r) => r.rss));
+  rows.push([name, m.toFixed(3), c.file ? Math.round(PACKETS / m).toLocaleString('en-US') : '-', c.file ? (sizeMB(c.file) / m).toFixed(0) : '-', rss.toFixed(0)]);
+}
+const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+for (const r of rows) console.log(r.map((x, i) => (i === 0 ? x.padEnd(widths[i]) : x.padStart(widths[i]))).join('  '));
+
+const ratio = (a, b) => (Number.isFinite(med(a)) && Number.isFinite(med(b)) ? (med(a) / med(b)).toFixed(3) : 'n/a');
+console.log('\nratios (targets in parentheses):');
+console.log(`  rewrite / tcprewrite        ${ratio('ssnat-rewrite rewrite pcap', 'tcprewrite --pnat')}  (<= 0.33)`);
+console.log(`  verify / tshark             ${ratio('ssnat-rewrite verify', 'tshark (checksums on)')}  (<= 0.04)`);
+console.log(`  pcapng / pcap rewrite       ${ratio('ssnat-rewrite rewrite pcapng', 'ssnat-rewrite rewrite pcap')}  (<= 1.15)`);
+console.log(`  stdin->stdout / file->file  ${ratio('ssnat-rewrite rewrite stdin->stdout', 'ssnat-rewrite rewrite pcap')}  (<= 1.20)`);
+console.log(`  rewrite / cp                ${ratio('ssnat-rewrite rewrite pcap', 'cp (I/O floor)')}`);
+console.log(`  --help startup              ${(med('ssnat-rewrite --help (startup)') * 1000).toFixed(0)} ms  (< 150 ms)`);
+
+if (BIG) {
+  const big = join(data, 'bench-2g.pcap');
+  generate(big, ['--bytes', String(2 * 1024 ** 3)]);
+  const r = measure(`${node} ${BIN} ${big} ${out} -r ${RULE} -f -q`);
+  rmSync(out, { force: true });
+  console.log(`\n2 GB capture (${sizeMB(big).toFixed(0)} MB): rewrite ${r.wall.toFixed(2)} s, peak RSS ${r.rss.toFixed(0)} MB (<= 100 MB)`);
+}

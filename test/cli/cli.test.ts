@@ -145,7 +145,10 @@ describe('streaming', () => {
     expect(r.code).toBe(0);
     expect(r.stdout.readUInt32LE(0)).toBe(0x0a0d0d0a);
   });
-  it('an interrupted run leaves no output and no temporary file', async () => {
+  it.each([
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const)('a run stopped by %s leaves no output and no temporary file', async (signal, exitCode) => {
     const dir = tempDir();
     const child = cliAsync(['-', join(dir, 'out.pcapng'), '-r', NOMATCH]);
     // Half a capture, then nothing: the run waits for more input.
@@ -155,10 +158,10 @@ describe('streaming', () => {
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     await new Promise((r) => setTimeout(r, 400));
     expect(readdirSync(dir).length).toBe(1); // the temporary file, hidden
-    child.kill('SIGINT');
+    child.kill(signal);
     const code = await new Promise<number | null>((r) => child.on('close', r));
-    expect(code).toBe(130);
-    expect(stderr).toContain('interrupted (SIGINT); no output was left behind');
+    expect(code).toBe(exitCode);
+    expect(stderr).toContain(`interrupted (${signal}); no output was left behind`);
     expect(readdirSync(dir)).toEqual([]);
   });
 });

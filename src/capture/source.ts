@@ -93,6 +93,13 @@ export class BytesSource implements ByteSource {
 
 export const DEFAULT_WINDOW = 1 << 20;
 
+/**
+ * Two buffers take turns: each `fill()` moves the unconsumed tail into the
+ * other one and reads there, so the bytes of the previous window stay intact
+ * while they are being written out (the writer's spans point into them).
+ * A caller may therefore keep one write of the previous window in flight
+ * while it parses the next, but must wait for it before the fill after that.
+ */
 export class ReadWindow {
   buf: Buffer;
   view: DataView;
@@ -104,6 +111,8 @@ export class ReadWindow {
   base = 0;
   /** The source has no more bytes. */
   eof = false;
+  private spare: Buffer | null = null;
+  private spareView: DataView | null = null;
 
   constructor(
     private readonly source: ByteSource,
@@ -123,18 +132,15 @@ export class ReadWindow {
   }
 
   /**
-   * Makes room and reads at least once (unless at end). `want` is the number
-   * of unconsumed bytes the caller needs in one piece; the buffer grows to
-   * hold it. Invalidates every view into the old contents.
+   * Switches to the other buffer, carrying the unconsumed bytes over, and
+   * reads at least once (unless at end). `want` is the number of unconsumed
+   * bytes the caller needs in one piece; the buffer grows to hold it.
+   * Every view into the window is invalid afterwards for reading new data;
+   * the previous buffer's bytes stay as they were until the next fill.
    */
   async fill(want: number): Promise<void> {
     if (this.eof) return;
-    if (this.start > 0) {
-      this.buf.copyWithin(0, this.start, this.end);
-      this.base += this.start;
-      this.end -= this.start;
-      this.start = 0;
-    }
+    this.swap();
     // Read until `want` bytes are there (one short read from a pipe must not
     // make a large record look truncated) or the buffer is full. The buffer
     // grows by doubling only while bytes keep arriving, so a hostile length
@@ -154,6 +160,23 @@ export class ReadWindow {
     }
   }
 
+  private swap(): void {
+    let next = this.spare;
+    let nextView = this.spareView;
+    if (next === null || nextView === null || next.length !== this.buf.length) {
+      next = Buffer.allocUnsafe(this.buf.length);
+      nextView = new DataView(next.buffer, next.byteOffset, next.length);
+    }
+    this.buf.copy(next, 0, this.start, this.end);
+    this.spare = this.buf;
+    this.spareView = this.view;
+    this.buf = next;
+    this.view = nextView;
+    this.base += this.start;
+    this.end -= this.start;
+    this.start = 0;
+  }
+
   private grow(capacity: number): void {
     const grown = Buffer.allocUnsafe(capacity);
     this.buf.copy(grown, 0, 0, this.end);
@@ -162,8 +185,9 @@ export class ReadWindow {
   }
 
   /**
-   * Shrinks the buffer back to `capacity` after a huge record has been
-   * consumed, so one big block does not pin its memory for the rest of the run.
+   * Shrinks the buffers back to `capacity` after a huge record has been
+   * consumed, so one big block does not pin its memory for the rest of the
+   * run. The old buffer stays valid for whoever still holds it.
    */
   shrink(capacity = DEFAULT_WINDOW): void {
     if (this.buf.length <= capacity * 4 || this.available > capacity) return;
@@ -174,6 +198,8 @@ export class ReadWindow {
     this.start = 0;
     this.buf = small;
     this.view = new DataView(small.buffer, small.byteOffset, small.length);
+    this.spare = null;
+    this.spareView = null;
   }
 
   close(): Promise<void> {

@@ -5,7 +5,7 @@
  * file it was not allowed to replace).
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, openSync, writevSync } from 'node:fs';
+import { closeSync, openSync, writev, writevSync } from 'node:fs';
 import { rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Writable } from 'node:stream';
@@ -49,15 +49,18 @@ export class AtomicFileTarget implements OutputTarget {
     return new AtomicFileTarget(fd, temp, path);
   }
 
-  /** Synchronous, like FileSource's reads: nothing else runs meanwhile, and it saves a thread-pool hop per chunk. */
+  /**
+   * One writev per batch on the thread pool, so that the kernel's copy into
+   * the page cache overlaps our parsing of the next window.
+   */
   async write(chunks: readonly Uint8Array[]): Promise<void> {
     try {
       // writev takes at most IOV_MAX (1024) buffers at a time on Linux; it may also write less than asked.
       for (let i = 0; i < chunks.length; i += 1024) {
-        const batch = chunks.slice(i, i + 1024);
+        const batch = chunks.slice(i, i + 1024) as Uint8Array[];
         let want = 0;
         for (const c of batch) want += c.length;
-        const done = writevSync(this.fd, batch as Uint8Array[]);
+        const done = await new Promise<number>((resolve, reject) => writev(this.fd, batch, (err, n) => (err ? reject(err) : resolve(n))));
         if (done < want) this.writeRest(batch, done);
       }
     } catch (e) {

@@ -8,8 +8,8 @@
  * Only blocks that change shape (a packet that gains a comment, a format
  * conversion) are built anew, in a scratch buffer.
  *
- * `flush()` must be awaited before the reader's window is refilled, because
- * pending spans point into it.
+ * Pending spans point into the reader's window: call `flushBehind()` before
+ * each `reader.fill()` (or `flush()`, which also waits for the write).
  */
 import { UsageError } from '../errors.js';
 import {
@@ -49,9 +49,11 @@ export class CaptureWriter {
   private spanStart = 0;
   private spanEnd = 0;
   private scratch = Buffer.allocUnsafe(SCRATCH_SIZE);
+  private spareScratch = Buffer.allocUnsafe(SCRATCH_SIZE);
+  private inflight: Promise<void> = Promise.resolve();
+  private failure: unknown = null;
   private scratchView = new DataView(this.scratch.buffer, this.scratch.byteOffset, this.scratch.length);
   private scratchPos = 0;
-  private readonly retired: Buffer[] = [];
   private readonly le: boolean | undefined;
   private readonly annotating: boolean;
   private inputFormat: CaptureFormat | null = null;
@@ -100,16 +102,42 @@ export class CaptureWriter {
     if (this.format === 'pcap' && this.inputFormat === 'pcapng' && this.pcapLinkType < 0) this.writePcapHeader();
   }
 
-  /** Hands every pending byte to the target; after it resolves the read window may be reused. */
-  async flush(): Promise<void> {
+  /**
+   * Waits for the write started by the previous call, then starts writing
+   * every pending byte and returns without waiting for it. When it resolves,
+   * the bytes handed to the previous call may be reused (the reader's window
+   * alternates two buffers for exactly this), so writing overlaps parsing.
+   * Writes stay in order: only one is in flight at a time.
+   */
+  async flushBehind(): Promise<void> {
+    await this.inflight;
+    if (this.failure !== null) throw this.failure;
     this.closeSpan();
     if (this.chunks.length > 0) {
       const chunks = this.chunks.splice(0);
       for (const c of chunks) this.bytesWritten += c.length;
-      await this.target.write(chunks);
+      this.inflight = this.target.write(chunks).catch((e: unknown) => {
+        this.failure = e;
+      });
     }
+    // The scratch just handed over stays untouched until that write is done.
+    const s = this.scratch;
+    this.scratch = this.spareScratch;
+    this.spareScratch = s;
+    this.scratchView = new DataView(this.scratch.buffer, this.scratch.byteOffset, this.scratch.length);
     this.scratchPos = 0;
-    this.retired.length = 0;
+  }
+
+  /** Writes every pending byte and waits until all of it is written. */
+  async flush(): Promise<void> {
+    await this.flushBehind();
+    await this.inflight;
+    if (this.failure !== null) throw this.failure;
+  }
+
+  /** Waits for any write in flight (errors are ignored: for clean-up after a failure). */
+  async settle(): Promise<void> {
+    await this.inflight;
   }
 
   // ------------------------------------------------------------ plumbing
@@ -135,8 +163,7 @@ export class CaptureWriter {
   /** Reserves n bytes of scratch; returns the offset to fill in `this.scratch`. */
   private reserve(n: number): number {
     if (this.scratchPos + n > this.scratch.length) {
-      // The full scratch is still referenced by pending chunks: retire it until the next flush.
-      this.retired.push(this.scratch);
+      // The full scratch is still referenced by pending chunks: leave it to them (and the GC).
       this.scratch = Buffer.allocUnsafe(Math.max(SCRATCH_SIZE, n));
       this.scratchView = new DataView(this.scratch.buffer, this.scratch.byteOffset, this.scratch.length);
       this.scratchPos = 0;

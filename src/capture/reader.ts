@@ -23,7 +23,7 @@
  */
 import { CaptureError } from '../errors.js';
 import { BlockType, CaptureRecord, RecordKind, type BlockOption, type CaptureFormat, type InterfaceInfo } from './record.js';
-import { BytesSource, FileSource, ReadWindow, StreamSource, type ByteSource } from './source.js';
+import { BytesSource, FileSource, ReadWindow, stdinSource, type ByteSource } from './source.js';
 
 export const PCAP_MAGIC_MICRO = 0xa1b2c3d4;
 export const PCAP_MAGIC_NANO = 0xa1b23c4d;
@@ -150,7 +150,7 @@ export class CaptureReader implements AsyncIterable<CaptureRecord> {
 
   /** Opens a file, or stdin for '-'. */
   static async open(path: string, opts: ReaderOptions = {}): Promise<CaptureReader> {
-    const source = path === '-' ? new StreamSource(process.stdin) : await FileSource.open(path);
+    const source = path === '-' ? stdinSource() : await FileSource.open(path);
     return CaptureReader.fromSource(source, { name: path === '-' ? 'stdin' : path, ...opts });
   }
 

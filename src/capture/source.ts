@@ -9,7 +9,7 @@
  * than it, up to the reader's record limit, so memory stays constant
  * whatever the file size.
  */
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 
 /** Reads up to `len` bytes into buf at `off`; resolves 0 at end of input. */
@@ -32,6 +32,11 @@ export class FileSource implements ByteSource {
 
   static async open(path: string): Promise<FileSource> {
     return new FileSource(openSync(path, 'r'));
+  }
+
+  /** A file descriptor that is already open (stdin redirected from a file). */
+  static fromFd(fd: number): FileSource {
+    return new FileSource(fd);
   }
 
   async read(buf: Buffer, off: number, len: number): Promise<number> {
@@ -74,6 +79,16 @@ export class StreamSource implements ByteSource {
     await this.it.return?.();
     this.stream.destroy();
   }
+}
+
+/**
+ * Standard input: a redirected regular file is read like any file; anything
+ * else (a pipe, a socket) through process.stdin, which copes with
+ * non-blocking descriptors (plain reads on them fail with EAGAIN).
+ */
+export function stdinSource(): ByteSource {
+  if (fstatSync(0).isFile()) return FileSource.fromFd(0);
+  return new StreamSource(process.stdin);
 }
 
 /** A source over bytes already in memory (tests, the library API). */

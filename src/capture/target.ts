@@ -5,7 +5,7 @@
  * file it was not allowed to replace).
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, openSync, writev, writevSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, writev, writevSync } from 'node:fs';
 import { rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Writable } from 'node:stream';
@@ -49,35 +49,12 @@ export class AtomicFileTarget implements OutputTarget {
     return new AtomicFileTarget(fd, temp, path);
   }
 
-  /**
-   * One writev per batch on the thread pool, so that the kernel's copy into
-   * the page cache overlaps our parsing of the next window.
-   */
+  /** writev on the thread pool, so that the kernel's copy into the page cache overlaps our parsing of the next window. */
   async write(chunks: readonly Uint8Array[]): Promise<void> {
     try {
-      // writev takes at most IOV_MAX (1024) buffers at a time on Linux; it may also write less than asked.
-      for (let i = 0; i < chunks.length; i += 1024) {
-        const batch = chunks.slice(i, i + 1024) as Uint8Array[];
-        let want = 0;
-        for (const c of batch) want += c.length;
-        const done = await new Promise<number>((resolve, reject) => writev(this.fd, batch, (err, n) => (err ? reject(err) : resolve(n))));
-        if (done < want) this.writeRest(batch, done);
-      }
+      await writevAll(this.fd, chunks);
     } catch (e) {
       throw new OutputError(`cannot write: ${(e as Error).message}`, { file: this.path });
-    }
-  }
-
-  /** Finishes a short writev: the rest of the batch, from byte `done` on. */
-  private writeRest(batch: readonly Uint8Array[], done: number): void {
-    for (const c of batch) {
-      if (done >= c.length) {
-        done -= c.length;
-        continue;
-      }
-      let rest = c.subarray(done);
-      done = 0;
-      while (rest.length > 0) rest = rest.subarray(writevSync(this.fd, [rest]));
     }
   }
 
@@ -114,6 +91,53 @@ export class AtomicFileTarget implements OutputTarget {
     await unlink(this.tempPath).catch(() => undefined);
     liveTemps.delete(this.tempPath);
   }
+}
+
+/** Writes the chunks with writev on the thread pool, finishing short writes; throws the system error. */
+async function writevAll(fd: number, chunks: readonly Uint8Array[]): Promise<void> {
+  // writev takes at most IOV_MAX (1024) buffers at a time on Linux; it may also write less than asked.
+  for (let i = 0; i < chunks.length; i += 1024) {
+    const batch = chunks.slice(i, i + 1024) as Uint8Array[];
+    let want = 0;
+    for (const c of batch) want += c.length;
+    const done = await new Promise<number>((resolve, reject) => writev(fd, batch, (err, n) => (err ? reject(err) : resolve(n))));
+    if (done < want) writeRest(fd, batch, done);
+  }
+}
+
+/** Finishes a short writev: the rest of the batch, from byte `done` on. */
+function writeRest(fd: number, batch: readonly Uint8Array[], done: number): void {
+  for (const c of batch) {
+    if (done >= c.length) {
+      done -= c.length;
+      continue;
+    }
+    let rest = c.subarray(done);
+    done = 0;
+    while (rest.length > 0) rest = rest.subarray(writevSync(fd, [rest]));
+  }
+}
+
+/** stdout redirected to a regular file: written like a file, with writev. */
+export class FdTarget implements OutputTarget {
+  constructor(private readonly fd: number) {}
+
+  async write(chunks: readonly Uint8Array[]): Promise<void> {
+    try {
+      await writevAll(this.fd, chunks);
+    } catch (e) {
+      throw new OutputError(`cannot write: ${(e as Error).message}`, { file: 'stdout' });
+    }
+  }
+
+  async commit(): Promise<void> {}
+
+  async abort(): Promise<void> {}
+}
+
+/** The target for '-': stdout, as a file when it is one, else as a stream with backpressure. */
+export function stdoutTarget(): OutputTarget {
+  return fstatSync(1).isFile() ? new FdTarget(1) : new StreamTarget(process.stdout);
 }
 
 /** stdout or any Writable: honours backpressure; a stream cannot be taken back on abort. */

@@ -10,6 +10,8 @@
  *   checksum that was wrong stays wrong by exactly the same amount. A checksum
  *   field is updated only when it lies in the captured bytes and inside the
  *   datagram's declared length (so link padding is never touched).
+ * - Transmit checksum offload seeds (a capture on the sending host) in TCP/UDP
+ *   stay seeds of the new addresses, as the kernel's NAT keeps them.
  * - IPv4: header checksum adjusted; TCP/UDP/UDP-Lite/DCCP pseudo-header
  *   checksum adjusted in the first fragment only. UDP checksum 0 stays 0
  *   (IPv4: "none"; IPv6 and UDP-Lite: invalid, left for the verifier); a
@@ -33,7 +35,7 @@
  * - Undecodable packets (an impossible header) pass unchanged; so do unknown
  *   link types and protocols.
  */
-import { applyDelta, delta16, delta32, deltaBytes } from '../wire/checksum.js';
+import { applyDelta, delta16, delta32, deltaBytes, fold, onesSum, pseudoSum4, pseudoSum6 } from '../wire/checksum.js';
 import * as arp from '../wire/arp.js';
 import { type DecodeResult, NET_ARP, NET_IPV4, NET_IPV6, PacketDecoder } from '../wire/decode.js';
 import { ETHERTYPE_ARP } from '../wire/ethernet.js';
@@ -264,9 +266,17 @@ export class Translator {
     const l4c = depth === 0 ? C_L4 : C_INNER_L4;
     switch (ip.proto) {
       case IPPROTO_TCP:
-        if (pseudo !== 0 && l4 + tcp.CHECKSUM + 2 <= end) addr += this.fixChecksum(l4 + tcp.CHECKSUM, pseudo, false, l4c);
+        if (pseudo !== 0 && l4 + tcp.CHECKSUM + 2 <= end) {
+          const at = l4 + tcp.CHECKSUM;
+          addr += depth === 0 && this.isOffloadSeed(ip, at, pseudo) ? this.fixOffloadSeed(at, pseudo, l4c) : this.fixChecksum(at, pseudo, false, l4c);
+        }
         break;
       case IPPROTO_UDP:
+        if (pseudo !== 0 && l4 + udp.CHECKSUM + 2 <= end) {
+          const at = l4 + udp.CHECKSUM;
+          addr += depth === 0 && this.isOffloadSeed(ip, at, pseudo) ? this.fixOffloadSeed(at, pseudo, l4c) : this.fixChecksum(at, pseudo, true, l4c);
+        }
+        break;
       case IPPROTO_UDPLITE:
         if (pseudo !== 0 && l4 + udp.CHECKSUM + 2 <= end) addr += this.fixChecksum(l4 + udp.CHECKSUM, pseudo, true, l4c);
         break;
@@ -305,6 +315,57 @@ export class Translator {
       if (t === icmpv6.REDIRECT && l4 + icmpv6.NDP_REDIRECT_DEST + 16 <= end) body += this.map6At(l4 + icmpv6.NDP_REDIRECT_DEST, K_NDP_REDIRECT_DST);
     }
     return body;
+  }
+
+  /**
+   * Transmit checksum offload: a capture taken on the sending host holds, in
+   * the TCP/UDP checksum field, not a checksum but the folded pseudo-header
+   * sum the NIC will start from (Linux CHECKSUM_PARTIAL). True when the field
+   * equals that sum for the addresses as they were before this packet's
+   * translation (the bytes already hold the new ones: old = new - delta) and
+   * it is not also a valid checksum (checked when the segment is captured
+   * whole). Unfragmented datagrams only: a first fragment does not know the
+   * datagram's length.
+   */
+  private isOffloadSeed(ip: IpInfo, at: number, delta: number): boolean {
+    if (ip.isFragment || ip.pseudoDstOff < 0) return false;
+    const l4 = ip.l4Off;
+    const len = ip.end - l4;
+    const v = this.v;
+    let sum: number;
+    if (ip.version === 4) {
+      if (ip.pseudoDstOff + 4 > this.decoder.result.capEnd) return false;
+      sum = pseudoSum4(v.getUint32(ip.srcOff), v.getUint32(ip.pseudoDstOff), ip.proto, len);
+    } else {
+      if (ip.pseudoDstOff + 16 > this.decoder.result.capEnd) return false;
+      sum = pseudoSum6(this.buf, ip.srcOff, ip.pseudoDstOff, ip.proto, len);
+    }
+    const oldSeed = fold(fold(sum) + (~fold(delta) & 0xffff));
+    const field = v.getUint16(at);
+    if (field !== oldSeed && !(field === 0 && oldSeed === 0xffff) && !(field === 0xffff && oldSeed === 0)) return false;
+    // A real checksum that happens to equal the seed (1 in 65536) stays a checksum.
+    if (ip.end <= this.decoder.result.capEnd) {
+      const whole = fold(onesSum(this.buf, l4, len, oldSeed));
+      if (whole === 0xffff) return false;
+    }
+    return true;
+  }
+
+  /**
+   * Keeps an offload seed a seed of the translated addresses, as the kernel's
+   * NAT does for CHECKSUM_PARTIAL (inet_proto_csum_replace4): F' = F + delta.
+   * Updating it as a checksum would move it the other way, and the verifier
+   * would call a `*.checksum-offloaded` warning a checksum error.
+   */
+  private fixOffloadSeed(at: number, delta: number, bit: number): number {
+    const v = this.v;
+    const old = v.getUint16(at);
+    const n = fold(old + fold(delta));
+    if (n === old) return 0;
+    v.setUint16(at, n);
+    this.result.checksums |= bit;
+    this.result.changed = true;
+    return delta16(old, n);
   }
 
   /**

@@ -42,3 +42,8 @@ export function tsharkFields(file: string, fields: string[], extra: string[] = [
   });
   return out.toString().split('\n').filter((l) => l.length > 0);
 }
+
+/** The lines of `tsharkChecksums` output that have a bad (0) verdict in any field, inner headers included. */
+export function badVerdicts(lines: readonly string[]): string[] {
+  return lines.filter((l) => l.split('\t').slice(1).some((f) => f.split(',').includes('0')));
+}

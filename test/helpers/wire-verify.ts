@@ -12,6 +12,8 @@ import { ckOffset, fold16, sum } from './wire-build.js';
 export interface Residuals {
   ip: number | null;
   l4: number | null;
+  /** TCP/UDP field holds the transmit-offload seed fold(pseudo-header sum) and is no valid checksum. */
+  l4Seed: boolean;
   innerIp: number | null;
   innerL4Field: number | null;
 }
@@ -33,13 +35,24 @@ function l4Residual(buf: Uint8Array, ip: IpInfo, avail: number): number | null {
   return fold16(sum(buf, ip.l4Off, len) + p);
 }
 
+function isSeed(buf: Uint8Array, ip: IpInfo): boolean {
+  if (ip.proto !== 6 && ip.proto !== 17) return false;
+  const off = ckOffset[ip.proto]!;
+  const len = ip.end - ip.l4Off;
+  const alen = ip.version === 4 ? 4 : 16;
+  const seed = fold16(sum(buf, ip.srcOff, alen) + sum(buf, ip.pseudoDstOff, alen) + ip.proto + (len >>> 16) + (len & 0xffff));
+  const ck = (buf[ip.l4Off + off]! << 8) | buf[ip.l4Off + off + 1]!;
+  return ck % 0xffff === seed % 0xffff;
+}
+
 export function residuals(buf: Uint8Array, linkType: number, capLen = buf.length, origLen = capLen): Residuals {
   const d = dec.decode(buf, 0, capLen, origLen, linkType);
-  const out: Residuals = { ip: null, l4: null, innerIp: null, innerL4Field: null };
+  const out: Residuals = { ip: null, l4: null, l4Seed: false, innerIp: null, innerL4Field: null };
   if (d.net !== NET_IPV4 && d.net !== NET_IPV6) return out;
   const ip = d.ip;
   if (ip.version === 4 && ip.headerCaptured) out.ip = fold16(sum(buf, ip.off, ip.headerLen));
   out.l4 = l4Residual(buf, ip, d.capEnd);
+  out.l4Seed = out.l4 !== null && out.l4 % 0xffff !== 0 && isSeed(buf, ip);
   if (d.icmpError && d.inner.version === 4 && d.inner.headerCaptured) out.innerIp = fold16(sum(buf, d.inner.off, d.inner.headerLen));
   if (d.icmpError && d.inner.l4Off >= 0) {
     const o = ckOffset[d.inner.proto];

@@ -50,6 +50,7 @@ const picked = manifest()
 
 describe('tshark judges rewritten captures exactly as it judged their inputs', () => {
   let changed = 0;
+  let withRules = 0;
   beforeAll(() => requireTshark());
 
   it('tests a broad sample', () => {
@@ -59,7 +60,8 @@ describe('tshark judges rewritten captures exactly as it judged their inputs', (
   it.each(picked.map((e) => e.path))('%s', async (path) => {
     const input = corpusPath(path);
     const rules = await rulesFor(input);
-    if (rules.length === 0) return; // nothing to translate: pass-through is tested elsewhere
+    if (rules.length === 0) return; // only ARP or link-local: nothing for this test to translate
+    withRules++;
     const dir = tempDir();
     const out = join(dir, 'out');
     const back = join(dir, 'back');
@@ -77,6 +79,7 @@ describe('tshark judges rewritten captures exactly as it judged their inputs', (
 
   // The rules matched: nearly every capture changed (a few have their only addresses in cut headers).
   afterAll(() => {
-    expect(changed).toBeGreaterThan(picked.length * 0.9);
+    expect(withRules).toBeGreaterThan(100);
+    expect(changed).toBeGreaterThan(withRules * 0.95);
   });
 });

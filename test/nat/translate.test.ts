@@ -349,3 +349,44 @@ describe('link types and pass-through', () => {
     expect(d.netOff).toBe(30);
   });
 });
+
+describe('transmit checksum offload seeds stay seeds (as the kernel\'s NAT keeps them)', () => {
+  // On the sending host, the TCP/UDP field holds fold(pseudo-header sum), which the NIC completes.
+  const seedOf = (pseudo: number) => B.fold16(pseudo);
+
+  it('UDP/IPv4 and TCP/IPv4: the seed of the old addresses becomes the seed of the new ones', () => {
+    for (const proto of [17, 6]) {
+      const l4 = proto === 17 ? B.udp(33333, 53, payload(33)) : B.tcp(33334, 53, payload(20));
+      const len = l4.length;
+      const buf = B.ether(0x800, B.ipv4(ip4('10.0.0.2'), ip4('10.0.0.1'), proto, l4));
+      const at = 14 + 20 + (proto === 17 ? 6 : 16);
+      const seed = seedOf(B.pseudo4(ip4('10.0.0.2'), ip4('10.0.0.1'), proto, len));
+      buf[at] = seed >> 8;
+      buf[at + 1] = seed & 0xff;
+      xlate(buf);
+      expect(u16(buf, at)).toBe(seedOf(B.pseudo4(ip4('192.168.1.2'), ip4('192.168.1.1'), proto, len)));
+    }
+  });
+
+  it('UDP/IPv6: the same', () => {
+    const l4 = B.udp(33333, 53, payload(40));
+    const buf = B.ether(0x86dd, B.ipv6(ip6('fd00::2'), ip6('fd00::1'), 17, l4));
+    const at = 14 + 40 + 6;
+    const seed = seedOf(B.pseudo6(ip6('fd00::2'), ip6('fd00::1'), 17, l4.length));
+    buf[at] = seed >> 8;
+    buf[at + 1] = seed & 0xff;
+    xlate(buf);
+    expect(u16(buf, at)).toBe(seedOf(B.pseudo6(ip6('fd00:1::2'), ip6('fd00:1::1'), 17, l4.length)));
+  });
+
+  it('a real checksum is updated as a checksum, and a wrong one that is no seed stays as wrong', () => {
+    const good = B.ether(0x800, B.ipv4L4(ip4('10.0.0.2'), ip4('10.0.0.1'), 17, B.udp(1, 2, payload(9))));
+    xlate(good);
+    expect(residuals(good, 1).l4).toBe(0xffff);
+    const bad = B.ether(0x800, B.ipv4L4(ip4('10.0.0.2'), ip4('10.0.0.1'), 17, B.udp(1, 2, payload(9))));
+    bad[40] = bad[40]! ^ 0x40;
+    const before = residuals(bad, 1).l4;
+    xlate(bad);
+    expect(sameResidual(residuals(bad, 1).l4, before)).toBe(true);
+  });
+});

@@ -3,21 +3,29 @@
  *
  * Every packet goes the same way: the reader hands out a record whose bytes
  * live in its window, the translator edits addresses and checksums in place,
- * and the writer emits the record from those same bytes. Nothing is copied
+ * the verifier looks at the same bytes through the same decode result, and
+ * the writer emits the record from those same bytes. Nothing is copied
  * unless a block changes shape (an annotation, a format conversion).
+ *
+ * `verify` runs the verifier on the input (and with `annotateOutput` writes
+ * a pcapng copy with a comment on every frame that has a finding);
+ * `rewrite` with `verify` runs it on the output, packet by packet, after
+ * translation.
  */
 import { lstat, realpath, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { CaptureReader } from './capture/reader.js';
 import { RecordKind, type CaptureFormat } from './capture/record.js';
-import { AtomicFileTarget, StreamTarget, type OutputTarget } from './capture/target.js';
+import { AtomicFileTarget, stdoutTarget, type OutputTarget } from './capture/target.js';
 import { CaptureWriter } from './capture/writer.js';
 import { RuleError, UsageError } from './errors.js';
 import type { InterfaceMapper } from './nat/mapper.js';
 import type { Rule } from './nat/rules.js';
 import { RuleTable, type Direction } from './nat/table.js';
 import { Translator } from './nat/translate.js';
-import { Findings, type Report } from './report/model.js';
+import { Findings, type Finding, type Report } from './report/model.js';
+import type { DecodeResult } from './wire/decode.js';
+import { Verifier, type VerifierOptions } from './verify/verifier.js';
 import { VERSION } from './version.js';
 
 export interface PipelineOptions {
@@ -29,8 +37,14 @@ export interface PipelineOptions {
   rules: readonly Rule[];
   direction: Direction;
   format: 'same' | CaptureFormat;
-  /** Add a pcapng comment to each rewritten packet. */
+  /** Add a pcapng comment to each rewritten packet (and, with `verify`, to each frame with a finding). */
   annotate: boolean;
+  /** rewrite: verify the output as it is written (verify always verifies). */
+  verify?: boolean;
+  /** verify: write a pcapng copy of the input with a comment on every frame that has a finding. */
+  annotateOutput?: string | null;
+  /** Verifier windows and table limits. */
+  verifyOptions?: VerifierOptions;
   /** Replace an existing output file. */
   force: boolean;
   maxBlock?: number;
@@ -69,30 +83,45 @@ export async function checkOutputPath(input: string, output: string, force: bool
   }
 }
 
+/** The pcapng comment naming a frame's findings ("ssnat: udp.checksum: UDP checksum ..."). */
+export function findingsComment(fs: readonly Finding[], from: number): string {
+  const parts: string[] = [];
+  for (let i = from; i < fs.length; i++) parts.push(`${fs[i]!.check}: ${fs[i]!.message}`);
+  return `ssnat: ${parts.join('; ')}`;
+}
+
 export async function runPipeline(opts: PipelineOptions): Promise<RunResult> {
   const started = process.hrtime.bigint();
+  const annotateOutput = opts.command === 'verify' ? (opts.annotateOutput ?? null) : null;
   if (opts.output !== null) await checkOutputPath(opts.input, opts.output, opts.force);
+  if (annotateOutput !== null) await checkOutputPath(opts.input, annotateOutput, opts.force);
   if (opts.annotate && opts.format === 'pcap') {
     throw new UsageError('--annotate writes pcapng packet comments; it cannot be used with --format pcap');
   }
   const totalBytes = opts.input === '-' ? null : (await stat(opts.input).catch(() => null))?.size ?? null;
   const reader = await CaptureReader.open(opts.input, { maxBlock: opts.maxBlock, maxRecord: opts.maxRecord });
-  const outFormat: CaptureFormat = opts.format === 'same' ? reader.format : opts.format;
+  const outFormat: CaptureFormat = annotateOutput !== null ? 'pcapng' : opts.format === 'same' ? reader.format : opts.format;
   if (opts.annotate && outFormat !== 'pcapng') {
     await reader.close();
     throw new UsageError('--annotate writes pcapng packet comments, but the input is pcap: add --format pcapng');
   }
   let target: OutputTarget | null = null;
+  let writer: CaptureWriter | null = null;
   try {
-    if (opts.output !== null) {
-      target = opts.output === '-' ? new StreamTarget(process.stdout) : await AtomicFileTarget.create(opts.output);
+    const outPath = annotateOutput ?? opts.output;
+    if (outPath !== null) {
+      target = outPath === '-' ? stdoutTarget() : await AtomicFileTarget.create(outPath);
     }
-    const writer = target === null ? null : new CaptureWriter(target, reader.format, { format: outFormat, annotating: opts.annotate });
+    const annotating = opts.annotate || annotateOutput !== null;
+    writer = target === null ? null : new CaptureWriter(target, reader.format, { format: outFormat, annotating });
     const table = new RuleTable(opts.rules, opts.direction);
     const translator = new Translator();
+    const decoder = translator.decoder;
     const mappers: InterfaceMapper[] = [];
     const findings = new Findings();
     const translating = opts.command === 'rewrite' && opts.rules.length > 0;
+    const verifier = opts.command === 'verify' || opts.verify === true ? new Verifier(findings, opts.verifyOptions) : null;
+    const leakCheck = verifier !== null && opts.rules.length > 0;
     let packets = 0;
     let rewritten = 0;
     let undecodable = 0;
@@ -101,7 +130,8 @@ export async function runPipeline(opts: PipelineOptions): Promise<RunResult> {
       const rec = reader.next();
       if (rec === null) {
         if (reader.done) break;
-        if (writer !== null) await writer.flush();
+        // Writing this window overlaps parsing the next (the reader alternates two buffers).
+        if (writer !== null) await writer.flushBehind();
         opts.onProgress?.(reader.position, totalBytes);
         await reader.fill();
         continue;
@@ -110,15 +140,29 @@ export async function runPipeline(opts: PipelineOptions): Promise<RunResult> {
         packets++;
         let comment: string | undefined;
         const mapper = mappers[rec.interfaceId];
+        const before = findings.list.length;
+        let d: DecodeResult | null = null;
         if (translating && mapper !== undefined && mapper.active) {
           const r = translator.translate(rec.buf, rec.dataOffset, rec.capturedLength, rec.originalLength, rec.iface!.linkType, mapper);
+          d = translator.decoded;
           if (r.undecodable !== null) {
             undecodable++;
-            findings.add(rec.frame, rec.interfaceId, 'packet.undecodable', r.undecodable, { offset: rec.fileOffset });
+            findings.add(rec.frame, rec.interfaceId, 'packet.undecodable', `${r.undecodable} (at byte ${d.undecodableOff - rec.dataOffset} of the frame)`, { offset: rec.fileOffset });
           } else if (r.changed) {
             rewritten++;
             if (opts.annotate) comment = r.describe(mapper);
           }
+        } else if (verifier !== null) {
+          d = decoder.decode(rec.buf, rec.dataOffset, rec.capturedLength, rec.originalLength, rec.iface!.linkType);
+          if (d.undecodable !== null) {
+            undecodable++;
+            findings.add(rec.frame, rec.interfaceId, 'packet.undecodable', `${d.undecodable} (at byte ${d.undecodableOff - rec.dataOffset} of the frame)`, { offset: rec.fileOffset });
+          }
+        }
+        if (verifier !== null && d !== null) verifier.packet(rec, d, leakCheck && mapper !== undefined ? mapper : null, decoder.view);
+        if (annotating && findings.list.length > before) {
+          const f = findingsComment(findings.list, before);
+          comment = comment === undefined ? f : `${comment}; ${f.slice('ssnat: '.length)}`;
         }
         writer?.write(rec, comment);
         continue;
@@ -144,6 +188,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<RunResult> {
       findings.add(0, -1, 'capture.truncated-tail', `the input ends inside a record at byte offset ${t.offset}, after frame ${reader.frames} (${t.had} of ${t.needed} bytes there); every complete record before it is kept`, { offset: t.offset });
     }
     await target?.commit();
+    const summary = verifier?.finish() ?? null;
     const report: Report = {
       tool: 'ssnat-rewrite',
       version: VERSION,
@@ -153,20 +198,20 @@ export async function runPipeline(opts: PipelineOptions): Promise<RunResult> {
         format: reader.format,
         interfaces: reader.interfaces.map((i) => (i.name === undefined ? { id: i.id, linkType: i.linkType } : { id: i.id, name: i.name, linkType: i.linkType })),
       },
-      ...(opts.output === null ? {} : { output: { path: opts.output, format: outFormat } }),
+      ...(outPath === null ? {} : { output: { path: outPath, format: outFormat } }),
       direction: opts.direction,
       rules: opts.rules.map((r) => r.text),
       summary: {
         packets,
         rewritten,
         undecodable,
-        checksums: { verified: 0, bad: 0, unverifiable: 0 },
+        checksums: summary?.checksums ?? { verified: 0, bad: 0, unverifiable: 0 },
         errors: findings.errors,
         warnings: findings.warnings,
-        collisions: 0,
+        collisions: summary?.collisions.length ?? 0,
       },
       findings: findings.list,
-      collisions: [],
+      collisions: summary?.collisions ?? [],
     };
     return {
       report,
@@ -176,6 +221,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<RunResult> {
       droppedBlocks: writer?.droppedBlocks ?? 0,
     };
   } catch (e) {
+    await writer?.settle();
     await target?.abort();
     throw e;
   } finally {

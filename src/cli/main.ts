@@ -17,6 +17,7 @@ import { renderJson } from '../report/json.js';
 import { renderText } from '../report/text.js';
 import { renderJunit } from '../report/junit.js';
 import { startProgress, type Progress } from './progress.js';
+import type { VerifierOptions } from '../verify/verifier.js';
 import { unlinkSync } from 'node:fs';
 
 interface CommonOptions {
@@ -32,10 +33,24 @@ interface CommonOptions {
   maxRecord?: number;
 }
 
-interface RewriteOptions extends CommonOptions {
+interface VerifyLimitOptions {
+  collisionWindow?: number;
+  maxFlows?: number;
+  maxDatagrams?: number;
+  maxFragments?: number;
+  fragmentTimeout?: number;
+  maxArpEntries?: number;
+}
+
+interface RewriteOptions extends CommonOptions, VerifyLimitOptions {
   format: 'same' | 'pcap' | 'pcapng';
   verify?: boolean;
   annotate?: boolean;
+  force?: boolean;
+}
+
+interface VerifyCommandOptions extends CommonOptions, VerifyLimitOptions {
+  annotate?: string;
   force?: boolean;
 }
 
@@ -45,6 +60,40 @@ function positiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive whole number of bytes');
   return n;
+}
+
+function positiveCount(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0 || n > 0x7fffffff) throw new InvalidArgumentError('expected a positive whole number');
+  return n;
+}
+
+function positiveSeconds(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a positive number of seconds');
+  return n;
+}
+
+/** The verifier's windows and table limits (verify, and rewrite --verify). */
+function addVerifyOptions(cmd: Command): Command {
+  return cmd
+    .option('--collision-window <seconds>', 'one flow on two interfaces/VLANs within this many seconds is a collision (default 120)', positiveSeconds)
+    .option('--max-flows <n>', 'flows tracked for collisions (default 1048576)', positiveCount)
+    .option('--max-datagrams <n>', 'incomplete fragmented datagrams held for reassembly (default 4096)', positiveCount)
+    .option('--max-fragments <n>', 'fragments per datagram (default 64)', positiveCount)
+    .option('--fragment-timeout <seconds>', 'give up an incomplete datagram this long after its first fragment (default 60)', positiveSeconds)
+    .option('--max-arp-entries <n>', 'ARP bindings and outstanding requests tracked (default 65536)', positiveCount);
+}
+
+function verifierOptions(opts: VerifyLimitOptions): VerifierOptions {
+  const o: VerifierOptions = {};
+  if (opts.collisionWindow !== undefined) o.collisionWindow = opts.collisionWindow;
+  if (opts.maxFlows !== undefined) o.maxFlows = opts.maxFlows;
+  if (opts.maxDatagrams !== undefined) o.maxDatagrams = opts.maxDatagrams;
+  if (opts.maxFragments !== undefined) o.maxFragments = opts.maxFragments;
+  if (opts.fragmentTimeout !== undefined) o.fragmentTimeout = opts.fragmentTimeout;
+  if (opts.maxArpEntries !== undefined) o.maxArpEntries = opts.maxArpEntries;
+  return o;
 }
 
 const REWRITE_EXAMPLES = `
@@ -72,6 +121,9 @@ Examples:
   $ ssnat-rewrite verify capture.pcapng
   $ ssnat-rewrite verify host.pcapng --rule 10.0.0.0/24=192.168.10.0/24 --report json
   $ ssnat-rewrite verify regression.pcap --report junit --report-file verify.xml --strict
+  # a pcapng copy with a comment on each frame that has a finding
+  # (Wireshark display filter: frame.comment contains "ssnat")
+  $ ssnat-rewrite verify taps.pcap --annotate taps-findings.pcapng
 
 Exit codes: 0 clean, 1 errors found (or warnings with --strict), 2 usage, 3 unreadable input.`;
 
@@ -102,13 +154,13 @@ export function buildProgram(run: (result: Promise<number>) => void): Command {
     .showSuggestionAfterError(true)
     .configureHelp({ showGlobalOptions: true });
 
-  const rewrite = addCommonOptions(
+  const rewrite = addVerifyOptions(addCommonOptions(
     program
       .command('rewrite', { isDefault: true })
       .description('rewrite a capture (the default command)')
       .argument('<input>', "input capture, pcap or pcapng ('-' for stdin)")
       .argument('<output>', "output capture ('-' for stdout)"),
-  )
+  ))
     .addOption(new Option('--format <format>', 'output format').choices(['same', 'pcap', 'pcapng']).default('same'))
     .option('--verify', 'verify the output while writing it')
     .option('--annotate', 'add a pcapng packet comment naming each rewrite')
@@ -116,14 +168,18 @@ export function buildProgram(run: (result: Promise<number>) => void): Command {
     .addHelpText('after', REWRITE_EXAMPLES)
     .action((input: string, output: string, opts: RewriteOptions) => run(rewriteCommand(input, output, opts)));
 
-  addCommonOptions(
-    program
-      .command('verify')
-      .description('check IP and L4 checksums, ARP consistency, flow collisions and (with --rule) untranslated addresses')
-      .argument('<input>', "capture to check ('-' for stdin)"),
+  addVerifyOptions(
+    addCommonOptions(
+      program
+        .command('verify')
+        .description('check IP and L4 checksums, ARP consistency, flow collisions and (with --rule) untranslated addresses')
+        .argument('<input>', "capture to check ('-' for stdin)"),
+    ),
   )
+    .option('--annotate <output>', 'write a pcapng copy with a comment ("ssnat: ...") on every frame that has a finding')
+    .option('-f, --force', 'replace an existing --annotate output file')
     .addHelpText('after', VERIFY_EXAMPLES)
-    .action((input: string, opts: CommonOptions) => run(verifyCommand(input, opts)));
+    .action((input: string, opts: VerifyCommandOptions) => run(verifyCommand(input, opts)));
 
   program.addHelpText('after', `\nRun 'ssnat-rewrite rewrite --help' or 'ssnat-rewrite verify --help' for every option.\n${REWRITE_EXAMPLES}`);
   void rewrite;
@@ -180,6 +236,8 @@ async function rewriteCommand(input: string, output: string, opts: RewriteOption
       format: opts.format,
       annotate: opts.annotate === true,
       force: opts.force === true,
+      verify: opts.verify === true,
+      verifyOptions: verifierOptions(opts),
     });
   } finally {
     progress?.stop();
@@ -194,12 +252,23 @@ async function rewriteCommand(input: string, output: string, opts: RewriteOption
   return exitCodeFor(result, opts.strict);
 }
 
-async function verifyCommand(input: string, opts: CommonOptions): Promise<number> {
+async function verifyCommand(input: string, opts: VerifyCommandOptions): Promise<number> {
   const rules = await loadRules(opts);
+  if (opts.annotate === '-' && process.stdout.isTTY) {
+    throw new UsageError('refusing to write a binary capture to a terminal; redirect stdout or name an --annotate file');
+  }
+  if (opts.annotate === '-' && opts.reportFile === undefined) {
+    throw new UsageError('--annotate - writes the capture to stdout, where the report goes too: add --report-file FILE');
+  }
   const progress = wantsProgress(opts) ? await startProgress() : null;
   let result: RunResult;
   try {
-    result = await runPipeline(pipelineOptions('verify', input, null, opts, rules, progress));
+    result = await runPipeline({
+      ...pipelineOptions('verify', input, null, opts, rules, progress),
+      annotateOutput: opts.annotate ?? null,
+      force: opts.force === true,
+      verifyOptions: verifierOptions(opts),
+    });
   } finally {
     progress?.stop();
   }
@@ -212,6 +281,8 @@ function exitCodeFor(result: RunResult, strict: boolean | undefined): number {
   return s.errors > 0 || (strict && s.warnings > 0) ? EXIT_FINDINGS : EXIT_OK;
 }
 
+const MAX_STDERR_FINDINGS = 20;
+
 /**
  * Writes the report where DESIGN.md says: --report-file, else stdout (unless
  * stdout carries the capture, then only the summary on stderr is printed).
@@ -219,7 +290,11 @@ function exitCodeFor(result: RunResult, strict: boolean | undefined): number {
 async function emitReport(result: RunResult, opts: CommonOptions, stdout: 'stdout' | 'stderr-only'): Promise<void> {
   const kind = opts.report;
   if (kind === undefined) {
-    if (!opts.quiet) for (const f of result.report.findings) process.stderr.write(`warning: ${f.check}: ${f.message}\n`);
+    if (opts.quiet) return;
+    const fs = result.report.findings;
+    for (const f of fs.slice(0, MAX_STDERR_FINDINGS)) process.stderr.write(`${f.severity}: ${f.frame > 0 ? `frame ${f.frame}: ` : ''}${f.check}: ${f.message}\n`);
+    if (fs.length > MAX_STDERR_FINDINGS) process.stderr.write(`... ${fs.length - MAX_STDERR_FINDINGS} more finding(s); --report json lists all\n`);
+    for (const c of result.report.collisions.slice(0, MAX_STDERR_FINDINGS)) process.stderr.write(`collision: ${c.protocol} ${c.flow} on interfaces ${c.interfaces.join(', ')} (frames ${c.frames.join(', ')})\n`);
     return;
   }
   const text = kind === 'json' ? renderJson(result.report) : kind === 'junit' ? renderJunit(result.report) : renderText(result.report);

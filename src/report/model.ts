@@ -6,13 +6,20 @@
 
 export type Severity = 'error' | 'warning';
 
-/** Check names are part of the product contract (DESIGN.md part 1, "Checks"). */
+/**
+ * Check names are part of the product contract (DESIGN.md part 1, "Checks").
+ * Two are additions to that table (issue 4): `dccp.checksum` (error, DCCP's
+ * pseudo-header checksum, RFC 4340 9) and `verify.limit` (warning: a
+ * verifier table limit was hit, so some checks were not made; see
+ * src/verify/verifier.ts VerifierOptions).
+ */
 export type CheckName =
   | 'ipv4.checksum'
   | 'tcp.checksum'
   | 'udp.checksum'
   | 'icmp.checksum'
   | 'icmpv6.checksum'
+  | 'dccp.checksum'
   | 'tcp.checksum-offloaded'
   | 'udp.checksum-offloaded'
   | 'udp.checksum-missing'
@@ -24,7 +31,8 @@ export type CheckName =
   | 'flow.collision'
   | 'addr.untranslated'
   | 'packet.undecodable'
-  | 'capture.truncated-tail';
+  | 'capture.truncated-tail'
+  | 'verify.limit';
 
 export interface Finding {
   /** 1-based frame number (Wireshark's); 0 for findings about the file itself. */
@@ -80,6 +88,7 @@ export const CHECK_SEVERITY: Readonly<Record<CheckName, Severity>> = {
   'udp.checksum': 'error',
   'icmp.checksum': 'error',
   'icmpv6.checksum': 'error',
+  'dccp.checksum': 'error',
   'tcp.checksum-offloaded': 'warning',
   'udp.checksum-offloaded': 'warning',
   'udp.checksum-missing': 'error',
@@ -92,6 +101,7 @@ export const CHECK_SEVERITY: Readonly<Record<CheckName, Severity>> = {
   'addr.untranslated': 'error',
   'packet.undecodable': 'warning',
   'capture.truncated-tail': 'warning',
+  'verify.limit': 'warning',
 };
 
 /** Collects findings and keeps the error/warning counts of the summary in step. */

@@ -1,0 +1,220 @@
+/**
+ * ARP consistency, per broadcast domain (capture interface + VLAN tags):
+ *
+ * - `arp.malformed` (warning): an ARP packet that is not Ethernet/IPv4
+ *   (htype 1, ptype 0x0800, hlen 6, plen 4), or whose frame on the wire is
+ *   too short for the 28-byte Ethernet/IPv4 body. A snaplen cut is not
+ *   malformed (the capture's choice, not the sender's): such packets are
+ *   skipped.
+ * - `arp.duplicate-ip` (warning): a sender protocol address claimed with two
+ *   different sender hardware addresses. Bindings are learnt from the sender
+ *   fields of every request and reply (gratuitous ARP and announcements
+ *   included), never from probes (sender 0.0.0.0, RFC 5227) and never from
+ *   target fields. One finding per address and domain; the first binding is
+ *   kept. A host that changes its MAC (failover) is reported too: that is
+ *   what the check is for. Proxy ARP (one MAC answering for many addresses)
+ *   is fine: only one address with several MACs is flagged.
+ * - `arp.reply-mismatch` (error): a reply that does not answer the request
+ *   it follows. A request "who-has T tell S" (from MAC M, not gratuitous:
+ *   S != T) is outstanding for 30 s. A reply with sender T must name S as its
+ *   target (the proper answer); a reply with sender T addressed to M that
+ *   names another target is an error (one side of the exchange translated,
+ *   the other not). A reply that repeats the request's sender S and target T
+ *   from another MAC than M is an error too (sender/target not swapped).
+ *   Unsolicited and gratuitous replies (sender == target) are fine, as are
+ *   answers to probes.
+ * - `arp.ip-mac-mismatch` (warning): an IPv4 packet on an Ethernet link from
+ *   an address ARP has bound to one MAC, sent from another MAC. Off-link
+ *   addresses never appear as ARP senders, so traffic routed in through a
+ *   router's MAC is not flagged; with proxy ARP the router's MAC is the
+ *   binding and matches. One finding per address and domain; addresses
+ *   already reported as duplicates are not reported again here.
+ *
+ * Tables are typed-array hash tables (no per-packet allocation) bounded by
+ * `maxEntries` each; when full, new addresses are not learnt and one
+ * `verify.limit` warning is raised.
+ */
+import * as arp from '../wire/arp.js';
+import type { DecodeResult } from '../wire/decode.js';
+import { LINKTYPE_ETHERNET } from '../wire/raw.js';
+import { formatIpv4 } from '../nat/translate.js';
+import type { PacketContext } from './context.js';
+import { KeyTable, grown } from './keytable.js';
+
+const PENDING_SECONDS = 30;
+const F_DUP = 1;
+const F_MISMATCH = 2;
+
+export function formatMac(hi: number, lo: number): string {
+  const b = [(hi >>> 8) & 255, hi & 255, (lo >>> 24) & 255, (lo >>> 16) & 255, (lo >>> 8) & 255, lo & 255];
+  return b.map((x) => x.toString(16).padStart(2, '0')).join(':');
+}
+
+export class ArpChecker {
+  readonly bindings: KeyTable;
+  readonly pending: KeyTable;
+  private bMacHi = new Int32Array(0);
+  private bMacLo = new Int32Array(0);
+  private bFrame = new Float64Array(0);
+  private bFlags = new Uint8Array(0);
+  private qSpa = new Int32Array(0);
+  private qMacHi = new Int32Array(0);
+  private qMacLo = new Int32Array(0);
+  private qFrame = new Float64Array(0);
+  private qTime = new Float64Array(0);
+  private limitReported = false;
+
+  constructor(maxEntries = 65536) {
+    this.bindings = new KeyTable(3, maxEntries, 256);
+    this.pending = new KeyTable(3, maxEntries, 256);
+    const growB = (n: number): void => {
+      this.bMacHi = grown(this.bMacHi, n);
+      this.bMacLo = grown(this.bMacLo, n);
+      this.bFrame = grown(this.bFrame, n);
+      this.bFlags = grown(this.bFlags, n);
+    };
+    const growQ = (n: number): void => {
+      this.qSpa = grown(this.qSpa, n);
+      this.qMacHi = grown(this.qMacHi, n);
+      this.qMacLo = grown(this.qMacLo, n);
+      this.qFrame = grown(this.qFrame, n);
+      this.qTime = grown(this.qTime, n);
+    };
+    growB(this.bindings.capacity);
+    growQ(this.pending.capacity);
+    this.bindings.onGrow = growB;
+    this.pending.onGrow = growQ;
+  }
+
+  private limit(ctx: PacketContext, what: string): void {
+    if (this.limitReported) return;
+    this.limitReported = true;
+    ctx.add('verify.limit', `ARP ${what} table full (${this.bindings.maxEntries} entries): later addresses are not checked`);
+  }
+
+  /** An ARP packet (d.net === NET_ARP). */
+  arp(v: DataView, d: DecodeResult, ctx: PacketContext): void {
+    const off = d.netOff;
+    const capEnd = d.capEnd;
+    if (off + arp.FIXED_LEN > capEnd) {
+      if (off + arp.FIXED_LEN > d.frameEnd) ctx.add('arp.malformed', `ARP packet cut short: ${d.frameEnd - off} bytes, the fixed header needs ${arp.FIXED_LEN}`);
+      return;
+    }
+    if (!arp.isEthernetIpv4(v, off)) {
+      ctx.add(
+        'arp.malformed',
+        `ARP for hardware type ${v.getUint16(off + arp.HTYPE)}, protocol 0x${v.getUint16(off + arp.PTYPE).toString(16).padStart(4, '0')}, lengths ${v.getUint8(off + arp.HLEN)}/${v.getUint8(off + arp.PLEN)}: not Ethernet/IPv4`,
+      );
+      return;
+    }
+    if (off + arp.ETH_IPV4_LEN > capEnd) {
+      if (off + arp.ETH_IPV4_LEN > d.frameEnd) ctx.add('arp.malformed', `ARP packet cut short: ${d.frameEnd - off} bytes, Ethernet/IPv4 ARP needs ${arp.ETH_IPV4_LEN}`);
+      return;
+    }
+    const op = v.getUint16(off + arp.OPER);
+    const shaHi = v.getUint16(off + arp.SHA);
+    const shaLo = v.getInt32(off + arp.SHA + 2);
+    const spa = v.getInt32(off + arp.SPA);
+    const thaHi = v.getUint16(off + arp.THA);
+    const thaLo = v.getInt32(off + arp.THA + 2);
+    const tpa = v.getInt32(off + arp.TPA);
+    if (spa !== 0) this.bind(ctx, spa, shaHi, shaLo);
+    if (op === arp.OP_REQUEST) {
+      if (spa === tpa) return; // gratuitous: not a question
+      const q = this.pending;
+      q.key[0] = ctx.iface;
+      q.key[1] = ctx.vlanKey;
+      q.key[2] = tpa;
+      const e = q.insert();
+      if (e < 0) {
+        this.limit(ctx, 'request');
+        return;
+      }
+      this.qSpa[e] = spa;
+      this.qMacHi[e] = shaHi;
+      this.qMacLo[e] = shaLo;
+      this.qFrame[e] = ctx.frame;
+      this.qTime[e] = ctx.time;
+    } else if (op === arp.OP_REPLY) {
+      if (spa === tpa) return; // gratuitous reply
+      const q = this.pending;
+      q.key[0] = ctx.iface;
+      q.key[1] = ctx.vlanKey;
+      q.key[2] = spa;
+      let e = q.find();
+      if (e >= 0 && ctx.time - this.qTime[e]! <= PENDING_SECONDS) {
+        const asker = this.qSpa[e]!;
+        if (tpa !== asker && asker !== 0 && thaHi === this.qMacHi[e] && thaLo === this.qMacLo[e]) {
+          ctx.add(
+            'arp.reply-mismatch',
+            `ARP reply "${formatIpv4(spa >>> 0)} is-at ${formatMac(shaHi, shaLo)}" to ${formatIpv4(tpa >>> 0)} answers frame ${this.qFrame[e]}'s "who-has ${formatIpv4(spa >>> 0)} tell ${formatIpv4(asker >>> 0)}" with the wrong target address on ${ctx.where()}`,
+            formatIpv4(asker >>> 0),
+            formatIpv4(tpa >>> 0),
+          );
+        }
+        q.remove(e);
+        return;
+      }
+      // Not an answer to a question about its sender: does it echo a question unswapped?
+      q.key[2] = tpa;
+      e = q.find();
+      if (e >= 0 && ctx.time - this.qTime[e]! <= PENDING_SECONDS && this.qSpa[e] === spa && spa !== 0 && (shaHi !== this.qMacHi[e] || shaLo !== this.qMacLo[e])) {
+        ctx.add(
+          'arp.reply-mismatch',
+          `ARP reply "${formatIpv4(spa >>> 0)} is-at ${formatMac(shaHi, shaLo)}" to ${formatIpv4(tpa >>> 0)} repeats frame ${this.qFrame[e]}'s request "who-has ${formatIpv4(tpa >>> 0)} tell ${formatIpv4(spa >>> 0)}" with sender and target not swapped on ${ctx.where()}`,
+          `${formatIpv4(tpa >>> 0)} > ${formatIpv4(spa >>> 0)}`,
+          `${formatIpv4(spa >>> 0)} > ${formatIpv4(tpa >>> 0)}`,
+        );
+        q.remove(e);
+      }
+    }
+  }
+
+  private bind(ctx: PacketContext, ip: number, hi: number, lo: number): void {
+    const b = this.bindings;
+    b.key[0] = ctx.iface;
+    b.key[1] = ctx.vlanKey;
+    b.key[2] = ip;
+    const e = b.insert();
+    if (e < 0) {
+      this.limit(ctx, 'binding');
+      return;
+    }
+    if (b.created) {
+      this.bMacHi[e] = hi;
+      this.bMacLo[e] = lo;
+      this.bFrame[e] = ctx.frame;
+      this.bFlags[e] = 0;
+      return;
+    }
+    if ((this.bMacHi[e] !== hi || this.bMacLo[e] !== lo) && (this.bFlags[e]! & F_DUP) === 0) {
+      this.bFlags[e]! |= F_DUP;
+      const was = formatMac(this.bMacHi[e]!, this.bMacLo[e]!);
+      const now = formatMac(hi, lo);
+      ctx.add('arp.duplicate-ip', `${formatIpv4(ip >>> 0)} is claimed by ${was} (frame ${this.bFrame[e]}) and by ${now} on ${ctx.where()}`, was, now);
+    }
+  }
+
+  /** An IPv4 packet: its source MAC against the ARP binding of its source address. */
+  ipv4(v: DataView, d: DecodeResult, ctx: PacketContext): void {
+    const b = this.bindings;
+    if (b.count === 0 || d.linkType !== LINKTYPE_ETHERNET || d.ip.srcOff + 4 > d.capEnd) return;
+    b.key[0] = ctx.iface;
+    b.key[1] = ctx.vlanKey;
+    b.key[2] = v.getInt32(d.ip.srcOff);
+    const e = b.find();
+    if (e < 0) return;
+    const hi = v.getUint16(d.off + 6);
+    const lo = v.getInt32(d.off + 8);
+    if ((hi === this.bMacHi[e] && lo === this.bMacLo[e]) || this.bFlags[e] !== 0) return;
+    this.bFlags[e]! |= F_MISMATCH;
+    const bound = formatMac(this.bMacHi[e]!, this.bMacLo[e]!);
+    const used = formatMac(hi, lo);
+    ctx.add(
+      'arp.ip-mac-mismatch',
+      `IPv4 from ${formatIpv4(b.key[2]! >>> 0)} sent by ${used}, but ARP binds ${formatIpv4(b.key[2]! >>> 0)} to ${bound} (frame ${this.bFrame[e]}) on ${ctx.where()}`,
+      bound,
+      used,
+    );
+  }
+}

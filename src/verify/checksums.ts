@@ -1,0 +1,397 @@
+/**
+ * Checksum verification, judged the way Wireshark judges them (its
+ * `*.checksum.status` fields: 0 bad, 1 good, 2 unverified are the reference,
+ * compared frame by frame in test/verify/wireshark.test.ts).
+ *
+ * - IPv4 header: verified when the whole header (IHL*4) is captured.
+ * - TCP, UDP, UDP-Lite, DCCP (pseudo-header), ICMP (none), ICMPv6
+ *   (pseudo-header): verified when the datagram's L4 bytes are all captured;
+ *   a snaplen cut makes them `unverifiable`, never bad. An IP length that
+ *   lies past the end of the frame on the wire (not a snaplen cut) is taken,
+ *   as Wireshark takes it, to end with the frame.
+ *   UDP covers its length field's bytes (a length < 8 or past the IP payload:
+ *   unverifiable); UDP checksum 0 is "none" over IPv4 and `udp.checksum-missing`
+ *   over IPv6 (RFC 8200 8.1), as is UDP-Lite 0 (RFC 3828: mandatory). UDP-Lite
+ *   covers its coverage field's bytes (0 = all) with the IP payload length in
+ *   the pseudo-header. DCCP covers the header plus (CsCov-1)*4 data bytes
+ *   (RFC 4340 9.2). TCP 0xFFFF where 0x0000 is right is bad, as in Wireshark
+ *   ("should be 0x0000 (see RFC 1624)"): a TCP checksum is never 0xFFFF.
+ * - Fragments: reassembled (src/verify/reassembly.ts) and checked on the
+ *   frame that completes the datagram.
+ * - ICMP errors: the quoted IPv4 header's checksum, when the quote holds the
+ *   whole header -> `icmp.inner-ipv4.checksum` (warning). The quoted L4
+ *   checksum is not judged (no check in the contract; NATs on the way often
+ *   leave it stale).
+ * - Transmit checksum offload: a wrong TCP/UDP checksum equal to the
+ *   pseudo-header-only sum the stack leaves for the NIC (Linux
+ *   CHECKSUM_PARTIAL stores the folded pseudo-header sum, others its
+ *   complement; TSO stacks may leave the length out) is reported as
+ *   `*.checksum-offloaded` (warning): captures taken on the sending host look
+ *   like this (Wireshark: "maybe caused by 'TCP checksum offload'?").
+ *
+ * Counts (report summary.checksums): `verified` checksums found correct,
+ * `bad` found wrong (offloaded and missing included), `unverifiable` ones
+ * that could not be judged (cut by the capture, incomplete or abandoned
+ * fragment trains). UDP/IPv4 checksum 0 ("none") is not counted.
+ */
+import { NET_IPV4, NET_IPV6, type DecodeResult } from '../wire/decode.js';
+import {
+  IPPROTO_AH,
+  IPPROTO_DCCP,
+  IPPROTO_DSTOPTS,
+  IPPROTO_HOPOPTS,
+  IPPROTO_ICMP,
+  IPPROTO_ICMPV6,
+  IPPROTO_ROUTING,
+  IPPROTO_TCP,
+  IPPROTO_UDP,
+  IPPROTO_UDPLITE,
+  type IpInfo,
+} from '../wire/ip.js';
+import * as ipv4 from '../wire/ipv4.js';
+import type { CheckName } from '../report/model.js';
+import type { PacketContext } from './context.js';
+import { ADD_COMPLETE, ADD_DROPPED, ADD_FULL, Reassembler } from './reassembly.js';
+import { fold16, hex16, sumRange } from './sum.js';
+
+export interface ChecksumOptions {
+  /** Incomplete datagrams held for reassembly (default 4096). */
+  maxDatagrams: number;
+  /** Fragments per datagram (default 64). */
+  maxFragments: number;
+  /** Seconds after a datagram's first fragment before it is given up (default 60). */
+  fragmentTimeout: number;
+}
+
+export const DEFAULT_CHECKSUM_OPTIONS: ChecksumOptions = { maxDatagrams: 4096, maxFragments: 64, fragmentTimeout: 60 };
+
+function checkedProto(p: number, v6: boolean): boolean {
+  return p === IPPROTO_TCP || p === IPPROTO_UDP || p === IPPROTO_UDPLITE || p === IPPROTO_DCCP || (v6 ? p === IPPROTO_ICMPV6 : p === IPPROTO_ICMP);
+}
+
+function protoLabel(p: number): string {
+  switch (p) {
+    case IPPROTO_TCP:
+      return 'TCP';
+    case IPPROTO_UDP:
+      return 'UDP';
+    case IPPROTO_UDPLITE:
+      return 'UDP-Lite';
+    case IPPROTO_DCCP:
+      return 'DCCP';
+    case IPPROTO_ICMP:
+      return 'ICMP';
+    default:
+      return 'ICMPv6';
+  }
+}
+
+function checkOf(p: number): CheckName {
+  switch (p) {
+    case IPPROTO_TCP:
+      return 'tcp.checksum';
+    case IPPROTO_UDP:
+    case IPPROTO_UDPLITE:
+      return 'udp.checksum';
+    case IPPROTO_DCCP:
+      return 'dccp.checksum';
+    case IPPROTO_ICMP:
+      return 'icmp.checksum';
+    default:
+      return 'icmpv6.checksum';
+  }
+}
+
+/** Offset of the checksum field in the L4 header. */
+function fieldOffset(p: number): number {
+  return p === IPPROTO_TCP ? 16 : p === IPPROTO_UDP || p === IPPROTO_UDPLITE || p === IPPROTO_DCCP ? 6 : 2;
+}
+
+export class ChecksumChecker {
+  verified = 0;
+  bad = 0;
+  unverifiable = 0;
+  readonly reassembler: Reassembler;
+  private limitReported = false;
+
+  constructor(opts: ChecksumOptions = DEFAULT_CHECKSUM_OPTIONS) {
+    this.reassembler = new Reassembler(opts.maxDatagrams, opts.maxFragments, opts.fragmentTimeout);
+  }
+
+  /** Checks one decoded IPv4/IPv6 packet. */
+  check(v: DataView, d: DecodeResult, ctx: PacketContext): void {
+    const ip = d.ip;
+    const capEnd = d.capEnd;
+    let headerOk = true;
+    if (d.net === NET_IPV4) headerOk = this.ipv4Header(v, ip, capEnd, ctx, false);
+    else if (d.net !== NET_IPV6) return;
+    if (ip.isFragment) {
+      this.fragment(v, ip, capEnd, headerOk, ctx);
+    } else if (ip.l4Off >= 0) {
+      this.l4(v, ip, capEnd, d.frameEnd, ctx);
+    }
+    if (d.icmpError && d.inner.version === 4 && d.net === NET_IPV4) {
+      // The quote's bytes end at the outer datagram's captured end.
+      this.ipv4Header(v, d.inner, ip.dataEnd, ctx, true);
+    }
+  }
+
+  /** Returns true when the header checksum is right (or cannot be judged). */
+  private ipv4Header(v: DataView, ip: IpInfo, avail: number, ctx: PacketContext, inner: boolean): boolean {
+    if (ip.version !== 4) return true;
+    const hl = ip.headerLen;
+    if (ip.off + hl > avail) {
+      this.unverifiable++;
+      return true;
+    }
+    const s = fold16(sumRange(v, ip.off, hl));
+    if (s === 0xffff) {
+      this.verified++;
+      return true;
+    }
+    this.bad++;
+    const actual = v.getUint16(ip.off + ipv4.CHECKSUM);
+    const expected = ~fold16(s + (~actual & 0xffff)) & 0xffff;
+    if (inner) {
+      ctx.add('icmp.inner-ipv4.checksum', `IPv4 header quoted in the ICMP error has checksum ${hex16(actual)}, expected ${hex16(expected)}`, hex16(expected), hex16(actual));
+    } else {
+      ctx.add('ipv4.checksum', `IPv4 header checksum ${hex16(actual)}, expected ${hex16(expected)}`, hex16(expected), hex16(actual));
+    }
+    return false;
+  }
+
+  /** Unfolded sum of the pseudo-header addresses (source + final destination), or -1 when not captured. */
+  private pseudoAddr(v: DataView, ip: IpInfo, capEnd: number): number {
+    if (ip.version === 4) {
+      if (ip.pseudoDstOff + 4 > capEnd || ip.srcOff + 4 > capEnd) return -1;
+      const s = v.getUint32(ip.srcOff);
+      const t = v.getUint32(ip.pseudoDstOff);
+      return (s >>> 16) + (s & 0xffff) + (t >>> 16) + (t & 0xffff);
+    }
+    if (ip.pseudoDstOff + 16 > capEnd || ip.srcOff + 16 > capEnd) return -1;
+    return sumRange(v, ip.srcOff, 16) + sumRange(v, ip.pseudoDstOff, 16);
+  }
+
+  /** An unfragmented datagram's L4 checksum. */
+  private l4(v: DataView, ip: IpInfo, capEnd: number, frameEnd: number, ctx: PacketContext): void {
+    const p = ip.proto;
+    const v6 = ip.version === 6;
+    if (!checkedProto(p, v6)) return;
+    const l4 = ip.l4Off;
+    // A length field that lies past the frame: like Wireshark, the datagram is what the frame holds.
+    const end = ip.lengthExceedsFrame ? frameEnd : ip.end;
+    const len = end - l4; // L4 length per the IP header
+    const fo = fieldOffset(p);
+    if (len < fo + 2 || l4 + fo + 2 > capEnd) {
+      // The checksum field itself is not there (a cut header or a runt): nothing to judge.
+      if (l4 + fo + 2 > capEnd && len >= fo + 2) this.unverifiable++;
+      return;
+    }
+    const field = v.getUint16(l4 + fo);
+    let cover = len;
+    let pseudoLen = len;
+    if (p === IPPROTO_UDP) {
+      if (field === 0) {
+        if (v6) this.missing(ctx, 'UDP checksum 0 over IPv6, where it is mandatory (RFC 8200 8.1)');
+        return;
+      }
+      let ulen = v.getUint16(l4 + 4);
+      if (ulen === 0 && v6 && ip.jumbo) ulen = len;
+      if (ulen < 8 || ulen > len) {
+        this.unverifiable++;
+        return;
+      }
+      cover = ulen;
+      pseudoLen = ulen;
+    } else if (p === IPPROTO_UDPLITE) {
+      if (field === 0) {
+        this.missing(ctx, 'UDP-Lite checksum 0, where it is mandatory (RFC 3828 3.1)');
+        return;
+      }
+      const cov = v.getUint16(l4 + 4);
+      if (cov !== 0) {
+        if (cov < 8 || cov > len) {
+          this.unverifiable++;
+          return;
+        }
+        cover = cov;
+      }
+    } else if (p === IPPROTO_DCCP) {
+      const cscov = v.getUint8(l4 + 5) & 0x0f;
+      if (cscov !== 0) {
+        const c = (v.getUint8(l4 + 4) << 2) + (cscov - 1) * 4;
+        if (c < cover) cover = c;
+      }
+    }
+    // Wireshark needs the whole datagram captured, not only the covered part.
+    if (end > capEnd) {
+      this.unverifiable++;
+      return;
+    }
+    let pseudo = 0;
+    let addr = -1;
+    if (p !== IPPROTO_ICMP) {
+      addr = this.pseudoAddr(v, ip, capEnd);
+      if (addr < 0) {
+        this.unverifiable++;
+        return;
+      }
+      pseudo = addr + p + (pseudoLen >>> 16) + (pseudoLen & 0xffff);
+    }
+    this.judge(ctx, p, sumRange(v, l4, cover), pseudo, field, addr);
+  }
+
+  private missing(ctx: PacketContext, message: string): void {
+    this.bad++;
+    ctx.add('udp.checksum-missing', message, '(mandatory, non-zero)', '0x0000');
+  }
+
+  /**
+   * The verdict on an L4 checksum: `sum` covers the L4 bytes with the field
+   * in place, `pseudo` is the pseudo-header sum (0 for ICMPv4). `addr` is
+   * the pseudo-header's address sum (for the offload forms), -1 when there
+   * is no pseudo-header.
+   */
+  private judge(ctx: PacketContext, p: number, sum: number, pseudo: number, field: number, addr: number): void {
+    const s = fold16(sum + pseudo);
+    const expectedRaw = ~fold16(s + (~field & 0xffff)) & 0xffff;
+    if (s === 0xffff && !(p === IPPROTO_TCP && field === 0xffff && expectedRaw === 0)) {
+      this.verified++;
+      return;
+    }
+    this.bad++;
+    const label = protoLabel(p);
+    const expected = (p === IPPROTO_UDP || p === IPPROTO_UDPLITE) && expectedRaw === 0 ? 0xffff : expectedRaw;
+    if ((p === IPPROTO_TCP || p === IPPROTO_UDP) && addr >= 0) {
+      const ps = fold16(pseudo);
+      const ps0 = fold16(addr + p); // TSO: pseudo-header without the length
+      if (field === ps || field === (~ps & 0xffff) || field === ps0 || field === (~ps0 & 0xffff)) {
+        ctx.add(
+          p === IPPROTO_TCP ? 'tcp.checksum-offloaded' : 'udp.checksum-offloaded',
+          `${label} checksum ${hex16(field)} is the pseudo-header partial sum left by transmit checksum offload (captured on the sending host?), expected ${hex16(expected)}`,
+          hex16(expected),
+          hex16(field),
+        );
+        return;
+      }
+    }
+    ctx.add(checkOf(p), `${label} checksum ${hex16(field)}, expected ${hex16(expected)}`, hex16(expected), hex16(field));
+  }
+
+  /** A fragment: into the reassembly table; the datagram is judged on the frame that completes it. */
+  private fragment(v: DataView, ip: IpInfo, capEnd: number, headerOk: boolean, ctx: PacketContext): void {
+    const v6 = ip.version === 6;
+    // The key protocol: IPv4 protocol field; IPv6 the fragment header's next header (may be an extension header).
+    const kp = v6 ? (ip.fragHeaderOff >= 0 && ip.fragHeaderOff < capEnd ? v.getUint8(ip.fragHeaderOff) : -1) : ip.proto;
+    const extension = kp === IPPROTO_AH || (v6 && (kp === IPPROTO_DSTOPTS || kp === IPPROTO_ROUTING || kp === IPPROTO_HOPOPTS));
+    if (!checkedProto(kp, v6) && !extension) return;
+    const start = v6 ? ip.fragHeaderOff + 8 : ip.off + ip.headerLen;
+    // Wireshark: only whole fragments with a good header checksum join reassembly.
+    if (!ip.headerCaptured || !headerOk || ip.end > capEnd || ip.lengthExceedsFrame || ip.end <= start || start < 0) return;
+    const first = ip.fragOffset === 0;
+    let sumFrom = start;
+    if (first) {
+      if (ip.l4Off < 0) return;
+      sumFrom = ip.l4Off;
+    }
+    const r = this.reassembler;
+    const k = r.key;
+    k[0] = ctx.iface;
+    k[1] = ctx.vlanKey;
+    k[2] = (ip.version << 8) | (kp & 0xff);
+    k[3] = ip.fragId | 0;
+    if (v6) {
+      for (let i = 0; i < 4; i++) {
+        k[4 + i] = v.getInt32(ip.srcOff + 4 * i);
+        k[8 + i] = v.getInt32(ip.dstOff + 4 * i);
+      }
+    } else {
+      k[4] = v.getInt32(ip.srcOff);
+      k[8] = v.getInt32(ip.dstOff);
+      k[5] = k[6] = k[7] = k[9] = k[10] = k[11] = 0;
+    }
+    const res = r.add(ctx.time, ip.fragOffset, ip.end - start, sumRange(v, sumFrom, ip.end - sumFrom), !ip.moreFragments);
+    if (res === ADD_FULL || res === ADD_DROPPED) {
+      if (res === ADD_FULL && first) this.unverifiable++;
+      this.reportLimit(ctx);
+      return;
+    }
+    const e = r.lastEntry;
+    if (first) {
+      const p = ip.proto;
+      r.flags[e]! |= 1; // FLAG_FIRST
+      r.l4Skip[e] = ip.l4Off - start;
+      r.proto[e] = p;
+      const fo = fieldOffset(p);
+      if (checkedProto(p, v6) && ip.l4Off + fo + 2 <= ip.end) {
+        r.field[e] = v.getUint16(ip.l4Off + fo);
+        if (p === IPPROTO_UDP || p === IPPROTO_UDPLITE) r.aux[e] = v.getUint16(ip.l4Off + 4);
+        else if (p === IPPROTO_DCCP) r.aux[e] = (v.getUint8(ip.l4Off + 4) << 4) | (v.getUint8(ip.l4Off + 5) & 0x0f);
+      }
+      r.pseudoAddr[e] = this.pseudoAddr(v, ip, capEnd);
+      // The first fragment may have completed a datagram whose later fragments came first.
+      if ((r.flags[e]! & 2) !== 0 && r.received[e] === r.total[e]) {
+        this.complete(e, v6, ctx);
+        return;
+      }
+    }
+    if (res === ADD_COMPLETE) this.complete(e, v6, ctx);
+  }
+
+  private complete(e: number, v6: boolean, ctx: PacketContext): void {
+    const r = this.reassembler;
+    const p = r.proto[e]!;
+    const field = r.field[e]!;
+    const len = r.total[e]! - r.l4Skip[e]!;
+    const sum = r.sum[e]!;
+    const addr = r.pseudoAddr[e]!;
+    const aux = r.aux[e]!;
+    r.release(e);
+    if (!checkedProto(p, v6) || field < 0) return;
+    let pseudoLen = len;
+    if (p === IPPROTO_UDP) {
+      if (field === 0) {
+        if (v6) this.missing(ctx, 'UDP checksum 0 over IPv6, where it is mandatory (RFC 8200 8.1)');
+        return;
+      }
+      // The fragment sums cover the whole datagram: a UDP length other than the datagram's cannot be judged.
+      if (aux !== len) {
+        this.unverifiable++;
+        return;
+      }
+      pseudoLen = len;
+    } else if (p === IPPROTO_UDPLITE) {
+      if (field === 0) {
+        this.missing(ctx, 'UDP-Lite checksum 0, where it is mandatory (RFC 3828 3.1)');
+        return;
+      }
+      if (aux !== 0 && aux !== len) {
+        this.unverifiable++;
+        return;
+      }
+    } else if (p === IPPROTO_DCCP && (aux & 0x0f) !== 0) {
+      this.unverifiable++;
+      return;
+    }
+    if (p !== IPPROTO_ICMP && addr < 0) {
+      this.unverifiable++;
+      return;
+    }
+    const pseudo = p === IPPROTO_ICMP ? 0 : addr + p + (pseudoLen >>> 16) + (pseudoLen & 0xffff);
+    this.judge(ctx, p, sum, pseudo, field, p === IPPROTO_ICMP ? -1 : addr);
+  }
+
+  private reportLimit(ctx: PacketContext): void {
+    const r = this.reassembler;
+    if (this.limitReported || r.limitHit === null) return;
+    this.limitReported = true;
+    ctx.add('verify.limit', r.limitHit);
+  }
+
+  /** End of capture: incomplete datagrams become unverifiable. */
+  finish(): void {
+    this.reassembler.finish();
+    this.unverifiable += this.reassembler.abandoned;
+    this.reassembler.abandoned = 0;
+  }
+}

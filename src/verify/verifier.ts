@@ -1,0 +1,142 @@
+/**
+ * The Verifier: allocated once per run, shown every packet (after
+ * translation when rewriting, on the very bytes written) with the decoder's
+ * result for it, and asked at the end for the summary numbers and the
+ * collisions. Each check lives in its own module:
+ *
+ * - checksums.ts   IPv4 header, TCP, UDP, UDP-Lite, DCCP, ICMP, ICMPv6,
+ *                  quoted IPv4 headers, offload; reassembly.ts for fragments
+ * - arp.ts         duplicate IPs, reply mismatches, IP/MAC mismatches, malformed ARP
+ * - collisions.ts  one flow on several interfaces/VLANs (the clones' bug)
+ * - leaks.ts       guest-side addresses left in the output (with rules)
+ *
+ * Findings go to the run's `Findings` collector, on the frame that shows
+ * them, in frame order (so `Findings.forFrame` works for annotations).
+ * Nothing is allocated per packet except when a finding is made.
+ */
+import type { CaptureRecord } from '../capture/record.js';
+import type { InterfaceMapper } from '../nat/mapper.js';
+import type { Collision, Findings } from '../report/model.js';
+import { NET_ARP, NET_IPV4, NET_IPV6, type DecodeResult } from '../wire/decode.js';
+import { ArpChecker } from './arp.js';
+import { ChecksumChecker, DEFAULT_CHECKSUM_OPTIONS } from './checksums.js';
+import { CollisionTracker } from './collisions.js';
+import { PacketContext } from './context.js';
+import { LeakChecker } from './leaks.js';
+
+export interface VerifierOptions {
+  /** Seconds within which one flow on two interfaces/VLANs is a collision (default 120). */
+  collisionWindow?: number;
+  /** Live flows tracked for collisions (default 1048576). */
+  maxFlows?: number;
+  /** Incomplete datagrams held for reassembly (default 4096). */
+  maxDatagrams?: number;
+  /** Fragments per datagram (default 64). */
+  maxFragments?: number;
+  /** Seconds after its first fragment before an incomplete datagram is given up (default 60). */
+  fragmentTimeout?: number;
+  /** ARP bindings and outstanding requests tracked, each (default 65536). */
+  maxArpEntries?: number;
+}
+
+export const DEFAULT_VERIFIER_OPTIONS: Required<VerifierOptions> = {
+  collisionWindow: 120,
+  maxFlows: 1 << 20,
+  maxDatagrams: DEFAULT_CHECKSUM_OPTIONS.maxDatagrams,
+  maxFragments: DEFAULT_CHECKSUM_OPTIONS.maxFragments,
+  fragmentTimeout: DEFAULT_CHECKSUM_OPTIONS.fragmentTimeout,
+  maxArpEntries: 65536,
+};
+
+export interface VerifySummary {
+  checksums: { verified: number; bad: number; unverifiable: number };
+  collisions: Collision[];
+}
+
+export class Verifier {
+  readonly ctx: PacketContext;
+  readonly checksums: ChecksumChecker;
+  readonly arp: ArpChecker;
+  readonly flows: CollisionTracker;
+  readonly leaks = new LeakChecker();
+  private buffer: ArrayBufferLike | null = null;
+  private byteOffset = -1;
+  private byteLength = -1;
+  private dv: DataView = new DataView(new ArrayBuffer(0));
+  /** Per global interface id: timestamp units per second as a number, and the offset in seconds. */
+  private unitsPerSecond: number[] = [];
+  private tsOffset: number[] = [];
+
+  constructor(findings: Findings, opts: VerifierOptions = {}) {
+    const o = { ...DEFAULT_VERIFIER_OPTIONS, ...opts };
+    this.ctx = new PacketContext(findings);
+    this.checksums = new ChecksumChecker({ maxDatagrams: o.maxDatagrams, maxFragments: o.maxFragments, fragmentTimeout: o.fragmentTimeout });
+    this.arp = new ArpChecker(o.maxArpEntries);
+    this.flows = new CollisionTracker(o.collisionWindow, o.maxFlows);
+  }
+
+  private viewOf(buf: Uint8Array): DataView {
+    if (buf.buffer !== this.buffer || buf.byteOffset !== this.byteOffset || buf.byteLength !== this.byteLength) {
+      this.buffer = buf.buffer;
+      this.byteOffset = buf.byteOffset;
+      this.byteLength = buf.byteLength;
+      this.dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    }
+    return this.dv;
+  }
+
+  /** Seconds since the epoch of a packet record, without BigInt work in the common cases. */
+  private seconds(rec: CaptureRecord): number {
+    if (!rec.hasTimestamp) return this.ctx.time; // SPB: no timestamp, keep the last one
+    if (rec.blockType === 0) return rec.tsHigh + rec.tsLow / (rec.pcapNanos ? 1e9 : 1e6);
+    const id = rec.interfaceId;
+    let ups = this.unitsPerSecond[id];
+    if (ups === undefined) {
+      ups = rec.iface === null ? 1e6 : Number(rec.iface.unitsPerSecond);
+      this.unitsPerSecond[id] = ups;
+      this.tsOffset[id] = rec.iface === null ? 0 : Number(rec.iface.tsOffset);
+    }
+    return (rec.tsHigh * 4294967296 + rec.tsLow) / ups + this.tsOffset[id]!;
+  }
+
+  /**
+   * Verifies one packet. `decoded` describes rec's bytes (the translator's or
+   * the pipeline's decode). `mapper` is the interface's rule mapper when the
+   * leak check runs (rules given), else null. `view`, when given, is a
+   * DataView over rec.buf (the decoder's), saving a buffer comparison.
+   * Undecodable packets are the
+   * pipeline's to report; they are not looked into.
+   */
+  packet(rec: CaptureRecord, decoded: DecodeResult, mapper: InterfaceMapper | null, view?: DataView): void {
+    const d = decoded;
+    if (d.undecodable !== null) return;
+    const ctx = this.ctx;
+    ctx.frame = rec.frame;
+    ctx.iface = rec.interfaceId;
+    ctx.time = this.seconds(rec);
+    let vk = 0;
+    if (d.vlanCount > 0) vk = (d.vlanIds[0]! + 1) << 13;
+    if (d.vlanCount > 1) vk |= d.vlanIds[1]! + 1;
+    ctx.vlanKey = vk;
+    const v = view ?? this.viewOf(rec.buf);
+    const net = d.net;
+    if (net === NET_IPV4 || net === NET_IPV6) {
+      this.checksums.check(v, d, ctx);
+      if (net === NET_IPV4) this.arp.ipv4(v, d, ctx);
+      this.flows.packet(v, d, ctx);
+    } else if (net === NET_ARP) {
+      this.arp.arp(v, d, ctx);
+    }
+    if (mapper !== null) this.leaks.check(rec.buf, v, d, mapper, ctx);
+  }
+
+  /** End of the capture: the summary numbers and the collisions. */
+  finish(): VerifySummary {
+    this.checksums.finish();
+    const c = this.checksums;
+    return {
+      checksums: { verified: c.verified, bad: c.bad, unverifiable: c.unverifiable },
+      collisions: this.flows.report(),
+    };
+  }
+}

@@ -1,0 +1,412 @@
+/**
+ * Each verifier check on small hand-built packets: exactly the expected
+ * finding (name, severity, frame, expected/actual), and nothing on the
+ * correct version of the same packet. Checksums in the expectations are
+ * computed by test/helpers/wire-build.ts (a byte loop independent of
+ * src/verify/sum.ts).
+ */
+import { describe, expect, it } from 'vitest';
+import {
+  be16,
+  be32,
+  cksum,
+  concat,
+  ether,
+  fold16,
+  hex,
+  icmpMsg,
+  ip4,
+  ip6,
+  ipv4,
+  ipv4L4,
+  ipv6,
+  ipv6L4,
+  MAC_A,
+  MAC_B,
+  pseudo4,
+  pseudo6,
+  sum,
+  tcp,
+  udp,
+} from '../helpers/wire-build.js';
+import { only, verifyFrames, type Frame } from './helpers.js';
+
+const A = ip4('10.0.0.2');
+const B = ip4('10.0.0.1');
+const h16 = (n: number): string => '0x' + n.toString(16).padStart(4, '0');
+const eth4 = (p: Uint8Array): Uint8Array => ether(0x0800, p);
+const eth6 = (p: Uint8Array): Uint8Array => ether(0x86dd, p);
+const getU16 = (b: Uint8Array, o: number): number => (b[o]! << 8) | b[o + 1]!;
+const setU16 = (b: Uint8Array, o: number, v: number): void => {
+  b[o] = v >> 8;
+  b[o + 1] = v & 255;
+};
+const IP = 14; // IP header offset in an Ethernet frame
+const L4 = 34; // L4 offset behind a 20-byte IPv4 header
+const L4V6 = 54;
+const dns = hex('12340100000100000000000003777777076578616d706c6504746573740000010001');
+
+describe('IPv4 header checksum', () => {
+  it('a correct header is verified, a wrong one is ipv4.checksum with expected/actual', () => {
+    const good = eth4(ipv4L4(A, B, 17, udp(2345, 53, dns)));
+    const bad = Uint8Array.from(good);
+    const right = getU16(good, IP + 10);
+    setU16(bad, IP + 10, 0x5678);
+    const r = verifyFrames([{ data: good }, { data: bad }]);
+    expect(r.findings).toEqual([
+      { frame: 2, interface: 0, check: 'ipv4.checksum', severity: 'error', message: `IPv4 header checksum 0x5678, expected ${h16(right)}`, expected: h16(right), actual: '0x5678' },
+    ]);
+    expect(r.summary.checksums).toEqual({ verified: 3, bad: 1, unverifiable: 0 });
+  });
+  it('a header cut by the snaplen is unverifiable, never bad', () => {
+    const f = eth4(ipv4L4(A, B, 17, udp(2345, 53, dns)));
+    setU16(f, IP + 10, 0x5678);
+    const r = verifyFrames([{ data: f.subarray(0, IP + 16), orig: f.length }]);
+    expect(r.findings).toEqual([]);
+    expect(r.summary.checksums.unverifiable).toBeGreaterThanOrEqual(1);
+    expect(r.summary.checksums.bad).toBe(0);
+  });
+});
+
+describe('L4 checksums', () => {
+  it('UDP: "UDP checksum 0x5678, expected 0x...." on the frame, error', () => {
+    const good = eth4(ipv4L4(A, B, 17, udp(2345, 53, dns)));
+    const right = getU16(good, L4 + 6);
+    const bad = Uint8Array.from(good);
+    setU16(bad, L4 + 6, 0x5678);
+    const r = verifyFrames([{ data: good }, { data: bad }]);
+    expect(only(r.findings, 'udp.checksum')).toEqual([
+      { frame: 2, interface: 0, check: 'udp.checksum', severity: 'error', message: `UDP checksum 0x5678, expected ${h16(right)}`, expected: h16(right), actual: '0x5678' },
+    ]);
+    expect(r.findings).toHaveLength(1);
+  });
+  it('UDP over IPv4 with checksum 0 is "none": no finding, not counted', () => {
+    const r = verifyFrames([{ data: eth4(ipv4L4(A, B, 17, udp(2345, 53, dns), {}, true)) }]);
+    expect(r.findings).toEqual([]);
+    expect(r.summary.checksums).toEqual({ verified: 1, bad: 0, unverifiable: 0 });
+  });
+  it('UDP over IPv6 with checksum 0 is udp.checksum-missing (error)', () => {
+    const r = verifyFrames([{ data: eth6(ipv6L4(ip6('fd00::2'), ip6('fd00::1'), 17, udp(2345, 53, dns), true)) }]);
+    expect(r.findings.map((f) => [f.frame, f.check, f.severity, f.actual])).toEqual([[1, 'udp.checksum-missing', 'error', '0x0000']]);
+    expect(r.summary.checksums.bad).toBe(1);
+  });
+  it('TCP and ICMP and ICMPv6: wrong checksums are errors with the right expected value', () => {
+    const t = eth4(ipv4L4(A, B, 6, tcp(40000, 443, hex('474554202f'))));
+    const i = eth4(ipv4L4(A, B, 1, icmpMsg(8, 0, 0x12340001, hex('6162636465666768'))));
+    const i6 = eth6(ipv6L4(ip6('fd00::2'), ip6('fd00::1'), 58, icmpMsg(128, 0, 0x12340001, hex('61626364'))));
+    const cases: Array<[Uint8Array, number, string, string]> = [
+      [t, L4 + 16, 'tcp.checksum', 'TCP'],
+      [i, L4 + 2, 'icmp.checksum', 'ICMP'],
+      [i6, L4V6 + 2, 'icmpv6.checksum', 'ICMPv6'],
+    ];
+    for (const [good, at, check, label] of cases) {
+      const right = getU16(good, at);
+      const bad = Uint8Array.from(good);
+      setU16(bad, at, right ^ 0x0101);
+      const r = verifyFrames([{ data: good }, { data: bad }]);
+      expect(r.findings).toEqual([
+        { frame: 2, interface: 0, check, severity: 'error', message: `${label} checksum ${h16(right ^ 0x0101)}, expected ${h16(right)}`, expected: h16(right), actual: h16(right ^ 0x0101) },
+      ]);
+    }
+  });
+  it('TCP 0xFFFF where 0x0000 is right is bad, as Wireshark says ("should be 0x0000")', () => {
+    // Choose a 2-byte payload that makes the correct checksum 0.
+    const seg = tcp(40000, 443, hex('0000'));
+    const c = cksum(seg, pseudo4(A, B, 6, seg.length));
+    setU16(seg, 20, c);
+    expect(cksum(seg, pseudo4(A, B, 6, seg.length))).toBe(0);
+    setU16(seg, 16, 0xffff);
+    const r = verifyFrames([{ data: eth4(ipv4(A, B, 6, seg)) }]);
+    expect(r.findings.map((f) => [f.check, f.expected, f.actual])).toEqual([['tcp.checksum', '0x0000', '0xffff']]);
+  });
+  it('transmit offload: the folded pseudo-header sum (Linux) and its complement are warnings', () => {
+    const seg = tcp(40000, 443, hex('474554'));
+    const ps = fold16(pseudo4(A, B, 6, seg.length));
+    const linux = Uint8Array.from(seg);
+    setU16(linux, 16, ps);
+    const u = udp(2345, 53, dns);
+    const psu = fold16(pseudo4(A, B, 17, u.length));
+    setU16(u, 6, ~psu & 0xffff);
+    const r = verifyFrames([{ data: eth4(ipv4(A, B, 6, linux)) }, { data: eth4(ipv4(A, B, 17, u)) }]);
+    expect(r.findings.map((f) => [f.frame, f.check, f.severity, f.actual])).toEqual([
+      [1, 'tcp.checksum-offloaded', 'warning', h16(ps)],
+      [2, 'udp.checksum-offloaded', 'warning', h16(~psu & 0xffff)],
+    ]);
+    expect(r.findings[0]!.expected).toBe(h16(cksum(seg, pseudo4(A, B, 6, seg.length))));
+  });
+  it('a snaplen-cut datagram is unverifiable, never bad', () => {
+    const f = eth4(ipv4L4(A, B, 17, udp(2345, 53, dns)));
+    setU16(f, L4 + 6, 0x5678);
+    const r = verifyFrames([{ data: f.subarray(0, f.length - 4), orig: f.length }]);
+    expect(r.findings).toEqual([]);
+    expect(r.summary.checksums).toEqual({ verified: 1, bad: 0, unverifiable: 1 });
+  });
+  it('UDP-Lite covers only its coverage; pseudo-header carries the IP payload length', () => {
+    const payload = hex('0102030405060708');
+    const l = concat(be16(5000), be16(5001), be16(8), be16(0), payload); // coverage: header only
+    const c = cksum(l.subarray(0, 8), pseudo4(A, B, 136, l.length));
+    setU16(l, 6, c);
+    const changed = Uint8Array.from(l);
+    changed[12] = 0xff; // outside the coverage: still fine
+    const bad = Uint8Array.from(l);
+    setU16(bad, 6, c ^ 1);
+    const r = verifyFrames([{ data: eth4(ipv4(A, B, 136, l)) }, { data: eth4(ipv4(A, B, 136, changed)) }, { data: eth4(ipv4(A, B, 136, bad)) }]);
+    expect(r.findings.map((f) => [f.frame, f.check, f.expected, f.actual])).toEqual([[3, 'udp.checksum', h16(c), h16(c ^ 1)]]);
+  });
+  it('DCCP (pseudo-header, full coverage): dccp.checksum', () => {
+    const d = concat(be16(5000), be16(5001), Uint8Array.of(3, 0), be16(0), hex('0102030405060708'), hex('aabbccdd'));
+    const c = cksum(d, pseudo4(A, B, 33, d.length));
+    setU16(d, 6, c);
+    const bad = Uint8Array.from(d);
+    setU16(bad, 6, 0x1111);
+    const r = verifyFrames([{ data: eth4(ipv4(A, B, 33, d)) }, { data: eth4(ipv4(A, B, 33, bad)) }]);
+    expect(r.findings.map((f) => [f.frame, f.check, f.severity, f.expected])).toEqual([[2, 'dccp.checksum', 'error', h16(c)]]);
+  });
+});
+
+describe('fragments: reassembled, judged on the frame that completes the datagram', () => {
+  function fragments4(l4: Uint8Array, cut: number, id = 0x4242): Uint8Array[] {
+    return [
+      eth4(ipv4(A, B, 17, l4.subarray(0, cut), { id, ff: 0x2000 })),
+      eth4(ipv4(A, B, 17, l4.subarray(cut), { id, ff: cut / 8 })),
+    ];
+  }
+  const big = (): Uint8Array => {
+    const u = udp(2345, 53, new Uint8Array(120).map((_, i) => (i * 7) & 255));
+    setU16(u, 6, cksum(u, pseudo4(A, B, 17, u.length)));
+    return u;
+  };
+  it('a good datagram in two fragments: verified once, no finding', () => {
+    const r = verifyFrames(fragments4(big(), 64).map((data) => ({ data })));
+    expect(r.findings).toEqual([]);
+    expect(r.summary.checksums).toEqual({ verified: 3, bad: 0, unverifiable: 0 });
+  });
+  it('a bad UDP checksum is reported on the completing frame, in either order', () => {
+    const u = big();
+    const right = getU16(u, 6);
+    setU16(u, 6, right ^ 0x00f0);
+    const [f1, f2] = fragments4(u, 64);
+    for (const order of [[f1!, f2!], [f2!, f1!]]) {
+      const r = verifyFrames(order.map((data) => ({ data })));
+      expect(r.findings).toEqual([
+        { frame: 2, interface: 0, check: 'udp.checksum', severity: 'error', message: `UDP checksum ${h16(right ^ 0xf0)}, expected ${h16(right)}`, expected: h16(right), actual: h16(right ^ 0xf0) },
+      ]);
+    }
+  });
+  it('an incomplete train is unverifiable; a fragment with a bad header checksum does not join', () => {
+    const [f1, f2] = fragments4(big(), 64);
+    const r1 = verifyFrames([{ data: f1! }]);
+    expect(r1.summary.checksums).toEqual({ verified: 1, bad: 0, unverifiable: 1 });
+    const bad2 = Uint8Array.from(f2!);
+    setU16(bad2, IP + 10, 0x1234);
+    const r2 = verifyFrames([{ data: f1! }, { data: bad2 }]);
+    expect(r2.findings.map((f) => f.check)).toEqual(['ipv4.checksum']);
+    expect(r2.summary.checksums.unverifiable).toBe(1);
+  });
+  it('IPv6 fragments (fragment header) are reassembled too', () => {
+    const s6 = ip6('fd00::2');
+    const d6 = ip6('fd00::1');
+    const u = udp(2345, 53, new Uint8Array(100).map((_, i) => i));
+    const right = cksum(u, pseudo6(s6, d6, 17, u.length));
+    setU16(u, 6, right ^ 0x0f00);
+    const frag = (off: number, more: boolean, body: Uint8Array): Uint8Array =>
+      eth6(ipv6(s6, d6, 44, concat(Uint8Array.of(17, 0), be16(off | (more ? 1 : 0)), be32(0xabcdef), body)));
+    const r = verifyFrames([{ data: frag(0, true, u.subarray(0, 56)) }, { data: frag(56, false, u.subarray(56)) }]);
+    expect(r.findings.map((f) => [f.frame, f.check, f.expected])).toEqual([[2, 'udp.checksum', h16(right)]]);
+  });
+});
+
+describe('ICMP errors', () => {
+  it('a quoted IPv4 header with a wrong checksum is icmp.inner-ipv4.checksum (warning)', () => {
+    const quoted = ipv4L4(B, A, 17, udp(53, 2345, dns));
+    const right = getU16(quoted, 10);
+    setU16(quoted, 10, 0x0bad);
+    const r = verifyFrames([{ data: eth4(ipv4L4(A, B, 1, icmpMsg(3, 3, 0, quoted.subarray(0, 28)))) }]);
+    expect(r.findings).toEqual([
+      {
+        frame: 1,
+        interface: 0,
+        check: 'icmp.inner-ipv4.checksum',
+        severity: 'warning',
+        message: `IPv4 header quoted in the ICMP error has checksum 0x0bad, expected ${h16(right)}`,
+        expected: h16(right),
+        actual: '0x0bad',
+      },
+    ]);
+  });
+});
+
+function arpFrame(op: number, sha: Uint8Array, spa: string, tha: Uint8Array, tpa: string, src = sha): Uint8Array {
+  const body = concat(hex('0001 0800 06 04'), be16(op), sha, be32(ip4(spa)), tha, be32(ip4(tpa)));
+  return ether(0x0806, concat(body, new Uint8Array(18)), hex('ffffffffffff'), src);
+}
+const MAC_C = hex('525400c0ffee');
+const ZERO = new Uint8Array(6);
+
+describe('ARP', () => {
+  it('request + proper reply + gratuitous + probe: nothing', () => {
+    const r = verifyFrames([
+      { data: arpFrame(1, MAC_A, '10.0.0.2', ZERO, '10.0.0.1') },
+      { data: arpFrame(2, MAC_B, '10.0.0.1', MAC_A, '10.0.0.2') },
+      { data: arpFrame(1, MAC_A, '10.0.0.2', ZERO, '10.0.0.2') },
+      { data: arpFrame(1, MAC_C, '0.0.0.0', ZERO, '10.0.0.2') },
+    ]);
+    expect(r.findings).toEqual([]);
+  });
+  it('arp.duplicate-ip: one IP claimed by two MACs on one interface, once; other interfaces are other domains', () => {
+    const r = verifyFrames([
+      { data: arpFrame(1, MAC_A, '10.0.0.2', ZERO, '10.0.0.1') },
+      { data: arpFrame(1, MAC_A, '10.0.0.2', ZERO, '10.0.0.1'), iface: 1 },
+      { data: arpFrame(1, MAC_C, '10.0.0.2', ZERO, '10.0.0.1'), iface: 1 },
+      { data: arpFrame(1, MAC_C, '10.0.0.2', ZERO, '10.0.0.1'), iface: 1 },
+    ]);
+    expect(r.findings.map((f) => [f.frame, f.interface, f.check, f.severity, f.expected, f.actual])).toEqual([
+      [3, 1, 'arp.duplicate-ip', 'warning', '52:54:00:12:34:56', '52:54:00:c0:ff:ee'],
+    ]);
+  });
+  it('arp.reply-mismatch: sender/target not swapped, or the wrong target', () => {
+    const r = verifyFrames([
+      { data: arpFrame(1, MAC_A, '10.0.0.2', ZERO, '10.0.0.1') },
+      { data: arpFrame(2, MAC_B, '10.0.0.2', MAC_A, '10.0.0.1') }, // echoes the request unswapped
+      { data: arpFrame(1, MAC_A, '10.0.0.2', ZERO, '10.0.0.3') },
+      { data: arpFrame(2, MAC_C, '10.0.0.3', MAC_A, '10.0.0.9') }, // answers 10.0.0.3 but to the wrong address
+    ]);
+    expect(r.findings.map((f) => [f.frame, f.check, f.severity])).toEqual([
+      [2, 'arp.duplicate-ip', 'warning'], // MAC_B now claims the asker's address too
+      [2, 'arp.reply-mismatch', 'error'],
+      [4, 'arp.reply-mismatch', 'error'],
+    ]);
+    expect(r.findings[2]!.message).toContain('wrong target');
+  });
+  it('arp.ip-mac-mismatch: IPv4 from a bound address with another MAC, once', () => {
+    const pkt = (src: Uint8Array): Uint8Array => ether(0x0800, ipv4L4(A, B, 17, udp(2345, 53, dns)), MAC_B, src);
+    const r = verifyFrames([{ data: arpFrame(1, MAC_A, '10.0.0.2', ZERO, '10.0.0.1') }, { data: pkt(MAC_A) }, { data: pkt(MAC_C) }, { data: pkt(MAC_C) }]);
+    expect(r.findings.map((f) => [f.frame, f.check, f.severity, f.expected, f.actual])).toEqual([
+      [3, 'arp.ip-mac-mismatch', 'warning', '52:54:00:12:34:56', '52:54:00:c0:ff:ee'],
+    ]);
+  });
+  it('arp.malformed: not Ethernet/IPv4, or cut short on the wire (a snaplen cut is not)', () => {
+    const ieee = arpFrame(1, MAC_A, '10.0.0.2', ZERO, '10.0.0.1');
+    ieee[15] = 6; // htype 6
+    const full = arpFrame(1, MAC_A, '10.0.0.2', ZERO, '10.0.0.1');
+    const short = full.subarray(0, 14 + 20);
+    const r = verifyFrames([{ data: ieee }, { data: short }, { data: short, orig: full.length }]);
+    expect(r.findings.map((f) => [f.frame, f.check, f.severity])).toEqual([
+      [1, 'arp.malformed', 'warning'],
+      [2, 'arp.malformed', 'warning'],
+    ]);
+  });
+});
+
+describe('addr.untranslated (leak check with rules)', () => {
+  const RULES = ['10.0.0.0/24=192.168.1.0/24', 'fd00::/64=fd00:1::/64'];
+  it('flags guest-side addresses in IP, ARP, quoted ICMP headers and NDP targets; not host-side ones', () => {
+    const H = ip4('192.168.1.2');
+    const G = ip4('8.8.8.8');
+    const quoted = ipv4L4(A, G, 17, udp(2345, 53, dns)).subarray(0, 28);
+    const ns = icmpMsg(135, 0, 0, ip6('fd00::5'));
+    const frames: Frame[] = [
+      { data: eth4(ipv4L4(H, G, 17, udp(2345, 53, dns))) }, // translated: fine
+      { data: eth4(ipv4L4(A, G, 17, udp(2345, 53, dns))) }, // source leaked
+      { data: arpFrame(1, MAC_A, '192.168.1.2', ZERO, '10.0.0.1') }, // ARP target leaked
+      { data: eth4(ipv4L4(G, H, 1, icmpMsg(3, 3, 0, quoted))) }, // quoted source leaked
+      { data: eth6(ipv6L4(ip6('fd00:1::2'), ip6('ff02::1:ff00:5'), 58, ns)) }, // NDP target leaked
+    ];
+    const r = verifyFrames(frames, {}, RULES);
+    const leaks = only(r.findings, 'addr.untranslated');
+    expect(leaks.map((f) => [f.frame, f.severity, f.actual, f.expected])).toEqual([
+      [2, 'error', '10.0.0.2', '192.168.1.2'],
+      [3, 'error', '10.0.0.1', '192.168.1.1'],
+      [4, 'error', '10.0.0.2', '192.168.1.2'],
+      [5, 'error', 'fd00::5', 'fd00:1::5'],
+    ]);
+    expect(leaks[2]!.message).toContain('quoted IPv4 source');
+    expect(leaks[3]!.message).toContain('NDP target');
+  });
+  it('without rules there is no leak check', () => {
+    expect(verifyFrames([{ data: eth4(ipv4L4(A, B, 17, udp(2345, 53, dns))) }]).findings).toEqual([]);
+  });
+});
+
+describe('flow collisions', () => {
+  const q = (): Uint8Array => eth4(ipv4L4(A, B, 17, udp(2345, 53, dns)));
+  const reply = (): Uint8Array => eth4(ipv4L4(B, A, 17, udp(53, 2345, dns)));
+  it('the same query on 3 interfaces: one collision, interfaces [0,1,2] and their first frames', () => {
+    const r = verifyFrames([
+      { data: q(), iface: 0, time: 1 },
+      { data: reply(), iface: 0, time: 1.1 },
+      { data: q(), iface: 1, time: 1.2 },
+      { data: q(), iface: 1, time: 1.3 },
+      { data: reply(), iface: 2, time: 1.4 }, // the reply direction is the same flow
+    ]);
+    expect(r.summary.collisions).toEqual([{ protocol: 'udp', flow: '10.0.0.2:2345 > 10.0.0.1:53', interfaces: [0, 1, 2], frames: [1, 3, 5] }]);
+    expect(only(r.findings, 'flow.collision').map((f) => [f.frame, f.interface, f.severity])).toEqual([
+      [3, 1, 'warning'],
+      [5, 2, 'warning'],
+    ]);
+  });
+  it('two VLANs on one interface are two domains; outside the window is no collision', () => {
+    const vlan = (id: number): Uint8Array => ether(0x8100, concat(be16(id), be16(0x0800), ipv4L4(A, B, 17, udp(2345, 53, dns))));
+    const r = verifyFrames([{ data: vlan(10) }, { data: vlan(20) }]);
+    expect(r.summary.collisions.map((c) => c.interfaces)).toEqual([[0, 0]]);
+    expect(r.findings[0]!.message).toContain('vlan 20');
+    const late = verifyFrames([{ data: q(), iface: 0, time: 0 }, { data: q(), iface: 1, time: 200 }]);
+    expect(late.summary.collisions).toEqual([]);
+    const window = verifyFrames([{ data: q(), iface: 0, time: 0 }, { data: q(), iface: 1, time: 200 }], { collisionWindow: 300 });
+    expect(window.summary.collisions).toHaveLength(1);
+  });
+  it('ICMP echo: the identifier stands for the ports', () => {
+    const echo = (id: number, iface: number): Frame => ({ data: eth4(ipv4L4(A, ip4('8.8.8.8'), 1, icmpMsg(8, 0, (id << 16) | 1, hex('00')))), iface });
+    const r = verifyFrames([echo(7, 0), echo(8, 1), echo(7, 1)]);
+    expect(r.summary.collisions).toEqual([{ protocol: 'icmp', flow: '10.0.0.2 > 8.8.8.8 echo id 7', interfaces: [0, 1], frames: [1, 3] }]);
+  });
+});
+
+describe('bounded memory', () => {
+  it('the reassembly table holds at most maxDatagrams; the excess is a verify.limit warning and unverifiable', () => {
+    const frames: Frame[] = [];
+    for (let i = 0; i < 20; i++) frames.push({ data: eth4(ipv4(A, B, 17, udp(1000 + i, 53, new Uint8Array(16)), { id: i, ff: 0x2000 })), time: 1 + i * 0.001 });
+    const r = verifyFrames(frames, { maxDatagrams: 4 });
+    expect(r.verifier.checksums.reassembler.size).toBeLessThanOrEqual(4);
+    expect(only(r.findings, 'verify.limit')).toHaveLength(1);
+    expect(only(r.findings, 'verify.limit')[0]!.frame).toBe(5);
+    expect(r.summary.checksums.unverifiable).toBe(20);
+  });
+  it('timed-out datagrams free their place', () => {
+    const frames: Frame[] = [];
+    for (let i = 0; i < 20; i++) frames.push({ data: eth4(ipv4(A, B, 17, udp(1000 + i, 53, new Uint8Array(16)), { id: i, ff: 0x2000 })), time: i * 10 });
+    const r = verifyFrames(frames, { maxDatagrams: 4, fragmentTimeout: 15 });
+    expect(only(r.findings, 'verify.limit')).toEqual([]);
+    expect(r.verifier.checksums.reassembler.size).toBeLessThanOrEqual(4);
+  });
+  it('more fragments than maxFragments: dropped with a warning', () => {
+    const frames: Frame[] = [];
+    for (let i = 0; i < 6; i++) frames.push({ data: eth4(ipv4(A, B, 17, new Uint8Array(8), { id: 9, ff: 0x2000 | (i + 1) })) });
+    const r = verifyFrames(frames, { maxFragments: 4 });
+    expect(only(r.findings, 'verify.limit')).toHaveLength(1);
+  });
+  it('the flow table holds at most maxFlows; the excess is one verify.limit warning', () => {
+    const frames: Frame[] = [];
+    for (let i = 0; i < 50; i++) frames.push({ data: eth4(ipv4L4(A, B, 17, udp(1000 + i, 53, dns))) });
+    const r = verifyFrames(frames, { maxFlows: 8 });
+    expect(r.verifier.flows.size).toBe(8);
+    const lim = only(r.findings, 'verify.limit');
+    expect(lim.map((f) => [f.frame, f.severity])).toEqual([[9, 'warning']]);
+  });
+  it('idle flows are reclaimed, so a long capture does not fill the table', () => {
+    const frames: Frame[] = [];
+    for (let i = 0; i < 2000; i++) frames.push({ data: eth4(ipv4L4(A, B, 17, udp(1000 + i, 53, dns))), time: i });
+    const r = verifyFrames(frames, { maxFlows: 300, collisionWindow: 10 });
+    expect(only(r.findings, 'verify.limit')).toEqual([]);
+    expect(r.verifier.flows.size).toBeLessThanOrEqual(300);
+  });
+});
+
+describe('sum', () => {
+  it('sumRange over 32-bit words equals the 16-bit byte loop at any alignment and length', async () => {
+    const { sumRange, fold16: f16 } = await import('../../src/verify/sum.js');
+    const buf = new Uint8Array(300).map((_, i) => (i * 131 + 7) & 255);
+    const v = new DataView(buf.buffer);
+    for (let off = 0; off < 5; off++) for (let len = 0; len < 280; len += 7) expect(f16(sumRange(v, off, len))).toBe(fold16(sum(buf, off, len)));
+  });
+});

@@ -1,0 +1,159 @@
+/**
+ * Wireshark agreement: on every corpus capture whose MANIFEST notes mention
+ * bad checksums, UDP zero checksums, ICMP errors, IPv4 fragments or offload,
+ * the frames and protocols we call bad are exactly those tshark calls bad
+ * (`*.checksum.status` 0; for UDP also 4, "illegal" zero over IPv6), with
+ * `-o ip/udp/tcp.check_checksum:TRUE` (ICMP and ICMPv6 are always checked).
+ *
+ * tshark is required (CI installs it): the test fails, it does not skip,
+ * when tshark is missing. It runs once per file, a few files at a time.
+ *
+ * Where we differ on purpose or for a known reason, KNOWN below names the
+ * file, the frames and why; the offload case (same verdict, lower severity)
+ * is pinned per file in OFFLOADED.
+ */
+import { describe, expect, it } from 'vitest';
+import { runPipeline } from '../../src/pipeline.js';
+import { corpusPath, manifest } from '../helpers/corpus.js';
+import { requireTshark, tsharkChecksums } from '../helpers/tshark.js';
+
+const SELECT = /bad_ip_cksum|bad_tcp_cksum|bad_udp_cksum|bad_icmp_cksum|udp_zero_cksum|icmp_error|ipv4_fragment|offload/;
+const PROTOS = ['ip', 'udp', 'tcp', 'icmp', 'icmpv6'] as const;
+const CHECK_PROTO: Record<string, string> = {
+  'ipv4.checksum': 'ip',
+  'icmp.inner-ipv4.checksum': 'ip',
+  'udp.checksum': 'udp',
+  'udp.checksum-offloaded': 'udp',
+  'udp.checksum-missing': 'udp',
+  'tcp.checksum': 'tcp',
+  'tcp.checksum-offloaded': 'tcp',
+  'icmp.checksum': 'icmp',
+  'icmpv6.checksum': 'icmpv6',
+};
+
+const PPP = 'link type PPP (9) is not decoded by src/wire: nothing in the frame is judged';
+/** Differences on purpose or for a known reason: "frame:protocol" entries only tshark, or only we, call bad. */
+const KNOWN: Record<string, { tsharkOnly: string[]; oursOnly: string[]; why: string }> = {
+  'dpkt/nb6-http.pcap': { tsharkOnly: ['34:ip', '34:udp'], oursOnly: [], why: 'frame 34 is PPPoE session traffic (EtherType 0x8864), not decoded by src/wire' },
+  'tcpdump/pcap/gso-ipv4-geneve-ipv4.pcap': { tsharkOnly: ['1:tcp'], oursOnly: [], why: 'the bad TCP checksum is inside a Geneve tunnel; tunnelled packets are not decoded' },
+  'tcpdump/pcap/icmp-cksum-oobr-1.pcap': {
+    tsharkOnly: ['1:udp'],
+    oursOnly: [],
+    why: 'the UDP checksum quoted inside an ICMP error: quoted L4 checksums are not judged (no such check in the contract; NATs on the path leave them stale)',
+  },
+  'tcpdump/pcap/icmp-cksum-oobr-2.pcap': { tsharkOnly: ['1:ip', '1:udp', '1:icmp'], oursOnly: [], why: PPP },
+  'tcpdump/pcap/icmp-cksum-oobr-4.pcapng': { tsharkOnly: ['1:ip', '1:icmp'], oursOnly: [], why: PPP },
+  'tcpdump/pcap/icmp_inft_name_length_zero.pcap': { tsharkOnly: ['1:ip', '1:udp'], oursOnly: [], why: PPP },
+};
+
+/**
+ * Offload, on purpose: tshark calls these bad (status 0) and so do we, but as
+ * `tcp|udp.checksum-offloaded` warnings: the checksum field holds the
+ * pseudo-header partial sum that transmit checksum offload leaves, so the
+ * capture was taken on the sending host before the NIC filled it in. The
+ * number of such frames per file is pinned here.
+ */
+const OFFLOADED: Record<string, number> = {
+  'gopacket/test_loopback.pcap': 24,
+  'pcap-parser/err-buffertoosmall.pcapng': 13,
+  'pcap-parser/wireshark_samples-test.pcapng': 42,
+  'pcapplusplus/ExamplesTest/ip-frag.pcap': 395,
+  'pcapplusplus/PacketExamples/NullLoopback.pcap': 1,
+  'pcapplusplus/PacketExamples/Sll2Packet.pcap': 1,
+  'pcapplusplus/PacketExamples/TcpPacketWithOptions.pcap': 1,
+  'pcapplusplus/PcapExamples/IgmpPackets.pcap': 37,
+  'pcapplusplus/PcapExamples/linktype_ipv4.pcap': 1,
+  'pcapplusplus/PcapExamples/nanosecs_big_endian.pcap': 10,
+  'pcapplusplus/PcapExamples/null_loopback.pcap': 1,
+  'pcapplusplus/PcapExamples/one_tcp_rst.pcap': 1,
+  'pcapplusplus/PcapExamples/pcapng-example.pcapng': 66,
+  'pcapplusplus/PcapExamples/raw_ip.pcap': 45,
+  'pcapplusplus/PcapExamples/sll.pcap': 174,
+  'pcapplusplus/PcapExamples/too_many_interfaces.pcapng': 1,
+  'tcpdump/pcap/RADIUS-RFC4675.pcap': 6,
+  'tcpdump/pcap/accecn_handshake.pcap': 3,
+  'tcpdump/pcap/dns-badcookie.pcap': 4,
+  'tcpdump/pcap/dns-uri.pcap': 4,
+  'tcpdump/pcap/dnssec.pcap': 6,
+  'tcpdump/pcap/ipv4_tcp_http_xml_tso.pcap': 1, // TSO: the pseudo-header sum without the length
+  'tcpdump/pcap/ntp.pcap': 4,
+  'tcpdump/pcap/of13_ericsson.pcapng': 172,
+  'tcpdump/pcap/print-flags.pcap': 2,
+  'tcpdump/pcap/quic_handshake_truncated.pcap': 14,
+  'tcpdump/pcap/syslog_udp.pcap': 4,
+  'tcpdump/pcap/whois.pcap': 6,
+  'tcpdump/pcap/zmtp1.pcap': 16,
+};
+
+interface Verdicts {
+  file: string;
+  tshark: Set<string>;
+  ours: Set<string>;
+  offloaded: number;
+}
+
+async function verdicts(file: string): Promise<Verdicts> {
+  const [lines, run] = await Promise.all([
+    tsharkChecksums(corpusPath(file)),
+    runPipeline({ command: 'verify', input: corpusPath(file), output: null, rules: [], direction: 'guest-to-host', format: 'same', annotate: false, force: false }),
+  ]);
+  const tshark = new Set<string>();
+  for (const l of lines) {
+    const cols = l.split('\t');
+    PROTOS.forEach((p, i) => {
+      const st = (cols[i + 1] ?? '').split(',');
+      if (st.includes('0') || (p === 'udp' && st.includes('4'))) tshark.add(`${cols[0]}:${p}`);
+    });
+  }
+  const ours = new Set<string>();
+  let offloaded = 0;
+  for (const f of run.report.findings) {
+    const p = CHECK_PROTO[f.check];
+    if (p === undefined) continue;
+    ours.add(`${f.frame}:${p}`);
+    if (f.check.endsWith('-offloaded')) offloaded++;
+  }
+  return { file, tshark, ours, offloaded };
+}
+
+async function pool<T, R>(items: T[], n: number, fn: (t: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: n }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        out[i] = await fn(items[i]!);
+      }
+    }),
+  );
+  return out;
+}
+
+describe('checksum verdicts agree with Wireshark', () => {
+  const files = manifest()
+    .filter((e) => SELECT.test(e.notes))
+    .map((e) => e.path);
+
+  it('selects the corpus captures the issue names', () => {
+    expect(files.length).toBeGreaterThan(90);
+  });
+
+  it('bad set == tshark status-0 set, per frame and protocol, except the listed differences', async () => {
+    requireTshark();
+    const all = await pool(files, 8, verdicts);
+    const problems: string[] = [];
+    const offloadSeen: Record<string, number> = {};
+    for (const v of all) {
+      const tsharkOnly = [...v.tshark].filter((x) => !v.ours.has(x)).sort();
+      const oursOnly = [...v.ours].filter((x) => !v.tshark.has(x)).sort();
+      const known = KNOWN[v.file] ?? { tsharkOnly: [], oursOnly: [] };
+      if (JSON.stringify(tsharkOnly) !== JSON.stringify([...known.tsharkOnly].sort()) || JSON.stringify(oursOnly) !== JSON.stringify([...known.oursOnly].sort())) {
+        problems.push(`${v.file}: tshark-only ${JSON.stringify(tsharkOnly)} ours-only ${JSON.stringify(oursOnly)}`);
+      }
+      if (v.offloaded > 0) offloadSeen[v.file] = v.offloaded;
+    }
+    expect(problems).toEqual([]);
+    expect(offloadSeen).toEqual(OFFLOADED);
+  }, 120_000);
+});

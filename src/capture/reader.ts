@@ -119,7 +119,10 @@ export class CaptureReader implements AsyncIterable<CaptureRecord> {
   readonly interfaces: InterfaceInfo[] = [];
   /** pcap only: the file header. */
   pcapHeader: PcapHeaderInfo | null = null;
-  /** Packets read so far (the last frame number). */
+  /**
+   * The last frame number handed out: packets, plus the custom and
+   * systemd-journal blocks that Wireshark also numbers as frames.
+   */
   frames = 0;
   /** Set when the input ended inside a record: the offset where that record starts. */
   truncatedTail: { offset: number; needed: number; had: number } | null = null;
@@ -403,6 +406,10 @@ export class CaptureReader implements AsyncIterable<CaptureRecord> {
         break;
       default:
         this.setRaw(RecordKind.Other, type, at, len);
+        // Wireshark (4.0) shows custom and systemd-journal blocks as frames of their own:
+        // number them too, so that our frame numbers stay the ones it shows.
+        if (type === BlockType.CB || type === BlockType.DCB || type === BlockType.SJE) this.rec.frame = ++this.frames;
+        else this.rec.frame = 0;
     }
     rec.littleEndian = le;
     win.start += len;

@@ -76,9 +76,14 @@ export class CaptureRecord {
   /** pcapng section byte order / pcap file byte order. */
   littleEndian = true;
 
-  // ---- packets only ----
-  /** 1-based frame number in file order (the number Wireshark shows). */
+  /**
+   * 1-based frame number in file order, the number Wireshark shows: set for
+   * packets and for the custom / systemd-journal blocks Wireshark also shows
+   * as frames; 0 for other records.
+   */
   frame = 0;
+
+  // ---- packets only ----
   /** Global interface id. */
   interfaceId = 0;
   iface: InterfaceInfo | null = null;

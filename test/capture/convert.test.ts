@@ -96,7 +96,9 @@ describe('pcapng -> pcap', () => {
     const pcap = await passThrough(bytes, { format: 'pcap' });
     const a = await packetsOf(bytes);
     const b = await packetsOf(pcap.out);
-    sameRecords(a.map((p) => ({ ...p, frame: p.frame, interfaceId: 0 })), b);
+    // Frame numbers may shift: pcap has no place for the custom blocks Wireshark also numbers.
+    const unnumbered = (ps: TestPacket[]) => ps.map((p) => ({ ...p, frame: 0, interfaceId: 0 }));
+    sameRecords(unnumbered(a), unnumbered(b));
   });
 
   it('refuses several link types, saying so', async () => {

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
-import { main } from '../dist/cli/main.js';
+// The CLI, bundled into one file for a fast start (see scripts/bundle-cli.mjs).
+import { main } from '../dist/ssnat-rewrite.mjs';
 
 await main(process.argv);

@@ -331,8 +331,7 @@ export class CollisionTracker {
       if (h === 0) continue;
       let s = h & this.mask;
       while (this.slots[s * REC + W_HASH] !== 0) s = (s + 1) & this.mask;
-      const t = s * REC;
-      for (let i = 0; i < REC; i++) this.slots[t + i] = old[b + i]!;
+      this.slots.set(old.subarray(b, b + REC), s * REC);
     }
     this.hand = 0;
   }

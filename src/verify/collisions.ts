@@ -64,6 +64,10 @@ function protoName(p: number, v6: boolean): string {
 interface CollisionState extends Collision {
   /** Domains as iface * 2^26 + vlanKey. */
   locs: number[];
+  /** Domain and frame of the flow's latest packet in its first direction (the request); -1 unknown. */
+  askLoc: number;
+  askFrame: number;
+  askIface: number;
 }
 
 export class CollisionTracker {
@@ -196,7 +200,7 @@ export class CollisionTracker {
         if (now - this.times[b + W_TIME]! <= this.window) {
           this.times[b + W_TIME] = now;
           if (slots[b + W_IFACE] === ctx.iface && (slots[b + W_VLAN]! & ~REVERSED) === ctx.vlanKey && slots[b + W_COLL]! < 0) return;
-          this.seenElsewhere(b, ctx, v6, p);
+          this.seenElsewhere(b, ctx, v6, p, rev);
           return;
         }
         // Idle past the window: the flow starts afresh here.
@@ -239,10 +243,18 @@ export class CollisionTracker {
     this.times[b + W_TIME] = now;
   }
 
-  /** Flow at record b (within the window) seen on a domain: a new collision, or one more domain for it. */
-  private seenElsewhere(b: number, ctx: PacketContext, v6: boolean, p: number): void {
+  /**
+   * Flow at record b (within the window) seen on another domain, or a packet
+   * of a flow already known to collide: a new collision, one more domain for
+   * it, or a reply that went to the wrong clone. The latter is a packet in
+   * the flow's reverse direction on another domain than the latest packet in
+   * its first direction: the request came from one clone, the answer went to
+   * another (what conntrack in front of identical clones does).
+   */
+  private seenElsewhere(b: number, ctx: PacketContext, v6: boolean, p: number, rev: number): void {
     const slots = this.slots;
     const loc = ctx.iface * 0x4000000 + ctx.vlanKey;
+    const forward = rev === ((slots[b + W_VLAN]! & REVERSED) !== 0 ? 1 : 0);
     let c = slots[b + W_COLL]!;
     if (c < 0) {
       c = this.collisions.length;
@@ -254,9 +266,22 @@ export class CollisionTracker {
         interfaces: [iface],
         frames: [slots[b + W_FRAME]! >>> 0],
         locs: [iface * 0x4000000 + (slots[b + W_VLAN]! & ~REVERSED)],
+        askLoc: -1,
+        askFrame: 0,
+        askIface: -1,
       });
     }
     const col = this.collisions[c]!;
+    if (forward) {
+      col.askLoc = loc;
+      col.askFrame = ctx.frame;
+      col.askIface = ctx.iface;
+    } else if (col.askLoc >= 0 && col.askLoc !== loc) {
+      ctx.add(
+        'flow.collision',
+        `${col.protocol} ${col.flow}: reply on ${ctx.where()} to the request of frame ${col.askFrame} on interface ${col.askIface}: the answer went to another clone than the one that asked`,
+      );
+    }
     if (col.locs.includes(loc)) return;
     col.locs.push(loc);
     col.interfaces.push(ctx.iface);

@@ -342,8 +342,22 @@ describe('flow collisions', () => {
     expect(r.summary.collisions).toEqual([{ protocol: 'udp', flow: '10.0.0.2:2345 > 10.0.0.1:53', interfaces: [0, 1, 2], frames: [1, 3, 5] }]);
     expect(only(r.findings, 'flow.collision').map((f) => [f.frame, f.interface, f.severity])).toEqual([
       [3, 1, 'warning'],
-      [5, 2, 'warning'],
+      [5, 2, 'warning'], // the reply went to interface 2, but the last query came from interface 1
+      [5, 2, 'warning'], // and interface 2 is a third domain for the flow
     ]);
+    expect(only(r.findings, 'flow.collision')[1]!.message).toBe(
+      'udp 10.0.0.2:2345 > 10.0.0.1:53: reply on interface 2 to the request of frame 4 on interface 1: the answer went to another clone than the one that asked',
+    );
+  });
+  it('a reply on the interface that asked last is no wrong reply', () => {
+    const r = verifyFrames([
+      { data: q(), iface: 0, time: 1 },
+      { data: q(), iface: 1, time: 1.1 },
+      { data: reply(), iface: 1, time: 1.2 },
+      { data: q(), iface: 0, time: 1.3 },
+      { data: reply(), iface: 0, time: 1.4 },
+    ]);
+    expect(only(r.findings, 'flow.collision').map((f) => f.frame)).toEqual([2]);
   });
   it('two VLANs on one interface are two domains; outside the window is no collision', () => {
     const vlan = (id: number): Uint8Array => ether(0x8100, concat(be16(id), be16(0x0800), ipv4L4(A, B, 17, udp(2345, 53, dns))));

@@ -15,7 +15,7 @@
 import { lstat, realpath, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { CaptureReader } from './capture/reader.js';
-import { RecordKind, type CaptureFormat } from './capture/record.js';
+import { RecordKind, type CaptureFormat, type CaptureRecord } from './capture/record.js';
 import { AtomicFileTarget, stdoutTarget, type OutputTarget } from './capture/target.js';
 import { CaptureWriter } from './capture/writer.js';
 import { RuleError, UsageError } from './errors.js';
@@ -83,6 +83,11 @@ export async function checkOutputPath(input: string, output: string, force: bool
   }
 }
 
+/** `packet.undecodable` for a record whose decode found an impossible header (it passes unchanged). */
+export function addUndecodable(findings: Findings, rec: CaptureRecord, d: DecodeResult): void {
+  findings.add(rec.frame, rec.interfaceId, 'packet.undecodable', `${d.undecodable} (at byte ${d.undecodableOff - rec.dataOffset} of the frame)`, { offset: rec.fileOffset });
+}
+
 /** The pcapng comment naming a frame's findings ("ssnat: udp.checksum: UDP checksum ..."). */
 export function findingsComment(fs: readonly Finding[], from: number): string {
   const parts: string[] = [];
@@ -147,7 +152,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<RunResult> {
           d = translator.decoded;
           if (r.undecodable !== null) {
             undecodable++;
-            findings.add(rec.frame, rec.interfaceId, 'packet.undecodable', `${r.undecodable} (at byte ${d.undecodableOff - rec.dataOffset} of the frame)`, { offset: rec.fileOffset });
+            addUndecodable(findings, rec, d);
           } else if (r.changed) {
             rewritten++;
             if (opts.annotate) comment = r.describe(mapper);
@@ -156,7 +161,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<RunResult> {
           d = decoder.decode(rec.buf, rec.dataOffset, rec.capturedLength, rec.originalLength, rec.iface!.linkType);
           if (d.undecodable !== null) {
             undecodable++;
-            findings.add(rec.frame, rec.interfaceId, 'packet.undecodable', `${d.undecodable} (at byte ${d.undecodableOff - rec.dataOffset} of the frame)`, { offset: rec.fileOffset });
+            addUndecodable(findings, rec, d);
           }
         }
         if (verifier !== null && d !== null) verifier.packet(rec, d, leakCheck && mapper !== undefined ? mapper : null, decoder.view);

@@ -32,6 +32,12 @@ export interface WriterOptions {
   littleEndian?: boolean;
   /** The run may add packet comments: pcapng section lengths are then set to "unknown" (-1). */
   annotating?: boolean;
+  /**
+   * Copy every record's bytes at write() instead of pointing into the
+   * reader's window: for callers that do not flush before each refill (the
+   * library's record-at-a-time API). Costs a copy per record.
+   */
+  copyRecords?: boolean;
 }
 
 const SCRATCH_SIZE = 1 << 20;
@@ -56,6 +62,7 @@ export class CaptureWriter {
   private scratchPos = 0;
   private readonly le: boolean | undefined;
   private readonly annotating: boolean;
+  private readonly copyRecords: boolean;
   private inputFormat: CaptureFormat | null = null;
 
   // pcapng -> pcap state
@@ -75,6 +82,7 @@ export class CaptureWriter {
     this.format = opts.format ?? inputFormat;
     this.le = opts.littleEndian;
     this.annotating = opts.annotating ?? false;
+    this.copyRecords = opts.copyRecords ?? false;
   }
 
   /**
@@ -85,7 +93,7 @@ export class CaptureWriter {
     if (this.format === this.inputFormat) {
       if (comment !== undefined && rec.kind === RecordKind.Packet) this.annotated(rec, comment);
       else if (rec.kind === RecordKind.SectionHeader && this.annotating) this.shbUnknownLength(rec);
-      else this.span(rec.buf, rec.start, rec.start + rec.length);
+      else this.raw(rec.buf, rec.start, rec.start + rec.length);
     } else if (this.format === 'pcapng') {
       this.pcapToPcapng(rec, comment);
     } else {
@@ -142,6 +150,24 @@ export class CaptureWriter {
 
   // ------------------------------------------------------------ plumbing
 
+  /** Emits bytes of a record as they are: a span of the reader's window, or a copy. */
+  private raw(buf: Uint8Array, start: number, end: number): void {
+    if (!this.copyRecords) {
+      this.span(buf, start, end);
+      return;
+    }
+    const at = this.reserve(end - start);
+    this.scratch.set(buf.subarray(start, end), at);
+    this.emitScratch(at, end - start);
+  }
+
+  /** Bytes written by write() and not yet handed to the target. */
+  get pendingBytes(): number {
+    let n = this.spanBuf === null ? 0 : this.spanEnd - this.spanStart;
+    for (const c of this.chunks) n += c.length;
+    return n;
+  }
+
   private span(buf: Uint8Array, start: number, end: number): void {
     if (this.spanBuf === buf && this.spanEnd === start) {
       this.spanEnd = end;
@@ -191,7 +217,7 @@ export class CaptureWriter {
   private annotated(rec: CaptureRecord, comment: string): void {
     if (this.format === 'pcap' || rec.blockType === BlockType.SPB) {
       this.uncommentable++;
-      this.span(rec.buf, rec.start, rec.start + rec.length);
+      this.raw(rec.buf, rec.start, rec.start + rec.length);
       return;
     }
     // EPB or PB: header and padded data as they are, then the existing options

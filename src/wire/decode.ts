@@ -24,6 +24,7 @@ import { decodeIpv4 } from './ipv4.js';
 import { decodeIpv6 } from './ipv6.js';
 import * as mpls from './mpls.js';
 import * as nul from './null.js';
+import * as ppp from './ppp.js';
 import * as raw from './raw.js';
 import * as sll from './sll.js';
 import * as sll2 from './sll2.js';
@@ -52,7 +53,7 @@ export class DecodeResult {
   truncated = false;
   /** A header the decoder needed (link, VLAN, IP, extension header) was cut by the capture: decoding stopped there. */
   headerCut = false;
-  /** Link type not handled (not Ethernet, SLL, SLL2, raw, IPv4/IPv6, NULL, LOOP): nothing else is decoded. */
+  /** Link type not handled (not Ethernet, SLL, SLL2, raw, IPv4/IPv6, NULL, LOOP, PPP, PPPoE, Cisco HDLC): nothing else is decoded. */
   unknownLink = false;
   /** The payload type is not one we handle (unknown EtherType / AF / MPLS payload / 802.3 length frame). */
   unknownProtocol = false;
@@ -69,7 +70,7 @@ export class DecodeResult {
    * Below 0x0600 it is an 802.3 length field.
    */
   etherType = -1;
-  /** SLL/SLL2 ARPHRD type, NULL/LOOP address family (as read, after byte-order fix); -1 otherwise. */
+  /** SLL/SLL2 ARPHRD type, NULL/LOOP address family (as read, after byte-order fix), PPP protocol; -1 otherwise. */
   linkSubtype = -1;
   /** VLAN tags in wire order (outermost first): `vlanCount` valid entries. */
   vlanCount = 0;
@@ -133,6 +134,13 @@ export class DecodeResult {
     this.inner.reset();
     this.innerUndecodable = null;
   }
+}
+
+/** The EtherType equivalent of a PPP protocol (IPv4, IPv6), or -1. */
+function pppEtherType(protocol: number): number {
+  if (protocol === ppp.PPP_IPV4) return eth.ETHERTYPE_IPV4;
+  if (protocol === ppp.PPP_IPV6) return eth.ETHERTYPE_IPV6;
+  return -1;
 }
 
 export class PacketDecoder {
@@ -225,6 +233,36 @@ export class PacketDecoder {
         else return this.bad(ERR_RAW_VERSION, cur);
         break;
       }
+      case ppp.LINKTYPE_PPP:
+      case ppp.LINKTYPE_PPP_HDLC: {
+        if (cur + 2 > capEnd) return this.cut();
+        const b0 = v.getUint8(cur);
+        if (linkType === ppp.LINKTYPE_PPP_HDLC && (b0 === ppp.CISCO_HDLC_UNICAST || b0 === ppp.CISCO_HDLC_MULTICAST)) {
+          if (cur + ppp.CISCO_HDLC_HEADER_LEN > capEnd) return this.cut();
+          et = v.getUint16(cur + 2);
+          cur += ppp.CISCO_HDLC_HEADER_LEN;
+          break;
+        }
+        if (b0 === ppp.HDLC_ADDRESS && v.getUint8(cur + 1) === ppp.HDLC_CONTROL) cur += 2;
+        const pr = ppp.readProtocol(v, cur, capEnd);
+        if (pr < 0) return this.cut();
+        r.linkSubtype = pr & 0xffff;
+        cur += pr >>> 16;
+        et = pppEtherType(pr & 0xffff);
+        if (et < 0) {
+          r.linkHeaderLen = cur - off;
+          return this.other(-1, cur);
+        }
+        break;
+      }
+      case ppp.LINKTYPE_C_HDLC:
+        if (cur + ppp.CISCO_HDLC_HEADER_LEN > capEnd) return this.cut();
+        et = v.getUint16(cur + 2);
+        cur += ppp.CISCO_HDLC_HEADER_LEN;
+        break;
+      case ppp.LINKTYPE_PPP_ETHER:
+        et = ppp.ETHERTYPE_PPPOE_SESSION; // the PPPoE header is read below, as after an Ethernet header
+        break;
       case raw.LINKTYPE_IPV4:
         et = eth.ETHERTYPE_IPV4;
         break;
@@ -246,6 +284,16 @@ export class PacketDecoder {
       r.vlanCount++;
       et = v.getUint16(cur + eth.VLAN_ETHERTYPE);
       cur += eth.VLAN_TAG_LEN;
+    }
+    if (et === ppp.ETHERTYPE_PPPOE_SESSION) {
+      // PPPoE session stage: 6-byte header, then PPP.
+      if (cur + ppp.PPPOE_HEADER_LEN > capEnd) return this.cut();
+      const pr = ppp.readProtocol(v, cur + ppp.PPPOE_HEADER_LEN, capEnd);
+      if (pr < 0) return this.cut();
+      const next = pppEtherType(pr & 0xffff);
+      if (next < 0) return this.other(et, cur);
+      cur += ppp.PPPOE_HEADER_LEN + (pr >>> 16);
+      et = next;
     }
     if (et === eth.ETHERTYPE_MPLS || et === eth.ETHERTYPE_MPLS_MC) {
       for (;;) {

@@ -294,7 +294,7 @@ describe('link types and pass-through', () => {
 
   it('unknown link type, unknown EtherType, inactive mapper: unchanged', () => {
     const a = ip();
-    let r = xlate(a, 9);
+    let r = xlate(a, 147) // LINKTYPE_USER0: nobody knows what it holds;
     expect(r.unknownLink).toBe(true);
     expect(r.changed).toBe(false);
     const lldp = B.ether(0x88cc, payload(30));
@@ -388,5 +388,36 @@ describe('transmit checksum offload seeds stay seeds (as the kernel\'s NAT keeps
     const before = residuals(bad, 1).l4;
     xlate(bad);
     expect(sameResidual(residuals(bad, 1).l4, before)).toBe(true);
+  });
+});
+
+describe('PPP, PPPoE and Cisco HDLC', () => {
+  const datagram = () => B.ipv4L4(ip4('10.0.0.2'), ip4('10.0.0.1'), 17, B.udp(33333, 53, payload(12)));
+  const cases: Array<[string, number, Uint8Array, number]> = [
+    ['PPP (9) with HDLC address/control', 9, concat(hex('ff03'), be16(0x0021), datagram()), 4],
+    ['PPP (9) without them', 9, concat(be16(0x0021), datagram()), 2],
+    ['PPP (9) with a compressed protocol field', 9, concat(Uint8Array.of(0x21), datagram()), 1],
+    ['PPP in HDLC framing (50)', 50, concat(hex('ff03'), be16(0x0021), datagram()), 4],
+    ['Cisco HDLC in PPP_HDLC (50)', 50, concat(hex('0f00'), be16(0x0800), datagram()), 4],
+    ['Cisco HDLC (104)', 104, concat(hex('8f00'), be16(0x0800), datagram()), 4],
+    ['PPPoE (51)', 51, concat(hex('1100 1234 0024'.replace(/ /g, '')), be16(0x0021), datagram()), 8],
+    ['PPPoE session over Ethernet', 1, B.ether(0x8864, concat(hex('110012340024'), be16(0x0021), datagram())), 22],
+  ];
+  it.each(cases)('%s: IPv4 found and translated with its checksums', (_name, lt, buf, netOff) => {
+    const r = xlate(buf, lt);
+    expect(tr.decoded.netOff).toBe(netOff);
+    expect(r.rewrites).toBe(bit(K_IPV4_SRC, K_IPV4_DST));
+    const ipOff = netOff;
+    expect(toHex(buf.subarray(ipOff + 12, ipOff + 20))).toBe('c0a80102c0a80101');
+    const res = residuals(buf.subarray(ipOff), 228);
+    expect([res.ip, res.l4]).toEqual([0xffff, 0xffff]);
+  });
+  it('PPP carrying something else (LCP) passes unchanged', () => {
+    const lcp = concat(hex('ff03'), be16(0xc021), payload(20));
+    const before = lcp.slice();
+    const r = xlate(lcp, 9);
+    expect(r.changed).toBe(false);
+    expect(tr.decoded.unknownProtocol).toBe(true);
+    expect(toHex(lcp)).toBe(toHex(before));
   });
 });

@@ -22,7 +22,7 @@ import { RuleError, UsageError } from './errors.js';
 import type { InterfaceMapper } from './nat/mapper.js';
 import type { Rule } from './nat/rules.js';
 import { RuleTable, type Direction } from './nat/table.js';
-import { Translator } from './nat/translate.js';
+import { KIND_NAMES, Translator } from './nat/translate.js';
 import { Findings, type Finding, type Report } from './report/model.js';
 import type { DecodeResult } from './wire/decode.js';
 import { Verifier, type VerifierOptions } from './verify/verifier.js';
@@ -60,6 +60,8 @@ export interface RunResult {
   seconds: number;
   /** Blocks the output format could not hold (pcapng -> pcap). */
   droppedBlocks: number;
+  /** Addresses rewritten, by kind ("ipv4.src", "arp.target", "icmp.inner-ipv4.dst", "ndp.target", ...). */
+  rewritesByKind: Record<string, number>;
 }
 
 /** Refuses to overwrite the input (also through links) or an existing file without --force. */
@@ -129,6 +131,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<RunResult> {
     const leakCheck = verifier !== null && opts.rules.length > 0;
     let packets = 0;
     let rewritten = 0;
+    const kindCounts = new Float64Array(KIND_NAMES.length);
     let undecodable = 0;
 
     for (;;) {
@@ -155,6 +158,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<RunResult> {
             addUndecodable(findings, rec, d);
           } else if (r.changed) {
             rewritten++;
+            for (let m = r.rewrites; m !== 0; m &= m - 1) kindCounts[31 - Math.clz32(m & -m)]!++;
             if (opts.annotate) comment = r.describe(mapper);
           }
         } else if (verifier !== null) {
@@ -224,6 +228,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<RunResult> {
       bytesOut: writer?.bytesWritten ?? 0,
       seconds: Number(process.hrtime.bigint() - started) / 1e9,
       droppedBlocks: writer?.droppedBlocks ?? 0,
+      rewritesByKind: Object.fromEntries(KIND_NAMES.map((k, i) => [k, kindCounts[i]!] as const).filter(([, n]) => n > 0)),
     };
   } catch (e) {
     await writer?.settle();

@@ -312,7 +312,8 @@ function summaryLine(r: RunResult, output: string): string {
   const s = r.report.summary;
   const mb = (r.bytesIn / 1e6).toFixed(1);
   const rate = r.seconds > 0 ? Math.round(s.packets / r.seconds).toLocaleString('en-US') : '-';
-  const parts = [`${s.packets.toLocaleString('en-US')} packets`, `${s.rewritten.toLocaleString('en-US')} rewritten`];
+  const kinds = Object.entries(r.rewritesByKind).map(([k, n]) => `${k} ${n.toLocaleString('en-US')}`);
+  const parts = [`${s.packets.toLocaleString('en-US')} packets`, `${s.rewritten.toLocaleString('en-US')} rewritten${kinds.length > 0 ? ` (${kinds.join(', ')})` : ''}`];
   if (s.undecodable > 0) parts.push(`${s.undecodable} undecodable (passed unchanged)`);
   if (s.warnings > 0) parts.push(`${s.warnings} warning(s)`);
   if (s.errors > 0) parts.push(`${s.errors} error(s)`);

@@ -181,3 +181,14 @@ describe('reports', () => {
     expect(existsSync(join(dir, 'o.pcapng'))).toBe(true);
   });
 });
+
+describe('the summary line', () => {
+  it('counts packets and the rewritten addresses by kind', () => {
+    const r = cli([join(ROOT, 'fixtures/golden/ssnat/host.pcapng'), join(tempDir(), 'g.pcapng'), '-d', 'host-to-guest', '-r', '10.0.0.0/24=192.168.10.0/24@tap0', '-r', 'fd00::/64=fd00:10::/64@tap0']);
+    expect(r.code).toBe(0);
+    expect(r.stderr.split(';')[0]).toBe(
+      'ssnat-rewrite: 84 packets, 28 rewritten (ipv4.src 17, ipv4.dst 17, arp.sender 2, arp.target 2, icmp.inner-ipv4.src 1, icmp.inner-ipv4.dst 1, ipv6.src 9, ipv6.dst 8, icmp.inner-ipv6.src 1, icmp.inner-ipv6.dst 1, ndp.target 2)',
+    );
+    expect(r.stderr).toMatch(/ MB in \d+\.\d\d s \([\d,]+ packets\/s\) -> .*g\.pcapng\n$/);
+  });
+});

@@ -59,13 +59,17 @@ describe('mutated corpus captures: only typed errors escape', () => {
   });
 });
 
-describe('truncation at every record boundary and inside every record', () => {
+describe('truncation at and around every record boundary, and at every byte of the first records', () => {
   const picked = ['pcapng-test-generator/output_be/difficult/test202.pcapng', 'tcpdump/pcap/icmpv6.pcap', 'pcap-parser/modified-format.pcap', 'scapy/pfcp.pcap'];
   it.each(picked)('%s', async (path) => {
     const input = readFileSync(corpusPath(path));
     const offsets = await recordOffsets(input);
     const headerEnd = offsets[1] ?? input.length; // cutting inside the file header is an error, not a tail
-    for (let cut = headerEnd; cut < input.length; cut++) {
+    // Every byte of the first 2 KiB, and around every later record boundary.
+    const cuts = new Set<number>();
+    for (let c = headerEnd; c < Math.min(input.length, 2048); c++) cuts.add(c);
+    for (const o of offsets) for (const d of [-1, 0, 1, 4, 8, 13, 17]) if (o + d >= headerEnd && o + d < input.length) cuts.add(o + d);
+    for (const cut of [...cuts].sort((a, b) => a - b)) {
       const r = await runBytes(input.subarray(0, cut));
       const complete = offsets.filter((o, i) => (offsets[i + 1] ?? input.length) <= cut && o < cut).length;
       expect(r.truncatedTail).toBe(!offsets.includes(cut));

@@ -55,12 +55,7 @@ const BLOCK_TYPE = 0,
   EPB_DATA = 28,
   SPB_ORIGLEN = 8,
   SPB_DATA = 12,
-  PB_IFACE = 8,
-  PB_TS_HIGH = 12,
-  PB_TS_LOW = 16,
-  PB_CAPLEN = 20,
-  PB_ORIGLEN = 24,
-  PB_DATA = 28;
+  PB_IFACE = 8; // 16 bits, then a 16-bit drop count; the rest is laid out as in an EPB
 
 // IDB option codes.
 export const OPT_ENDOFOPT = 0,
@@ -502,25 +497,7 @@ export class CaptureReader implements AsyncIterable<CaptureRecord> {
   }
 
   private readEPB(at: number, len: number, le: boolean): void {
-    const v = this.win.view;
-    if (len < 32) throw this.error(`enhanced packet block of length ${len} is shorter than its 32-byte minimum`, at, this.frames + 1);
-    const capLen = v.getUint32(at + EPB_CAPLEN, le);
-    if (capLen > len - 32) {
-      throw this.error(`enhanced packet block claims ${capLen} captured bytes but holds at most ${len - 32}`, at, this.frames + 1);
-    }
-    const iface = this.packetIface(v.getUint32(at + EPB_IFACE, le), at + EPB_IFACE);
-    this.setRaw(RecordKind.Packet, BlockType.EPB, at, len);
-    const rec = this.rec;
-    rec.frame = ++this.frames;
-    rec.iface = iface;
-    rec.interfaceId = iface.id;
-    rec.dataOffset = at + EPB_DATA;
-    rec.capturedLength = capLen;
-    rec.originalLength = v.getUint32(at + EPB_ORIGLEN, le);
-    rec.hasTimestamp = true;
-    rec.tsHigh = v.getUint32(at + EPB_TS_HIGH, le);
-    rec.tsLow = v.getUint32(at + EPB_TS_LOW, le);
-    rec.optionsOffset = at + EPB_DATA + ((capLen + 3) & ~3);
+    this.readTimestamped(BlockType.EPB, 'enhanced packet block', at, len, le, this.win.view.getUint32(at + EPB_IFACE, le), at + EPB_IFACE);
   }
 
   private readSPB(at: number, len: number, le: boolean): void {
@@ -545,26 +522,32 @@ export class CaptureReader implements AsyncIterable<CaptureRecord> {
     rec.optionsOffset = at + len - 4;
   }
 
+  /** The obsolete Packet Block: an EPB with a 16-bit interface id and a drop count. */
   private readPB(at: number, len: number, le: boolean): void {
+    this.readTimestamped(BlockType.PB, 'packet block', at, len, le, this.win.view.getUint16(at + PB_IFACE, le), at + PB_IFACE);
+  }
+
+  /** EPB and PB share their layout from the timestamp on (offsets 12..28). */
+  private readTimestamped(type: number, name: string, at: number, len: number, le: boolean, localId: number, idAt: number): void {
     const v = this.win.view;
-    if (len < 32) throw this.error(`packet block of length ${len} is shorter than its 32-byte minimum`, at, this.frames + 1);
-    const capLen = v.getUint32(at + PB_CAPLEN, le);
+    if (len < 32) throw this.error(`${name} of length ${len} is shorter than its 32-byte minimum`, at, this.frames + 1);
+    const capLen = v.getUint32(at + EPB_CAPLEN, le);
     if (capLen > len - 32) {
-      throw this.error(`packet block claims ${capLen} captured bytes but holds at most ${len - 32}`, at, this.frames + 1);
+      throw this.error(`${name} claims ${capLen} captured bytes but holds at most ${len - 32}`, at, this.frames + 1);
     }
-    const iface = this.packetIface(v.getUint16(at + PB_IFACE, le), at + PB_IFACE);
-    this.setRaw(RecordKind.Packet, BlockType.PB, at, len);
+    const iface = this.packetIface(localId, idAt);
+    this.setRaw(RecordKind.Packet, type, at, len);
     const rec = this.rec;
     rec.frame = ++this.frames;
     rec.iface = iface;
     rec.interfaceId = iface.id;
-    rec.dataOffset = at + PB_DATA;
+    rec.dataOffset = at + EPB_DATA;
     rec.capturedLength = capLen;
-    rec.originalLength = v.getUint32(at + PB_ORIGLEN, le);
+    rec.originalLength = v.getUint32(at + EPB_ORIGLEN, le);
     rec.hasTimestamp = true;
-    rec.tsHigh = v.getUint32(at + PB_TS_HIGH, le);
-    rec.tsLow = v.getUint32(at + PB_TS_LOW, le);
-    rec.optionsOffset = at + PB_DATA + ((capLen + 3) & ~3);
+    rec.tsHigh = v.getUint32(at + EPB_TS_HIGH, le);
+    rec.tsLow = v.getUint32(at + EPB_TS_LOW, le);
+    rec.optionsOffset = at + EPB_DATA + ((capLen + 3) & ~3);
   }
 
   /** Walks an options area, checking every length; returns the end of the walk. */

@@ -23,6 +23,7 @@ import { ChecksumChecker, DEFAULT_CHECKSUM_OPTIONS } from './checksums.js';
 import { CollisionTracker } from './collisions.js';
 import { PacketContext } from './context.js';
 import { LeakChecker } from './leaks.js';
+import { ViewCache } from '../wire/view.js';
 
 export interface VerifierOptions {
   /** Seconds within which one flow on two interfaces/VLANs is a collision (default 120). */
@@ -59,10 +60,7 @@ export class Verifier {
   readonly arp: ArpChecker;
   readonly flows: CollisionTracker;
   readonly leaks = new LeakChecker();
-  private buffer: ArrayBufferLike | null = null;
-  private byteOffset = -1;
-  private byteLength = -1;
-  private dv: DataView = new DataView(new ArrayBuffer(0));
+  private readonly views = new ViewCache();
   /** Per global interface id: timestamp units per second as a number, and the offset in seconds. */
   private unitsPerSecond: number[] = [];
   private tsOffset: number[] = [];
@@ -73,16 +71,6 @@ export class Verifier {
     this.checksums = new ChecksumChecker({ maxDatagrams: o.maxDatagrams, maxFragments: o.maxFragments, fragmentTimeout: o.fragmentTimeout });
     this.arp = new ArpChecker(o.maxArpEntries);
     this.flows = new CollisionTracker(o.collisionWindow, o.maxFlows);
-  }
-
-  private viewOf(buf: Uint8Array): DataView {
-    if (buf.buffer !== this.buffer || buf.byteOffset !== this.byteOffset || buf.byteLength !== this.byteLength) {
-      this.buffer = buf.buffer;
-      this.byteOffset = buf.byteOffset;
-      this.byteLength = buf.byteLength;
-      this.dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-    }
-    return this.dv;
   }
 
   /** Seconds since the epoch of a packet record, without BigInt work in the common cases. */
@@ -118,7 +106,7 @@ export class Verifier {
     if (d.vlanCount > 0) vk = (d.vlanIds[0]! + 1) << 13;
     if (d.vlanCount > 1) vk |= d.vlanIds[1]! + 1;
     ctx.vlanKey = vk;
-    const v = view ?? this.viewOf(rec.buf);
+    const v = view ?? this.views.of(rec.buf);
     const net = d.net;
     if (net === NET_IPV4 || net === NET_IPV6) {
       this.checksums.check(v, d, ctx);

@@ -28,6 +28,7 @@ import * as ppp from './ppp.js';
 import * as raw from './raw.js';
 import * as sll from './sll.js';
 import * as sll2 from './sll2.js';
+import { ViewCache } from './view.js';
 
 /** What the network layer is. */
 export const NET_NONE = 0; // not reached (truncated, unknown link, undecodable link header)
@@ -146,29 +147,16 @@ function pppEtherType(protocol: number): number {
 export class PacketDecoder {
   /** The reused result of `decode`. */
   readonly result = new DecodeResult();
-  private buffer: ArrayBufferLike | null = null;
-  private byteOffset = -1;
-  private byteLength = -1;
-  private dv: DataView = new DataView(new ArrayBuffer(0));
-  private lastBuf: Uint8Array | null = null;
+  private readonly views = new ViewCache();
 
   /** The DataView over the last decoded buffer (index 0 = buf[0]). */
   get view(): DataView {
-    return this.dv;
+    return this.views.view;
   }
 
   /** Returns the cached DataView for `buf`, creating one only when the underlying memory changed. */
   viewOf(buf: Uint8Array): DataView {
-    // Fast path: the same buffer object as last time (the reader's window).
-    if (buf === this.lastBuf) return this.dv;
-    this.lastBuf = buf;
-    if (buf.buffer !== this.buffer || buf.byteOffset !== this.byteOffset || buf.byteLength !== this.byteLength) {
-      this.buffer = buf.buffer;
-      this.byteOffset = buf.byteOffset;
-      this.byteLength = buf.byteLength;
-      this.dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-    }
-    return this.dv;
+    return this.views.of(buf);
   }
 
   /**

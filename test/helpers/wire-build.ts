@@ -134,8 +134,15 @@ export function ether(type: number, payload: Uint8Array, dst = MAC_B, src = MAC_
   return concat(dst, src, be16(type), payload);
 }
 
-/** Writes a classic little-endian pcap (for tcpdump/tshark checks while building vectors). */
-export function writePcap(path: string, linkType: number, frames: Array<Uint8Array | { data: Uint8Array; orig: number }>): void {
+/** One frame of a test capture: bytes, original length (default: the captured length), time in seconds. */
+export interface PcapFrame {
+  data: Uint8Array;
+  orig?: number;
+  time?: number;
+}
+
+/** A classic little-endian microsecond pcap in memory; frame i defaults to time 1700000000 + i. */
+export function pcapBytes(linkType: number, frames: ReadonlyArray<Uint8Array | PcapFrame>): Uint8Array {
   const parts: Uint8Array[] = [];
   const gh = new DataView(new ArrayBuffer(24));
   gh.setUint32(0, 0xa1b2c3d4, true);
@@ -145,13 +152,19 @@ export function writePcap(path: string, linkType: number, frames: Array<Uint8Arr
   gh.setUint32(20, linkType, true);
   parts.push(new Uint8Array(gh.buffer));
   frames.forEach((f, i) => {
-    const data = f instanceof Uint8Array ? f : f.data;
-    const orig = f instanceof Uint8Array ? f.length : f.orig;
+    const frame = f instanceof Uint8Array ? { data: f } : f;
+    const t = frame.time ?? 1700000000 + i;
     const rh = new DataView(new ArrayBuffer(16));
-    rh.setUint32(0, 1700000000 + i, true);
-    rh.setUint32(8, data.length, true);
-    rh.setUint32(12, orig, true);
-    parts.push(new Uint8Array(rh.buffer), data);
+    rh.setUint32(0, Math.floor(t), true);
+    rh.setUint32(4, Math.round((t - Math.floor(t)) * 1e6), true);
+    rh.setUint32(8, frame.data.length, true);
+    rh.setUint32(12, frame.orig ?? frame.data.length, true);
+    parts.push(new Uint8Array(rh.buffer), frame.data);
   });
-  writeFileSync(path, concat(...parts));
+  return concat(...parts);
+}
+
+/** Writes such a pcap (for tcpdump/tshark checks while building vectors). */
+export function writePcap(path: string, linkType: number, frames: ReadonlyArray<Uint8Array | PcapFrame>): void {
+  writeFileSync(path, pcapBytes(linkType, frames));
 }

@@ -8,7 +8,7 @@ import { PacketDecoder } from '../../src/wire/decode.js';
 import { Verifier, type VerifierOptions, type VerifySummary } from '../../src/verify/verifier.js';
 import { RuleTable } from '../../src/nat/table.js';
 import { parseRule } from '../../src/nat/rules.js';
-import { concat } from '../helpers/wire-build.js';
+import { concat, pcapBytes as pcapBytesOf } from '../helpers/wire-build.js';
 
 export interface Frame {
   data: Uint8Array;
@@ -79,24 +79,7 @@ export function verifyFrames(frames: Frame[], opts: VerifierOptions = {}, rules:
 
 /** A classic pcap (little-endian, microseconds) in memory. */
 export function pcapBytes(linkType: number, frames: Frame[]): Uint8Array {
-  const parts: Uint8Array[] = [];
-  const gh = new DataView(new ArrayBuffer(24));
-  gh.setUint32(0, 0xa1b2c3d4, true);
-  gh.setUint16(4, 2, true);
-  gh.setUint16(6, 4, true);
-  gh.setUint32(16, 262144, true);
-  gh.setUint32(20, linkType, true);
-  parts.push(new Uint8Array(gh.buffer));
-  frames.forEach((f, i) => {
-    const rh = new DataView(new ArrayBuffer(16));
-    const t = f.time ?? 1700000000 + i;
-    rh.setUint32(0, Math.floor(t), true);
-    rh.setUint32(4, Math.round((t - Math.floor(t)) * 1e6), true);
-    rh.setUint32(8, f.data.length, true);
-    rh.setUint32(12, f.orig ?? f.data.length, true);
-    parts.push(new Uint8Array(rh.buffer), f.data);
-  });
-  return concat(...parts);
+  return pcapBytesOf(linkType, frames.map((f, i) => ({ data: f.data, orig: f.orig ?? f.data.length, time: f.time ?? 1700000000 + i })));
 }
 
 /** A little-endian pcapng with `ifaces` Ethernet interfaces named tap0.. and one EPB per frame. */

@@ -228,7 +228,7 @@ async function rewriteCommand(input: string, output: string, opts: RewriteOption
   if (input === '-' && output === '-' && process.stdout.isTTY) {
     throw new UsageError('refusing to write a binary capture to a terminal; redirect stdout or name an output file');
   }
-  const progress = wantsProgress(opts) ? await startProgress() : null;
+  const progress = wantsProgress(opts) ? await startProgress(opts.progress === true) : null;
   let result: RunResult;
   try {
     result = await runPipeline({
@@ -260,7 +260,7 @@ async function verifyCommand(input: string, opts: VerifyCommandOptions): Promise
   if (opts.annotate === '-' && opts.reportFile === undefined) {
     throw new UsageError('--annotate - writes the capture to stdout, where the report goes too: add --report-file FILE');
   }
-  const progress = wantsProgress(opts) ? await startProgress() : null;
+  const progress = wantsProgress(opts) ? await startProgress(opts.progress === true) : null;
   let result: RunResult;
   try {
     result = await runPipeline({

@@ -7,15 +7,18 @@ export interface Progress {
   stop: () => void;
 }
 
-export async function startProgress(): Promise<Progress> {
+/** `forced`: asked for with --progress; where stderr is no terminal the bar is then printed as a line per second. */
+export async function startProgress(forced = false): Promise<Progress> {
   const { default: cliProgress } = await import('cli-progress');
   const bar = new cliProgress.SingleBar(
     {
       stream: process.stderr,
       format: ' {bar} {percentage}% | {mb} MB | {eta_formatted} left',
       hideCursor: true,
-      clearOnComplete: true,
+      clearOnComplete: process.stderr.isTTY === true,
       fps: 10,
+      noTTYOutput: forced && process.stderr.isTTY !== true,
+      notTTYSchedule: 1000,
     },
     cliProgress.Presets.shades_classic,
   );

@@ -192,3 +192,15 @@ describe('the summary line', () => {
     expect(r.stderr).toMatch(/ MB in \d+\.\d\d s \([\d,]+ packets\/s\) -> .*g\.pcapng\n$/);
   });
 });
+
+describe('progress', () => {
+  it('--progress prints the bar even where stderr is no terminal (CI logs), ending at 100%', () => {
+    const r = cli([join(ROOT, 'fixtures/golden/ssnat/host.pcapng'), join(tempDir(), 'p.pcapng'), '-r', '10.0.0.0/24=192.168.10.0/24@tap0', '--progress']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/ 100% \| 0\.0 MB \| 0s left\n/);
+  });
+  it('without it, a non-terminal stderr gets no bar', () => {
+    const r = cli([join(ROOT, 'fixtures/golden/ssnat/host.pcapng'), join(tempDir(), 'p.pcapng'), '-r', '10.0.0.0/24=192.168.10.0/24@tap0']);
+    expect(r.stderr).not.toContain('%');
+  });
+});

@@ -14,11 +14,14 @@
  * same interface carries the flow on several VLANs).
  *
  * The flow table is an open-addressing hash table (linear probing,
- * backward-shift deletion) laid out as one 64-byte record per slot in an
- * Int32Array: hash, the 10-word key, domain, collision index, first frame
- * and the last time (float32, relative to the first packet). A lookup
- * touches one cache line in the common case, which is what matters at
- * hundreds of thousands of flows. No strings per packet; strings are built
+ * backward-shift deletion) over a compact probe array, one int32 per slot
+ * (hash bits + record number), with the flows' records stored densely
+ * elsewhere and read only on a hash match: at hundreds of thousands of
+ * flows a lookup is one probe line (a 2 MB array at 2^19 slots) plus one
+ * 24-byte IPv4 record, where 64-byte records per slot meant a 32 MB table
+ * and a main-memory miss per packet. Slot positions, growth and the clock
+ * hand are those of the one-record-per-slot table, so idle reclaim (and so
+ * the table-full decisions) are unchanged. No strings per packet; strings are built
  * only for a collision. At most `maxFlows` live flows; idle ones are
  * reclaimed by a clock hand as new flows arrive; when the table is full of
  * live flows, new flows are not tracked and one `verify.limit` warning is
@@ -30,19 +33,96 @@ import { formatIpv4, formatIpv6 } from '../nat/translate.js';
 import type { Collision } from '../report/model.js';
 import type { PacketContext } from './context.js';
 
-// Slot record layout (int32 words).
-const REC = 16;
-const W_HASH = 0; // 0 = empty slot
-const W_KEY = 1; // 10 words: proto/family, ports, address x (4), address y (4)
+// Probe array: one int32 word per slot, 0 when empty, else the flow's hash
+// in the bits above refMask and ref = (record << 1 | family) + 1 in refMask.
+// Records live densely in two stores (IPv4, IPv6), touched only when the
+// hash bits match. Hot record layout (int32 words): the key without its
+// proto/family word (ports, address x, address y: 3 words for IPv4, 9 for
+// IPv6), then the vlan word (vlanKey | proto index << 26 | reversed << 30 |
+// has collision << 31), the interface and the last time (float32, relative
+// to the first packet): 24 bytes for an IPv4 flow. Per record, cold: the
+// full hash (for rehashing), the first frame and the collision index.
 const KEY_WORDS = 10;
-const W_IFACE = 11;
-const W_VLAN = 12; // vlanKey | reversed << 30
-const W_COLL = 13; // collision index, -1 none
-const W_FRAME = 14; // first frame (uint32)
-const W_TIME = 15; // float32: last time - base time
+const O_VLAN = 0; // offsets after the key
+const O_IFACE = 1;
+const O_TIME = 2;
+const C_HASH = 0; // cold words
+const C_FRAME = 1;
+const C_COLL = 2;
+const COLD = 3;
+const PROTO_SHIFT = 26;
 const REVERSED = 1 << 30;
+const HAS_COLL = 1 << 31;
+const VLAN_BITS = (1 << PROTO_SHIFT) - 1;
 const HASH_MUL = 0x9e3779b1 | 0;
 const MIN_SLOTS = 1 << 17;
+
+/** Dense records of one address family, with a free list; grows by doubling up to maxFlows. */
+class RecordStore {
+  i32: Int32Array;
+  f32: Float32Array;
+  cold: Int32Array;
+  free: Int32Array;
+  freeTop = 0;
+  next = 0;
+  cap: number;
+  readonly stride: number;
+  constructor(
+    readonly kw: number,
+    private readonly max: number,
+    initial: number,
+  ) {
+    this.stride = kw + 3;
+    this.cap = Math.min(max, initial);
+    this.i32 = new Int32Array(this.cap * this.stride);
+    this.f32 = new Float32Array(this.i32.buffer);
+    this.cold = new Int32Array(this.cap * COLD);
+    this.free = new Int32Array(this.cap);
+  }
+
+  alloc(): number {
+    if (this.freeTop > 0) return this.free[--this.freeTop]!;
+    if (this.next === this.cap) this.grow();
+    return this.next++;
+  }
+
+  release(e: number): void {
+    this.free[this.freeTop++] = e;
+  }
+
+  private grow(): void {
+    const cap = Math.min(this.max, this.cap * 2);
+    const i32 = new Int32Array(cap * this.stride);
+    i32.set(this.i32);
+    this.i32 = i32;
+    this.f32 = new Float32Array(i32.buffer);
+    const cold = new Int32Array(cap * COLD);
+    cold.set(this.cold);
+    this.cold = cold;
+    const free = new Int32Array(cap);
+    free.set(this.free.subarray(0, this.freeTop));
+    this.free = free;
+    this.cap = cap;
+  }
+}
+
+/** Small index of an L4 protocol the tracker follows. */
+function protoIndex(p: number): number {
+  switch (p) {
+    case IPPROTO_TCP:
+      return 0;
+    case IPPROTO_UDP:
+      return 1;
+    case IPPROTO_UDPLITE:
+      return 2;
+    case IPPROTO_SCTP:
+      return 3;
+    case IPPROTO_DCCP:
+      return 4;
+    default:
+      return 5;
+  }
+}
 
 function protoName(p: number, v6: boolean): string {
   switch (p) {
@@ -76,10 +156,15 @@ export class CollisionTracker {
   readonly collisions: CollisionState[] = [];
   /** Live flows. */
   size = 0;
-  private slots: Int32Array;
-  private times: Float32Array;
+  /** Probe slots: hash bits | ref (0 = empty). */
+  private probe: Int32Array;
   private mask: number;
+  private readonly refMask: number;
+  private readonly v4: RecordStore;
+  private readonly v6: RecordStore;
   private baseTime = NaN;
+  /** Lower bound of every stored time (float32): no flow is idle while now - minTime <= window. */
+  private minTime = Infinity;
   private hand = 0;
   private limitReported = false;
   private readonly key = new Int32Array(KEY_WORDS);
@@ -91,12 +176,18 @@ export class CollisionTracker {
     this.maxFlows = Math.max(1, maxFlows);
     let n = 16;
     while (n < MIN_SLOTS && n < 2 * this.maxFlows) n <<= 1;
-    this.slots = new Int32Array(n * REC);
-    this.times = new Float32Array(this.slots.buffer);
+    this.probe = new Int32Array(n);
     this.mask = n - 1;
+    // ref = (record << 1 | family) + 1 <= 2 * maxFlows.
+    let refBits = 1;
+    while (refBits < 31 && 2 ** refBits <= 2 * this.maxFlows) refBits++;
+    this.refMask = 2 ** refBits - 1;
+    const maxRecords = Math.ceil(this.maxFlows);
+    this.v4 = new RecordStore(3, maxRecords, 1 << 14);
+    this.v6 = new RecordStore(KEY_WORDS - 1, maxRecords, 1 << 10);
   }
 
-  /** Slots allocated (memory is slots * 64 bytes). */
+  /** Slots allocated. */
   get capacity(): number {
     return this.mask + 1;
   }
@@ -123,9 +214,44 @@ export class CollisionTracker {
     } else {
       return;
     }
+    if (!v6) {
+      // IPv4 (the common case): the key and its hash from locals (hashKey()
+      // over the key with its six zero words).
+      const ip4 = d.ip;
+      if (ip4.dstOff + 4 > d.capEnd) return;
+      const src = v.getInt32(ip4.srcOff);
+      const dst = v.getInt32(ip4.dstOff);
+      // Canonical order: the smaller (address, port) side first.
+      const rev4 = src !== dst ? (src >>> 0 > dst >>> 0 ? 1 : 0) : sport > dport ? 1 : 0;
+      const x = rev4 ? dst : src;
+      const y = rev4 ? src : dst;
+      const k0 = 0x400 | p;
+      const k1 = rev4 ? (dport << 16) | sport : (sport << 16) | dport;
+      const k = this.key;
+      k[0] = k0;
+      k[1] = k1;
+      k[2] = x;
+      k[6] = y;
+      let h = 0x2545f491;
+      h = Math.imul(h ^ k0, HASH_MUL) ^ (h >>> 15);
+      h = Math.imul(h ^ k1, HASH_MUL) ^ (h >>> 15);
+      h = Math.imul(h ^ x, HASH_MUL) ^ (h >>> 15);
+      h = Math.imul(h, HASH_MUL) ^ (h >>> 15);
+      h = Math.imul(h, HASH_MUL) ^ (h >>> 15);
+      h = Math.imul(h, HASH_MUL) ^ (h >>> 15);
+      h = Math.imul(h ^ y, HASH_MUL) ^ (h >>> 15);
+      h = Math.imul(h, HASH_MUL) ^ (h >>> 15);
+      h = Math.imul(h, HASH_MUL) ^ (h >>> 15);
+      h = Math.imul(h, HASH_MUL) ^ (h >>> 15);
+      h ^= h >>> 16;
+      h = Math.imul(h, 0x85ebca6b);
+      h ^= h >>> 13;
+      this.track(ctx, false, p, rev4, h | 1);
+      return;
+    }
     const rev = this.fill(v, d, v6, p, sport, dport);
     if (rev < 0) return;
-    this.track(ctx, v6, p, rev);
+    this.track(ctx, v6, p, rev, this.hashKey());
   }
 
   /** Fills the canonical key; returns -1 (addresses not captured), 0 (as seen) or 1 (reversed). */
@@ -180,32 +306,51 @@ export class CollisionTracker {
     return h | 1;
   }
 
-  private track(ctx: PacketContext, v6: boolean, p: number, rev: number): void {
+  /** The flow whose key is in `key` (for IPv4, words 0, 1, 2 and 6) and hash h. */
+  private track(ctx: PacketContext, v6: boolean, p: number, rev: number, h: number): void {
     if (this.baseTime !== this.baseTime) this.baseTime = ctx.time;
     const now = ctx.time - this.baseTime;
-    const h = this.hashKey();
     const k = this.key;
-    let slots = this.slots;
+    const fam = v6 ? 1 : 0;
+    const st = v6 ? this.v6 : this.v4;
+    const pbits = protoIndex(p) << PROTO_SHIFT;
+    const refMask = this.refMask;
+    const tag = h & ~refMask;
+    let probe = this.probe;
     let mask = this.mask;
     let s = h & mask;
     for (;;) {
-      const b = s * REC;
-      const sh = slots[b + W_HASH]!;
-      if (sh === 0) break;
-      if (
-        sh === h &&
-        slots[b + 1] === k[0] && slots[b + 2] === k[1] && slots[b + 3] === k[2] && slots[b + 4] === k[3] && slots[b + 5] === k[4] &&
-        slots[b + 6] === k[5] && slots[b + 7] === k[6] && slots[b + 8] === k[7] && slots[b + 9] === k[8] && slots[b + 10] === k[9]
-      ) {
-        if (now - this.times[b + W_TIME]! <= this.window) {
-          this.times[b + W_TIME] = now;
-          if (slots[b + W_IFACE] === ctx.iface && (slots[b + W_VLAN]! & ~REVERSED) === ctx.vlanKey && slots[b + W_COLL]! < 0) return;
-          this.seenElsewhere(b, ctx, v6, p, rev);
-          return;
+      const w = probe[s]!;
+      if (w === 0) break;
+      if ((w & ~refMask) === tag) {
+        const ref = (w & refMask) - 1;
+        if ((ref & 1) === fam) {
+          const e = ref >>> 1;
+          const r = st.i32;
+          const b = e * st.stride;
+          const m = b + st.kw;
+          if (
+            (v6
+              ? r[b] === k[1] && r[b + 1] === k[2] && r[b + 2] === k[3] && r[b + 3] === k[4] && r[b + 4] === k[5] &&
+                r[b + 5] === k[6] && r[b + 6] === k[7] && r[b + 7] === k[8] && r[b + 8] === k[9]
+              : r[b] === k[1] && r[b + 1] === k[2] && r[b + 2] === k[6]) &&
+            (r[m + O_VLAN]! & (7 << PROTO_SHIFT)) === pbits
+          ) {
+            const f32 = st.f32;
+            if (now - f32[m + O_TIME]! <= this.window) {
+              f32[m + O_TIME] = now;
+              const t = f32[m + O_TIME]!;
+              if (t < this.minTime) this.minTime = t;
+              // A set HAS_COLL bit fails the VLAN test: a known collision goes on.
+              if (r[m + O_IFACE] === ctx.iface && (r[m + O_VLAN]! & ~REVERSED) === (ctx.vlanKey | pbits)) return;
+              this.seenElsewhere(st, e, ctx, v6, p, rev);
+              return;
+            }
+            // Idle past the window: the flow starts afresh here.
+            this.init(st, e, ctx, now, rev, pbits);
+            return;
+          }
         }
-        // Idle past the window: the flow starts afresh here.
-        this.init(b, h, ctx, now, rev);
-        return;
       }
       s = (s + 1) & mask;
     }
@@ -223,49 +368,68 @@ export class CollisionTracker {
       this.sweep(now, 2);
     }
     if (2 * (this.size + 1) > mask + 1) this.grow();
-    slots = this.slots;
+    probe = this.probe;
     mask = this.mask;
     s = h & mask;
-    while (slots[s * REC + W_HASH] !== 0) s = (s + 1) & mask;
-    const b = s * REC;
-    slots.set(k, b + W_KEY);
-    this.init(b, h, ctx, now, rev);
+    while (probe[s] !== 0) s = (s + 1) & mask;
+    const e = st.alloc();
+    probe[s] = tag | (((e << 1) | fam) + 1);
+    const r = st.i32;
+    const b = e * st.stride;
+    r[b] = k[1]!;
+    r[b + 1] = k[2]!;
+    if (v6) {
+      for (let i = 2; i < KEY_WORDS - 1; i++) r[b + i] = k[i + 1]!;
+    } else {
+      r[b + 2] = k[6]!;
+    }
+    st.cold[e * COLD + C_HASH] = h;
+    this.init(st, e, ctx, now, rev, pbits);
     this.size++;
   }
 
-  private init(b: number, h: number, ctx: PacketContext, now: number, rev: number): void {
-    const slots = this.slots;
-    slots[b + W_HASH] = h;
-    slots[b + W_IFACE] = ctx.iface;
-    slots[b + W_VLAN] = ctx.vlanKey | (rev ? REVERSED : 0);
-    slots[b + W_COLL] = -1;
-    slots[b + W_FRAME] = ctx.frame | 0;
-    this.times[b + W_TIME] = now;
+  /** (Re)starts the flow of record e. */
+  private init(st: RecordStore, e: number, ctx: PacketContext, now: number, rev: number, pbits: number): void {
+    const r = st.i32;
+    const m = e * st.stride + st.kw;
+    r[m + O_VLAN] = ctx.vlanKey | pbits | (rev ? REVERSED : 0);
+    r[m + O_IFACE] = ctx.iface;
+    const f32 = st.f32;
+    f32[m + O_TIME] = now;
+    const t = f32[m + O_TIME]!;
+    if (t < this.minTime) this.minTime = t;
+    st.cold[e * COLD + C_FRAME] = ctx.frame | 0;
   }
 
   /**
-   * Flow at record b (within the window) seen on another domain, or a packet
+   * Flow of record e (within the window) seen on another domain, or a packet
    * of a flow already known to collide: a new collision, one more domain for
    * it, or a reply that went to the wrong clone. The latter is a packet in
    * the flow's reverse direction on another domain than the latest packet in
    * its first direction: the request came from one clone, the answer went to
    * another (what conntrack in front of identical clones does).
    */
-  private seenElsewhere(b: number, ctx: PacketContext, v6: boolean, p: number, rev: number): void {
-    const slots = this.slots;
+  private seenElsewhere(st: RecordStore, e: number, ctx: PacketContext, v6: boolean, p: number, rev: number): void {
+    const r = st.i32;
+    const b = e * st.stride;
+    const m = b + st.kw;
     const loc = ctx.iface * 0x4000000 + ctx.vlanKey;
-    const forward = rev === ((slots[b + W_VLAN]! & REVERSED) !== 0 ? 1 : 0);
-    let c = slots[b + W_COLL]!;
-    if (c < 0) {
+    const vw = r[m + O_VLAN]!;
+    const forward = rev === ((vw & REVERSED) !== 0 ? 1 : 0);
+    let c: number;
+    if ((vw & HAS_COLL) !== 0) {
+      c = st.cold[e * COLD + C_COLL]!;
+    } else {
       c = this.collisions.length;
-      slots[b + W_COLL] = c;
-      const iface = slots[b + W_IFACE]!;
+      st.cold[e * COLD + C_COLL] = c;
+      r[m + O_VLAN] = vw | HAS_COLL;
+      const iface = r[m + O_IFACE]!;
       this.collisions.push({
         protocol: protoName(p, v6),
-        flow: this.flowText(b, v6, p),
+        flow: this.flowText(r, b, v6, p),
         interfaces: [iface],
-        frames: [slots[b + W_FRAME]! >>> 0],
-        locs: [iface * 0x4000000 + (slots[b + W_VLAN]! & ~REVERSED)],
+        frames: [st.cold[e * COLD + C_FRAME]! >>> 0],
+        locs: [iface * 0x4000000 + (vw & VLAN_BITS)],
         askLoc: -1,
         askFrame: 0,
         askIface: -1,
@@ -292,72 +456,101 @@ export class CollisionTracker {
     );
   }
 
-  private flowText(b: number, v6: boolean, p: number): string {
-    const k = this.slots;
+  /** The flow's name; its hot record (key from ports on) is at b. */
+  private flowText(k: Int32Array, b: number, v6: boolean, p: number): string {
     const addr = (w: number): string => {
-      if (!v6) return formatIpv4(k[b + W_KEY + w]! >>> 0);
+      if (!v6) return formatIpv4(k[b + w]! >>> 0);
       const bytes = new Uint8Array(16);
       const dv = new DataView(bytes.buffer);
-      for (let i = 0; i < 4; i++) dv.setInt32(4 * i, k[b + W_KEY + w + i]!);
+      for (let i = 0; i < 4; i++) dv.setInt32(4 * i, k[b + w + i]!);
       return formatIpv6(bytes, 0);
     };
-    const ports = k[b + W_KEY + 1]!;
+    const ports = k[b]!;
     const px = ports >>> 16;
     const py = ports & 0xffff;
-    let src = addr(2);
-    let dst = addr(6);
+    let src = addr(1);
+    let dst = addr(v6 ? 5 : 2);
     let sp = px;
     let dp = py;
-    if ((k[b + W_VLAN]! & REVERSED) !== 0) [src, dst, sp, dp] = [dst, src, py, px];
+    if ((k[b + (v6 ? KEY_WORDS - 1 : 3) + O_VLAN]! & REVERSED) !== 0) [src, dst, sp, dp] = [dst, src, py, px];
     if (p === IPPROTO_ICMP || p === IPPROTO_ICMPV6) return `${src} > ${dst} echo id ${sp}`;
     return v6 ? `[${src}]:${sp} > [${dst}]:${dp}` : `${src}:${sp} > ${dst}:${dp}`;
   }
 
-  /** Removes the record at slot s (backward-shift deletion, Knuth 6.4 algorithm R). */
+  /** The full hash of the flow in a probe slot word. */
+  private hashOf(w: number): number {
+    const ref = (w & this.refMask) - 1;
+    return ((ref & 1) === 0 ? this.v4 : this.v6).cold[(ref >>> 1) * COLD + C_HASH]!;
+  }
+
+  /** Removes the flow at slot s (backward-shift deletion, Knuth 6.4 algorithm R). */
   private removeAt(s: number): void {
-    const slots = this.slots;
+    const probe = this.probe;
     const mask = this.mask;
+    const ref = (probe[s]! & this.refMask) - 1;
+    ((ref & 1) === 0 ? this.v4 : this.v6).release(ref >>> 1);
     let hole = s;
     let j = s;
     for (;;) {
       j = (j + 1) & mask;
-      const h = slots[j * REC + W_HASH]!;
-      if (h === 0) break;
-      const home = h & mask;
+      const w = probe[j]!;
+      if (w === 0) break;
+      const home = this.hashOf(w) & mask;
       const inRange = hole <= j ? home > hole && home <= j : home > hole || home <= j;
       if (!inRange) {
-        slots.copyWithin(hole * REC, j * REC, j * REC + REC);
+        probe[hole] = w;
         hole = j;
       }
     }
-    slots.fill(0, hole * REC, hole * REC + REC);
+    probe[hole] = 0;
     this.size--;
   }
 
   /** Expires up to `steps` slots' idle flows with a clock hand (amortised O(1) per new flow). */
   private sweep(now: number, steps: number): void {
     const n = this.mask + 1;
+    if (now - this.minTime <= this.window) {
+      // No flow can be idle yet: only the hand moves.
+      let hand = this.hand;
+      for (let i = 0; i < steps; i++) hand = (hand >= n ? 0 : hand) + 1;
+      this.hand = hand;
+      return;
+    }
+    const probe = this.probe;
+    const refMask = this.refMask;
+    const v4 = this.v4;
+    const v6 = this.v6;
     for (let i = 0; i < steps; i++) {
       if (this.hand >= n) this.hand = 0;
-      const b = this.hand * REC;
-      if (this.slots[b + W_HASH] !== 0 && now - this.times[b + W_TIME]! > this.window) this.removeAt(this.hand);
-      else this.hand++;
+      const s = this.hand;
+      const w = probe[s]!;
+      if (w !== 0) {
+        const ref = (w & refMask) - 1;
+        const e = ref >>> 1;
+        const t = (ref & 1) === 0 ? v4.f32[e * v4.stride + v4.kw + O_TIME]! : v6.f32[e * v6.stride + v6.kw + O_TIME]!;
+        if (now - t > this.window) {
+          this.removeAt(s);
+          continue;
+        }
+      }
+      this.hand++;
     }
   }
 
   private grow(): void {
-    const old = this.slots;
+    const old = this.probe;
     const n = (this.mask + 1) * 2;
-    this.slots = new Int32Array(n * REC);
-    this.times = new Float32Array(this.slots.buffer);
-    this.mask = n - 1;
-    for (let b = 0; b < old.length; b += REC) {
-      const h = old[b + W_HASH]!;
-      if (h === 0) continue;
-      let s = h & this.mask;
-      while (this.slots[s * REC + W_HASH] !== 0) s = (s + 1) & this.mask;
-      this.slots.set(old.subarray(b, b + REC), s * REC);
+    const probe = new Int32Array(n);
+    const mask = n - 1;
+    for (let i = 0; i < old.length; i++) {
+      const w = old[i]!;
+      if (w === 0) continue;
+      let s = this.hashOf(w) & mask;
+      while (probe[s] !== 0) s = (s + 1) & mask;
+      probe[s] = w;
     }
+    this.probe = probe;
+    this.mask = mask;
     this.hand = 0;
   }
 

@@ -33,14 +33,8 @@ interface CommonOptions {
   maxRecord?: number;
 }
 
-interface VerifyLimitOptions {
-  collisionWindow?: number;
-  maxFlows?: number;
-  maxDatagrams?: number;
-  maxFragments?: number;
-  fragmentTimeout?: number;
-  maxArpEntries?: number;
-}
+/** --collision-window, --max-flows, ...: commander's camel-cased names are the verifier's option names. */
+type VerifyLimitOptions = VerifierOptions;
 
 interface RewriteOptions extends CommonOptions, VerifyLimitOptions {
   format: 'same' | 'pcap' | 'pcapng';

@@ -204,3 +204,14 @@ describe('progress', () => {
     expect(r.stderr).not.toContain('%');
   });
 });
+
+describe('reports are deterministic (so CI can diff them)', () => {
+  it('two verify runs print the same JSON, byte for byte', () => {
+    const args = ['verify', join(ROOT, 'fixtures/golden/collision/host.pcapng'), '--report', 'json'];
+    const a = cli(args);
+    const b = cli(args);
+    expect(a.code).toBe(0);
+    expect(a.stdout.length).toBeGreaterThan(1000);
+    expect(Buffer.compare(a.stdout, b.stdout)).toBe(0);
+  });
+});

@@ -85,6 +85,15 @@ export async function checkOutputPath(input: string, output: string, force: bool
   }
 }
 
+/** Rewritten addresses per kind name, from packet counts per kind bitmask. */
+function countByKind(maskCounts: Float64Array): Record<string, number> {
+  const perKind = KIND_NAMES.map(() => 0);
+  maskCounts.forEach((n, mask) => {
+    for (let k = 0; k < perKind.length; k++) if ((mask & (1 << k)) !== 0) perKind[k]! += n;
+  });
+  return Object.fromEntries(KIND_NAMES.map((k, i) => [k, perKind[i]!] as const).filter(([, n]) => n > 0));
+}
+
 /** `packet.undecodable` for a record whose decode found an impossible header (it passes unchanged). */
 export function addUndecodable(findings: Findings, rec: CaptureRecord, d: DecodeResult): void {
   findings.add(rec.frame, rec.interfaceId, 'packet.undecodable', `${d.undecodable} (at byte ${d.undecodableOff - rec.dataOffset} of the frame)`, { offset: rec.fileOffset });
@@ -123,15 +132,20 @@ export async function runPipeline(opts: PipelineOptions): Promise<RunResult> {
     writer = target === null ? null : new CaptureWriter(target, reader.format, { format: outFormat, annotating });
     const table = new RuleTable(opts.rules, opts.direction);
     const translator = new Translator();
+    translator.details = opts.annotate; // the old/new addresses only feed annotations
     const decoder = translator.decoder;
     const mappers: InterfaceMapper[] = [];
+    const linkTypes: number[] = [];
     const findings = new Findings();
     const translating = opts.command === 'rewrite' && opts.rules.length > 0;
     const verifier = opts.command === 'verify' || opts.verify === true ? new Verifier(findings, opts.verifyOptions) : null;
     const leakCheck = verifier !== null && opts.rules.length > 0;
+    /** Rewrite with nothing else to do per packet (no verifier, no comments): the fast path. */
+    const plain = translating && verifier === null && !annotating && writer !== null;
     let packets = 0;
     let rewritten = 0;
-    const kindCounts = new Float64Array(KIND_NAMES.length);
+    // Packets per combination of rewritten kinds (a bitmask of K_*), expanded per kind at the end.
+    const maskCounts = new Float64Array(1 << KIND_NAMES.length);
     let undecodable = 0;
 
     for (;;) {
@@ -146,23 +160,39 @@ export async function runPipeline(opts: PipelineOptions): Promise<RunResult> {
       }
       if (rec.kind === RecordKind.Packet) {
         packets++;
-        let comment: string | undefined;
         const mapper = mappers[rec.interfaceId];
+        const linkType = linkTypes[rec.interfaceId]!;
+        if (plain) {
+          // The main job, kept lean: translate and write.
+          if (mapper !== undefined && mapper.active) {
+            const r = translator.translate(rec.buf, rec.dataOffset, rec.capturedLength, rec.originalLength, linkType, mapper);
+            if (r.undecodable !== null) {
+              undecodable++;
+              addUndecodable(findings, rec, translator.decoded);
+            } else if (r.changed) {
+              rewritten++;
+              maskCounts[r.rewrites]!++;
+            }
+          }
+          writer!.write(rec);
+          continue;
+        }
+        let comment: string | undefined;
         const before = findings.list.length;
         let d: DecodeResult | null = null;
         if (translating && mapper !== undefined && mapper.active) {
-          const r = translator.translate(rec.buf, rec.dataOffset, rec.capturedLength, rec.originalLength, rec.iface!.linkType, mapper);
+          const r = translator.translate(rec.buf, rec.dataOffset, rec.capturedLength, rec.originalLength, linkType, mapper);
           d = translator.decoded;
           if (r.undecodable !== null) {
             undecodable++;
             addUndecodable(findings, rec, d);
           } else if (r.changed) {
             rewritten++;
-            for (let m = r.rewrites; m !== 0; m &= m - 1) kindCounts[31 - Math.clz32(m & -m)]!++;
+            maskCounts[r.rewrites]!++;
             if (opts.annotate) comment = r.describe(mapper);
           }
         } else if (verifier !== null) {
-          d = decoder.decode(rec.buf, rec.dataOffset, rec.capturedLength, rec.originalLength, rec.iface!.linkType);
+          d = decoder.decode(rec.buf, rec.dataOffset, rec.capturedLength, rec.originalLength, linkType);
           if (d.undecodable !== null) {
             undecodable++;
             addUndecodable(findings, rec, d);
@@ -179,6 +209,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<RunResult> {
       if (rec.kind === RecordKind.InterfaceDescription || rec.kind === RecordKind.PcapHeader) {
         const iface = reader.interfaces[reader.interfaces.length - 1]!;
         mappers[iface.id] = table.mapperFor(iface);
+        linkTypes[iface.id] = iface.linkType;
       }
       writer?.write(rec);
     }
@@ -228,7 +259,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<RunResult> {
       bytesOut: writer?.bytesWritten ?? 0,
       seconds: Number(process.hrtime.bigint() - started) / 1e9,
       droppedBlocks: writer?.droppedBlocks ?? 0,
-      rewritesByKind: Object.fromEntries(KIND_NAMES.map((k, i) => [k, kindCounts[i]!] as const).filter(([, n]) => n > 0)),
+      rewritesByKind: countByKind(maskCounts),
     };
   } catch (e) {
     await writer?.settle();

@@ -185,6 +185,13 @@ export class Translator {
   private mapper: InterfaceMapper | null = null;
   private readonly scratch6 = new Uint8Array(16);
 
+  /**
+   * Keep each rewrite's old and new address for `describe()`. A run that
+   * does not annotate turns it off and saves the bookkeeping per address;
+   * `changed`, `rewrites` and `rule` are kept either way.
+   */
+  details = true;
+
   constructor(decoder: PacketDecoder = new PacketDecoder()) {
     this.decoder = decoder;
     this.v = decoder.view;
@@ -438,7 +445,7 @@ export class Translator {
     r.changed = true;
     r.rewrites |= 1 << kind;
     if (r.rule < 0) r.rule = rule;
-    if (r.count >= MAX_RECORDS) return -1;
+    if (!this.details || r.count >= MAX_RECORDS) return -1;
     const i = r.count++;
     r.kinds[i] = kind;
     r.rules[i] = rule;

@@ -101,7 +101,8 @@ export class DecodeResult {
   /**
    * The quoted IP header of an ICMP error (one level only; an error quoting an
    * error is not looked into further). Offsets are into the same buffer; its
-   * available bytes end at the outer datagram's `dataEnd`.
+   * available bytes end at the outer datagram's `dataEnd`. Meaningful only
+   * when `icmpError` is set (otherwise only `version` is reset, to 0).
    */
   readonly inner = new IpInfo();
   /** Static reason when the quoted header is impossible (the outer packet is still fine); null otherwise. */
@@ -132,7 +133,7 @@ export class DecodeResult {
     this.icmpError = false;
     this.icmpType = -1;
     this.icmpCode = -1;
-    this.inner.reset();
+    this.inner.version = 0; // the rest of `inner` is reset only when a quote is decoded
     this.innerUndecodable = null;
   }
 }
@@ -335,6 +336,7 @@ export class PacketDecoder {
           r.icmpError = true;
           const nib = v.getUint8(q) >> 4;
           const inner = r.inner;
+          inner.reset();
           let e: string | null;
           if (nib === 4) e = decodeIpv4(v, q, ip.dataEnd, ip.dataEnd, inner);
           else if (nib === 6) e = decodeIpv6(v, q, ip.dataEnd, ip.dataEnd, inner);

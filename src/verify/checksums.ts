@@ -254,11 +254,12 @@ export class ChecksumChecker {
    */
   private judge(ctx: PacketContext, p: number, sum: number, pseudo: number, field: number, addr: number): void {
     const s = fold16(sum + pseudo);
-    const expectedRaw = ~fold16(s + (~field & 0xffff)) & 0xffff;
-    if (s === 0xffff && !(p === IPPROTO_TCP && field === 0xffff && expectedRaw === 0)) {
+    // Good, unless TCP carries 0xFFFF where 0x0000 is the checksum (Wireshark calls that bad).
+    if (s === 0xffff && !(p === IPPROTO_TCP && field === 0xffff && (~fold16(s + (~field & 0xffff)) & 0xffff) === 0)) {
       this.verified++;
       return;
     }
+    const expectedRaw = ~fold16(s + (~field & 0xffff)) & 0xffff;
     this.bad++;
     const label = protoLabel(p);
     const expected = (p === IPPROTO_UDP || p === IPPROTO_UDPLITE) && expectedRaw === 0 ? 0xffff : expectedRaw;

@@ -31,8 +31,15 @@ export function sumRange(v: DataView, off: number, len: number): number {
 /** Folds an unfolded sum (any non-negative integer below 2^53) to 16 bits with end-around carry. 0 stays 0. */
 export function fold16(sum: number): number {
   let s = sum;
-  if (s > 0xffffffff) s = (s % 0x10000) + Math.floor(s / 0x10000); // < 2^37 + 2^16 now
-  if (s > 0xffffffff) s = (s % 0x10000) + Math.floor(s / 0x10000);
+  // Above 32 bits: split at bit 16 with exact float arithmetic (dividing by 2^16 is exact; no fmod).
+  if (s > 0xffffffff) {
+    const hi = Math.floor(s / 0x10000);
+    s = s - hi * 0x10000 + hi; // < 2^37 + 2^16 now
+  }
+  if (s > 0xffffffff) {
+    const hi = Math.floor(s / 0x10000);
+    s = s - hi * 0x10000 + hi;
+  }
   s = (s >>> 16) + (s & 0xffff);
   s = (s >>> 16) + (s & 0xffff);
   return s;

@@ -146,6 +146,7 @@ export function buildProgram(run: (result: Promise<number>) => void): Command {
     .description('Stateless static NAT for packet captures: rewrite cloned VMs\' guest addresses in pcap/pcapng, and verify checksums, ARP and flow collisions.')
     .version(VERSION, '-V, --version')
     .showSuggestionAfterError(true)
+    .showHelpAfterError("(run 'ssnat-rewrite --help' for usage and examples)")
     .configureHelp({ showGlobalOptions: true });
 
   const rewrite = addVerifyOptions(addCommonOptions(
@@ -219,7 +220,10 @@ function wantsProgress(opts: CommonOptions): boolean {
 
 async function rewriteCommand(input: string, output: string, opts: RewriteOptions): Promise<number> {
   const rules = await loadRules(opts);
-  if (input === '-' && output === '-' && process.stdout.isTTY) {
+  if (rules.length === 0 && opts.format === 'same') {
+    throw new UsageError('no --rule or --rules-file: nothing to translate (to convert only, add --format pcap or --format pcapng)');
+  }
+  if (output === '-' && process.stdout.isTTY) {
     throw new UsageError('refusing to write a binary capture to a terminal; redirect stdout or name an output file');
   }
   const progress = wantsProgress(opts) ? await startProgress(opts.progress === true) : null;

@@ -48,6 +48,19 @@ describe('version and help', () => {
 });
 
 describe('usage errors exit 2 with one line', () => {
+  it('no arguments: says what is missing and where help is', () => {
+    const r = cli([]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe("error: missing required argument 'input'\n(run 'ssnat-rewrite --help' for usage and examples)\n");
+  });
+  it('a rewrite without any rule is refused, unless it only converts', () => {
+    const dir = tempDir();
+    const r = cli([PCAP, join(dir, 'o.pcap')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe('ssnat-rewrite: no --rule or --rules-file: nothing to translate (to convert only, add --format pcap or --format pcapng)\n');
+    expect(readdirSync(dir)).toEqual([]);
+    expect(cli([PCAP, join(dir, 'o.pcapng'), '--format', 'pcapng', '-q']).code).toBe(0);
+  });
   it('a misspelt option suggests the right one', () => {
     const r = cli([PCAP, '/tmp/never', '--rulez', NOMATCH]);
     expect(r.code).toBe(2);

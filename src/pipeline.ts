@@ -221,7 +221,8 @@ export async function runPipeline(opts: PipelineOptions): Promise<RunResult> {
     if (unmatched.length > 0) {
       const r = unmatched[0]!;
       const names = reader.interfaces.map((i) => (i.name === undefined ? `#${i.id}` : `${i.name} (#${i.id})`)).join(', ');
-      throw new RuleError(`rule "${r.text}" names an interface the capture does not have (it has: ${names || 'none'})`, r.text);
+      const from = r.source === undefined ? '' : `${r.source}: `;
+      throw new RuleError(`${from}rule "${r.text}" names an interface the capture does not have (it has: ${names || 'none'})`, r.text);
     }
     if (reader.truncatedTail !== null) {
       const t = reader.truncatedTail;

@@ -228,3 +228,26 @@ describe('reports are deterministic (so CI can diff them)', () => {
     expect(Buffer.compare(a.stdout, b.stdout)).toBe(0);
   });
 });
+
+describe('--rules-file', () => {
+  const HOST = join(ROOT, 'fixtures/golden/ssnat/host.pcapng');
+  it('reads rules with comments and names file and line in an error', () => {
+    const dir = tempDir();
+    const rules = join(dir, 'rules.txt');
+    writeFileSync(rules, '# taps\n10.0.0.0/24=192.168.10.0/24@tap0  # clone 0\n\n10.0.0.0/24=192.168.11.0/23@tap1\n');
+    const r = cli([HOST, join(dir, 'o.pcapng'), '--rules-file', rules]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.split('\n')[0]).toBe(`ssnat-rewrite: ${rules}:4: rule "10.0.0.0/24=192.168.11.0/23@tap1": prefix lengths differ (/24 vs /23)`);
+    writeFileSync(rules, '# taps\n10.0.0.0/24=192.168.10.0/24@tap0  # clone 0\n10.0.0.0/24=192.168.11.0/24@tap1\n');
+    expect(cli([HOST, join(dir, 'o.pcapng'), '--rules-file', rules, '-q']).code).toBe(0);
+  });
+  it('a scope naming an interface the capture lacks: exit 2, no output, the interfaces it has', () => {
+    const dir = tempDir();
+    const rules = join(dir, 'rules.txt');
+    writeFileSync(rules, '10.0.0.0/24=192.168.10.0/24@tap0\n10.0.0.0/24=192.168.19.0/24@tap9\n');
+    const r = cli([HOST, join(dir, 'o.pcapng'), '--rules-file', rules]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(`ssnat-rewrite: ${rules}:2: rule "10.0.0.0/24=192.168.19.0/24@tap9" names an interface the capture does not have (it has: tap0 (#0), tap1 (#1), tap2 (#2))\n`);
+    expect(readdirSync(dir)).toEqual(['rules.txt']);
+  });
+});

@@ -1,6 +1,6 @@
 /** Test helpers over the capture reader: whole files in memory, copies of every packet. */
 import { readFileSync } from 'node:fs';
-import { CaptureReader } from '../../src/capture/reader.js';
+import { CaptureReader, type ReaderOptions } from '../../src/capture/reader.js';
 import { RecordKind } from '../../src/capture/record.js';
 
 export interface TestPacket {
@@ -40,6 +40,8 @@ export interface PassResult {
   /** Block names in file order (SHB, IDB, EPB, SPB, PB, NRB, ISB, CB, DCB, DSB, ...). */
   blocks: string[];
   truncatedTail: { offset: number } | null;
+  /** The largest read window any record was handed out from. */
+  maxWindow: number;
 }
 
 const NAMES: Record<number, string> = {
@@ -61,29 +63,36 @@ export async function passThrough(
   opts: WriterOptions = {},
   edit?: (rec: CaptureRecord) => string | undefined,
   windowChunk?: number,
+  readerOpts: ReaderOptions = {},
 ): Promise<PassResult> {
-  const reader = windowChunk === undefined ? await CaptureReader.fromBytes(bytes) : await CaptureReader.fromSource(new TrickleSource(bytes, windowChunk));
+  const reader =
+    windowChunk === undefined ? await CaptureReader.fromBytes(bytes, readerOpts) : await CaptureReader.fromSource(new TrickleSource(bytes, windowChunk), readerOpts);
   const target = new MemoryTarget();
   const writer = new CaptureWriter(target, reader.format, opts);
   const blocks: string[] = [];
   let packets = 0;
-  for (;;) {
-    const rec = reader.next();
-    if (rec === null) {
-      if (reader.done) break;
-      await writer.flush();
-      await reader.fill();
-      continue;
+  let maxWindow = 0;
+  try {
+    for (;;) {
+      const rec = reader.next();
+      if (rec === null) {
+        if (reader.done) break;
+        await writer.flush();
+        await reader.fill();
+        continue;
+      }
+      maxWindow = Math.max(maxWindow, rec.buf.length);
+      if (rec.kind === RecordKind.Packet) packets++;
+      if (reader.format === 'pcapng') blocks.push(NAMES[rec.blockType] ?? `0x${rec.blockType.toString(16)}`);
+      const comment = edit?.(rec);
+      writer.write(rec, comment);
     }
-    if (rec.kind === RecordKind.Packet) packets++;
-    if (reader.format === 'pcapng') blocks.push(NAMES[rec.blockType] ?? `0x${rec.blockType.toString(16)}`);
-    const comment = edit?.(rec);
-    writer.write(rec, comment);
+    writer.finish();
+    await writer.flush();
+  } finally {
+    await reader.close();
   }
-  writer.finish();
-  await writer.flush();
-  await reader.close();
-  return { out: target.bytes(), packets, blocks, truncatedTail: reader.truncatedTail };
+  return { out: target.bytes(), packets, blocks, truncatedTail: reader.truncatedTail, maxWindow };
 }
 
 import type { ByteSource } from '../../src/capture/source.js';

@@ -2,10 +2,8 @@
  * The whole per-packet path in memory: reader -> translator -> writer, with
  * one decoder/translator reused across calls (as a long run reuses them).
  */
-import { CaptureReader } from '../../src/capture/reader.js';
-import { RecordKind } from '../../src/capture/record.js';
-import { MemoryTarget } from '../../src/capture/target.js';
-import { CaptureWriter } from '../../src/capture/writer.js';
+import { RecordKind, type CaptureRecord } from '../../src/capture/record.js';
+import { passThrough } from './capture.js';
 import type { InterfaceMapper } from '../../src/nat/mapper.js';
 import { parseRule } from '../../src/nat/rules.js';
 import { RuleTable } from '../../src/nat/table.js';
@@ -25,42 +23,20 @@ export interface RunBytesResult {
 }
 
 export async function runBytes(bytes: Uint8Array, opts: { maxBlock?: number; annotate?: boolean } = {}): Promise<RunBytesResult> {
-  const reader = await CaptureReader.fromBytes(bytes, { maxBlock: opts.maxBlock ?? 1 << 20 });
-  const target = new MemoryTarget();
-  const writer = new CaptureWriter(target, reader.format, { annotating: opts.annotate === true });
   const table = new RuleTable(FUZZ_RULES, 'guest-to-host');
   const mappers: InterfaceMapper[] = [];
-  let packets = 0;
   let undecodable = 0;
-  let maxWindow = 0;
-  try {
-    for (;;) {
-      const rec = reader.next();
-      if (rec === null) {
-        if (reader.done) break;
-        await writer.flush();
-        await reader.fill();
-        continue;
-      }
-      maxWindow = Math.max(maxWindow, rec.buf.length);
-      let comment: string | undefined;
-      if (rec.kind === RecordKind.Packet) {
-        packets++;
-        const m = mappers[rec.interfaceId];
-        if (m?.active) {
-          const r = translator.translate(rec.buf, rec.dataOffset, rec.capturedLength, rec.originalLength, rec.iface!.linkType, m);
-          if (r.undecodable !== null) undecodable++;
-          if (opts.annotate && r.changed) comment = r.describe(m);
-        }
-      } else if (rec.kind === RecordKind.InterfaceDescription || rec.kind === RecordKind.PcapHeader) {
-        mappers[rec.iface!.id] = table.mapperFor(rec.iface!);
-      }
-      writer.write(rec, comment);
+  const translate = (rec: CaptureRecord): string | undefined => {
+    if (rec.kind === RecordKind.InterfaceDescription || rec.kind === RecordKind.PcapHeader) {
+      mappers[rec.iface!.id] = table.mapperFor(rec.iface!);
+      return undefined;
     }
-    writer.finish();
-    await writer.flush();
-  } finally {
-    await reader.close();
-  }
-  return { out: target.bytes(), packets, undecodable, truncatedTail: reader.truncatedTail !== null, maxWindow };
+    const m = rec.kind === RecordKind.Packet ? mappers[rec.interfaceId] : undefined;
+    if (!m?.active) return undefined;
+    const r = translator.translate(rec.buf, rec.dataOffset, rec.capturedLength, rec.originalLength, rec.iface!.linkType, m);
+    if (r.undecodable !== null) undecodable++;
+    return opts.annotate && r.changed ? r.describe(m) : undefined;
+  };
+  const r = await passThrough(bytes, { annotating: opts.annotate === true }, translate, undefined, { maxBlock: opts.maxBlock ?? 1 << 20 });
+  return { out: r.out, packets: r.packets, undecodable, truncatedTail: r.truncatedTail !== null, maxWindow: r.maxWindow };
 }

@@ -9,17 +9,8 @@ import {
   prefixesOverlap,
   validateRuleSet,
 } from '../../src/nat/rules.js';
+import { ruleError } from '../helpers/errors.js';
 
-/** Calls fn, expects a RuleError, returns it. */
-function ruleError(fn: () => unknown): RuleError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(RuleError);
-    return e as RuleError;
-  }
-  throw new Error('expected a RuleError');
-}
 
 /** Asserts parseRule(text) fails with exactly this message and column. */
 function rejects(text: string, message: string, column: number): void {

@@ -13,6 +13,7 @@ import {
   prefixesOverlap,
 } from '../../src/nat/rules.js';
 import { type Direction, type MapEntry, RuleTable, compileMapper } from '../../src/nat/table.js';
+import { ruleError } from '../helpers/errors.js';
 
 // ---------------------------------------------------------------------------
 // Helpers
@@ -53,15 +54,6 @@ function m6(m: InterfaceMapper, addr: string): string | null {
   return m.map6(v6(addr), 0, dst, 0) ? v6s(dst) : null;
 }
 
-function ruleError(fn: () => unknown): RuleError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(RuleError);
-    return e as RuleError;
-  }
-  throw new Error('expected a RuleError');
-}
 
 const IF0 = iface(0, 'tap0');
 const IF1 = iface(1, 'tap1');

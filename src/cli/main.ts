@@ -149,7 +149,7 @@ export function buildProgram(run: (result: Promise<number>) => void): Command {
     .showHelpAfterError("(run 'ssnat-rewrite --help' for usage and examples)")
     .configureHelp({ showGlobalOptions: true });
 
-  const rewrite = addVerifyOptions(addCommonOptions(
+  addVerifyOptions(addCommonOptions(
     program
       .command('rewrite', { isDefault: true })
       .description('rewrite a capture (the default command)')
@@ -177,7 +177,6 @@ export function buildProgram(run: (result: Promise<number>) => void): Command {
     .action((input: string, opts: VerifyCommandOptions) => run(verifyCommand(input, opts)));
 
   program.addHelpText('after', `\nRun 'ssnat-rewrite rewrite --help' or 'ssnat-rewrite verify --help' for every option.\n${REWRITE_EXAMPLES}`);
-  void rewrite;
   return program;
 }
 

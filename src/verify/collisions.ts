@@ -26,6 +26,41 @@
  * reclaimed by a clock hand as new flows arrive; when the table is full of
  * live flows, new flows are not tracked and one `verify.limit` warning is
  * raised.
+ *
+ * Single-domain log. A collision needs two domains, and a classic pcap
+ * (one interface, often no VLANs) has one domain from start to end. While
+ * only one domain has been seen, a packet does not probe the table: its
+ * flow entry (time, protocol/family/direction, frame step, key words) is
+ * appended to a sequential log instead. The log is replayed in order
+ * through `track` (the hash recomputed from the key, the PacketContext's
+ * frame/interface/VLAN/time set from each entry and restored after, the key
+ * scratch saved and restored) when a packet of a second domain arrives,
+ * when the log is full, when a frame number does not fit an entry, or when
+ * `size`/`capacity` are read; from the second domain on, the table is used
+ * directly as before. Replay is exactly what `track` would have done for
+ * those packets, in the same order, with the same times, so the table
+ * (slots, records, clock hand, growth, idle reclaim) ends in the same state
+ * as without the log. In one domain nothing but `verify.limit` can be
+ * reported (a collision needs another interface or VLAN than the flow's
+ * record holds; a domain whose VLAN key or interface does not fit the
+ * record's fields is not logged at all), and the log's capacity rules
+ * `verify.limit` out during a replay: when the log starts (empty) with S
+ * live flows and the limit not yet reported, it takes at most
+ * maxFlows - S entries; each entry adds at most one flow, so before entry i
+ * the table holds at most S + i < maxFlows flows and the table-full branch
+ * is never taken while replaying (once the limit has been reported, that
+ * branch emits nothing anyway). A packet that does not fit replays the log
+ * first and is then logged or, when no room is left (S = maxFlows), tracked
+ * directly with its own context, so the `verify.limit` warning is raised on
+ * the very packet that overflows, in frame order, as before. A replay
+ * reports nothing, so findings keep their order. report() needs no replay:
+ * with one domain there are no collisions.
+ *
+ * Memory bound of the log: at most LOG_MAX = 2^20 entries (and at most
+ * maxFlows - S), 24 bytes per IPv4 entry and 48 per IPv6 entry, in 1 MB
+ * chunks allocated as the log first grows and kept for reuse (no allocation
+ * per packet): 24 MB for 2^20 IPv4 packets, 48 MB at most (plus under
+ * 48 bytes of slack per chunk), besides the table's own bound.
  */
 import type { DecodeResult } from '../wire/decode.js';
 import { IPPROTO_DCCP, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP, IPPROTO_UDPLITE } from '../wire/ip.js';
@@ -56,6 +91,23 @@ const HAS_COLL = 1 << 31;
 const VLAN_BITS = (1 << PROTO_SHIFT) - 1;
 const HASH_MUL = 0x9e3779b1 | 0;
 const MIN_SLOTS = 1 << 17;
+/** Entries of the single-domain log, at most. */
+const LOG_MAX = 1 << 20;
+/** Log header word: protocol | reversed << 8 | IPv6 << 9. */
+const LOG_REV = 1 << 8;
+const LOG_V6 = 1 << 9;
+// Log entry (int32 words, 8-byte aligned): time (float64), header (protocol
+// | reversed << 8 | IPv6 << 9 | frame - previous entry's frame << 10), the
+// key words from the ports on (3 for IPv4, 9 for IPv6). The hash is
+// recomputed on replay.
+const L_HDR = 2;
+const L_KEY = 3;
+const LOG_V4_WORDS = 6;
+const LOG_V6_WORDS = 12;
+const FRAME_SHIFT = 10;
+const FRAME_DELTA_MAX = (1 << (31 - FRAME_SHIFT)) - 1;
+/** Log chunk: 1 MB. */
+const LOG_CHUNK_WORDS = 1 << 18;
 
 /** Dense records of one address family, with a free list; grows by doubling up to maxFlows. */
 class RecordStore {
@@ -154,8 +206,8 @@ export class CollisionTracker {
   readonly window: number;
   readonly maxFlows: number;
   readonly collisions: CollisionState[] = [];
-  /** Live flows. */
-  size = 0;
+  /** Live flows in the table (the log not counted). */
+  private live = 0;
   /** Probe slots: hash bits | ref (0 = empty). */
   private probe: Int32Array;
   private mask: number;
@@ -170,6 +222,26 @@ export class CollisionTracker {
   private readonly key = new Int32Array(KEY_WORDS);
   private readonly a = new Int32Array(5); // scratch: side A words + port
   private readonly b = new Int32Array(5);
+  /** Single-domain log (see the module comment): true until a second domain is seen. */
+  private single = true;
+  private logDomain = false;
+  private logIface = 0;
+  private logVlan = 0;
+  /** Entries in the log, and the entries allowed before a replay (0: to be computed). */
+  private logN = 0;
+  private logCap = 0;
+  /** Chunks (kept for reuse), the words used in each full one, the current one and the next word in it. */
+  private readonly logChunks: ArrayBuffer[] = [];
+  private readonly logUsed: number[] = [];
+  private logChunk = -1;
+  private logPos = LOG_CHUNK_WORDS;
+  private logI32 = new Int32Array(0);
+  private logF64 = new Float64Array(0);
+  private logCtx: PacketContext | null = null;
+  /** Frame of the first entry, and of the latest. */
+  private logBase = 0;
+  private logFrame = 0;
+  private readonly keySave = new Int32Array(KEY_WORDS);
 
   constructor(window = 120, maxFlows = 1 << 20) {
     this.window = window;
@@ -189,7 +261,151 @@ export class CollisionTracker {
 
   /** Slots allocated. */
   get capacity(): number {
+    this.replay();
     return this.mask + 1;
+  }
+
+  /** Live flows. */
+  get size(): number {
+    this.replay();
+    return this.live;
+  }
+
+  /** logSlot's common case (a packet of the domain, room in the log and in its chunk). */
+  private logNext(ctx: PacketContext): number {
+    const w = this.logPos;
+    const frame = ctx.frame;
+    const fd = frame - this.logFrame;
+    if (
+      this.logN < this.logCap &&
+      ctx.iface === this.logIface &&
+      ctx.vlanKey === this.logVlan &&
+      w + LOG_V6_WORDS <= LOG_CHUNK_WORDS &&
+      (fd & FRAME_DELTA_MAX) === fd &&
+      ctx === this.logCtx
+    ) {
+      this.logF64[w >>> 1] = ctx.time;
+      this.logI32[w + L_HDR] = fd << FRAME_SHIFT;
+      this.logFrame = frame;
+      this.logN++;
+      return w;
+    }
+    return this.logSlot(ctx);
+  }
+
+  /**
+   * The int32 word where the packet's log entry goes (its time and frame
+   * already written), when only one domain has been seen and there is room;
+   * -1 when the packet is to be tracked in the table.
+   */
+  private logSlot(ctx: PacketContext): number {
+    if (!this.logDomain) {
+      this.logDomain = true;
+      this.logIface = ctx.iface;
+      this.logVlan = ctx.vlanKey;
+      if ((ctx.vlanKey & VLAN_BITS) !== ctx.vlanKey || (ctx.iface | 0) !== ctx.iface) {
+        // Not a domain the records hold exactly: no log.
+        this.single = false;
+        return -1;
+      }
+    } else if (ctx.iface !== this.logIface || ctx.vlanKey !== this.logVlan) {
+      this.replay();
+      this.single = false;
+      return -1;
+    }
+    const frame = ctx.frame;
+    let fd = frame - this.logFrame;
+    if (this.logN === 0) {
+      fd = 0;
+      if (!(Number.isSafeInteger(frame) && frame >= 0 && frame < 2 ** 52)) return -1;
+      this.logBase = frame;
+    } else if ((fd & FRAME_DELTA_MAX) !== fd) {
+      // Frame not a small step from the last one: tracked directly (the log first, to keep the order).
+      this.replay();
+      return -1;
+    }
+    if (this.logN >= this.logCap) {
+      if (this.logN > 0) this.replay();
+      // Room such that a replay can never fill the table (module comment).
+      let cap = this.limitReported ? LOG_MAX : this.maxFlows - this.live;
+      if (!(cap <= LOG_MAX)) cap = LOG_MAX;
+      if (!(cap > 0)) return -1;
+      this.logCap = cap;
+      if (this.logN === 0) {
+        fd = 0;
+        this.logBase = frame;
+      }
+    }
+    let w = this.logPos;
+    if (w + LOG_V6_WORDS > LOG_CHUNK_WORDS) {
+      if (this.logChunk >= 0) this.logUsed[this.logChunk] = w;
+      const c = ++this.logChunk;
+      if (c === this.logChunks.length) this.logChunks.push(new ArrayBuffer(LOG_CHUNK_WORDS * 4));
+      const buf = this.logChunks[c]!;
+      this.logI32 = new Int32Array(buf);
+      this.logF64 = new Float64Array(buf);
+      w = 0;
+    }
+    this.logF64[w >>> 1] = ctx.time;
+    this.logI32[w + L_HDR] = fd << FRAME_SHIFT;
+    this.logFrame = frame;
+    this.logN++;
+    this.logCtx = ctx;
+    return w;
+  }
+
+  /** Tracks the logged packets in order, as `track` would have on their arrival; empties the log. */
+  private replay(): void {
+    const n = this.logN;
+    const last = this.logChunk;
+    const lastUsed = this.logPos;
+    this.logN = 0;
+    this.logCap = 0;
+    this.logChunk = -1;
+    this.logPos = LOG_CHUNK_WORDS;
+    if (n === 0) return;
+    const ctx = this.logCtx!;
+    const frame = ctx.frame;
+    const iface = ctx.iface;
+    const vlanKey = ctx.vlanKey;
+    const time = ctx.time;
+    const k = this.key;
+    this.keySave.set(k);
+    ctx.iface = this.logIface;
+    ctx.vlanKey = this.logVlan;
+    let f = this.logBase;
+    for (let c = 0; c <= last; c++) {
+      const buf = this.logChunks[c]!;
+      const W = new Int32Array(buf);
+      const F = new Float64Array(buf);
+      const end = c === last ? lastUsed : this.logUsed[c]!;
+      let w = 0;
+      while (w < end) {
+        const hd = W[w + L_HDR]!;
+        const v6 = (hd & LOG_V6) !== 0;
+        const p = hd & 0xff;
+        // The key as packet() builds it (IPv4: zeros in the IPv6-only words), for its hash.
+        k[0] = (v6 ? 0x600 : 0x400) | p;
+        for (let j = 1; j < KEY_WORDS; j++) k[j] = 0;
+        k[1] = W[w + L_KEY]!;
+        if (v6) {
+          for (let j = 2; j < KEY_WORDS; j++) k[j] = W[w + L_KEY - 1 + j]!;
+        } else {
+          k[2] = W[w + L_KEY + 1]!;
+          k[6] = W[w + L_KEY + 2]!;
+        }
+        f += hd >>> FRAME_SHIFT;
+        ctx.time = F[w >>> 1]!;
+        ctx.frame = f;
+        this.track(ctx, v6, p, (hd & LOG_REV) !== 0 ? 1 : 0, this.hashKey());
+        w += v6 ? LOG_V6_WORDS : LOG_V4_WORDS;
+      }
+    }
+    k.set(this.keySave);
+    ctx.frame = frame;
+    ctx.iface = iface;
+    ctx.vlanKey = vlanKey;
+    ctx.time = time;
   }
 
   /** A decoded IPv4/IPv6 packet whose L4 header is known. */
@@ -227,6 +443,18 @@ export class CollisionTracker {
       const y = rev4 ? src : dst;
       const k0 = 0x400 | p;
       const k1 = rev4 ? (dport << 16) | sport : (sport << 16) | dport;
+      if (this.single) {
+        const w = this.logNext(ctx);
+        if (w >= 0) {
+          const W = this.logI32;
+          W[w + L_HDR] = W[w + L_HDR]! | p | (rev4 ? LOG_REV : 0);
+          W[w + L_KEY] = k1;
+          W[w + L_KEY + 1] = x;
+          W[w + L_KEY + 2] = y;
+          this.logPos = w + LOG_V4_WORDS;
+          return;
+        }
+      }
       const k = this.key;
       k[0] = k0;
       k[1] = k1;
@@ -251,6 +479,17 @@ export class CollisionTracker {
     }
     const rev = this.fill(v, d, v6, p, sport, dport);
     if (rev < 0) return;
+    if (this.single) {
+      const w = this.logNext(ctx);
+      if (w >= 0) {
+        const W = this.logI32;
+        const k = this.key;
+        W[w + L_HDR] = W[w + L_HDR]! | p | (rev ? LOG_REV : 0) | LOG_V6;
+        for (let i = 1; i < KEY_WORDS; i++) W[w + L_KEY - 1 + i] = k[i]!;
+        this.logPos = w + LOG_V6_WORDS;
+        return;
+      }
+    }
     this.track(ctx, v6, p, rev, this.hashKey());
   }
 
@@ -355,9 +594,9 @@ export class CollisionTracker {
       s = (s + 1) & mask;
     }
     // A new flow.
-    if (this.size >= this.maxFlows) {
+    if (this.live >= this.maxFlows) {
       this.sweep(now, 512);
-      if (this.size >= this.maxFlows) {
+      if (this.live >= this.maxFlows) {
         if (!this.limitReported) {
           this.limitReported = true;
           ctx.add('verify.limit', `flow table full (${this.maxFlows} flows active within ${this.window} s): later flows are not checked for collisions`);
@@ -367,7 +606,7 @@ export class CollisionTracker {
     } else {
       this.sweep(now, 2);
     }
-    if (2 * (this.size + 1) > mask + 1) this.grow();
+    if (2 * (this.live + 1) > mask + 1) this.grow();
     probe = this.probe;
     mask = this.mask;
     s = h & mask;
@@ -385,7 +624,7 @@ export class CollisionTracker {
     }
     st.cold[e * COLD + C_HASH] = h;
     this.init(st, e, ctx, now, rev, pbits);
-    this.size++;
+    this.live++;
   }
 
   /** (Re)starts the flow of record e. */
@@ -503,7 +742,7 @@ export class CollisionTracker {
       }
     }
     probe[hole] = 0;
-    this.size--;
+    this.live--;
   }
 
   /** Expires up to `steps` slots' idle flows with a clock hand (amortised O(1) per new flow). */

@@ -106,6 +106,139 @@ export function findingsComment(fs: readonly Finding[], from: number): string {
   return `ssnat: ${parts.join('; ')}`;
 }
 
+interface LoopFlags {
+  /** Rules are applied (rewrite with at least one rule). */
+  translating: boolean;
+  /** Each rewritten packet gets a comment naming its rewrites (rewrite --annotate). */
+  describeRewrites: boolean;
+  /** Comments are written at all (rewrites, or findings with verify --annotate). */
+  annotating: boolean;
+  /** The verifier checks for addresses the rules would still translate. */
+  leakCheck: boolean;
+}
+
+/**
+ * The per-record work of a run: translate, verify, write. It is synchronous
+ * and runs until the reader needs more bytes; `runPipeline` only waits for
+ * I/O between windows. The lean path (rewrite and nothing else) and the full
+ * one (verifier, comments) are separate loops so that the main job pays for
+ * no branch it does not take.
+ */
+class RecordLoop {
+  packets = 0;
+  rewritten = 0;
+  undecodable = 0;
+  /** Packets per combination of rewritten kinds (a bitmask of K_*), expanded per kind at the end. */
+  readonly maskCounts = new Float64Array(1 << KIND_NAMES.length);
+  private readonly translator = new Translator();
+  private readonly mappers: InterfaceMapper[] = [];
+  private readonly linkTypes: number[] = [];
+  /** Rewrite with nothing else to do per packet (no verifier, no comments): the lean loop. */
+  private readonly plain: boolean;
+
+  constructor(
+    private readonly reader: CaptureReader,
+    private readonly writer: CaptureWriter | null,
+    private readonly table: RuleTable,
+    private readonly findings: Findings,
+    private readonly verifier: Verifier | null,
+    private readonly flags: LoopFlags,
+  ) {
+    this.translator.details = flags.describeRewrites; // the old/new addresses only feed annotations
+    this.plain = flags.translating && verifier === null && !flags.annotating && writer !== null;
+  }
+
+  /** Processes records until the reader needs more bytes or is done. */
+  drain(): void {
+    if (this.plain) this.drainPlain();
+    else this.drainFull();
+  }
+
+  /** A new interface (pcap header or IDB): its compiled rules and link type. */
+  private addInterface(): void {
+    const ifaces = this.reader.interfaces;
+    const iface = ifaces[ifaces.length - 1]!;
+    this.mappers[iface.id] = this.table.mapperFor(iface);
+    this.linkTypes[iface.id] = iface.linkType;
+  }
+
+  /** The main job, kept lean: translate and write. */
+  private drainPlain(): void {
+    const { reader, translator, mappers, linkTypes, maskCounts } = this;
+    const writer = this.writer!;
+    let packets = 0;
+    let rewritten = 0;
+    for (;;) {
+      const rec = reader.next();
+      if (rec === null) break;
+      if (rec.kind === RecordKind.Packet) {
+        packets++;
+        const mapper = mappers[rec.interfaceId];
+        if (mapper !== undefined && mapper.active) {
+          const r = translator.translate(rec.buf, rec.dataOffset, rec.capturedLength, rec.originalLength, linkTypes[rec.interfaceId]!, mapper);
+          if (r.undecodable !== null) {
+            this.undecodable++;
+            addUndecodable(this.findings, rec, translator.decoded);
+          } else if (r.changed) {
+            rewritten++;
+            maskCounts[r.rewrites]!++;
+          }
+        }
+      } else if (rec.kind === RecordKind.InterfaceDescription || rec.kind === RecordKind.PcapHeader) {
+        this.addInterface();
+      }
+      writer.write(rec);
+    }
+    this.packets += packets;
+    this.rewritten += rewritten;
+  }
+
+  /** Everything else: verification, comments, verify without output. */
+  private drainFull(): void {
+    const { reader, writer, translator, mappers, linkTypes, findings, verifier, flags } = this;
+    const decoder = translator.decoder;
+    for (;;) {
+      const rec = reader.next();
+      if (rec === null) break;
+      if (rec.kind !== RecordKind.Packet) {
+        if (rec.kind === RecordKind.InterfaceDescription || rec.kind === RecordKind.PcapHeader) this.addInterface();
+        writer?.write(rec);
+        continue;
+      }
+      this.packets++;
+      const mapper = mappers[rec.interfaceId];
+      const linkType = linkTypes[rec.interfaceId]!;
+      let comment: string | undefined;
+      const before = findings.list.length;
+      let d: DecodeResult | null = null;
+      if (flags.translating && mapper !== undefined && mapper.active) {
+        const r = translator.translate(rec.buf, rec.dataOffset, rec.capturedLength, rec.originalLength, linkType, mapper);
+        d = translator.decoded;
+        if (r.undecodable !== null) {
+          this.undecodable++;
+          addUndecodable(findings, rec, d);
+        } else if (r.changed) {
+          this.rewritten++;
+          this.maskCounts[r.rewrites]!++;
+          if (flags.describeRewrites) comment = r.describe(mapper);
+        }
+      } else if (verifier !== null) {
+        d = decoder.decode(rec.buf, rec.dataOffset, rec.capturedLength, rec.originalLength, linkType);
+        if (d.undecodable !== null) {
+          this.undecodable++;
+          addUndecodable(findings, rec, d);
+        }
+      }
+      if (verifier !== null && d !== null) verifier.packet(rec, d, flags.leakCheck && mapper !== undefined ? mapper : null, decoder.view);
+      if (flags.annotating && findings.list.length > before) {
+        const f = findingsComment(findings.list, before);
+        comment = comment === undefined ? f : `${comment}; ${f.slice('ssnat: '.length)}`;
+      }
+      writer?.write(rec, comment);
+    }
+  }
+}
+
 export async function runPipeline(opts: PipelineOptions): Promise<RunResult> {
   const started = process.hrtime.bigint();
   const annotateOutput = opts.command === 'verify' ? (opts.annotateOutput ?? null) : null;
@@ -131,87 +264,22 @@ export async function runPipeline(opts: PipelineOptions): Promise<RunResult> {
     const annotating = opts.annotate || annotateOutput !== null;
     writer = target === null ? null : new CaptureWriter(target, reader.format, { format: outFormat, annotating });
     const table = new RuleTable(opts.rules, opts.direction);
-    const translator = new Translator();
-    translator.details = opts.annotate; // the old/new addresses only feed annotations
-    const decoder = translator.decoder;
-    const mappers: InterfaceMapper[] = [];
-    const linkTypes: number[] = [];
     const findings = new Findings();
-    const translating = opts.command === 'rewrite' && opts.rules.length > 0;
     const verifier = opts.command === 'verify' || opts.verify === true ? new Verifier(findings, opts.verifyOptions) : null;
-    const leakCheck = verifier !== null && opts.rules.length > 0;
-    /** Rewrite with nothing else to do per packet (no verifier, no comments): the fast path. */
-    const plain = translating && verifier === null && !annotating && writer !== null;
-    let packets = 0;
-    let rewritten = 0;
-    // Packets per combination of rewritten kinds (a bitmask of K_*), expanded per kind at the end.
-    const maskCounts = new Float64Array(1 << KIND_NAMES.length);
-    let undecodable = 0;
+    const loop = new RecordLoop(reader, writer, table, findings, verifier, {
+      translating: opts.command === 'rewrite' && opts.rules.length > 0,
+      describeRewrites: opts.annotate,
+      annotating,
+      leakCheck: verifier !== null && opts.rules.length > 0,
+    });
 
     for (;;) {
-      const rec = reader.next();
-      if (rec === null) {
-        if (reader.done) break;
-        // Writing this window overlaps parsing the next (the reader alternates two buffers).
-        if (writer !== null) await writer.flushBehind();
-        opts.onProgress?.(reader.position, totalBytes);
-        await reader.fill();
-        continue;
-      }
-      if (rec.kind === RecordKind.Packet) {
-        packets++;
-        const mapper = mappers[rec.interfaceId];
-        const linkType = linkTypes[rec.interfaceId]!;
-        if (plain) {
-          // The main job, kept lean: translate and write.
-          if (mapper !== undefined && mapper.active) {
-            const r = translator.translate(rec.buf, rec.dataOffset, rec.capturedLength, rec.originalLength, linkType, mapper);
-            if (r.undecodable !== null) {
-              undecodable++;
-              addUndecodable(findings, rec, translator.decoded);
-            } else if (r.changed) {
-              rewritten++;
-              maskCounts[r.rewrites]!++;
-            }
-          }
-          writer!.write(rec);
-          continue;
-        }
-        let comment: string | undefined;
-        const before = findings.list.length;
-        let d: DecodeResult | null = null;
-        if (translating && mapper !== undefined && mapper.active) {
-          const r = translator.translate(rec.buf, rec.dataOffset, rec.capturedLength, rec.originalLength, linkType, mapper);
-          d = translator.decoded;
-          if (r.undecodable !== null) {
-            undecodable++;
-            addUndecodable(findings, rec, d);
-          } else if (r.changed) {
-            rewritten++;
-            maskCounts[r.rewrites]!++;
-            if (opts.annotate) comment = r.describe(mapper);
-          }
-        } else if (verifier !== null) {
-          d = decoder.decode(rec.buf, rec.dataOffset, rec.capturedLength, rec.originalLength, linkType);
-          if (d.undecodable !== null) {
-            undecodable++;
-            addUndecodable(findings, rec, d);
-          }
-        }
-        if (verifier !== null && d !== null) verifier.packet(rec, d, leakCheck && mapper !== undefined ? mapper : null, decoder.view);
-        if (annotating && findings.list.length > before) {
-          const f = findingsComment(findings.list, before);
-          comment = comment === undefined ? f : `${comment}; ${f.slice('ssnat: '.length)}`;
-        }
-        writer?.write(rec, comment);
-        continue;
-      }
-      if (rec.kind === RecordKind.InterfaceDescription || rec.kind === RecordKind.PcapHeader) {
-        const iface = reader.interfaces[reader.interfaces.length - 1]!;
-        mappers[iface.id] = table.mapperFor(iface);
-        linkTypes[iface.id] = iface.linkType;
-      }
-      writer?.write(rec);
+      loop.drain();
+      if (reader.done) break;
+      // Writing this window overlaps parsing the next (the reader alternates two buffers).
+      if (writer !== null) await writer.flushBehind();
+      opts.onProgress?.(reader.position, totalBytes);
+      await reader.fill();
     }
     writer?.finish();
     await writer?.flush();
@@ -243,9 +311,9 @@ export async function runPipeline(opts: PipelineOptions): Promise<RunResult> {
       direction: opts.direction,
       rules: opts.rules.map((r) => r.text),
       summary: {
-        packets,
-        rewritten,
-        undecodable,
+        packets: loop.packets,
+        rewritten: loop.rewritten,
+        undecodable: loop.undecodable,
         checksums: summary?.checksums ?? { verified: 0, bad: 0, unverifiable: 0 },
         errors: findings.errors,
         warnings: findings.warnings,
@@ -260,7 +328,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<RunResult> {
       bytesOut: writer?.bytesWritten ?? 0,
       seconds: Number(process.hrtime.bigint() - started) / 1e9,
       droppedBlocks: writer?.droppedBlocks ?? 0,
-      rewritesByKind: countByKind(maskCounts),
+      rewritesByKind: countByKind(loop.maskCounts),
     };
   } catch (e) {
     await writer?.settle();

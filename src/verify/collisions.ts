@@ -5,6 +5,12 @@
  * last packet is what a stateful NAT in front of identical clones
  * (conntrack) takes for one connection, handing every reply to one clone.
  *
+ * Broadcast and multicast are left out (isGroupDestination): one sender,
+ * any number of receivers, heard on every interface of the segment; that is
+ * no conversation a NAT would hand to the wrong clone, and a capture taken
+ * on two interfaces of one LAN would otherwise call every announcement a
+ * collision.
+ *
  * Flows are keyed both ways: a query and its reply are one flow (conntrack's
  * view); the flow is named in the direction of its first packet,
  * "10.0.0.2:2345 > 10.0.0.1:53". A flow idle for longer than the window
@@ -63,6 +69,7 @@
  * 48 bytes of slack per chunk), besides the table's own bound.
  */
 import type { DecodeResult } from '../wire/decode.js';
+import { LINKTYPE_ETHERNET } from '../wire/raw.js';
 import { IPPROTO_DCCP, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP, IPPROTO_UDPLITE } from '../wire/ip.js';
 import { formatIpv4, formatIpv6 } from '../nat/translate.js';
 import type { Collision } from '../report/model.js';
@@ -200,6 +207,22 @@ interface CollisionState extends Collision {
   askLoc: number;
   askFrame: number;
   askIface: number;
+}
+
+/**
+ * A destination that is a group, not a peer: an Ethernet group MAC (the I/G
+ * bit: broadcast and multicast frames), IPv4 multicast or limited broadcast,
+ * IPv6 multicast. (An IPv4 subnet broadcast shows as such in its MAC.)
+ */
+function isGroupDestination(v: DataView, d: DecodeResult): boolean {
+  if (d.linkType === LINKTYPE_ETHERNET && d.off + 6 <= d.capEnd && (v.getUint8(d.off) & 1) !== 0) return true;
+  const ip = d.ip;
+  if (ip.version === 4) {
+    if (ip.dstOff + 4 > d.capEnd) return false;
+    const dst = v.getUint32(ip.dstOff);
+    return dst >>> 28 === 0xe || dst === 0xffffffff;
+  }
+  return ip.dstOff < d.capEnd && v.getUint8(ip.dstOff) === 0xff;
 }
 
 export class CollisionTracker {
@@ -430,6 +453,7 @@ export class CollisionTracker {
     } else {
       return;
     }
+    if (isGroupDestination(v, d)) return;
     if (!v6) {
       // IPv4 (the common case): the key and its hash from locals (hashKey()
       // over the key with its six zero words).

@@ -349,6 +349,23 @@ describe('flow collisions', () => {
       'udp 10.0.0.2:2345 > 10.0.0.1:53: reply on interface 2 to the request of frame 4 on interface 1: the answer went to another clone than the one that asked',
     );
   });
+  it('broadcast and multicast on several interfaces are no collision (one sender, every listener hears it)', () => {
+    const bcastMac = hex('ffffffffffff');
+    const subnetBroadcast = (): Uint8Array => ether(0x0800, ipv4L4(A, ip4('10.0.0.255'), 17, udp(17500, 17500, dns)), bcastMac);
+    const limited = (): Uint8Array => eth4(ipv4L4(A, ip4('255.255.255.255'), 17, udp(68, 67, dns)));
+    const mcast = (): Uint8Array => eth4(ipv4L4(A, ip4('224.0.0.251'), 17, udp(5353, 5353, dns)));
+    const r = verifyFrames([
+      { data: subnetBroadcast(), iface: 0 },
+      { data: subnetBroadcast(), iface: 1 },
+      { data: limited(), iface: 0 },
+      { data: limited(), iface: 1 },
+      { data: mcast(), iface: 0 },
+      { data: mcast(), iface: 1 },
+      { data: q(), iface: 0 },
+      { data: q(), iface: 1 },
+    ]);
+    expect(r.summary.collisions.map((c) => c.flow)).toEqual(['10.0.0.2:2345 > 10.0.0.1:53']);
+  });
   it('a reply on the interface that asked last is no wrong reply', () => {
     const r = verifyFrames([
       { data: q(), iface: 0, time: 1 },

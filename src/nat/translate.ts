@@ -47,6 +47,7 @@ import * as tcp from '../wire/tcp.js';
 import * as udp from '../wire/udp.js';
 import * as dccp from '../wire/dccp.js';
 import type { InterfaceMapper } from './mapper.js';
+import { formatAddress } from './rules.js';
 
 /** Kinds of rewritten address (bit index in `TranslateResult.rewrites`). */
 export const K_IPV4_SRC = 0;
@@ -152,28 +153,9 @@ export function formatIpv4(a: number): string {
   return `${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}`;
 }
 
-/** RFC 5952 text form of the 16 bytes at b[off..]. */
+/** RFC 5952 text form of the 16 bytes at b[off..] (annotations and reports only: allocates). */
 export function formatIpv6(b: Uint8Array, off: number): string {
-  const w: number[] = [];
-  for (let i = 0; i < 8; i++) w.push((b[off + 2 * i]! << 8) | b[off + 2 * i + 1]!);
-  let bestStart = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (w[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && w[j] === 0) j++;
-    if (j - i > bestLen) {
-      bestStart = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = (ws: number[]): string => ws.map((x) => x.toString(16)).join(':');
-  if (bestStart < 0) return hex(w);
-  return `${hex(w.slice(0, bestStart))}::${hex(w.slice(bestStart + bestLen))}`;
+  return formatAddress(b.subarray(off, off + 16));
 }
 
 export class Translator {

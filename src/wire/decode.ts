@@ -183,9 +183,7 @@ export class PacketDecoder {
         r.linkSubtype = v.getUint16(cur + sll.ARPHRD_TYPE);
         et = v.getUint16(cur + sll.PROTOCOL);
         cur += sll.HEADER_LEN;
-        if (r.linkSubtype === sll.ARPHRD_NETLINK || r.linkSubtype === sll.ARPHRD_IEEE80211_RADIOTAP || r.linkSubtype === sll.ARPHRD_FRAD) {
-          return this.other(et, cur);
-        }
+        if (sll.protocolIsNotEtherType(r.linkSubtype)) return this.other(et, cur);
         break;
       }
       case sll2.LINKTYPE_LINUX_SLL2:
@@ -193,9 +191,7 @@ export class PacketDecoder {
         r.linkSubtype = v.getUint16(cur + sll2.ARPHRD_TYPE);
         et = v.getUint16(cur + sll2.PROTOCOL);
         cur += sll2.HEADER_LEN;
-        if (r.linkSubtype === sll.ARPHRD_NETLINK || r.linkSubtype === sll.ARPHRD_IEEE80211_RADIOTAP || r.linkSubtype === sll.ARPHRD_FRAD) {
-          return this.other(et, cur);
-        }
+        if (sll.protocolIsNotEtherType(r.linkSubtype)) return this.other(et, cur);
         break;
       case nul.LINKTYPE_NULL:
       case nul.LINKTYPE_LOOP: {

@@ -14,3 +14,8 @@ export const HEADER_LEN = 16;
 export const ARPHRD_NETLINK = 824;
 export const ARPHRD_IEEE80211_RADIOTAP = 803;
 export const ARPHRD_FRAD = 770;
+
+/** SLL/SLL2 ARPHRD types whose protocol field is not an EtherType (the payload is then not decoded). */
+export function protocolIsNotEtherType(arphrd: number): boolean {
+  return arphrd === ARPHRD_NETLINK || arphrd === ARPHRD_IEEE80211_RADIOTAP || arphrd === ARPHRD_FRAD;
+}

@@ -118,15 +118,4 @@ export class Findings {
     else this.warnings++;
     return f;
   }
-
-  /** Findings of one frame (for annotations); frames are added in order, so search from the end. */
-  forFrame(frame: number): Finding[] {
-    const out: Finding[] = [];
-    for (let i = this.list.length - 1; i >= 0; i--) {
-      const f = this.list[i]!;
-      if (f.frame !== frame) break;
-      out.unshift(f);
-    }
-    return out;
-  }
 }

@@ -11,7 +11,8 @@
  * - leaks.ts       guest-side addresses left in the output (with rules)
  *
  * Findings go to the run's `Findings` collector, on the frame that shows
- * them, in frame order (so `Findings.forFrame` works for annotations).
+ * them, in frame order (the pipeline's annotations take the findings added
+ * while a frame was checked).
  * Nothing is allocated per packet except when a finding is made.
  */
 import type { CaptureRecord } from '../capture/record.js';

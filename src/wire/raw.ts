@@ -10,7 +10,3 @@ export const DLT_RAW_14 = 14;
 export const LINKTYPE_IPV4 = 228;
 export const LINKTYPE_IPV6 = 229;
 export const LINKTYPE_ETHERNET = 1;
-
-export function isRawLinkType(lt: number): boolean {
-  return lt === LINKTYPE_RAW || lt === DLT_RAW_12 || lt === DLT_RAW_14;
-}

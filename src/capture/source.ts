@@ -9,19 +9,27 @@
  * than it, up to the reader's record limit, so memory stays constant
  * whatever the file size.
  */
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, read, readSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 
 /** Reads up to `len` bytes into buf at `off`; resolves 0 at end of input. */
 export interface ByteSource {
   read(buf: Buffer, off: number, len: number): Promise<number>;
+  /**
+   * The same read done in the background (on the thread pool), so that it
+   * overlaps parsing; only for sources where that is cheaper than waiting.
+   * At most one is in flight, and no `read` runs while it is.
+   */
+  readAhead?(buf: Buffer, off: number, len: number): Promise<number>;
   close(): Promise<void>;
 }
 
 /**
- * A regular file, read synchronously: the run has nothing else to do while
- * it waits, and a thread-pool round trip per chunk cost more than the read
- * itself (measured: ~25% of a rewrite's wall time was idle).
+ * A regular file. The window reads the next chunk ahead on the thread pool
+ * while the current one is parsed (the kernel's copy from the page cache
+ * then costs the run nothing on a second core); a read that is needed at
+ * once is done synchronously, since waiting for a thread-pool round trip
+ * costs more than the read itself.
  */
 export class FileSource implements ByteSource {
   private fd: number;
@@ -41,6 +49,10 @@ export class FileSource implements ByteSource {
 
   async read(buf: Buffer, off: number, len: number): Promise<number> {
     return readSync(this.fd, buf, off, len, null);
+  }
+
+  readAhead(buf: Buffer, off: number, len: number): Promise<number> {
+    return new Promise((resolve, reject) => read(this.fd, buf, off, len, null, (err, n) => (err ? reject(err) : resolve(n))));
   }
 
   async close(): Promise<void> {
@@ -106,14 +118,24 @@ export class BytesSource implements ByteSource {
   async close(): Promise<void> {}
 }
 
-export const DEFAULT_WINDOW = 1 << 20;
+export const DEFAULT_WINDOW = 1 << 21;
 
 /**
- * Two buffers take turns: each `fill()` moves the unconsumed tail into the
- * other one and reads there, so the bytes of the previous window stay intact
- * while they are being written out (the writer's spans point into them).
- * A caller may therefore keep one write of the previous window in flight
- * while it parses the next, but must wait for it before the fill after that.
+ * Room left at the front of a buffer that is read ahead into: the unconsumed
+ * tail of the window (a record cut by the end of the previous read) is copied
+ * there, just before the new bytes. A longer tail costs one copy of the bytes
+ * read ahead.
+ */
+export const READ_AHEAD_HEADROOM = 1 << 17;
+
+/**
+ * Up to three buffers take turns: the one being parsed (`buf`), the previous
+ * one, whose bytes stay intact until the next `fill()` while they are being
+ * written out (the writer's spans point into them), and, for sources that can
+ * read on the thread pool (regular files), a third that is read into while
+ * the current one is parsed. A caller may therefore keep one write of the
+ * previous window in flight while it parses the next, but must wait for it
+ * before the fill after that.
  */
 export class ReadWindow {
   buf: Buffer;
@@ -126,15 +148,19 @@ export class ReadWindow {
   base = 0;
   /** The source has no more bytes. */
   eof = false;
-  private spare: Buffer | null = null;
-  private spareView: DataView | null = null;
+  /** The buffer before `buf`: intact until the next fill. */
+  private previous: Buffer | null = null;
+  /** A buffer nobody looks at any more, to be read into next. */
+  private free: Buffer | null = null;
+  /** The read ahead in flight: bytes land at `buf[READ_AHEAD_HEADROOM..]`. */
+  private ahead: { buf: Buffer; bytes: Promise<number> } | null = null;
 
   constructor(
     private readonly source: ByteSource,
-    capacity = DEFAULT_WINDOW,
+    private readonly capacity = DEFAULT_WINDOW,
   ) {
     this.buf = Buffer.allocUnsafe(capacity);
-    this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.length);
+    this.view = viewOf(this.buf);
   }
 
   get available(): number {
@@ -147,77 +173,119 @@ export class ReadWindow {
   }
 
   /**
-   * Switches to the other buffer, carrying the unconsumed bytes over, and
-   * reads at least once (unless at end). `want` is the number of unconsumed
-   * bytes the caller needs in one piece; the buffer grows to hold it.
-   * Every view into the window is invalid afterwards for reading new data;
-   * the previous buffer's bytes stay as they were until the next fill.
+   * Moves to the next buffer, carrying the unconsumed bytes over, and reads
+   * at least once (unless at end) until `want` unconsumed bytes are there in
+   * one piece; the buffer grows to hold them. Every view into the window is
+   * invalid afterwards for reading new data; the previous buffer's bytes stay
+   * as they were until the next fill.
    */
   async fill(want: number): Promise<void> {
     if (this.eof) return;
-    this.swap();
+    const ahead = this.ahead;
+    let haveRead = false;
+    if (ahead !== null) {
+      this.ahead = null;
+      const n = await ahead.bytes;
+      this.switchTo(ahead.buf, n);
+      if (n === 0) this.eof = true;
+      haveRead = true;
+    } else {
+      let next = this.free;
+      if (next === null || next.length < this.available) next = Buffer.allocUnsafe(Math.max(this.capacity, this.available));
+      this.switchTo(next, -1);
+    }
     // Read until `want` bytes are there (one short read from a pipe must not
     // make a large record look truncated) or the buffer is full. The buffer
     // grows by doubling only while bytes keep arriving, so a hostile length
     // field costs at most twice the bytes really present, never `want` up front.
-    for (;;) {
+    while (!this.eof && !(haveRead && this.end - this.start >= want)) {
       if (this.end === this.buf.length) {
-        if (this.end >= want) return;
-        this.grow(Math.min(want, this.buf.length * 2));
+        if (this.end - this.start >= want) break;
+        this.compact(Math.max(this.buf.length, Math.min(want, this.buf.length * 2)));
       }
       const n = await this.source.read(this.buf, this.end, this.buf.length - this.end);
-      if (n === 0) {
-        this.eof = true;
-        return;
-      }
-      this.end += n;
-      if (this.end >= want) return;
+      haveRead = true;
+      if (n === 0) this.eof = true;
+      else this.end += n;
     }
-  }
-
-  private swap(): void {
-    let next = this.spare;
-    let nextView = this.spareView;
-    if (next === null || nextView === null || next.length !== this.buf.length) {
-      next = Buffer.allocUnsafe(this.buf.length);
-      nextView = new DataView(next.buffer, next.byteOffset, next.length);
-    }
-    this.buf.copy(next, 0, this.start, this.end);
-    this.spare = this.buf;
-    this.spareView = this.view;
-    this.buf = next;
-    this.view = nextView;
-    this.base += this.start;
-    this.end -= this.start;
-    this.start = 0;
-  }
-
-  private grow(capacity: number): void {
-    const grown = Buffer.allocUnsafe(capacity);
-    this.buf.copy(grown, 0, 0, this.end);
-    this.buf = grown;
-    this.view = new DataView(grown.buffer, grown.byteOffset, grown.length);
+    this.readAhead();
   }
 
   /**
-   * Shrinks the buffers back to `capacity` after a huge record has been
-   * consumed, so one big block does not pin its memory for the rest of the
-   * run. The old buffer stays valid for whoever still holds it.
+   * Makes `next` the window, with the unconsumed bytes of the current one in
+   * front of its first `read` bytes at READ_AHEAD_HEADROOM (or, with `read`
+   * -1, at 0 and nothing after them).
    */
-  shrink(capacity = DEFAULT_WINDOW): void {
-    if (this.buf.length <= capacity * 4 || this.available > capacity) return;
-    const small = Buffer.allocUnsafe(capacity);
-    this.buf.copy(small, 0, this.start, this.end);
+  private switchTo(next: Buffer, read: number): void {
+    const tail = this.end - this.start;
+    const oldBase = this.base + this.start;
+    let at = read < 0 ? 0 : READ_AHEAD_HEADROOM - tail;
+    let dataEnd = read < 0 ? tail : READ_AHEAD_HEADROOM + read;
+    if (at < 0) {
+      // The tail does not fit in front of the bytes read ahead: one copy of both.
+      const joined = Buffer.allocUnsafe(Math.max(this.capacity, tail + read));
+      next.copy(joined, tail, READ_AHEAD_HEADROOM, READ_AHEAD_HEADROOM + read);
+      this.free = next;
+      next = joined;
+      at = 0;
+      dataEnd = tail + read;
+    } else {
+      this.free = null;
+    }
+    this.buf.copy(next, at, this.start, this.end);
+    // The buffer two fills back is nobody's any more (the caller waited for its write).
+    if (this.free === null) this.free = this.previous;
+    this.previous = this.buf;
+    this.buf = next;
+    this.view = viewOf(next);
+    this.base = oldBase - at;
+    this.start = at;
+    this.end = dataEnd;
+  }
+
+  /** Moves the unconsumed bytes to the front of a new buffer of `capacity` bytes. */
+  private compact(capacity: number): void {
+    const moved = Buffer.allocUnsafe(capacity);
+    this.buf.copy(moved, 0, this.start, this.end);
     this.base += this.start;
     this.end -= this.start;
     this.start = 0;
-    this.buf = small;
-    this.view = new DataView(small.buffer, small.byteOffset, small.length);
-    this.spare = null;
-    this.spareView = null;
+    this.buf = moved;
+    this.view = viewOf(moved);
   }
 
-  close(): Promise<void> {
+  /** Starts reading the next bytes into the free buffer, when the source can do that in the background. */
+  private readAhead(): void {
+    if (this.eof || this.source.readAhead === undefined) return;
+    let next = this.free;
+    if (next === null || next.length !== this.capacity) next = Buffer.allocUnsafe(this.capacity);
+    this.free = null;
+    const bytes = this.source.readAhead(next, READ_AHEAD_HEADROOM, next.length - READ_AHEAD_HEADROOM);
+    // A failure is thrown by the fill that waits for it; until then it must not count as unhandled.
+    bytes.catch(() => undefined);
+    this.ahead = { buf: next, bytes };
+  }
+
+  /**
+   * Shrinks the window back to its normal size after a huge record has been
+   * consumed, so one big block does not pin its memory for the rest of the
+   * run. The old buffer stays valid for whoever still holds it.
+   */
+  shrink(): void {
+    if (this.buf.length <= this.capacity * 4 || this.available > this.capacity) return;
+    this.compact(this.capacity);
+    if (this.previous !== null && this.previous.length > this.capacity) this.previous = null;
+    if (this.free !== null && this.free.length > this.capacity) this.free = null;
+  }
+
+  async close(): Promise<void> {
+    // The fd must outlive a read the thread pool is still doing into it.
+    if (this.ahead !== null) await this.ahead.bytes.catch(() => undefined);
+    this.ahead = null;
     return this.source.close();
   }
+}
+
+function viewOf(b: Buffer): DataView {
+  return new DataView(b.buffer, b.byteOffset, b.length);
 }

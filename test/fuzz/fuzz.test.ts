@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { CaptureReader } from '../../src/capture/reader.js';
+import { DEFAULT_WINDOW } from '../../src/capture/source.js';
 import { SsnatError } from '../../src/errors.js';
 import { corpusPath, manifest } from '../helpers/corpus.js';
 import { mutate, prng } from '../helpers/mutate.js';
@@ -46,7 +47,7 @@ describe('mutated corpus captures: only typed errors escape', () => {
       try {
         const r = await runBytes(m.bytes, { annotate: i % 2 === 0 });
         // Memory: the window never grows past the largest record actually present (x2).
-        expect(r.maxWindow).toBeLessThanOrEqual(Math.max(1 << 20, 2 * m.bytes.length));
+        expect(r.maxWindow).toBeLessThanOrEqual(Math.max(DEFAULT_WINDOW, 2 * m.bytes.length));
       } catch (e) {
         if (!(e instanceof SsnatError)) {
           throw new Error(`${path}, mutation ${i} (${m.what}): ${(e as Error).stack ?? String(e)}`);
@@ -88,7 +89,7 @@ describe('allocation is never sized by an untrusted length', () => {
     const reader = await CaptureReader.fromBytes(Buffer.concat([shb, block]));
     for await (const rec of reader) void rec;
     expect(reader.truncatedTail).toEqual({ offset: 28, needed: 255 * 1024 * 1024, had: 100 });
-    expect(reader.windowSize).toBeLessThanOrEqual(1 << 20);
+    expect(reader.windowSize).toBeLessThanOrEqual(DEFAULT_WINDOW);
   });
   it('a block over the limit is refused with its offset', async () => {
     const shb = Buffer.from('0a0d0d0a1c0000004d3c2b1a01000000ffffffffffffffff1c000000', 'hex');

@@ -175,7 +175,7 @@ class RecordLoop {
         packets++;
         const mapper = mappers[rec.interfaceId];
         if (mapper !== undefined && mapper.active) {
-          const r = translator.translate(rec.buf, rec.dataOffset, rec.capturedLength, rec.originalLength, linkTypes[rec.interfaceId]!, mapper);
+          const r = translator.rewrite(rec.buf, rec.dataOffset, rec.capturedLength, rec.originalLength, linkTypes[rec.interfaceId]!, mapper);
           if (r.undecodable !== null) {
             this.undecodable++;
             addUndecodable(this.findings, rec, translator.decoded);

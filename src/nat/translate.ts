@@ -38,7 +38,8 @@
 import { applyDelta, delta16, delta32, deltaBytes, fold, onesSum, pseudoSum4, pseudoSum6 } from '../wire/checksum.js';
 import * as arp from '../wire/arp.js';
 import { type DecodeResult, NET_ARP, NET_IPV4, NET_IPV6, PacketDecoder } from '../wire/decode.js';
-import { ETHERTYPE_ARP } from '../wire/ethernet.js';
+import * as eth from '../wire/ethernet.js';
+import { LINKTYPE_ETHERNET } from '../wire/raw.js';
 import * as icmp from '../wire/icmp.js';
 import * as icmpv6 from '../wire/icmpv6.js';
 import { IPPROTO_DCCP, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP, IPPROTO_UDPLITE, type IpInfo } from '../wire/ip.js';
@@ -84,6 +85,9 @@ export const C_IPV4 = 1;
 export const C_L4 = 2;
 export const C_INNER_IPV4 = 4;
 export const C_INNER_L4 = 8;
+
+/** Bytes after the Ethernet header that `rewrite`'s direct path needs at least: IPv4 header and UDP header. */
+const FAST_MIN = 28;
 
 /** Most address rewrites recorded per packet (more cannot happen: 2 outer + 2 inner or 2 NDP). */
 export const MAX_RECORDS = 8;
@@ -201,8 +205,54 @@ export class Translator {
     this.buf = buf;
     this.mapper = mapper;
     if (d.net === NET_IPV4 || d.net === NET_IPV6) this.translateIp(d.ip, d.capEnd, 0);
-    else if (d.net === NET_ARP && d.etherType === ETHERTYPE_ARP) this.translateArp(d.netOff, d.capEnd);
+    else if (d.net === NET_ARP && d.etherType === eth.ETHERTYPE_ARP) this.translateArp(d.netOff, d.capEnd);
     this.mapper = null;
+    return r;
+  }
+
+  /**
+   * `translate` for a caller that does not look at the decode result (the
+   * rewrite loop; `decoded` is then meaningful only when this returns an
+   * undecodable packet). The commonest packet by far, Ethernet + IPv4
+   * without options + an unfragmented TCP or UDP segment captured whole, is
+   * translated straight from its bytes, skipping the general decoder; every
+   * other packet goes through `translate`. Both write the same bytes and
+   * return the same result (test/nat/fast-path.test.ts).
+   */
+  rewrite(buf: Uint8Array, off: number, capLen: number, origLen: number, linkType: number, mapper: InterfaceMapper): TranslateResult {
+    const ip = off + eth.HEADER_LEN;
+    const capEnd = off + capLen;
+    if (linkType !== LINKTYPE_ETHERNET || ip + FAST_MIN > capEnd || !mapper.active) return this.translate(buf, off, capLen, origLen, linkType, mapper);
+    const v = this.decoder.viewOf(buf);
+    const total = v.getUint16(ip + ipv4.TOTAL_LEN);
+    const proto = v.getUint8(ip + ipv4.PROTOCOL);
+    const l4 = ip + ipv4.MIN_HEADER_LEN;
+    const ck = proto === IPPROTO_TCP ? l4 + tcp.CHECKSUM : proto === IPPROTO_UDP ? l4 + udp.CHECKSUM : -1;
+    if (
+      v.getUint16(off + eth.ETHERTYPE) !== eth.ETHERTYPE_IPV4 ||
+      v.getUint8(ip) !== 0x45 || // version 4, no options
+      (v.getUint16(ip + ipv4.FLAGS_FRAG) & (ipv4.FLAG_MF | ipv4.FRAG_OFFSET_MASK)) !== 0 ||
+      ck < 0 ||
+      ck + 2 > ip + total || // also a total length below the headers
+      ip + total > capEnd
+    ) {
+      return this.translate(buf, off, capLen, origLen, linkType, mapper);
+    }
+    const r = this.result;
+    r.reset();
+    r.truncated = capLen < origLen;
+    this.v = v;
+    this.buf = buf;
+    this.mapper = mapper;
+    const oldSrc = v.getUint32(ip + ipv4.SRC_ADDR);
+    const oldDst = v.getUint32(ip + ipv4.DST_ADDR);
+    const pseudo = this.map4At(ip + ipv4.SRC_ADDR, K_IPV4_SRC) + this.map4At(ip + ipv4.DST_ADDR, K_IPV4_DST);
+    this.mapper = null;
+    if (pseudo === 0) return r;
+    this.fixChecksum(ip + ipv4.CHECKSUM, pseudo, false, C_IPV4);
+    const len = total - ipv4.MIN_HEADER_LEN;
+    if (this.holdsSeed(ck, fold(pseudoSum4(oldSrc, oldDst, proto, len)), l4, len, true)) this.fixOffloadSeed(ck, pseudo, C_L4);
+    else this.fixChecksum(ck, pseudo, proto === IPPROTO_UDP, C_L4);
     return r;
   }
 
@@ -321,23 +371,28 @@ export class Translator {
     const l4 = ip.l4Off;
     const len = ip.end - l4;
     const v = this.v;
+    const capEnd = this.decoder.result.capEnd;
     let sum: number;
     if (ip.version === 4) {
-      if (ip.pseudoDstOff + 4 > this.decoder.result.capEnd) return false;
+      if (ip.pseudoDstOff + 4 > capEnd) return false;
       sum = pseudoSum4(v.getUint32(ip.srcOff), v.getUint32(ip.pseudoDstOff), ip.proto, len);
     } else {
-      if (ip.pseudoDstOff + 16 > this.decoder.result.capEnd) return false;
+      if (ip.pseudoDstOff + 16 > capEnd) return false;
       sum = pseudoSum6(this.buf, ip.srcOff, ip.pseudoDstOff, ip.proto, len);
     }
-    const oldSeed = fold(fold(sum) + (~fold(delta) & 0xffff));
-    const field = v.getUint16(at);
-    if (field !== oldSeed && !(field === 0 && oldSeed === 0xffff) && !(field === 0xffff && oldSeed === 0)) return false;
-    // A real checksum that happens to equal the seed (1 in 65536) stays a checksum.
-    if (ip.end <= this.decoder.result.capEnd) {
-      const whole = fold(onesSum(this.buf, l4, len, oldSeed));
-      if (whole === 0xffff) return false;
-    }
-    return true;
+    return this.holdsSeed(at, fold(fold(sum) + (~fold(delta) & 0xffff)), l4, len, ip.end <= capEnd);
+  }
+
+  /**
+   * The checksum field at `at` holds `seed` (the folded pseudo-header sum of
+   * the old addresses, never 0) and, when the segment l4[0..len) is captured
+   * whole, the segment does not also check as valid: a real checksum that
+   * happens to equal the seed (1 in 65536) stays a checksum.
+   */
+  private holdsSeed(at: number, seed: number, l4: number, len: number, whole: boolean): boolean {
+    const field = this.v.getUint16(at);
+    if (field !== seed && !(field === 0 && seed === 0xffff)) return false;
+    return !whole || fold(onesSum(this.buf, l4, len, seed)) !== 0xffff;
   }
 
   /**

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The CLI, bundled into one file for a fast start (see scripts/bundle-cli.mjs).
-import { main } from '../dist/ssnat-rewrite.mjs';
+// The CLI: one bundled file loaded with its code cache (see load-cli.js).
+import { loadCli } from './load-cli.js';
 
-await main(process.argv);
+await loadCli().cli.main(process.argv);

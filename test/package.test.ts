@@ -26,7 +26,8 @@ describe('npm package', () => {
     const top = [...new Set(files.map((f) => (f.includes('/') ? f.slice(0, f.indexOf('/') + 1) : f)))].sort();
     expect(top).toEqual(['CHANGELOG.md', 'LICENSE', 'README.md', 'bin/', 'dist/', 'package.json']);
     expect(files).toContain('dist/index.d.ts');
-    expect(files).toContain('dist/ssnat-rewrite.mjs');
+    expect(files).toContain('dist/ssnat-rewrite.cjs');
+    expect(files).toContain('dist/ssnat-rewrite.cache');
     expect(files.some((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))).toBe(false);
   });
 

@@ -5,7 +5,7 @@
  * documented exit code (DESIGN.md part 1): 0 ok, 1 findings, 2 usage or rule
  * error, 3 unreadable input. A stack trace means a bug.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, RuleError, SsnatError, UsageError, formatError } from '../errors.js';
 import { parseRule, parseRulesFile, validateRuleSet, type Rule } from '../nat/rules.js';
@@ -296,7 +296,6 @@ async function emitReport(result: RunResult, opts: CommonOptions, stdout: 'stdou
   }
   const text = kind === 'json' ? renderJson(result.report) : kind === 'junit' ? renderJunit(result.report) : renderText(result.report);
   if (opts.reportFile !== undefined) {
-    const { writeFile } = await import('node:fs/promises');
     await writeFile(opts.reportFile, text);
   } else if (stdout === 'stdout') {
     process.stdout.write(text);

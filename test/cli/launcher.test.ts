@@ -1,0 +1,24 @@
+/**
+ * The launcher compiles the CLI bundle with the code cache made at build
+ * time: V8 must accept it (a rejected cache still works, only slower, so
+ * nothing else would notice), and without it the CLI behaves the same.
+ */
+import { execFileSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { loadCli } from '../../bin/load-cli.js';
+
+describe('CLI launcher', () => {
+  it("V8 accepts the bundle's code cache", () => {
+    const { script, cli } = loadCli();
+    expect(script.cachedDataRejected).toBe(false);
+    expect(typeof cli.main).toBe('function');
+  });
+
+  it('without the cache the bundle is compiled as usual', () => {
+    const { script, cli } = loadCli(false);
+    expect(script.cachedDataRejected).toBeUndefined();
+    expect(typeof cli.main).toBe('function');
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', "import { loadCli } from './bin/load-cli.js'; await loadCli(false).cli.main([process.execPath, 'x', '--version']);"], { encoding: 'utf8' });
+    expect(out.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+});

@@ -11,6 +11,7 @@
  */
 import { closeSync, fstatSync, openSync, read, readSync } from 'node:fs';
 import type { Readable } from 'node:stream';
+import { PipeSource } from './pipe.js';
 
 /** Reads up to `len` bytes into buf at `off`; resolves 0 at end of input. */
 export interface ByteSource {
@@ -94,12 +95,14 @@ export class StreamSource implements ByteSource {
 }
 
 /**
- * Standard input: a redirected regular file is read like any file; anything
- * else (a pipe, a socket) through process.stdin, which copes with
- * non-blocking descriptors (plain reads on them fail with EAGAIN).
+ * Standard input: a redirected regular file is read like any file; a pipe
+ * or a socket by a reading thread (pipe.ts); anything else (a terminal)
+ * through process.stdin.
  */
 export function stdinSource(): ByteSource {
-  if (fstatSync(0).isFile()) return FileSource.fromFd(0);
+  const st = fstatSync(0);
+  if (st.isFile()) return FileSource.fromFd(0);
+  if (st.isFIFO() || st.isSocket()) return new PipeSource(0);
   return new StreamSource(process.stdin);
 }
 

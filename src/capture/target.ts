@@ -10,6 +10,7 @@ import { rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { OutputError } from '../errors.js';
+import { OutputClosed, PipeSink } from './pipe.js';
 
 export interface OutputTarget {
   /** Writes the chunks in order; resolves when the bytes may be reused. */
@@ -135,9 +136,35 @@ export class FdTarget implements OutputTarget {
   async abort(): Promise<void> {}
 }
 
-/** The target for '-': stdout, as a file when it is one, else as a stream with backpressure. */
+/**
+ * The target for '-': stdout, as a file when it is one, through a writing
+ * thread when it is a pipe or a socket (pipe.ts), else as a stream.
+ */
 export function stdoutTarget(): OutputTarget {
-  return fstatSync(1).isFile() ? new FdTarget(1) : new StreamTarget(process.stdout);
+  const st = fstatSync(1);
+  if (st.isFile()) return new FdTarget(1);
+  if (st.isFIFO() || st.isSocket()) return new PipeTarget(new PipeSink(1));
+  return new StreamTarget(process.stdout);
+}
+
+function failed(e: unknown): never {
+  if (e instanceof OutputClosed) throw e;
+  throw new OutputError(`cannot write: ${(e as Error).message}`, { file: 'stdout' });
+}
+
+/** stdout as a pipe or socket: written by a thread of its own; a stream cannot be taken back on abort. */
+export class PipeTarget implements OutputTarget {
+  constructor(private readonly sink: PipeSink) {}
+
+  async write(chunks: readonly Uint8Array[]): Promise<void> {
+    await this.sink.write(chunks).catch(failed);
+  }
+
+  async commit(): Promise<void> {
+    await this.sink.end().catch(failed);
+  }
+
+  async abort(): Promise<void> {}
 }
 
 /** stdout or any Writable: honours backpressure; a stream cannot be taken back on abort. */

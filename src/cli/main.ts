@@ -19,6 +19,8 @@ import { renderJunit } from '../report/junit.js';
 import { startProgress, type Progress } from './progress.js';
 import type { VerifierOptions } from '../verify/verifier.js';
 import { unlinkSync } from 'node:fs';
+import { isatty } from 'node:tty';
+import { OutputClosed } from '../capture/pipe.js';
 
 interface CommonOptions {
   rule?: string[];
@@ -222,7 +224,7 @@ async function rewriteCommand(input: string, output: string, opts: RewriteOption
   if (rules.length === 0 && opts.format === 'same') {
     throw new UsageError('no --rule or --rules-file: nothing to translate (to convert only, add --format pcap or --format pcapng)');
   }
-  if (output === '-' && process.stdout.isTTY) {
+  if (output === '-' && isatty(1)) {
     throw new UsageError('refusing to write a binary capture to a terminal; redirect stdout or name an output file');
   }
   const progress = wantsProgress(opts) ? await startProgress(opts.progress === true) : null;
@@ -251,7 +253,7 @@ async function rewriteCommand(input: string, output: string, opts: RewriteOption
 
 async function verifyCommand(input: string, opts: VerifyCommandOptions): Promise<number> {
   const rules = await loadRules(opts);
-  if (opts.annotate === '-' && process.stdout.isTTY) {
+  if (opts.annotate === '-' && isatty(1)) {
     throw new UsageError('refusing to write a binary capture to a terminal; redirect stdout or name an --annotate file');
   }
   if (opts.annotate === '-' && opts.reportFile === undefined) {
@@ -298,7 +300,7 @@ async function emitReport(result: RunResult, opts: CommonOptions, stdout: 'stdou
   if (opts.reportFile !== undefined) {
     await writeFile(opts.reportFile, text);
   } else if (stdout === 'stdout') {
-    process.stdout.write(text);
+    stdoutStream().write(text);
   } else {
     process.stderr.write(text);
   }
@@ -327,6 +329,22 @@ function cleanupAndExit(code: number): never {
   process.exit(code);
 }
 
+/**
+ * process.stdout, for reports. Not touched before it is needed: making it
+ * turns a pipe on fd 1 non-blocking, which the capture's writing thread
+ * (capture/pipe.ts) must not find.
+ */
+function stdoutStream(): NodeJS.WriteStream {
+  const out = process.stdout;
+  if (out.listenerCount('error') === 0) {
+    // EPIPE on stdout (`| head`) is the reader going away, not our failure.
+    out.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE') cleanupAndExit(EXIT_OK);
+    });
+  }
+  return out;
+}
+
 /** Runs the CLI; resolves to the exit code (also set on process.exitCode). */
 export async function main(argv: string[]): Promise<number> {
   for (const sig of ['SIGINT', 'SIGTERM'] as const) {
@@ -335,10 +353,6 @@ export async function main(argv: string[]): Promise<number> {
       cleanupAndExit(sig === 'SIGINT' ? 130 : 143);
     });
   }
-  // EPIPE on stdout (`| head`) is the reader going away, not our failure.
-  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-    if (e.code === 'EPIPE') cleanupAndExit(EXIT_OK);
-  });
 
   let pending: Promise<number> | null = null;
   const program = buildProgram((p) => {
@@ -363,6 +377,8 @@ function handleError(e: unknown): number {
     if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return EXIT_OK;
     return EXIT_USAGE; // commander printed "error: ..." with a suggestion
   }
+  // The reader of our stdout went away (`| head`): not our failure, and nothing to say.
+  if (e instanceof OutputClosed) return EXIT_OK;
   if (e instanceof RuleError) {
     process.stderr.write(`ssnat-rewrite: ${formatError(e)}\n`);
     if (e.rule !== undefined && e.column !== undefined) {

@@ -49,13 +49,14 @@ const C = {
 } as const;
 type Layout = typeof C;
 
-export const PIPE_RING_SIZE = 8 << 20;
+export const PIPE_RING_SIZE = 4 << 20;
 
 /**
- * The worker's side for a descriptor we read: copies what the socket
- * delivers into the ring; while the ring is full it stops in the 'data'
- * handler (the socket has nothing else to do). Self-contained (it runs from
- * its source text in the worker): only its parameters and globals.
+ * The worker's side for a descriptor we read: the socket reads straight
+ * into the ring's free space (no buffer per read, no copy); while the ring
+ * is full the worker waits before the next read (the socket has nothing
+ * else to do). Self-contained (it runs from its source text in the
+ * worker): only its parameters and globals.
  */
 function pumpIn(sab: SharedArrayBuffer, size: number, fd: number, c: Layout, netModule: typeof net, port: MessagePort): void {
   const ctrl = new Int32Array(sab, 0, c.WORDS);
@@ -71,23 +72,30 @@ function pumpIn(sab: SharedArrayBuffer, size: number, fd: number, c: Layout, net
     bump();
   };
   let at = 0;
-  const socket = new netModule.Socket({ fd, readable: true, writable: false });
-  socket.on('data', (chunk: Buffer) => {
-    let off = 0;
-    while (off < chunk.length) {
+  /** The free space at `at`, once there is some. */
+  const free = (): Uint8Array => {
+    for (;;) {
       const seen = Atomics.load(ctrl, c.SEQ_MAIN);
-      const n = Math.min(size - Atomics.load(ctrl, c.COUNT), size - at, chunk.length - off);
-      if (n === 0) {
-        Atomics.wait(ctrl, c.SEQ_MAIN, seen, c.WAIT_MS);
-        continue;
-      }
-      ring.set(chunk.subarray(off, off + n), at);
-      at = at + n === size ? 0 : at + n;
-      off += n;
-      Atomics.add(ctrl, c.COUNT, n);
-      bump();
+      const n = Math.min(size - Atomics.load(ctrl, c.COUNT), size - at);
+      if (n > 0) return ring.subarray(at, at + n);
+      Atomics.wait(ctrl, c.SEQ_MAIN, seen, c.WAIT_MS);
     }
-  });
+  };
+  // `onread` is a documented option of the constructor that @types/node lists only for connect().
+  const socket = new netModule.Socket({
+    fd,
+    readable: true,
+    writable: false,
+    onread: {
+      buffer: free,
+      callback: (n: number): boolean => {
+        at = at + n === size ? 0 : at + n;
+        Atomics.add(ctrl, c.COUNT, n);
+        bump();
+        return true;
+      },
+    },
+  } as net.SocketConstructorOpts);
   socket.on('end', () => finish(c.DONE, 0));
   socket.on('error', (e: NodeJS.ErrnoException) => finish(c.FAILED, e.errno ?? -5));
 }

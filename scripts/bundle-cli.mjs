@@ -2,7 +2,7 @@
 /**
  * Bundles the CLI (dist/cli/main.js and everything it imports, commander and
  * chalk included) into one CommonJS file, dist/ssnat-rewrite.cjs, and makes
- * its V8 code cache (scripts/code-cache.mjs). The launcher (bin/load-cli.js)
+ * its V8 code cache (scripts/code-cache.mjs). The launcher (bin/load-cli.cjs)
  * compiles the bundle with that cache. Measured on the 1M-packet bench
  * file: loading ~45 ES modules one by one cost Node 20 about 100 ms of
  * start-up; one ES module bundle about 20 ms plus the lazy compilation of

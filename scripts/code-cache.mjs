@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * Makes dist/ssnat-rewrite.cache, the V8 code cache of the CLI bundle that
- * bin/load-cli.js hands to V8: the bundle is compiled, then trained by a
+ * bin/load-cli.cjs hands to V8: the bundle is compiled, then trained by a
  * rewrite, a verify and --help on a shipped fixture (so that the functions
  * those runs use are compiled, lazily, as a user's run would), and the
  * bytecode of everything compiled by then is saved. Run by bundle-cli.mjs
@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cachePath, loadCli } from '../bin/load-cli.js';
+import { cachePath, loadCli } from '../bin/load-cli.cjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const fixture = join(root, 'fixtures/golden/collision/host.pcapng');

@@ -1,6 +1,6 @@
 /**
  * Builds dist/ (and the CLI bundle) once before the suite, so that the CLI
- * tests run the launcher (bin/ssnat-rewrite.js) against the current sources,
+ * tests run the launcher (bin/ssnat-rewrite.cjs) against the current sources,
  * as a user would.
  */
 import { execFileSync } from 'node:child_process';

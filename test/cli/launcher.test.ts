@@ -5,7 +5,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { loadCli } from '../../bin/load-cli.js';
+import { loadCli } from '../../bin/load-cli.cjs';
 
 describe('CLI launcher', () => {
   it("V8 accepts the bundle's code cache", () => {
@@ -18,7 +18,7 @@ describe('CLI launcher', () => {
     const { script, cli } = loadCli(false);
     expect(script.cachedDataRejected).toBeUndefined();
     expect(typeof cli.main).toBe('function');
-    const out = execFileSync(process.execPath, ['--input-type=module', '-e', "import { loadCli } from './bin/load-cli.js'; await loadCli(false).cli.main([process.execPath, 'x', '--version']);"], { encoding: 'utf8' });
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', "import { loadCli } from './bin/load-cli.cjs'; await loadCli(false).cli.main([process.execPath, 'x', '--version']);"], { encoding: 'utf8' });
     expect(out.trim()).toMatch(/^\d+\.\d+\.\d+$/);
   });
 });

@@ -1,4 +1,4 @@
-/** Runs the real launcher (bin/ssnat-rewrite.js over dist/) as a user would. */
+/** Runs the real launcher (bin/ssnat-rewrite.cjs over dist/) as a user would. */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-export const BIN = join(ROOT, 'bin/ssnat-rewrite.js');
+export const BIN = join(ROOT, 'bin/ssnat-rewrite.cjs');
 
 export interface CliResult {
   code: number | null;

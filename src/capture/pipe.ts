@@ -52,15 +52,11 @@ type Layout = typeof C;
 export const PIPE_RING_SIZE = 4 << 20;
 
 /**
- * The worker's side for a descriptor we read: the socket reads straight
- * into the ring's free space (no buffer per read, no copy); while the ring
- * is full the worker waits before the next read (the socket has nothing
- * else to do). Self-contained (it runs from its source text in the
- * worker): only its parameters and globals.
+ * The worker's signals to the main thread: `bump` after every change (and
+ * a message when the main thread asked for one), `finish` with a final
+ * state. Runs in the worker from its source text, like the pumps.
  */
-function pumpIn(sab: SharedArrayBuffer, size: number, fd: number, c: Layout, netModule: typeof net, port: MessagePort): void {
-  const ctrl = new Int32Array(sab, 0, c.WORDS);
-  const ring = new Uint8Array(sab, c.WORDS * 4, size);
+function workerSignals(ctrl: Int32Array, c: Layout, port: MessagePort): { bump: () => void; finish: (state: number, errno: number) => void } {
   const bump = (): void => {
     Atomics.add(ctrl, c.SEQ_WORKER, 1);
     Atomics.notify(ctrl, c.SEQ_WORKER);
@@ -71,6 +67,21 @@ function pumpIn(sab: SharedArrayBuffer, size: number, fd: number, c: Layout, net
     Atomics.store(ctrl, c.STATE, state);
     bump();
   };
+  return { bump, finish };
+}
+type Signals = typeof workerSignals;
+
+/**
+ * The worker's side for a descriptor we read: the socket reads straight
+ * into the ring's free space (no buffer per read, no copy); while the ring
+ * is full the worker waits before the next read (the socket has nothing
+ * else to do). Self-contained (it runs from its source text in the
+ * worker): only its parameters and globals.
+ */
+function pumpIn(sab: SharedArrayBuffer, size: number, fd: number, c: Layout, netModule: typeof net, port: MessagePort, signals: Signals): void {
+  const ctrl = new Int32Array(sab, 0, c.WORDS);
+  const ring = new Uint8Array(sab, c.WORDS * 4, size);
+  const { bump, finish } = signals(ctrl, c, port);
   let at = 0;
   /** The free space at `at`, once there is some. */
   const free = (): Uint8Array => {
@@ -105,18 +116,9 @@ function pumpIn(sab: SharedArrayBuffer, size: number, fd: number, c: Layout, net
  * straight from the shared memory, freeing them once the kernel has them,
  * until the main thread closes the ring.
  */
-function pumpOut(sab: SharedArrayBuffer, size: number, fd: number, c: Layout, netModule: typeof net, port: MessagePort): void {
+function pumpOut(sab: SharedArrayBuffer, size: number, fd: number, c: Layout, netModule: typeof net, port: MessagePort, signals: Signals): void {
   const ctrl = new Int32Array(sab, 0, c.WORDS);
-  const bump = (): void => {
-    Atomics.add(ctrl, c.SEQ_WORKER, 1);
-    Atomics.notify(ctrl, c.SEQ_WORKER);
-    if (Atomics.exchange(ctrl, c.WAKE, 0) === 1) port.postMessage(0);
-  };
-  const finish = (state: number, errno: number): void => {
-    Atomics.store(ctrl, c.ERRNO, errno);
-    Atomics.store(ctrl, c.STATE, state);
-    bump();
-  };
+  const { bump, finish } = signals(ctrl, c, port);
   const socket = new netModule.Socket({ fd, readable: false, writable: true });
   socket.on('error', () => undefined); // reported through the write callback
   const write = (bytes: Uint8Array): Promise<void> => new Promise((resolve, reject) => socket.write(bytes, (e) => (e ? reject(e) : resolve())));
@@ -162,7 +164,7 @@ class Ring {
     const sab = new SharedArrayBuffer(C.WORDS * 4 + size);
     this.ctrl = new Int32Array(sab, 0, C.WORDS);
     this.bytes = new Uint8Array(sab, C.WORDS * 4, size);
-    const source = `const { workerData: d, parentPort } = require('node:worker_threads');\n(${pump.toString()})(d.sab, d.size, d.fd, d.layout, require('node:net'), parentPort);`;
+    const source = `const { workerData: d, parentPort } = require('node:worker_threads');\n(${pump.toString()})(d.sab, d.size, d.fd, d.layout, require('node:net'), parentPort, ${workerSignals.toString()});`;
     // stdout/stderr true: the worker's own streams are not piped into ours, which would make process.stdout
     // (and so turn a pipe on fd 1 non-blocking); the loop prints nothing.
     this.worker = new Worker(source, { eval: true, workerData: { sab, size, fd, layout: C }, stdout: true, stderr: true });

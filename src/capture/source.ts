@@ -1,13 +1,13 @@
 /**
  * Byte sources and the reusable read window the capture readers parse from.
  *
- * The window owns one Buffer. Parsers look at `buf[start..end)`, consume
- * whole records by advancing `start`, and call `fill()` when a record does
- * not fit. `fill()` moves the unconsumed tail to the front (so every byte
- * seen before is invalid afterwards: views into the buffer live until the
- * next fill) and reads more. The buffer grows only when one record is larger
- * than it, up to the reader's record limit, so memory stays constant
- * whatever the file size.
+ * Parsers look at the window's `buf[start..end)`, consume whole records by
+ * advancing `start`, and call `fill()` when a record does not fit. `fill()`
+ * carries the unconsumed tail into the next of the window's buffers (so
+ * every byte seen before is invalid afterwards for parsing; the buffers'
+ * rotation is described at ReadWindow) and reads more. A buffer grows only
+ * when one record is larger than it, up to the reader's record limit, so
+ * memory stays constant whatever the file size.
  */
 import { closeSync, fstatSync, openSync, read, readSync } from 'node:fs';
 import type { Readable } from 'node:stream';

@@ -168,14 +168,15 @@ class Ring {
     // stdout/stderr true: the worker's own streams are not piped into ours, which would make process.stdout
     // (and so turn a pipe on fd 1 non-blocking); the loop prints nothing.
     this.worker = new Worker(source, { eval: true, workerData: { sab, size, fd, layout: C }, stdout: true, stderr: true });
-    // Unref'd except while we wait for it: a pipe that never ends must not keep the process alive.
-    this.worker.unref();
     this.worker.on('message', () => this.wake());
     // A worker that dies (it should not: every error ends its loop) must not leave us waiting.
     this.worker.on('error', () => this.finish(C.FAILED, -5));
     this.worker.on('exit', () => {
       if (Atomics.load(this.ctrl, C.STATE) === C.RUNNING) this.finish(C.FAILED, -5);
     });
+    // Unref'd except while we wait for it: a pipe that never ends, or a run that fails before its first
+    // write, must not keep the process alive. After the listeners: a 'message' listener refs the port again.
+    this.worker.unref();
   }
 
   get state(): number {

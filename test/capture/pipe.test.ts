@@ -171,6 +171,17 @@ describe('the CLI on pipes', () => {
     expect(stderr).toBe('');
   });
 
+  it('a run that fails before its first write to a stdout pipe ends at once with 3', async () => {
+    const bad = join(ROOT, '../shared/corpus/libpcap/shb-option-too-long.pcapng');
+    const child = spawn(process.execPath, [BIN, bad, '-', '-r', rule], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const childExit = exited(child);
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stdout.resume();
+    expect(await childExit).toBe(3); // a hang fails the test by its timeout
+    expect(stderr).toContain('trailing block length 808464432 differs from the leading length 52');
+  }, 20_000);
+
   it('bad input on a pipe that stays open ends the run at once with 3', async () => {
     const bytes = Buffer.from(readFileSync(input).subarray(0, 100_000));
     bytes.writeUInt32LE(0x7fffffff, 24 + 8); // the first record's captured length

@@ -15,27 +15,18 @@ import { DEFAULT_WINDOW, READ_AHEAD_HEADROOM, type ByteSource } from '../../src/
 import { parseRule } from '../../src/nat/rules.js';
 import { runPipeline } from '../../src/pipeline.js';
 import { prng } from '../helpers/mutate.js';
+import { pcapBytes } from '../helpers/wire-build.js';
 
 /** A pcap (Ethernet, EtherType 0x88b5: nothing to translate) whose records have the given payload sizes; each record's bytes are distinct. */
 function capture(sizes: readonly number[]): Buffer {
-  const parts: Buffer[] = [];
-  const header = Buffer.alloc(24);
-  header.writeUInt32LE(0xa1b2c3d4, 0);
-  header.writeUInt16LE(2, 4);
-  header.writeUInt16LE(4, 6);
-  header.writeUInt32LE(0x7fffffff, 16);
-  header.writeUInt32LE(1, 20);
-  parts.push(header);
-  sizes.forEach((n, i) => {
-    const rec = Buffer.alloc(16 + n);
-    rec.writeUInt32LE(i, 0);
-    rec.writeUInt32LE(n, 8);
-    rec.writeUInt32LE(n, 12);
-    for (let k = 0; k < n; k++) rec[16 + k] = (i * 31 + k) & 0xff;
-    rec.writeUInt16BE(0x88b5, 16 + 12);
-    parts.push(rec);
+  const frames = sizes.map((n, i) => {
+    const data = new Uint8Array(n);
+    for (let k = 0; k < n; k++) data[k] = (i * 31 + k) & 0xff;
+    data[12] = 0x88;
+    data[13] = 0xb5;
+    return data;
   });
-  return Buffer.concat(parts);
+  return Buffer.from(pcapBytes(1, frames));
 }
 
 /** Sizes that put records across every kind of boundary: many small ones, some longer than the headroom, some longer than the window. */

@@ -438,6 +438,11 @@ describe('sum', () => {
     const { sumRange, fold16: f16 } = await import('../../src/verify/sum.js');
     const buf = new Uint8Array(300).map((_, i) => (i * 131 + 7) & 255);
     const v = new DataView(buf.buffer);
-    for (let off = 0; off < 5; off++) for (let len = 0; len < 280; len += 7) expect(f16(sumRange(v, off, len))).toBe(fold16(sum(buf, off, len)));
+    for (let off = 0; off < 5; off++) for (let len = 0; len < 280; len += 7) expect(sumRange(v, off, len)).toBe(fold16(sum(buf, off, len)));
+    // 64 KB of 0xFF: the 32-bit word sum passes 2^32 before it is folded; all-zero bytes sum to 0, not 0xFFFF.
+    const ones = new DataView(new Uint8Array(65536).fill(0xff).buffer);
+    expect(sumRange(ones, 0, 65536)).toBe(0xffff);
+    expect(sumRange(ones, 1, 65533)).toBe(f16(0xffff * 32766 + 0xff00));
+    expect(sumRange(new DataView(new ArrayBuffer(64)), 0, 64)).toBe(0);
   });
 });

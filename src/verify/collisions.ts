@@ -25,10 +25,10 @@
  * elsewhere and read only on a hash match: at hundreds of thousands of
  * flows a lookup is one probe line (a 2 MB array at 2^19 slots) plus one
  * 24-byte IPv4 record, where 64-byte records per slot meant a 32 MB table
- * and a main-memory miss per packet. Slot positions, growth and the clock
- * hand are those of the one-record-per-slot table, so idle reclaim (and so
- * the table-full decisions) are unchanged. No strings per packet; strings are built
- * only for a collision. At most `maxFlows` live flows; idle ones are
+ * and a main-memory miss per packet. Memory per live flow: 8 bytes of
+ * probe array (load <= 1/2) and a 28-byte IPv4 record (52 for IPv6), the
+ * records in pages that are never copied: at the default 2^20 flows, 8 MB
+ * and 28 MB. No strings per packet; strings are built only for a collision. At most `maxFlows` live flows; idle ones are
  * reclaimed by a clock hand as new flows arrive; when the table is full of
  * live flows, new flows are not tracked and one `verify.limit` warning is
  * raised.
@@ -43,7 +43,13 @@
  * scratch saved and restored) when a packet of a second domain arrives,
  * when the log is full, when a frame number does not fit an entry, or when
  * `size`/`capacity` are read; from the second domain on, the table is used
- * directly as before. Replay is exactly what `track` would have done for
+ * directly and the log is dropped. The log saves the table's random probes
+ * for the packets it never replays, so a capture of up to LOG_MAX packets
+ * in one domain (most regression captures) never probes the table. A longer
+ * one fills it once, and its later packets go through the log in batches of
+ * LOG_BATCH: replayed in a tight loop, a batch costs less than probing
+ * packet by packet between decoding and checksumming, and only the first
+ * chunks are kept. Replay is exactly what `track` would have done for
  * those packets, in the same order, with the same times, so the table
  * (slots, records, clock hand, growth, idle reclaim) ends in the same state
  * as without the log. In one domain nothing but `verify.limit` can be
@@ -64,9 +70,10 @@
  *
  * Memory bound of the log: at most LOG_MAX = 2^20 entries (and at most
  * maxFlows - S), 24 bytes per IPv4 entry and 48 per IPv6 entry, in 1 MB
- * chunks allocated as the log first grows and kept for reuse (no allocation
- * per packet): 24 MB for 2^20 IPv4 packets, 48 MB at most (plus under
- * 48 bytes of slack per chunk), besides the table's own bound.
+ * chunks allocated as the log first grows and kept for reuse (no
+ * allocation per packet): 24 MB for 2^20 IPv4 packets, 48 MB at most (plus
+ * under 48 bytes of slack per chunk), and 4 MB once the log has been full,
+ * besides the table's own bound.
  */
 import type { DecodeResult } from '../wire/decode.js';
 import { LINKTYPE_ETHERNET } from '../wire/raw.js';
@@ -82,16 +89,14 @@ import type { PacketContext } from './context.js';
 // proto/family word (ports, address x, address y: 3 words for IPv4, 9 for
 // IPv6), then the vlan word (vlanKey | proto index << 26 | reversed << 30 |
 // has collision << 31), the interface and the last time (float32, relative
-// to the first packet): 24 bytes for an IPv4 flow. Per record, cold: the
-// full hash (for rehashing), the first frame and the collision index.
+// to the first packet): 24 bytes for an IPv4 flow. Cold, in arrays of their
+// own: the first frame (4 bytes), and the collision index of the few flows
+// that collide (a Map). The hash is not stored: rehashing and deletion
+// recompute it from the record's key and protocol.
 const KEY_WORDS = 10;
 const O_VLAN = 0; // offsets after the key
 const O_IFACE = 1;
 const O_TIME = 2;
-const C_HASH = 0; // cold words
-const C_FRAME = 1;
-const C_COLL = 2;
-const COLD = 3;
 const PROTO_SHIFT = 26;
 const REVERSED = 1 << 30;
 const HAS_COLL = 1 << 31;
@@ -100,6 +105,8 @@ const HASH_MUL = 0x9e3779b1 | 0;
 const MIN_SLOTS = 1 << 17;
 /** Entries of the single-domain log, at most. */
 const LOG_MAX = 1 << 20;
+/** Entries of the log once it has been full (module comment). */
+const LOG_BATCH = 1 << 16;
 /** Log header word: protocol | reversed << 8 | IPv6 << 9. */
 const LOG_REV = 1 << 8;
 const LOG_V6 = 1 << 9;
@@ -116,53 +123,65 @@ const FRAME_DELTA_MAX = (1 << (31 - FRAME_SHIFT)) - 1;
 /** Log chunk: 1 MB. */
 const LOG_CHUNK_WORDS = 1 << 18;
 
-/** Dense records of one address family, with a free list; grows by doubling up to maxFlows. */
+/** Records per page of a RecordStore (2^14: 384 KB of IPv4 records). */
+const PAGE_BITS = 14;
+const PAGE_MASK = (1 << PAGE_BITS) - 1;
+
+/**
+ * The records of one address family, numbered densely, in pages of 2^14
+ * records added as the number of live flows grows. Pages are never copied
+ * or given back, so growing leaves no garbage behind and memory follows the
+ * live flows within a page. Dead records form a free list through their
+ * first word. Record e is at word (e & PAGE_MASK) * stride of page
+ * e >>> PAGE_BITS.
+ */
 class RecordStore {
-  i32: Int32Array;
-  f32: Float32Array;
-  cold: Int32Array;
-  free: Int32Array;
-  freeTop = 0;
-  next = 0;
-  cap: number;
+  /** Hot words of each page, the same bytes as float32 (the times), and each record's first frame. */
+  readonly hot: Int32Array[] = [];
+  readonly hotF32: Float32Array[] = [];
+  readonly frames: Int32Array[] = [];
   readonly stride: number;
+  private freeHead = -1;
+  private next = 0;
+  private readonly pageRecords: number;
   constructor(
     readonly kw: number,
-    private readonly max: number,
-    initial: number,
+    maxRecords: number,
   ) {
     this.stride = kw + 3;
-    this.cap = Math.min(max, initial);
-    this.i32 = new Int32Array(this.cap * this.stride);
-    this.f32 = new Float32Array(this.i32.buffer);
-    this.cold = new Int32Array(this.cap * COLD);
-    this.free = new Int32Array(this.cap);
+    // One short page for a small table (--max-flows below a page).
+    this.pageRecords = Math.max(1, Math.min(PAGE_MASK + 1, maxRecords));
   }
 
   alloc(): number {
-    if (this.freeTop > 0) return this.free[--this.freeTop]!;
-    if (this.next === this.cap) this.grow();
+    const e = this.freeHead;
+    if (e >= 0) {
+      this.freeHead = this.hot[e >>> PAGE_BITS]![(e & PAGE_MASK) * this.stride]!;
+      return e;
+    }
+    if ((this.next & PAGE_MASK) === 0) {
+      const page = new Int32Array(this.pageRecords * this.stride);
+      this.hot.push(page);
+      this.hotF32.push(new Float32Array(page.buffer));
+      this.frames.push(new Int32Array(this.pageRecords));
+    }
     return this.next++;
   }
 
   release(e: number): void {
-    this.free[this.freeTop++] = e;
+    this.hot[e >>> PAGE_BITS]![(e & PAGE_MASK) * this.stride] = this.freeHead;
+    this.freeHead = e;
   }
+}
 
-  private grow(): void {
-    const cap = Math.min(this.max, this.cap * 2);
-    const i32 = new Int32Array(cap * this.stride);
-    i32.set(this.i32);
-    this.i32 = i32;
-    this.f32 = new Float32Array(i32.buffer);
-    const cold = new Int32Array(cap * COLD);
-    cold.set(this.cold);
-    this.cold = cold;
-    const free = new Int32Array(cap);
-    free.set(this.free.subarray(0, this.freeTop));
-    this.free = free;
-    this.cap = cap;
-  }
+/** The flow hash of a key (KEY_WORDS words); never 0. packet() inlines it for IPv4 keys. */
+function hashWords(k: Int32Array): number {
+  let h = 0x2545f491;
+  for (let i = 0; i < KEY_WORDS; i++) h = Math.imul(h ^ k[i]!, HASH_MUL) ^ (h >>> 15);
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  return h | 1;
 }
 
 /** Small index of an L4 protocol the tracker follows. */
@@ -180,6 +199,24 @@ function protoIndex(p: number): number {
       return 4;
     default:
       return 5;
+  }
+}
+
+/** The protocol of a protoIndex (index 5: the family's ICMP). */
+function protoOfIndex(i: number, v6: boolean): number {
+  switch (i) {
+    case 0:
+      return IPPROTO_TCP;
+    case 1:
+      return IPPROTO_UDP;
+    case 2:
+      return IPPROTO_UDPLITE;
+    case 3:
+      return IPPROTO_SCTP;
+    case 4:
+      return IPPROTO_DCCP;
+    default:
+      return v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP;
   }
 }
 
@@ -243,6 +280,10 @@ export class CollisionTracker {
   private hand = 0;
   private limitReported = false;
   private readonly key = new Int32Array(KEY_WORDS);
+  /** Scratch key of recordHash (which runs inside track, while `key` holds the packet's). */
+  private readonly rehashKey = new Int32Array(KEY_WORDS);
+  /** Collision index of each record whose flow collides (HAS_COLL), by (record << 1 | family). */
+  private readonly collisionOf = new Map<number, number>();
   private readonly a = new Int32Array(5); // scratch: side A words + port
   private readonly b = new Int32Array(5);
   /** Single-domain log (see the module comment): true until a second domain is seen. */
@@ -253,6 +294,8 @@ export class CollisionTracker {
   /** Entries in the log, and the entries allowed before a replay (0: to be computed). */
   private logN = 0;
   private logCap = 0;
+  private logMax: number;
+  private readonly logBatch: number;
   /** Chunks (kept for reuse), the words used in each full one, the current one and the next word in it. */
   private readonly logChunks: ArrayBuffer[] = [];
   private readonly logUsed: number[] = [];
@@ -266,9 +309,16 @@ export class CollisionTracker {
   private logFrame = 0;
   private readonly keySave = new Int32Array(KEY_WORDS);
 
-  constructor(window = 120, maxFlows = 1 << 20) {
+  /**
+   * `log` sizes the single-domain log (entries before its first replay, and
+   * per batch after it); tests shrink it, and `max` 0 turns it off.
+   */
+  constructor(window = 120, maxFlows = 1 << 20, log: { max: number; batch: number } = { max: LOG_MAX, batch: LOG_BATCH }) {
     this.window = window;
     this.maxFlows = Math.max(1, maxFlows);
+    this.logMax = log.max;
+    this.logBatch = Math.max(1, log.batch);
+    this.single = log.max > 0;
     let n = 16;
     while (n < MIN_SLOTS && n < 2 * this.maxFlows) n <<= 1;
     this.probe = new Int32Array(n);
@@ -278,8 +328,8 @@ export class CollisionTracker {
     while (refBits < 31 && 2 ** refBits <= 2 * this.maxFlows) refBits++;
     this.refMask = 2 ** refBits - 1;
     const maxRecords = Math.ceil(this.maxFlows);
-    this.v4 = new RecordStore(3, maxRecords, 1 << 14);
-    this.v6 = new RecordStore(KEY_WORDS - 1, maxRecords, 1 << 10);
+    this.v4 = new RecordStore(3, maxRecords);
+    this.v6 = new RecordStore(KEY_WORDS - 1, maxRecords);
   }
 
   /** Slots allocated. */
@@ -328,12 +378,12 @@ export class CollisionTracker {
       this.logVlan = ctx.vlanKey;
       if ((ctx.vlanKey & VLAN_BITS) !== ctx.vlanKey || (ctx.iface | 0) !== ctx.iface) {
         // Not a domain the records hold exactly: no log.
-        this.single = false;
+        this.stopLogging();
         return -1;
       }
     } else if (ctx.iface !== this.logIface || ctx.vlanKey !== this.logVlan) {
       this.replay();
-      this.single = false;
+      this.stopLogging();
       return -1;
     }
     const frame = ctx.frame;
@@ -348,10 +398,13 @@ export class CollisionTracker {
       return -1;
     }
     if (this.logN >= this.logCap) {
-      if (this.logN > 0) this.replay();
+      if (this.logN > 0) {
+        this.replay();
+        this.shrinkLog();
+      }
       // Room such that a replay can never fill the table (module comment).
-      let cap = this.limitReported ? LOG_MAX : this.maxFlows - this.live;
-      if (!(cap <= LOG_MAX)) cap = LOG_MAX;
+      let cap = this.limitReported ? this.logMax : this.maxFlows - this.live;
+      if (!(cap <= this.logMax)) cap = this.logMax;
       if (!(cap > 0)) return -1;
       this.logCap = cap;
       if (this.logN === 0) {
@@ -375,6 +428,27 @@ export class CollisionTracker {
     this.logN++;
     this.logCtx = ctx;
     return w;
+  }
+
+  /**
+   * After the log was full once: later batches of logBatch entries, in the
+   * chunks they need at most (IPv6 entries, a chunk's end possibly unused)
+   * kept from the first fill (the log must be empty).
+   */
+  private shrinkLog(): void {
+    if (this.logMax === this.logBatch) return;
+    this.logMax = this.logBatch;
+    this.logChunks.length = Math.min(this.logChunks.length, Math.ceil((this.logBatch * LOG_V6_WORDS) / (LOG_CHUNK_WORDS - LOG_V6_WORDS)));
+  }
+
+  /** No more logging: every later packet is tracked in the table (the log must be empty). */
+  private stopLogging(): void {
+    this.single = false;
+    this.logChunks.length = 0;
+    this.logUsed.length = 0;
+    this.logI32 = new Int32Array(0);
+    this.logF64 = new Float64Array(0);
+    this.logCtx = null;
   }
 
   /** Tracks the logged packets in order, as `track` would have on their arrival; empties the log. */
@@ -560,13 +634,26 @@ export class CollisionTracker {
   }
 
   private hashKey(): number {
-    const k = this.key;
-    let h = 0x2545f491;
-    for (let i = 0; i < KEY_WORDS; i++) h = Math.imul(h ^ k[i]!, HASH_MUL) ^ (h >>> 15);
-    h ^= h >>> 16;
-    h = Math.imul(h, 0x85ebca6b);
-    h ^= h >>> 13;
-    return h | 1;
+    return hashWords(this.key);
+  }
+
+  /** The hash of the flow in record e of family fam, recomputed from the record as packet() computes it. */
+  private recordHash(fam: number, e: number): number {
+    const st = fam === 0 ? this.v4 : this.v6;
+    const r = st.hot[e >>> PAGE_BITS]!;
+    const b = (e & PAGE_MASK) * st.stride;
+    const k = this.rehashKey;
+    k.fill(0);
+    const v6 = fam === 1;
+    k[0] = (v6 ? 0x600 : 0x400) | protoOfIndex((r[b + st.kw + O_VLAN]! >>> PROTO_SHIFT) & 7, v6);
+    k[1] = r[b]!;
+    if (v6) {
+      for (let i = 2; i < KEY_WORDS; i++) k[i] = r[b + i - 1]!;
+    } else {
+      k[2] = r[b + 1]!;
+      k[6] = r[b + 2]!;
+    }
+    return hashWords(k);
   }
 
   /** The flow whose key is in `key` (for IPv4, words 0, 1, 2 and 6) and hash h. */
@@ -589,8 +676,8 @@ export class CollisionTracker {
         const ref = (w & refMask) - 1;
         if ((ref & 1) === fam) {
           const e = ref >>> 1;
-          const r = st.i32;
-          const b = e * st.stride;
+          const r = st.hot[e >>> PAGE_BITS]!;
+          const b = (e & PAGE_MASK) * st.stride;
           const m = b + st.kw;
           if (
             (v6
@@ -599,7 +686,7 @@ export class CollisionTracker {
               : r[b] === k[1] && r[b + 1] === k[2] && r[b + 2] === k[6]) &&
             (r[m + O_VLAN]! & (7 << PROTO_SHIFT)) === pbits
           ) {
-            const f32 = st.f32;
+            const f32 = st.hotF32[e >>> PAGE_BITS]!;
             if (now - f32[m + O_TIME]! <= this.window) {
               f32[m + O_TIME] = now;
               const t = f32[m + O_TIME]!;
@@ -637,8 +724,8 @@ export class CollisionTracker {
     while (probe[s] !== 0) s = (s + 1) & mask;
     const e = st.alloc();
     probe[s] = tag | (((e << 1) | fam) + 1);
-    const r = st.i32;
-    const b = e * st.stride;
+    const r = st.hot[e >>> PAGE_BITS]!;
+    const b = (e & PAGE_MASK) * st.stride;
     r[b] = k[1]!;
     r[b + 1] = k[2]!;
     if (v6) {
@@ -646,22 +733,22 @@ export class CollisionTracker {
     } else {
       r[b + 2] = k[6]!;
     }
-    st.cold[e * COLD + C_HASH] = h;
     this.init(st, e, ctx, now, rev, pbits);
     this.live++;
   }
 
   /** (Re)starts the flow of record e. */
   private init(st: RecordStore, e: number, ctx: PacketContext, now: number, rev: number, pbits: number): void {
-    const r = st.i32;
-    const m = e * st.stride + st.kw;
+    const pg = e >>> PAGE_BITS;
+    const r = st.hot[pg]!;
+    const m = (e & PAGE_MASK) * st.stride + st.kw;
     r[m + O_VLAN] = ctx.vlanKey | pbits | (rev ? REVERSED : 0);
     r[m + O_IFACE] = ctx.iface;
-    const f32 = st.f32;
+    const f32 = st.hotF32[pg]!;
     f32[m + O_TIME] = now;
     const t = f32[m + O_TIME]!;
     if (t < this.minTime) this.minTime = t;
-    st.cold[e * COLD + C_FRAME] = ctx.frame | 0;
+    st.frames[pg]![e & PAGE_MASK] = ctx.frame | 0;
   }
 
   /**
@@ -673,25 +760,27 @@ export class CollisionTracker {
    * another (what conntrack in front of identical clones does).
    */
   private seenElsewhere(st: RecordStore, e: number, ctx: PacketContext, v6: boolean, p: number, rev: number): void {
-    const r = st.i32;
-    const b = e * st.stride;
+    const pg = e >>> PAGE_BITS;
+    const r = st.hot[pg]!;
+    const b = (e & PAGE_MASK) * st.stride;
     const m = b + st.kw;
     const loc = ctx.iface * 0x4000000 + ctx.vlanKey;
+    const ref = (e << 1) | (v6 ? 1 : 0);
     const vw = r[m + O_VLAN]!;
     const forward = rev === ((vw & REVERSED) !== 0 ? 1 : 0);
     let c: number;
     if ((vw & HAS_COLL) !== 0) {
-      c = st.cold[e * COLD + C_COLL]!;
+      c = this.collisionOf.get(ref)!;
     } else {
       c = this.collisions.length;
-      st.cold[e * COLD + C_COLL] = c;
+      this.collisionOf.set(ref, c);
       r[m + O_VLAN] = vw | HAS_COLL;
       const iface = r[m + O_IFACE]!;
       this.collisions.push({
         protocol: protoName(p, v6),
         flow: this.flowText(r, b, v6, p),
         interfaces: [iface],
-        frames: [st.cold[e * COLD + C_FRAME]! >>> 0],
+        frames: [st.frames[pg]![e & PAGE_MASK]! >>> 0],
         locs: [iface * 0x4000000 + (vw & VLAN_BITS)],
         askLoc: -1,
         askFrame: 0,
@@ -743,7 +832,7 @@ export class CollisionTracker {
   /** The full hash of the flow in a probe slot word. */
   private hashOf(w: number): number {
     const ref = (w & this.refMask) - 1;
-    return ((ref & 1) === 0 ? this.v4 : this.v6).cold[(ref >>> 1) * COLD + C_HASH]!;
+    return this.recordHash(ref & 1, ref >>> 1);
   }
 
   /** Removes the flow at slot s (backward-shift deletion, Knuth 6.4 algorithm R). */
@@ -790,7 +879,8 @@ export class CollisionTracker {
       if (w !== 0) {
         const ref = (w & refMask) - 1;
         const e = ref >>> 1;
-        const t = (ref & 1) === 0 ? v4.f32[e * v4.stride + v4.kw + O_TIME]! : v6.f32[e * v6.stride + v6.kw + O_TIME]!;
+        const st = (ref & 1) === 0 ? v4 : v6;
+        const t = st.hotF32[e >>> PAGE_BITS]![(e & PAGE_MASK) * st.stride + st.kw + O_TIME]!;
         if (now - t > this.window) {
           this.removeAt(s);
           continue;

@@ -424,6 +424,42 @@ describe('bounded memory', () => {
     const lim = only(r.findings, 'verify.limit');
     expect(lim.map((f) => [f.frame, f.severity])).toEqual([[9, 'warning']]);
   });
+  it('every live flow is found again after the table grows, reclaims idle flows and reuses their records', () => {
+    // 20,000 flows at t=0..2 on tap0 (IPv4 UDP and TCP, IPv6 TCP, ICMP echo),
+    // idle by t=100; 70,000 new ones at t=100..102 on tap0 (the probe array
+    // grows past its 2^17 slots and the records past four pages, while the
+    // clock hand deletes the idle flows, shifting their neighbours back by
+    // their recomputed hashes); then every flow again on tap1 at t=120.
+    // Exactly the second batch collides.
+    const flow = (i: number): Uint8Array => {
+      const src = ip4(`10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`);
+      switch (i % 4) {
+        case 0:
+          return eth4(ipv4L4(src, B, 17, udp(1024 + (i % 50000), 53, dns)));
+        case 1:
+          return eth4(ipv4L4(src, B, 6, tcp(40000, 443, new Uint8Array(0), 0x10)));
+        case 2:
+          return eth6(ipv6L4(ip6(`fd00::${(i >> 16).toString(16)}:${(i & 0xffff).toString(16)}`), ip6('fd00::1'), 6, tcp(40000, 443, new Uint8Array(0), 0x10)));
+        default:
+          return eth4(ipv4L4(src, B, 1, icmpMsg(8, 0, (i & 0xffff) << 16, hex('00'))));
+      }
+    };
+    const first = Array.from({ length: 20_000 }, (_, i) => flow(i));
+    const second = Array.from({ length: 70_000 }, (_, i) => flow(100_000 + i));
+    const frames: Frame[] = [
+      ...first.map((data, i) => ({ data, iface: 0, time: i / 10_000 })),
+      ...second.map((data, i) => ({ data, iface: 0, time: 100 + i / 35_000 })),
+      ...first.map((data) => ({ data, iface: 1, time: 120 })),
+      ...second.map((data) => ({ data, iface: 1, time: 120 })),
+    ];
+    const r = verifyFrames(frames, { collisionWindow: 50 });
+    expect(r.verifier.flows.capacity).toBe(1 << 18);
+    const col = r.summary.collisions;
+    expect(col).toHaveLength(70_000);
+    expect(new Set(col.map((c) => c.frames[0]))).toEqual(new Set(second.map((_, i) => 20_001 + i)));
+    expect(col.every((c) => c.interfaces.join() === '0,1' && c.frames[1]! > 110_000)).toBe(true);
+    expect(only(r.findings, 'verify.limit')).toEqual([]);
+  });
   it('idle flows are reclaimed, so a long capture does not fill the table', () => {
     const frames: Frame[] = [];
     for (let i = 0; i < 2000; i++) frames.push({ data: eth4(ipv4L4(A, B, 17, udp(1000 + i, 53, dns))), time: i });

@@ -199,10 +199,8 @@ export class ArpChecker {
   ipv4(v: DataView, d: DecodeResult, ctx: PacketContext): void {
     const b = this.bindings;
     if (b.count === 0 || d.linkType !== LINKTYPE_ETHERNET || d.ip.srcOff + 4 > d.capEnd) return;
-    b.key[0] = ctx.iface;
-    b.key[1] = ctx.vlanKey;
-    b.key[2] = v.getInt32(d.ip.srcOff);
-    const e = b.find();
+    const src = v.getInt32(d.ip.srcOff);
+    const e = b.find3(ctx.iface, ctx.vlanKey, src);
     if (e < 0) return;
     const hi = v.getUint16(d.off + 6);
     const lo = v.getInt32(d.off + 8);
@@ -212,7 +210,7 @@ export class ArpChecker {
     const used = formatMac(hi, lo);
     ctx.add(
       'arp.ip-mac-mismatch',
-      `IPv4 from ${formatIpv4(b.key[2]! >>> 0)} sent by ${used}, but ARP binds ${formatIpv4(b.key[2]! >>> 0)} to ${bound} (frame ${this.bFrame[e]}) on ${ctx.where()}`,
+      `IPv4 from ${formatIpv4(src >>> 0)} sent by ${used}, but ARP binds ${formatIpv4(src >>> 0)} to ${bound} (frame ${this.bFrame[e]}) on ${ctx.where()}`,
       bound,
       used,
     );

@@ -15,6 +15,23 @@ import { build } from 'esbuild';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
+
+/**
+ * commander requires node:child_process at load time, for executable
+ * subcommands, which this CLI does not have; loading it (and dgram, net,
+ * streams with it) cost every run about 2 ms. It is loaded on first use
+ * instead.
+ */
+const lazyChildProcess = {
+  name: 'lazy-child-process',
+  setup(b) {
+    b.onResolve({ filter: /^node:child_process$/ }, () => ({ path: 'child_process', namespace: 'lazy-child-process' }));
+    b.onLoad({ filter: /.*/, namespace: 'lazy-child-process' }, () => ({
+      contents: "module.exports = new Proxy({}, { get: (_, key) => require('child_process')[key] });",
+      loader: 'js',
+    }));
+  },
+};
 await build({
   entryPoints: [`${root}dist/cli/main.js`],
   outfile: `${root}dist/ssnat-rewrite.cjs`,
@@ -24,5 +41,6 @@ await build({
   target: 'node20',
   sourcemap: true,
   logLevel: 'warning',
+  plugins: [lazyChildProcess],
 });
 execFileSync(process.execPath, [`${root}scripts/code-cache.mjs`], { stdio: ['ignore', 'ignore', 'inherit'] });

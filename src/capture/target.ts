@@ -4,9 +4,7 @@
  * failed run never leaves a partial output (and never touches an existing
  * file it was not allowed to replace).
  */
-import { randomBytes } from 'node:crypto';
-import { closeSync, fstatSync, openSync, writev, writevSync } from 'node:fs';
-import { rename, unlink } from 'node:fs/promises';
+import { closeSync, fstatSync, openSync, renameSync, unlinkSync, writev, writevSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { OutputError } from '../errors.js';
@@ -39,12 +37,18 @@ export class AtomicFileTarget implements OutputTarget {
   ) {}
 
   static async create(path: string): Promise<AtomicFileTarget> {
-    const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-    let fd: number;
-    try {
-      fd = openSync(temp, 'wx', 0o644);
-    } catch (e) {
-      throw new OutputError(`cannot create a temporary file beside the output: ${(e as Error).message}`, { file: path });
+    // O_EXCL makes the name ours; the random part only avoids a retry. (Not
+    // node:crypto: loading it costs start-up time, and nothing here is secret.)
+    let temp = '';
+    let fd = -1;
+    for (let attempt = 0; fd < 0; attempt++) {
+      temp = join(dirname(path), `.${basename(path)}.${process.pid}.${Math.floor(Math.random() * 2 ** 32).toString(16).padStart(8, '0')}.tmp`);
+      try {
+        fd = openSync(temp, 'wx', 0o644);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'EEXIST' && attempt < 8) continue;
+        throw new OutputError(`cannot create a temporary file beside the output: ${(e as Error).message}`, { file: path });
+      }
     }
     liveTemps.add(temp);
     return new AtomicFileTarget(fd, temp, path);
@@ -72,10 +76,10 @@ export class AtomicFileTarget implements OutputTarget {
     this.done = true;
     try {
       this.closeFd();
-      await rename(this.tempPath, this.path);
+      renameSync(this.tempPath, this.path);
       liveTemps.delete(this.tempPath);
     } catch (e) {
-      await unlink(this.tempPath).catch(() => undefined);
+      removeQuietly(this.tempPath);
       liveTemps.delete(this.tempPath);
       throw new OutputError(`cannot move the finished output into place: ${(e as Error).message}`, { file: this.path });
     }
@@ -89,8 +93,16 @@ export class AtomicFileTarget implements OutputTarget {
     } catch {
       // already closed
     }
-    await unlink(this.tempPath).catch(() => undefined);
+    removeQuietly(this.tempPath);
     liveTemps.delete(this.tempPath);
+  }
+}
+
+function removeQuietly(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // gone already
   }
 }
 

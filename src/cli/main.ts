@@ -5,7 +5,7 @@
  * documented exit code (DESIGN.md part 1): 0 ok, 1 findings, 2 usage or rule
  * error, 3 unreadable input. A stack trace means a bug.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, RuleError, SsnatError, UsageError, formatError } from '../errors.js';
 import { parseRule, parseRulesFile, validateRuleSet, type Rule } from '../nat/rules.js';
@@ -187,7 +187,7 @@ async function loadRules(opts: CommonOptions): Promise<Rule[]> {
   if (opts.rulesFile !== undefined) {
     let text: string;
     try {
-      text = await readFile(opts.rulesFile, 'utf8');
+      text = readFileSync(opts.rulesFile, 'utf8');
     } catch (e) {
       throw new UsageError(`cannot read rules file ${opts.rulesFile}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     }
@@ -298,7 +298,7 @@ async function emitReport(result: RunResult, opts: CommonOptions, stdout: 'stdou
   }
   const text = kind === 'json' ? renderJson(result.report) : kind === 'junit' ? renderJunit(result.report) : renderText(result.report);
   if (opts.reportFile !== undefined) {
-    await writeFile(opts.reportFile, text);
+    writeFileSync(opts.reportFile, text);
   } else if (stdout === 'stdout') {
     stdoutStream().write(text);
   } else {

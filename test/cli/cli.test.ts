@@ -169,8 +169,11 @@ describe('streaming', () => {
     child.stdin.write(bytes.subarray(0, bytes.length >> 1));
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    await new Promise((r) => setTimeout(r, 400));
-    expect(readdirSync(dir).length).toBe(1); // the temporary file, hidden
+    // Wait until the run has its (hidden) temporary file: a fixed delay was
+    // too short once on a loaded machine.
+    for (let waited = 0; readdirSync(dir).length === 0 && waited < 20_000; waited += 20) await new Promise((r) => setTimeout(r, 20));
+    expect(readdirSync(dir).length).toBe(1);
+    await new Promise((r) => setTimeout(r, 50)); // and is in its read loop
     child.kill(signal);
     const code = await new Promise<number | null>((r) => child.on('close', r));
     expect(code).toBe(exitCode);

@@ -28,10 +28,10 @@
  * and a main-memory miss per packet. Memory per live flow: 8 bytes of
  * probe array (load <= 1/2) and a 28-byte IPv4 record (52 for IPv6), the
  * records in pages that are never copied: at the default 2^20 flows, 8 MB
- * and 28 MB. No strings per packet; strings are built only for a collision. At most `maxFlows` live flows; idle ones are
- * reclaimed by a clock hand as new flows arrive; when the table is full of
- * live flows, new flows are not tracked and one `verify.limit` warning is
- * raised.
+ * and 28 MB. No strings per packet; strings are built only for a
+ * collision. At most `maxFlows` live flows; idle ones are reclaimed by a
+ * clock hand as new flows arrive; when the table is full of live flows,
+ * new flows are not tracked and one `verify.limit` warning is raised.
  *
  * Single-domain log. A collision needs two domains, and a classic pcap
  * (one interface, often no VLANs) has one domain from start to end. While

@@ -481,4 +481,17 @@ describe('sum', () => {
     expect(sumRange(ones, 1, 65533)).toBe(f16(0xffff * 32766 + 0xff00));
     expect(sumRange(new DataView(new ArrayBuffer(64)), 0, 64)).toBe(0);
   });
+  it('sumHeader equals sumRange on every IPv4 header length, at any alignment, all-ones included', async () => {
+    const { sumRange, sumHeader } = await import('../../src/verify/sum.js');
+    const buf = new Uint8Array(80).map((_, i) => (i * 97 + 13) & 255);
+    const ones = new DataView(new Uint8Array(80).fill(0xff).buffer);
+    const v = new DataView(buf.buffer);
+    for (let off = 0; off < 5; off++) {
+      for (let len = 20; len <= 60; len += 4) {
+        expect(sumHeader(v, off, len)).toBe(sumRange(v, off, len));
+        expect(sumHeader(ones, off, len)).toBe(0xffff);
+      }
+    }
+    expect(sumHeader(new DataView(new ArrayBuffer(60)), 0, 60)).toBe(0);
+  });
 });

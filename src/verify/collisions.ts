@@ -25,10 +25,12 @@
  * elsewhere and read only on a hash match: at hundreds of thousands of
  * flows a lookup is one probe line (a 2 MB array at 2^19 slots) plus one
  * 24-byte IPv4 record, where 64-byte records per slot meant a 32 MB table
- * and a main-memory miss per packet. Memory per live flow: 8 bytes of
- * probe array (load <= 1/2) and a 28-byte IPv4 record (52 for IPv6), the
- * records in pages that are never copied: at the default 2^20 flows, 8 MB
- * and 28 MB. No strings per packet; strings are built only for a
+ * and a main-memory miss per packet. The probe array grows at a load of
+ * 2/3 (linear probing stays short in 4-byte slots, 16 to a cache line; at
+ * 1/2, verify of the 2 GB bench grew it to 8 MB at its end, 7 MB over
+ * the 100 MB mark). Memory per live flow: 6 to 12 bytes of probe array and
+ * a 28-byte IPv4 record (52 for IPv6), the records in 1 MB pages that are
+ * never copied: at the default 2^20 flows, 8 MB and 32 MB. No strings per packet; strings are built only for a
  * collision. At most `maxFlows` live flows; idle ones are reclaimed by a
  * clock hand as new flows arrive; when the table is full of live flows,
  * new flows are not tracked and one `verify.limit` warning is raised.
@@ -43,13 +45,12 @@
  * scratch saved and restored) when a packet of a second domain arrives,
  * when the log is full, when a frame number does not fit an entry, or when
  * `size`/`capacity` are read; from the second domain on, the table is used
- * directly and the log is dropped. The log saves the table's random probes
+ * directly and the log is no longer written. The log saves the table's random probes
  * for the packets it never replays, so a capture of up to LOG_MAX packets
  * in one domain (most regression captures) never probes the table. A longer
  * one fills it once, and its later packets go through the log in batches of
  * LOG_BATCH: replayed in a tight loop, a batch costs less than probing
- * packet by packet between decoding and checksumming, and only the first
- * chunks are kept. Replay is exactly what `track` would have done for
+ * packet by packet between decoding and checksumming. Replay is exactly what `track` would have done for
  * those packets, in the same order, with the same times, so the table
  * (slots, records, clock hand, growth, idle reclaim) ends in the same state
  * as without the log. In one domain nothing but `verify.limit` can be
@@ -70,10 +71,11 @@
  *
  * Memory bound of the log: at most LOG_MAX = 2^20 entries (and at most
  * maxFlows - S), 24 bytes per IPv4 entry and 48 per IPv6 entry, in 1 MB
- * chunks allocated as the log first grows and kept for reuse (no
- * allocation per packet): 24 MB for 2^20 IPv4 packets, 48 MB at most (plus
- * under 48 bytes of slack per chunk), and 4 MB once the log has been full,
- * besides the table's own bound.
+ * chunks of the BlockPool (no allocation per packet): 24 MB for 2^20 IPv4
+ * packets, 48 MB at most (plus under 48 bytes of slack per chunk), and
+ * 4 MB once the log has been full. Replayed chunks go back to the pool,
+ * where the record pages take them: the log and the table share one bound
+ * rather than adding theirs.
  */
 import type { DecodeResult } from '../wire/decode.js';
 import { LINKTYPE_ETHERNET } from '../wire/raw.js';
@@ -123,17 +125,36 @@ const FRAME_DELTA_MAX = (1 << (31 - FRAME_SHIFT)) - 1;
 /** Log chunk: 1 MB. */
 const LOG_CHUNK_WORDS = 1 << 18;
 
-/** Records per page of a RecordStore (2^14: 384 KB of IPv4 records). */
-const PAGE_BITS = 14;
-const PAGE_MASK = (1 << PAGE_BITS) - 1;
+/** Memory block of the log's chunks and the record pages: 1 MB. */
+const BLOCK_BYTES = LOG_CHUNK_WORDS * 4;
 
 /**
- * The records of one address family, numbered densely, in pages of 2^14
- * records added as the number of live flows grows. Pages are never copied
- * or given back, so growing leaves no garbage behind and memory follows the
- * live flows within a page. Dead records form a free list through their
- * first word. Record e is at word (e & PAGE_MASK) * stride of page
- * e >>> PAGE_BITS.
+ * 1 MB blocks shared by the log and the record pages. The log takes its
+ * chunks here and gives each back as soon as it has been replayed, so the
+ * pages a replay adds are made of the log it empties: the first replay of a
+ * long capture turns 24 MB of log into record pages instead of adding them
+ * on top. (Chunks dropped instead stayed resident until V8's next full
+ * collection, which a run that allocates almost nothing may not see for
+ * seconds: verify of the 2 GB bench peaked 20 MB higher.)
+ */
+class BlockPool {
+  private readonly free: ArrayBuffer[] = [];
+  take(): ArrayBuffer {
+    return this.free.pop() ?? new ArrayBuffer(BLOCK_BYTES);
+  }
+  give(block: ArrayBuffer): void {
+    this.free.push(block);
+  }
+}
+
+/**
+ * The records of one address family, numbered densely, in pages of one
+ * block each, added as the number of live flows grows: 2^15 IPv4 records
+ * (768 KB, then their first frames) or 2^14 IPv6 ones per page. Pages are
+ * never copied or given back, so growing leaves no garbage behind and
+ * memory follows the live flows within a page. Dead records form a free
+ * list through their first word. Record e is at word (e & pageMask) *
+ * stride of page e >>> pageBits.
  */
 class RecordStore {
   /** Hot words of each page, the same bytes as float32 (the times), and each record's first frame. */
@@ -141,35 +162,39 @@ class RecordStore {
   readonly hotF32: Float32Array[] = [];
   readonly frames: Int32Array[] = [];
   readonly stride: number;
+  readonly pageBits: number;
+  readonly pageMask: number;
   private freeHead = -1;
   private next = 0;
-  private readonly pageRecords: number;
   constructor(
     readonly kw: number,
-    maxRecords: number,
+    private readonly pool: BlockPool,
   ) {
     this.stride = kw + 3;
-    // One short page for a small table (--max-flows below a page).
-    this.pageRecords = Math.max(1, Math.min(PAGE_MASK + 1, maxRecords));
+    let bits = 16;
+    while ((1 << bits) * (this.stride + 1) * 4 > BLOCK_BYTES) bits--;
+    this.pageBits = bits;
+    this.pageMask = (1 << bits) - 1;
   }
 
   alloc(): number {
     const e = this.freeHead;
     if (e >= 0) {
-      this.freeHead = this.hot[e >>> PAGE_BITS]![(e & PAGE_MASK) * this.stride]!;
+      this.freeHead = this.hot[e >>> this.pageBits]![(e & this.pageMask) * this.stride]!;
       return e;
     }
-    if ((this.next & PAGE_MASK) === 0) {
-      const page = new Int32Array(this.pageRecords * this.stride);
-      this.hot.push(page);
-      this.hotF32.push(new Float32Array(page.buffer));
-      this.frames.push(new Int32Array(this.pageRecords));
+    if ((this.next & this.pageMask) === 0) {
+      const block = this.pool.take();
+      const records = this.pageMask + 1;
+      this.hot.push(new Int32Array(block, 0, records * this.stride));
+      this.hotF32.push(new Float32Array(block, 0, records * this.stride));
+      this.frames.push(new Int32Array(block, records * this.stride * 4, records));
     }
     return this.next++;
   }
 
   release(e: number): void {
-    this.hot[e >>> PAGE_BITS]![(e & PAGE_MASK) * this.stride] = this.freeHead;
+    this.hot[e >>> this.pageBits]![(e & this.pageMask) * this.stride] = this.freeHead;
     this.freeHead = e;
   }
 }
@@ -284,6 +309,8 @@ export class CollisionTracker {
   private readonly rehashKey = new Int32Array(KEY_WORDS);
   /** Collision index of each record whose flow collides (HAS_COLL), by (record << 1 | family). */
   private readonly collisionOf = new Map<number, number>();
+  /** Blocks of the log and the record pages. */
+  private readonly pool = new BlockPool();
   private readonly a = new Int32Array(5); // scratch: side A words + port
   private readonly b = new Int32Array(5);
   /** Single-domain log (see the module comment): true until a second domain is seen. */
@@ -296,7 +323,7 @@ export class CollisionTracker {
   private logCap = 0;
   private logMax: number;
   private readonly logBatch: number;
-  /** Chunks (kept for reuse), the words used in each full one, the current one and the next word in it. */
+  /** Chunks (from the pool, back to it when replayed), the words used in each full one, the current one and the next word in it. */
   private readonly logChunks: ArrayBuffer[] = [];
   private readonly logUsed: number[] = [];
   private logChunk = -1;
@@ -327,9 +354,8 @@ export class CollisionTracker {
     let refBits = 1;
     while (refBits < 31 && 2 ** refBits <= 2 * this.maxFlows) refBits++;
     this.refMask = 2 ** refBits - 1;
-    const maxRecords = Math.ceil(this.maxFlows);
-    this.v4 = new RecordStore(3, maxRecords);
-    this.v6 = new RecordStore(KEY_WORDS - 1, maxRecords);
+    this.v4 = new RecordStore(3, this.pool);
+    this.v6 = new RecordStore(KEY_WORDS - 1, this.pool);
   }
 
   /** Slots allocated. */
@@ -416,7 +442,7 @@ export class CollisionTracker {
     if (w + LOG_V6_WORDS > LOG_CHUNK_WORDS) {
       if (this.logChunk >= 0) this.logUsed[this.logChunk] = w;
       const c = ++this.logChunk;
-      if (c === this.logChunks.length) this.logChunks.push(new ArrayBuffer(LOG_CHUNK_WORDS * 4));
+      if (c === this.logChunks.length) this.logChunks.push(this.pool.take());
       const buf = this.logChunks[c]!;
       this.logI32 = new Int32Array(buf);
       this.logF64 = new Float64Array(buf);
@@ -436,16 +462,12 @@ export class CollisionTracker {
    * kept from the first fill (the log must be empty).
    */
   private shrinkLog(): void {
-    if (this.logMax === this.logBatch) return;
     this.logMax = this.logBatch;
-    this.logChunks.length = Math.min(this.logChunks.length, Math.ceil((this.logBatch * LOG_V6_WORDS) / (LOG_CHUNK_WORDS - LOG_V6_WORDS)));
   }
 
   /** No more logging: every later packet is tracked in the table (the log must be empty). */
   private stopLogging(): void {
     this.single = false;
-    this.logChunks.length = 0;
-    this.logUsed.length = 0;
     this.logI32 = new Int32Array(0);
     this.logF64 = new Float64Array(0);
     this.logCtx = null;
@@ -497,7 +519,10 @@ export class CollisionTracker {
         this.track(ctx, v6, p, (hd & LOG_REV) !== 0 ? 1 : 0, this.hashKey());
         w += v6 ? LOG_V6_WORDS : LOG_V4_WORDS;
       }
+      // Replayed: the chunk goes back to the pool, where the pages the rest of the replay adds take it.
+      this.pool.give(buf);
     }
+    this.logChunks.length = 0;
     k.set(this.keySave);
     ctx.frame = frame;
     ctx.iface = iface;
@@ -640,8 +665,8 @@ export class CollisionTracker {
   /** The hash of the flow in record e of family fam, recomputed from the record as packet() computes it. */
   private recordHash(fam: number, e: number): number {
     const st = fam === 0 ? this.v4 : this.v6;
-    const r = st.hot[e >>> PAGE_BITS]!;
-    const b = (e & PAGE_MASK) * st.stride;
+    const r = st.hot[e >>> st.pageBits]!;
+    const b = (e & st.pageMask) * st.stride;
     const k = this.rehashKey;
     k.fill(0);
     const v6 = fam === 1;
@@ -676,8 +701,8 @@ export class CollisionTracker {
         const ref = (w & refMask) - 1;
         if ((ref & 1) === fam) {
           const e = ref >>> 1;
-          const r = st.hot[e >>> PAGE_BITS]!;
-          const b = (e & PAGE_MASK) * st.stride;
+          const r = st.hot[e >>> st.pageBits]!;
+          const b = (e & st.pageMask) * st.stride;
           const m = b + st.kw;
           if (
             (v6
@@ -686,7 +711,7 @@ export class CollisionTracker {
               : r[b] === k[1] && r[b + 1] === k[2] && r[b + 2] === k[6]) &&
             (r[m + O_VLAN]! & (7 << PROTO_SHIFT)) === pbits
           ) {
-            const f32 = st.hotF32[e >>> PAGE_BITS]!;
+            const f32 = st.hotF32[e >>> st.pageBits]!;
             if (now - f32[m + O_TIME]! <= this.window) {
               f32[m + O_TIME] = now;
               const t = f32[m + O_TIME]!;
@@ -717,15 +742,15 @@ export class CollisionTracker {
     } else {
       this.sweep(now, 2);
     }
-    if (2 * (this.live + 1) > mask + 1) this.grow();
+    if (3 * (this.live + 1) > 2 * (mask + 1)) this.grow(); // load <= 2/3
     probe = this.probe;
     mask = this.mask;
     s = h & mask;
     while (probe[s] !== 0) s = (s + 1) & mask;
     const e = st.alloc();
     probe[s] = tag | (((e << 1) | fam) + 1);
-    const r = st.hot[e >>> PAGE_BITS]!;
-    const b = (e & PAGE_MASK) * st.stride;
+    const r = st.hot[e >>> st.pageBits]!;
+    const b = (e & st.pageMask) * st.stride;
     r[b] = k[1]!;
     r[b + 1] = k[2]!;
     if (v6) {
@@ -739,16 +764,16 @@ export class CollisionTracker {
 
   /** (Re)starts the flow of record e. */
   private init(st: RecordStore, e: number, ctx: PacketContext, now: number, rev: number, pbits: number): void {
-    const pg = e >>> PAGE_BITS;
+    const pg = e >>> st.pageBits;
     const r = st.hot[pg]!;
-    const m = (e & PAGE_MASK) * st.stride + st.kw;
+    const m = (e & st.pageMask) * st.stride + st.kw;
     r[m + O_VLAN] = ctx.vlanKey | pbits | (rev ? REVERSED : 0);
     r[m + O_IFACE] = ctx.iface;
     const f32 = st.hotF32[pg]!;
     f32[m + O_TIME] = now;
     const t = f32[m + O_TIME]!;
     if (t < this.minTime) this.minTime = t;
-    st.frames[pg]![e & PAGE_MASK] = ctx.frame | 0;
+    st.frames[pg]![e & st.pageMask] = ctx.frame | 0;
   }
 
   /**
@@ -760,9 +785,9 @@ export class CollisionTracker {
    * another (what conntrack in front of identical clones does).
    */
   private seenElsewhere(st: RecordStore, e: number, ctx: PacketContext, v6: boolean, p: number, rev: number): void {
-    const pg = e >>> PAGE_BITS;
+    const pg = e >>> st.pageBits;
     const r = st.hot[pg]!;
-    const b = (e & PAGE_MASK) * st.stride;
+    const b = (e & st.pageMask) * st.stride;
     const m = b + st.kw;
     const loc = ctx.iface * 0x4000000 + ctx.vlanKey;
     const ref = (e << 1) | (v6 ? 1 : 0);
@@ -780,7 +805,7 @@ export class CollisionTracker {
         protocol: protoName(p, v6),
         flow: this.flowText(r, b, v6, p),
         interfaces: [iface],
-        frames: [st.frames[pg]![e & PAGE_MASK]! >>> 0],
+        frames: [st.frames[pg]![e & st.pageMask]! >>> 0],
         locs: [iface * 0x4000000 + (vw & VLAN_BITS)],
         askLoc: -1,
         askFrame: 0,
@@ -880,7 +905,7 @@ export class CollisionTracker {
         const ref = (w & refMask) - 1;
         const e = ref >>> 1;
         const st = (ref & 1) === 0 ? v4 : v6;
-        const t = st.hotF32[e >>> PAGE_BITS]![(e & PAGE_MASK) * st.stride + st.kw + O_TIME]!;
+        const t = st.hotF32[e >>> st.pageBits]![(e & st.pageMask) * st.stride + st.kw + O_TIME]!;
         if (now - t > this.window) {
           this.removeAt(s);
           continue;

@@ -321,6 +321,7 @@ export class CollisionTracker {
   /** Entries in the log, and the entries allowed before a replay (0: to be computed). */
   private logN = 0;
   private logCap = 0;
+  /** Entries the log may hold before a replay: log.max until its first fill, then log.batch. */
   private logMax: number;
   private readonly logBatch: number;
   /** Chunks (from the pool, back to it when replayed), the words used in each full one, the current one and the next word in it. */
@@ -426,7 +427,8 @@ export class CollisionTracker {
     if (this.logN >= this.logCap) {
       if (this.logN > 0) {
         this.replay();
-        this.shrinkLog();
+        // Full once: from now on the log takes batches (module comment).
+        this.logMax = this.logBatch;
       }
       // Room such that a replay can never fill the table (module comment).
       let cap = this.limitReported ? this.logMax : this.maxFlows - this.live;
@@ -454,15 +456,6 @@ export class CollisionTracker {
     this.logN++;
     this.logCtx = ctx;
     return w;
-  }
-
-  /**
-   * After the log was full once: later batches of logBatch entries, in the
-   * chunks they need at most (IPv6 entries, a chunk's end possibly unused)
-   * kept from the first fill (the log must be empty).
-   */
-  private shrinkLog(): void {
-    this.logMax = this.logBatch;
   }
 
   /** No more logging: every later packet is tracked in the table (the log must be empty). */

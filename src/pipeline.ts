@@ -288,7 +288,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<RunResult> {
     for (;;) {
       loop.drain();
       if (reader.done) break;
-      // Writing this window overlaps parsing the next (the reader alternates two buffers).
+      // Writing this window overlaps parsing the next (the read window keeps it intact until the fill after next).
       if (writer !== null) await writer.flushBehind();
       opts.onProgress?.(reader.position, totalBytes);
       await reader.fill();

@@ -5,7 +5,7 @@
  * documented exit code (DESIGN.md part 1): 0 ok, 1 findings, 2 usage or rule
  * error, 3 unreadable input. A stack trace means a bug.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, RuleError, SsnatError, UsageError, formatError } from '../errors.js';
 import { parseRule, parseRulesFile, validateRuleSet, type Rule } from '../nat/rules.js';
@@ -18,7 +18,6 @@ import { renderText } from '../report/text.js';
 import { renderJunit } from '../report/junit.js';
 import { startProgress, type Progress } from './progress.js';
 import type { VerifierOptions } from '../verify/verifier.js';
-import { unlinkSync } from 'node:fs';
 import { isatty } from 'node:tty';
 import { OutputClosed } from '../capture/pipe.js';
 

@@ -1,7 +1,7 @@
 /**
  * One DataView per buffer, made again only when the underlying memory
- * changes (the reader's window alternates two buffers, so this happens about
- * once per megabyte, not per packet).
+ * changes (when the reader's window moves to its next buffer: about once
+ * per two megabytes, not per packet).
  */
 export class ViewCache {
   private last: Uint8Array | null = null;

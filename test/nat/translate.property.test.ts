@@ -124,6 +124,17 @@ describe('translator properties', () => {
         const old = (buf[ckAt]! << 8) | buf[ckAt + 1]!;
         const bad = (old + dl4) & 0xffff;
         fc.pre(bad !== 0xffff && !(ip.proto === 17 && (bad === 0 || old === 0)));
+        // A TCP/UDP field equal to the pseudo-header partial sum is a transmit-offload seed, which
+        // the translator keeps a seed (translate.ts isOffloadSeed): not a damaged checksum. A damage
+        // that lands on it (1 in 65,536: once in about 30 runs of this test) is left out.
+        if (ip.proto === 6 || ip.proto === 17) {
+          const len = ip.end - ip.l4Off;
+          const addr = (o: number): number => ((buf[o]! << 24) | (buf[o + 1]! << 16) | (buf[o + 2]! << 8) | buf[o + 3]!) >>> 0;
+          const seed = B.fold16(
+            ip.version === 4 ? B.pseudo4(addr(ip.srcOff), addr(ip.dstOff), ip.proto, len) : B.pseudo6(buf.subarray(ip.srcOff, ip.srcOff + 16), buf.subarray(ip.dstOff, ip.dstOff + 16), ip.proto, len),
+          );
+          fc.pre(bad !== seed && !(bad === 0 && seed === 0xffff));
+        }
         buf[ckAt] = bad >> 8;
         buf[ckAt + 1] = bad & 255;
         if (doIp && ip.version === 4) {

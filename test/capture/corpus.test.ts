@@ -1,5 +1,5 @@
 /**
- * The capture layer against ../shared/corpus, files nobody here wrote:
+ * The capture layer against the vendored public corpus (test/corpus), files nobody here wrote:
  * lossless pass-through, block sequences, timestamps, damaged files.
  */
 import { readFileSync } from 'node:fs';

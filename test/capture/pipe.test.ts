@@ -15,6 +15,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { OutputClosed, PipeSink, PipeSource } from '../../src/capture/pipe.js';
 import { prng } from '../helpers/mutate.js';
 import { BIN, ROOT } from '../helpers/cli.js';
+import { corpusPath } from '../helpers/corpus.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ssnat-pipe-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -172,7 +173,7 @@ describe('the CLI on pipes', () => {
   });
 
   it('a run that fails before its first write to a stdout pipe ends at once with 3', async () => {
-    const bad = join(ROOT, '../shared/corpus/libpcap/shb-option-too-long.pcapng');
+    const bad = corpusPath('libpcap/shb-option-too-long.pcapng');
     const child = spawn(process.execPath, [BIN, bad, '-', '-r', rule], { stdio: ['ignore', 'pipe', 'pipe'] });
     const childExit = exited(child);
     let stderr = '';

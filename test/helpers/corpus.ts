@@ -1,9 +1,9 @@
-/** The shared public corpus (../shared/corpus) and its MANIFEST. */
+/** The vendored public corpus (test/corpus, see its README) and its MANIFEST. */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 
-export const CORPUS = fileURLToPath(new URL('../../../shared/corpus/', import.meta.url));
+export const CORPUS = fileURLToPath(new URL('../corpus/', import.meta.url));
 
 export interface ManifestEntry {
   path: string;

@@ -11,6 +11,14 @@ export const EXIT_FINDINGS = 1;
 export const EXIT_USAGE = 2;
 export const EXIT_INPUT = 3;
 
+/** The documented exit codes (docs/DESIGN.md part 1, README, --help), in order. */
+export const EXIT_CODES: Readonly<Record<number, string>> = {
+  [EXIT_OK]: 'success',
+  [EXIT_FINDINGS]: 'verification found errors (or warnings, with --strict)',
+  [EXIT_USAGE]: 'usage or rule error',
+  [EXIT_INPUT]: 'input unreadable or malformed',
+};
+
 export type ErrorCode =
   | 'usage' // bad command line
   | 'rule' // rule text or rule set rejected

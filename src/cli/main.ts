@@ -2,7 +2,7 @@
  * The command line: commander program, options, exit codes.
  *
  * Every error a user can cause ends here as one line on stderr and a
- * documented exit code (DESIGN.md part 1): 0 ok, 1 findings, 2 usage or rule
+ * documented exit code (docs/DESIGN.md part 1): 0 ok, 1 findings, 2 usage or rule
  * error, 3 unreadable input. A stack trace means a bug.
  */
 import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
@@ -282,7 +282,7 @@ function exitCodeFor(result: RunResult, strict: boolean | undefined): number {
 const MAX_STDERR_FINDINGS = 20;
 
 /**
- * Writes the report where DESIGN.md says: --report-file, else stdout (unless
+ * Writes the report where docs/DESIGN.md says: --report-file, else stdout (unless
  * stdout carries the capture, then only the summary on stderr is printed).
  */
 async function emitReport(result: RunResult, opts: CommonOptions, stdout: 'stdout' | 'stderr-only'): Promise<void> {

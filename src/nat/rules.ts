@@ -1,5 +1,5 @@
 /**
- * NAT rule parsing and rule-set validation (DESIGN.md part 1, "Rules").
+ * NAT rule parsing and rule-set validation (docs/DESIGN.md part 1, "Rules").
  *
  * ```
  * RULE    := MAPPING [ '@' IFACE ]
@@ -22,7 +22,7 @@
  * - IPv4 addresses must be four decimal parts (no `10.1`, no octal `010.0.0.1`),
  *   IPv6 zone indexes (`%eth0`) are rejected: scope with `@` instead.
  * - Whitespace around `=`, `:` and `@` is tolerated.
- * - 169.254.0.0/16 (IPv4 link-local, RFC 3927) is special too: DESIGN.md part 2
+ * - 169.254.0.0/16 (IPv4 link-local, RFC 3927) is special too: docs/DESIGN.md part 2
  *   says link-local addresses are never translated.
  */
 import ipaddr from 'ipaddr.js';

@@ -1,7 +1,7 @@
 /**
  * The compiled rule table: per capture interface, an `InterfaceMapper` that
  * translates addresses with `mapped = (addr & ~mask) | (net & mask)` without
- * string work or allocation (DESIGN.md part 1 "Rules", part 2).
+ * string work or allocation (docs/DESIGN.md part 1 "Rules", part 2).
  *
  * Layout: each applicable rule becomes one entry of (match net, match mask,
  * replacement net) in Int32Arrays, in the order given, so the first entry that
@@ -82,7 +82,7 @@ function mix6(k0: number, k1: number, k2: number, k3: number): number {
 }
 
 // ---------------------------------------------------------------------------
-// Special addresses: never translated [DESIGN.md part 2; RFC 1122 3.2.1.3, RFC 3927, RFC 4291 2.4]
+// Special addresses: never translated [docs/DESIGN.md part 2; RFC 1122 3.2.1.3, RFC 3927, RFC 4291 2.4]
 
 /** 0/8, 127/8, 169.254/16, 224/4 (multicast), 240/4 (reserved, with 255.255.255.255). */
 function isSpecial4(a: number): boolean {

@@ -5,7 +5,7 @@
  * decoded headers (payload, Ethernet padding, hardware addresses, options)
  * are never written.
  *
- * Rules (DESIGN.md part 2) and the choices made where it is silent:
+ * Rules (docs/DESIGN.md part 2) and the choices made where it is silent:
  * - Incremental only: snaplen-cut packets and fragments come out right and a
  *   checksum that was wrong stays wrong by exactly the same amount. A checksum
  *   field is updated only when it lies in the captured bytes and inside the

@@ -1,6 +1,6 @@
 import { CHECK_SEVERITY, type CheckName, type Finding } from './model.js';
 
-/** Every check name, in the order of DESIGN.md's table. */
+/** Every check name, in the order of docs/DESIGN.md's table. */
 export const CHECKS = Object.keys(CHECK_SEVERITY) as CheckName[];
 
 /** A check's family: the part before the first dot (`udp.checksum-missing` -> `udp`). */

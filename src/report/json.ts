@@ -1,6 +1,6 @@
 import type { Report } from './model.js';
 
-/** The JSON report of DESIGN.md part 1, one document, pretty-printed. */
+/** The JSON report of docs/DESIGN.md part 1, one document, pretty-printed. */
 export function renderJson(report: Report): string {
   return JSON.stringify(report, null, 2) + '\n';
 }

@@ -1,5 +1,5 @@
 /**
- * The report object: exactly the JSON document of DESIGN.md part 1
+ * The report object: exactly the JSON document of docs/DESIGN.md part 1
  * (`--report json`), which scripts parse. Renderers (text, json, junit) all
  * start from this.
  */
@@ -7,7 +7,7 @@
 export type Severity = 'error' | 'warning';
 
 /**
- * Check names are part of the product contract (DESIGN.md part 1, "Checks").
+ * Check names are part of the product contract (docs/DESIGN.md part 1, "Checks").
  * Two are additions to that table (issue 4): `dccp.checksum` (error, DCCP's
  * pseudo-header checksum, RFC 4340 9) and `verify.limit` (warning: a
  * verifier table limit was hit, so some checks were not made; see
@@ -81,7 +81,7 @@ export interface Report {
   collisions: Collision[];
 }
 
-/** The severity of each check (DESIGN.md part 1). */
+/** The severity of each check (docs/DESIGN.md part 1). */
 export const CHECK_SEVERITY: Readonly<Record<CheckName, Severity>> = {
   'ipv4.checksum': 'error',
   'tcp.checksum': 'error',

@@ -1,4 +1,4 @@
-/** The verifier: checksum, ARP, collision and leak checks (DESIGN.md part 1 "Checks"). */
+/** The verifier: checksum, ARP, collision and leak checks (docs/DESIGN.md part 1 "Checks"). */
 export { Verifier, DEFAULT_VERIFIER_OPTIONS, type VerifierOptions, type VerifySummary } from './verifier.js';
 export { ChecksumChecker } from './checksums.js';
 export { Reassembler } from './reassembly.js';

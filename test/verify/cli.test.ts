@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CHECK_SEVERITY } from '../../src/report/model.js';
 import { cli, tempDir } from '../helpers/cli.js';
-import { requireTshark } from '../helpers/tshark.js';
+import { needs } from '../helpers/tools.js';
 import { ether, hex, ip4, ipv4L4, udp } from '../helpers/wire-build.js';
 import { pcapBytes, pcapngBytes } from './helpers.js';
 
@@ -28,7 +28,7 @@ function write(dir: string, name: string, bytes: Uint8Array): string {
   return p;
 }
 
-// ---- a schema for the JSON report, written from DESIGN.md part 1 ----
+// ---- a schema for the JSON report, written from docs/DESIGN.md part 1 ----
 type Schema = { type: 'object'; keys: Array<[string, Schema, boolean?]> } | { type: 'array'; items: Schema } | { type: 'string' | 'number' | 'integer'; enum?: readonly unknown[] };
 const int: Schema = { type: 'integer' };
 const str: Schema = { type: 'string' };
@@ -159,7 +159,7 @@ describe('verify: exit codes', () => {
 describe('reports', () => {
   const dir = tempDir();
   const bad = write(dir, 'bad.pcap', pcapBytes(1, [{ data: query() }, { data: badUdp() }]));
-  it('--report json matches the DESIGN.md schema, key order included', () => {
+  it('--report json matches the docs/DESIGN.md schema, key order included', () => {
     const r = cli(['verify', bad, '--report', 'json', '--rule', '10.0.0.0/24=192.168.1.0/24']);
     const j = JSON.parse(r.stdout.toString());
     expect(validate(j, REPORT)).toEqual([]);
@@ -189,8 +189,8 @@ describe('reports', () => {
 });
 
 describe('verify --annotate', () => {
-  it('writes a pcapng copy whose findings tshark shows as frame.comment', () => {
-    requireTshark();
+  it('writes a pcapng copy whose findings tshark shows as frame.comment', (ctx) => {
+    needs(ctx, 'tshark');
     const dir = tempDir();
     const bad = write(dir, 'bad.pcap', pcapBytes(1, [{ data: query() }, { data: badUdp() }, { data: query() }]));
     const out = join(dir, 'annotated.pcapng');

@@ -15,15 +15,6 @@ export const TSHARK_CHECKSUM_ARGS = [
   '-e', 'icmpv6.checksum.status',
 ];
 
-/** Fails loudly when tshark is missing: CI installs it (.ci/run), so do developers (README). */
-export function requireTshark(): void {
-  try {
-    execFileSync('tshark', ['--version'], { stdio: 'ignore' });
-  } catch {
-    throw new Error('tshark is not installed: the interop tests need it (apt-get install tshark)');
-  }
-}
-
 /** Per frame, the checksum status fields as tshark prints them (multi-valued fields joined by ','). */
 export function tsharkChecksums(file: string): Promise<string[]> {
   return new Promise((resolve, reject) => {

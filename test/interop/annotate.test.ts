@@ -4,14 +4,15 @@
  * bytes are exactly those of a run without --annotate.
  */
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { readPackets } from '../helpers/capture.js';
 import { cli, tempDir } from '../helpers/cli.js';
 import { corpusPath } from '../helpers/corpus.js';
-import { requireTshark, tsharkFields } from '../helpers/tshark.js';
+import { needs } from '../helpers/tools.js';
+import { tsharkFields } from '../helpers/tshark.js';
 
 describe('--annotate', () => {
-  beforeAll(() => requireTshark());
+  beforeEach((ctx) => needs(ctx, 'tshark'));
 
   it('comments each rewritten frame; Wireshark filters them with frame.comment', async () => {
     const dir = tempDir();

@@ -6,12 +6,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { readPackets } from '../helpers/capture.js';
 import { cli, tempDir } from '../helpers/cli.js';
 import { corpusPath, manifest } from '../helpers/corpus.js';
 import { rulesForCapture } from '../helpers/survey.js';
-import { requireTshark, tsharkChecksums } from '../helpers/tshark.js';
+import { needs } from '../helpers/tools.js';
+import { tsharkChecksums } from '../helpers/tshark.js';
 
 /** Rules mapping the capture's busiest IPv4 /24 and IPv6 /64 to networks it does not use. */
 async function rulesFor(path: string): Promise<string[]> {
@@ -26,13 +27,12 @@ const picked = manifest()
 describe('tshark judges rewritten captures exactly as it judged their inputs', () => {
   let changed = 0;
   let withRules = 0;
-  beforeAll(() => requireTshark());
-
   it('tests a broad sample', () => {
     expect(picked.length).toBeGreaterThan(60);
   });
 
-  it.each(picked.map((e) => e.path))('%s', async (path) => {
+  it.for(picked.map((e) => e.path))('%s', async (path, ctx) => {
+    needs(ctx, 'tshark');
     const input = corpusPath(path);
     const rules = await rulesFor(input);
     if (rules.length === 0) return; // only ARP or link-local: nothing for this test to translate

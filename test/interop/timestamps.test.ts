@@ -3,10 +3,11 @@
  * binary if_tsresol, several sections and byte orders, and nanosecond pcap,
  * our nanosecond timestamps equal tshark's frame.time_epoch.
  */
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { readPackets } from '../helpers/capture.js';
 import { corpusPath } from '../helpers/corpus.js';
-import { requireTshark, tsharkFields } from '../helpers/tshark.js';
+import { needs } from '../helpers/tools.js';
+import { tsharkFields } from '../helpers/tshark.js';
 
 const FILES = [
   'gopacket/pcapgo-tests/le/test902.pcapng', // if_tsresol 0x88: 2^-8 s
@@ -25,7 +26,7 @@ function epochNs(s: string): bigint {
 }
 
 describe('timestamps agree with tshark', () => {
-  beforeAll(() => requireTshark());
+  beforeEach((ctx) => needs(ctx, 'tshark'));
   it.each(FILES)('%s', async (path) => {
     const ours = await readPackets(corpusPath(path));
     const theirs = tsharkFields(corpusPath(path), ['frame.number', 'frame.time_epoch'], ['-Y', 'frame.len > 0 && !pcapng']);

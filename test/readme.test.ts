@@ -25,7 +25,10 @@ describe('README', () => {
     expect(block).toHaveLength(2);
     expect(block[0]).toMatch(/^npm install && npx ssnat-rewrite /);
     expect(block[1]).toBe('npm test');
-    expect(readFileSync(join(ROOT, '.ci/run'), 'utf8')).toMatch(/\nnpm test\n/);
+    // CI runs that same command, in a fresh clone with nothing beside it, with every tool required.
+    const ci = readFileSync(join(ROOT, '.ci/run'), 'utf8');
+    expect(ci).toMatch(/\ngit clone -q "\$repo" "\$work\/ssnat-rewrite"\ncd "\$work\/ssnat-rewrite"\n/);
+    expect(ci).toMatch(/\nexport SSNAT_REQUIRE_TOOLS=1\nnpm test\n/);
   });
 
   it("quick start: the command runs and its frames are the kernel's on tap1", async () => {

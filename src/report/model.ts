@@ -34,6 +34,18 @@ export type CheckName =
   | 'capture.truncated-tail'
   | 'verify.limit';
 
+/**
+ * A lane of the capture: one broadcast domain as the clones lived it, an
+ * interface (a TAP) and, when tagged, its VLAN ("10", or "10.20" for QinQ).
+ */
+export interface Lane {
+  interface: number;
+  /** Interface name (if_name), when the capture records one. */
+  name?: string;
+  /** VLAN ids, outer first, joined by "."; absent when untagged. */
+  vlan?: string;
+}
+
 export interface Finding {
   /** 1-based frame number (Wireshark's); 0 for findings about the file itself. */
   frame: number;
@@ -45,13 +57,70 @@ export interface Finding {
   actual?: string;
   /** Byte offset in the file, for findings about its structure. */
   offset?: number;
+  /** Packet timestamp, seconds since the epoch (absent for findings about the file). */
+  time?: number;
+  /** The packet's VLAN ids ("10" or "10.20"), when tagged. */
+  vlan?: string;
+}
+
+/** One end of a request/reply pair of a colliding flow. */
+export interface FlowPacket {
+  frame: number;
+  interface: number;
+  vlan?: string;
+  time: number;
 }
 
 export interface Collision {
   protocol: string;
   flow: string;
+  /** The lanes the flow was seen on, in order of first appearance (an interface repeats for several VLANs). */
   interfaces: number[];
+  /** The first frame on each of those lanes. */
   frames: number[];
+  /** That frame's timestamp (seconds since the epoch). */
+  times?: number[];
+  /** That lane's VLAN ("" when untagged); present only when some lane is tagged. */
+  vlans?: string[];
+  /**
+   * Replies that reached another lane (clone) than the one whose request they
+   * answer: the first MAX_WRONG_REPLIES of them; `wrongReplyCount` counts all.
+   */
+  wrongReplies?: Array<{ request: FlowPacket; reply: FlowPacket }>;
+  wrongReplyCount?: number;
+}
+
+/**
+ * Packets per lane over time, for drawing the capture: `buckets` equal
+ * slices of `bucketSeconds` from `start` (seconds since the epoch); each
+ * lane's `packets[i]` counts its packets in slice i.
+ */
+export interface Timeline {
+  start: number;
+  bucketSeconds: number;
+  lanes: Array<Lane & { packets: number[] }>;
+  /** Lanes beyond the cap, whose packets are not drawn (their findings still are listed). */
+  lanesOmitted: number;
+}
+
+/**
+ * The verdict, as the exit code says it:
+ * - `ok`: checked, no error (and, with --strict, no warning);
+ * - `failed`: an error finding (or, with --strict, a warning);
+ * - `unchecked`: nothing could be checked (no packet the verifier could
+ *   decode: an empty capture, or only link types it does not decode);
+ * - `unreadable`: the capture could not be read (`error` says why).
+ */
+export type VerdictResult = 'ok' | 'failed' | 'unchecked' | 'unreadable';
+
+export interface Verdict {
+  result: VerdictResult;
+  /** The CLI's exit code for this report (0, 1, 3, or 4). */
+  exitCode: number;
+  /** Warnings fail (--strict). */
+  strict: boolean;
+  /** One line: why this verdict ("2 errors", "3 warnings fail with --strict", ...). */
+  why: string;
 }
 
 export interface ReportInterface {
@@ -79,6 +148,41 @@ export interface Report {
   };
   findings: Finding[];
   collisions: Collision[];
+  /** The verdict the exit code gives (see Verdict). */
+  verdict?: Verdict;
+  /** Packets per lane over time (verify, and rewrite --verify). */
+  timeline?: Timeline;
+  /** Why the capture could not be read (verdict `unreadable`); what was read before the damage is reported above. */
+  error?: { code: string; message: string; offset?: number; frame?: number };
+}
+
+/**
+ * The report of a run over several captures (`verify A B DIR ...`,
+ * `merge-reports`): each file's own report, in a fixed order (the order of
+ * the arguments, directories expanded in sorted path order), and the totals.
+ */
+export interface MultiReport {
+  tool: 'ssnat-rewrite';
+  version: string;
+  command: 'rewrite' | 'verify';
+  files: Report[];
+  summary: {
+    files: number;
+    /** Files per verdict. */
+    ok: number;
+    failed: number;
+    unchecked: number;
+    unreadable: number;
+    packets: number;
+    rewritten: number;
+    undecodable: number;
+    checksums: { verified: number; bad: number; unverifiable: number };
+    errors: number;
+    warnings: number;
+    collisions: number;
+  };
+  /** The worst of the files' verdicts (exit code 3 if any was unreadable, else 1 if any failed). */
+  verdict: Verdict;
 }
 
 /** The severity of each check (docs/DESIGN.md part 1). */

@@ -5,13 +5,14 @@
  */
 import { CaptureReader, type ReaderOptions } from './capture/reader.js';
 import { RecordKind, type CaptureFormat, type CaptureRecord } from './capture/record.js';
-import { AtomicFileTarget, MemoryTarget, type OutputTarget } from './capture/target.js';
+import { planOutput } from './capture/outputs.js';
+import { MemoryTarget, openOutput, type OutputTarget } from './capture/target.js';
 import { CaptureWriter, type WriterOptions } from './capture/writer.js';
 import type { InterfaceMapper } from './nat/mapper.js';
 import { parseRule, validateRuleSet, type Rule } from './nat/rules.js';
 import { RuleTable, type Direction } from './nat/table.js';
 import { Translator, type TranslateResult } from './nat/translate.js';
-import { addUndecodable, checkOutputPath, runPipeline } from './pipeline.js';
+import { addUndecodable, runPipeline } from './pipeline.js';
 import { Findings, type Collision, type Finding, type Report } from './report/model.js';
 import { Verifier, type VerifierOptions } from './verify/verifier.js';
 
@@ -115,14 +116,14 @@ export class RecordWriter {
   ) {}
 
   /**
-   * A writer to `path` (written to a temporary file and renamed into place by
-   * `close()`), or to memory when `path` is null (`close()` then returns the bytes).
+   * A writer to `path` (a file is written to a temporary file and renamed
+   * into place by `close()`; '-', a FIFO or a device straight through), or to
+   * memory when `path` is null (`close()` then returns the bytes).
    * `inputFormat` is the format of the records that will be written (`reader.format`).
    */
   static async create(path: string | null, inputFormat: CaptureFormat, options: Omit<WriterOptions, 'copyRecords'> & { force?: boolean } = {}): Promise<RecordWriter> {
     const memory = path === null ? new MemoryTarget() : null;
-    if (path !== null && path !== '-') await checkOutputPath('-', path, options.force ?? false);
-    const target = memory ?? (await AtomicFileTarget.create(path!));
+    const target = memory ?? (await openOutput(planOutput('output', path!, options.force ?? false, true)));
     return new RecordWriter(new CaptureWriter(target, inputFormat, { ...options, copyRecords: true }), target, memory);
   }
 
@@ -155,7 +156,7 @@ export class RecordWriter {
 /** Per-interface rule mappers, compiled as interfaces appear in the records. */
 class Mappers {
   private readonly table: RuleTable;
-  private readonly byId: InterfaceMapper[] = [];
+  private readonly byIndex: InterfaceMapper[] = [];
 
   constructor(rules: readonly RuleInput[], direction: Direction) {
     this.table = new RuleTable(toRules(rules), direction);
@@ -164,10 +165,10 @@ class Mappers {
   of(rec: CaptureRecord): InterfaceMapper | null {
     const iface = rec.iface;
     if (iface === null) return null;
-    let m = this.byId[iface.id];
+    let m = this.byIndex[iface.index];
     if (m === undefined) {
       m = this.table.mapperFor(iface);
-      this.byId[iface.id] = m;
+      this.byIndex[iface.index] = m;
     }
     return m;
   }

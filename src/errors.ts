@@ -10,6 +10,7 @@ export const EXIT_OK = 0;
 export const EXIT_FINDINGS = 1;
 export const EXIT_USAGE = 2;
 export const EXIT_INPUT = 3;
+export const EXIT_OUTPUT = 4;
 
 /** The documented exit codes (docs/DESIGN.md part 1, README, --help), in order. */
 export const EXIT_CODES: Readonly<Record<number, string>> = {
@@ -17,14 +18,14 @@ export const EXIT_CODES: Readonly<Record<number, string>> = {
   [EXIT_FINDINGS]: 'verification found errors (or warnings, with --strict)',
   [EXIT_USAGE]: 'usage or rule error',
   [EXIT_INPUT]: 'input unreadable or malformed',
+  [EXIT_OUTPUT]: 'an output could not be written',
 };
 
 export type ErrorCode =
   | 'usage' // bad command line
   | 'rule' // rule text or rule set rejected
   | 'input' // capture unreadable or malformed
-  | 'output' // output cannot be written
-  | 'limit'; // a configured limit was exceeded by the input
+  | 'output'; // an output cannot be written
 
 export interface ErrorWhere {
   file?: string | undefined;
@@ -82,11 +83,41 @@ export class CaptureError extends SsnatError {
   }
 }
 
-/** The output cannot be written (exit 3: nothing is left behind). */
+/** An output cannot be written: missing directory, read-only file system, full disk (exit 4: nothing is left behind). */
 export class OutputError extends SsnatError {
   constructor(message: string, where: ErrorWhere = {}) {
-    super('output', EXIT_INPUT, message, where);
+    super('output', EXIT_OUTPUT, message, where);
   }
+}
+
+/** What a system error code means, in words ("no space left on device"), for one-line messages. */
+const ERRNO_WORDS: Readonly<Record<string, string>> = {
+  ENOENT: 'no such file or directory',
+  ENOTDIR: 'a part of the path is not a directory',
+  EISDIR: 'is a directory',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EROFS: 'read-only file system',
+  ENOSPC: 'no space left on device',
+  EDQUOT: 'disk quota exceeded',
+  EFBIG: 'file too large',
+  EIO: 'input/output error',
+  EEXIST: 'already exists',
+  ENAMETOOLONG: 'file name too long',
+  ELOOP: 'too many levels of symbolic links',
+  EMFILE: 'too many open files',
+  ENXIO: 'no such device or address (a FIFO without a reader, or a socket)',
+  EPIPE: 'the reader went away',
+  ECONNREFUSED: 'connection refused',
+  EBADF: 'bad file descriptor',
+  EINVAL: 'invalid argument',
+};
+
+/** "no space left on device" for a Node system error; its message for anything else. */
+export function errnoWords(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException | null)?.code;
+  if (typeof code === 'string' && ERRNO_WORDS[code] !== undefined) return ERRNO_WORDS[code]!;
+  return e instanceof Error ? e.message : String(e);
 }
 
 /** One line: `file: byte offset N (frame F): message`. */

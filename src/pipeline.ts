@@ -13,11 +13,11 @@
  * translation.
  */
 // Synchronous metadata calls, once per run: node:fs/promises alone costs ~2 ms of start-up (it loads readline).
-import { lstatSync, realpathSync, statSync, type Stats } from 'node:fs';
-import { resolve } from 'node:path';
+import { statSync } from 'node:fs';
+import { checkDistinct, planOutput, type PlannedOutput } from './capture/outputs.js';
 import { CaptureReader } from './capture/reader.js';
-import { RecordKind, type CaptureFormat, type CaptureRecord } from './capture/record.js';
-import { AtomicFileTarget, stdoutTarget, type OutputTarget } from './capture/target.js';
+import { RecordKind, type CaptureFormat, type CaptureRecord, type InterfaceInfo } from './capture/record.js';
+import { openOutput, type OutputTarget } from './capture/target.js';
 import { CaptureWriter } from './capture/writer.js';
 import { RuleError, UsageError } from './errors.js';
 import type { InterfaceMapper } from './nat/mapper.js';
@@ -25,7 +25,8 @@ import type { Rule } from './nat/rules.js';
 import { RuleTable, type Direction } from './nat/table.js';
 import { KIND_NAMES, Translator } from './nat/translate.js';
 import { Findings, type Finding, type Report } from './report/model.js';
-import type { DecodeResult } from './wire/decode.js';
+import { verdictOf } from './report/verdict.js';
+import { DECODED_LINK_TYPES, describeLinkType, type DecodeResult } from './wire/decode.js';
 import { Verifier, type VerifierOptions } from './verify/verifier.js';
 import { VERSION } from './version.js';
 
@@ -37,7 +38,10 @@ export interface PipelineOptions {
   output: string | null;
   rules: readonly Rule[];
   direction: Direction;
+  /** The output format asked for (--format); 'same': the name's, else the input's. */
   format: 'same' | CaptureFormat;
+  /** The format the output's name asks for (.pcap, .pcapng), used when `format` is 'same'; conversions are noted. */
+  nameFormat?: CaptureFormat | null;
   /** Add a pcapng comment to each rewritten packet (and, with `verify`, to each frame with a finding). */
   annotate: boolean;
   /** rewrite: verify the output as it is written (verify always verifies). */
@@ -48,10 +52,23 @@ export interface PipelineOptions {
   verifyOptions?: VerifierOptions;
   /** Replace an existing output file. */
   force: boolean;
+  /**
+   * The outputs as planned by the caller (outputs.ts), when it checked them
+   * together with outputs of its own (a --report-file); planned here otherwise.
+   */
+  outputPlan?: PlannedOutput | null;
+  /** Warnings fail the run (the report's verdict). */
+  strict?: boolean;
   maxBlock?: number;
   maxRecord?: number;
   /** Called after each chunk: bytes read so far, and the input size when known. */
   onProgress?: (bytesRead: number, totalBytes: number | null) => void;
+  /**
+   * Called with the finished report before the output is committed: a
+   * caller writes its own outputs (a report file) here, so that a failure
+   * there leaves no capture behind either. What it throws aborts the run.
+   */
+  beforeCommit?: (report: Report) => Promise<void>;
 }
 
 export interface RunResult {
@@ -63,35 +80,18 @@ export interface RunResult {
   droppedBlocks: number;
   /** Addresses rewritten, by kind ("ipv4.src", "arp.target", "icmp.inner-ipv4.dst", "ndp.target", ...). */
   rewritesByKind: Record<string, number>;
+  /** One-line notes for the user (a format chosen for them, what a conversion dropped). */
+  notes: string[];
 }
 
-/** f's result, or null when it throws (a path that does not exist or cannot be looked at). */
-function orNull<T extends Stats | string>(f: () => T): T | null {
+/** The size of a regular file, or null (stdin, a pipe, a path that cannot be looked at). */
+function fileSize(path: string): number | null {
+  if (path === '-') return null;
   try {
-    return f();
+    const st = statSync(path);
+    return st.isFile() ? st.size : null;
   } catch {
     return null;
-  }
-}
-
-/** Refuses to overwrite the input (also through links) or an existing file without --force. */
-export async function checkOutputPath(input: string, output: string, force: boolean): Promise<void> {
-  if (output === '-') return;
-  const out = orNull(() => lstatSync(output));
-  if (input !== '-') {
-    const inStat = orNull(() => statSync(input));
-    const outStat = orNull(() => statSync(output));
-    const sameFile = inStat !== null && outStat !== null && inStat.dev === outStat.dev && inStat.ino === outStat.ino;
-    const samePath = (orNull(() => realpathSync(input)) ?? resolve(input)) === (orNull(() => realpathSync(output)) ?? resolve(output));
-    if (sameFile || samePath) {
-      throw new UsageError(`output ${output} is the input file${samePath ? '' : ' (through a link)'}: refusing to overwrite what is being read; choose another output path`);
-    }
-  }
-  if (out !== null && !force) {
-    throw new UsageError(`output ${output} exists; pass --force to replace it`);
-  }
-  if (out !== null && out.isDirectory()) {
-    throw new UsageError(`output ${output} is a directory`);
   }
 }
 
@@ -127,6 +127,12 @@ interface LoopFlags {
   annotating: boolean;
   /** The verifier checks for addresses the rules would still translate. */
   leakCheck: boolean;
+  /**
+   * Check that every rule's interface scope names an interface of the
+   * capture at the first packet, before a byte is written: for outputs that
+   * cannot be taken back (stdout, a FIFO). Other runs check at the end.
+   */
+  scopesAtFirstPacket: boolean;
 }
 
 /**
@@ -142,7 +148,12 @@ class RecordLoop {
   undecodable = 0;
   /** Packets per combination of rewritten kinds (a bitmask of K_*), expanded per kind at the end. */
   readonly maskCounts = new Float64Array(1 << KIND_NAMES.length);
+  /** Per interface (by index): its packets, and the first one's frame number. */
+  readonly ifacePackets: number[] = [];
+  readonly ifaceFirstFrame: number[] = [];
+  private seenPacket = false;
   private readonly translator = new Translator();
+  /** Per interface (by index): its compiled rules and link type. */
   private readonly mappers: InterfaceMapper[] = [];
   private readonly linkTypes: number[] = [];
   /** Rewrite with nothing else to do per packet (no verifier, no comments): the lean loop. */
@@ -170,8 +181,22 @@ class RecordLoop {
   private addInterface(): void {
     const ifaces = this.reader.interfaces;
     const iface = ifaces[ifaces.length - 1]!;
-    this.mappers[iface.id] = this.table.mapperFor(iface);
-    this.linkTypes[iface.id] = iface.linkType;
+    this.mappers[iface.index] = this.table.mapperFor(iface);
+    this.linkTypes[iface.index] = iface.linkType;
+    this.ifacePackets[iface.index] = 0;
+    this.ifaceFirstFrame[iface.index] = 0;
+  }
+
+  /** The first packet: the interfaces described before it are known. */
+  private firstPacket(): void {
+    this.seenPacket = true;
+    if (this.flags.scopesAtFirstPacket) checkScopes(this.table, this.reader, true);
+  }
+
+  /** Counts a packet on its interface. */
+  private count(rec: CaptureRecord): void {
+    const i = rec.interfaceIndex;
+    if (this.ifacePackets[i]!++ === 0) this.ifaceFirstFrame[i] = rec.frame;
   }
 
   /** The main job, kept lean: translate and write. */
@@ -184,10 +209,12 @@ class RecordLoop {
       const rec = reader.next();
       if (rec === null) break;
       if (rec.kind === RecordKind.Packet) {
+        if (!this.seenPacket) this.firstPacket();
         packets++;
-        const mapper = mappers[rec.interfaceId];
+        this.count(rec);
+        const mapper = mappers[rec.interfaceIndex];
         if (mapper !== undefined && mapper.active) {
-          const r = translator.rewrite(rec.buf, rec.dataOffset, rec.capturedLength, rec.originalLength, linkTypes[rec.interfaceId]!, mapper);
+          const r = translator.rewrite(rec.buf, rec.dataOffset, rec.capturedLength, rec.originalLength, linkTypes[rec.interfaceIndex]!, mapper);
           if (r.undecodable !== null) {
             this.undecodable++;
             addUndecodable(this.findings, rec, translator.decoded);
@@ -217,9 +244,11 @@ class RecordLoop {
         writer?.write(rec);
         continue;
       }
+      if (!this.seenPacket) this.firstPacket();
       this.packets++;
-      const mapper = mappers[rec.interfaceId];
-      const linkType = linkTypes[rec.interfaceId]!;
+      this.count(rec);
+      const mapper = mappers[rec.interfaceIndex];
+      const linkType = linkTypes[rec.interfaceIndex]!;
       let comment: string | undefined;
       const before = findings.list.length;
       let d: DecodeResult | null = null;
@@ -251,38 +280,104 @@ class RecordLoop {
   }
 }
 
+/**
+ * Throws when a rule's interface scope names no interface of the capture.
+ * `early`: checked at the first packet, for an output that cannot be taken
+ * back, so later interface descriptions cannot be waited for.
+ */
+function checkScopes(table: RuleTable, reader: CaptureReader, early: boolean): void {
+  const unmatched = table.unmatchedScopes(reader.interfaces);
+  if (unmatched.length === 0) return;
+  const r = unmatched[0]!;
+  const names = [...new Set(reader.interfaces.map((i) => (i.name === undefined ? `#${i.id}` : `${i.name} (#${i.id})`)))].join(', ');
+  const from = r.source === undefined ? '' : `${r.source}: `;
+  const when = early ? ' before its first packet' : '';
+  const hint = early && reader.format === 'pcapng' ? '; an output that cannot be taken back (stdout, a FIFO) cannot wait for interfaces described later: write to a file to allow them' : '';
+  throw new RuleError(`${from}rule "${r.text}" names an interface the capture does not have${when} (it has: ${names || 'none'})${hint}`, r.text);
+}
+
+/**
+ * The report's interface list: each interface once as Wireshark numbers it
+ * (identical descriptions in later pcapng sections are one interface); when
+ * different interfaces share a number (sections that describe different
+ * ones), each is listed with its section.
+ */
+function reportInterfaces(reader: CaptureReader): Report['input']['interfaces'] {
+  const seen = new Map<string, InterfaceInfo>();
+  for (const i of reader.interfaces) {
+    const key = `${i.id}\0${i.name ?? ''}\0${i.linkType}`;
+    if (!seen.has(key)) seen.set(key, i);
+  }
+  const list = [...seen.values()];
+  const shared = new Set(list.filter((i, n) => list.findIndex((j) => j.id === i.id) !== n).map((i) => i.id));
+  return list.map((i) => ({
+    id: i.id,
+    ...(i.name === undefined ? {} : { name: i.name }),
+    linkType: i.linkType,
+    ...(shared.has(i.id) ? { section: i.section } : {}),
+  }));
+}
+
+/** `capture.unsupported-link`: per interface whose link type is not decoded, how many of its packets went unchecked. */
+function addUnsupportedLinks(findings: Findings, reader: CaptureReader, loop: RecordLoop, translated: boolean): void {
+  for (const i of reader.interfaces) {
+    const n = loop.ifacePackets[i.index] ?? 0;
+    if (n === 0 || DECODED_LINK_TYPES.has(i.linkType)) continue;
+    const name = i.name === undefined ? '' : ` (${i.name})`;
+    findings.add(
+      loop.ifaceFirstFrame[i.index]!,
+      i.id,
+      'capture.unsupported-link',
+      `${n.toLocaleString('en-US')} packet(s) on interface ${i.id}${name} have ${describeLinkType(i.linkType)}, which ssnat-rewrite does not decode: nothing in them was checked${translated ? ' or translated' : ''}; they pass unchanged`,
+    );
+  }
+}
+
 export async function runPipeline(opts: PipelineOptions): Promise<RunResult> {
   const started = process.hrtime.bigint();
   const annotateOutput = opts.command === 'verify' ? (opts.annotateOutput ?? null) : null;
-  if (opts.output !== null) await checkOutputPath(opts.input, opts.output, opts.force);
-  if (annotateOutput !== null) await checkOutputPath(opts.input, annotateOutput, opts.force);
   if (opts.annotate && opts.format === 'pcap') {
     throw new UsageError('--annotate writes pcapng packet comments; it cannot be used with --format pcap');
   }
-  const totalBytes = opts.input === '-' ? null : orNull(() => statSync(opts.input))?.size ?? null;
+  const outGiven = annotateOutput ?? opts.output;
+  let plan = opts.outputPlan ?? null;
+  if (plan === null && outGiven !== null) {
+    plan = planOutput(annotateOutput !== null ? '--annotate output' : 'output', outGiven, opts.force, true);
+    checkDistinct([opts.input], [plan]);
+  }
+  const totalBytes = fileSize(opts.input);
   const reader = await CaptureReader.open(opts.input, { maxBlock: opts.maxBlock, maxRecord: opts.maxRecord });
-  const outFormat: CaptureFormat = annotateOutput !== null ? 'pcapng' : opts.format === 'same' ? reader.format : opts.format;
-  if (opts.annotate && outFormat !== 'pcapng') {
-    await reader.close();
-    throw new UsageError('--annotate writes pcapng packet comments, but the input is pcap: add --format pcapng');
+  const notes: string[] = [];
+  const nameFormat = opts.format === 'same' ? (opts.nameFormat ?? null) : null;
+  let outFormat: CaptureFormat = opts.format !== 'same' ? opts.format : (nameFormat ?? reader.format);
+  const outName = annotateOutput !== null ? '--annotate output' : 'output';
+  const annotatingRun = opts.annotate || annotateOutput !== null;
+  if (annotatingRun && outFormat !== 'pcapng' && nameFormat === 'pcap') {
+    notes.push(`comments need pcapng: the ${outName} ${outGiven} is written as pcapng, though its name says pcap (Wireshark reads it by its content; name it .pcapng)`);
+    outFormat = 'pcapng';
+  } else if (annotatingRun && opts.format === 'same' && reader.format !== 'pcapng') {
+    // Comments need pcapng: the annotated copy of a pcap input is pcapng (tcpdump -w - | ssnat-rewrite - - --annotate).
+    notes.push(`the input is pcap, which cannot hold comments: the ${outName} is written as pcapng`);
+    outFormat = 'pcapng';
+  } else if (!annotatingRun && nameFormat !== null && outFormat !== reader.format) {
+    notes.push(`writing ${outFormat}, as the name ${outGiven} says; the input is ${reader.format} (--format same keeps it)`);
   }
   let target: OutputTarget | null = null;
   let writer: CaptureWriter | null = null;
   try {
-    const outPath = annotateOutput ?? opts.output;
-    if (outPath !== null) {
-      target = outPath === '-' ? stdoutTarget() : await AtomicFileTarget.create(outPath);
-    }
+    if (plan !== null) target = await openOutput(plan);
     const annotating = opts.annotate || annotateOutput !== null;
     writer = target === null ? null : new CaptureWriter(target, reader.format, { format: outFormat, annotating });
     const table = new RuleTable(opts.rules, opts.direction);
     const findings = new Findings();
     const verifier = opts.command === 'verify' || opts.verify === true ? new Verifier(findings, opts.verifyOptions) : null;
+    const translating = opts.command === 'rewrite' && opts.rules.length > 0;
     const loop = new RecordLoop(reader, writer, table, findings, verifier, {
-      translating: opts.command === 'rewrite' && opts.rules.length > 0,
+      translating,
       describeRewrites: opts.annotate,
       annotating,
       leakCheck: verifier !== null && opts.rules.length > 0,
+      scopesAtFirstPacket: plan !== null && plan.kind !== 'file',
     });
 
     for (;;) {
@@ -297,43 +392,39 @@ export async function runPipeline(opts: PipelineOptions): Promise<RunResult> {
     await writer?.flush();
     opts.onProgress?.(reader.position, totalBytes);
 
-    const unmatched = table.unmatchedScopes(reader.interfaces);
-    if (unmatched.length > 0) {
-      const r = unmatched[0]!;
-      const names = reader.interfaces.map((i) => (i.name === undefined ? `#${i.id}` : `${i.name} (#${i.id})`)).join(', ');
-      const from = r.source === undefined ? '' : `${r.source}: `;
-      throw new RuleError(`${from}rule "${r.text}" names an interface the capture does not have (it has: ${names || 'none'})`, r.text);
-    }
+    checkScopes(table, reader, false);
+    addUnsupportedLinks(findings, reader, loop, translating);
     if (reader.truncatedTail !== null) {
       const t = reader.truncatedTail;
       findings.add(0, -1, 'capture.truncated-tail', `the input ends inside a record at byte offset ${t.offset}, after frame ${reader.frames} (${t.had} of ${t.needed} bytes there); every complete record before it is kept`, { offset: t.offset });
     }
-    await target?.commit();
     const summary = verifier?.finish() ?? null;
+    const counts: Report['summary'] = {
+      packets: loop.packets,
+      rewritten: loop.rewritten,
+      undecodable: loop.undecodable,
+      checksums: summary?.checksums ?? { verified: 0, bad: 0, unverifiable: 0 },
+      ...(verifier === null ? {} : { unchecked: loop.packets - loop.undecodable - verifier.checked }),
+      errors: findings.errors,
+      warnings: findings.warnings,
+      collisions: summary?.collisions.length ?? 0,
+    };
     const report: Report = {
       tool: 'ssnat-rewrite',
       version: VERSION,
       command: opts.command,
-      input: {
-        path: opts.input,
-        format: reader.format,
-        interfaces: reader.interfaces.map((i) => (i.name === undefined ? { id: i.id, linkType: i.linkType } : { id: i.id, name: i.name, linkType: i.linkType })),
-      },
-      ...(outPath === null ? {} : { output: { path: outPath, format: outFormat } }),
+      input: { path: opts.input, format: reader.format, interfaces: reportInterfaces(reader) },
+      ...(outGiven === null ? {} : { output: { path: outGiven, format: outFormat } }),
       direction: opts.direction,
       rules: opts.rules.map((r) => r.text),
-      summary: {
-        packets: loop.packets,
-        rewritten: loop.rewritten,
-        undecodable: loop.undecodable,
-        checksums: summary?.checksums ?? { verified: 0, bad: 0, unverifiable: 0 },
-        errors: findings.errors,
-        warnings: findings.warnings,
-        collisions: summary?.collisions.length ?? 0,
-      },
+      summary: counts,
+      verdict: verdictOf({ summary: counts }, { strict: opts.strict === true, verified: verifier !== null, checked: verifier?.checked ?? 0 }),
       findings: findings.list,
       collisions: summary?.collisions ?? [],
     };
+    if (writer !== null && writer.format !== reader.format) notes.push(...writer.conversionNotes());
+    await opts.beforeCommit?.(report);
+    await target?.commit();
     return {
       report,
       bytesIn: reader.position,
@@ -341,6 +432,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<RunResult> {
       seconds: Number(process.hrtime.bigint() - started) / 1e9,
       droppedBlocks: writer?.droppedBlocks ?? 0,
       rewritesByKind: countByKind(loop.maskCounts),
+      notes,
     };
   } catch (e) {
     await writer?.settle();

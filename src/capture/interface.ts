@@ -1,11 +1,15 @@
 /**
- * What the capture layer knows about one capture interface. In pcapng, `id`
- * is global across sections (the numbering Wireshark shows as
- * frame.interface_id); a classic pcap file has one interface, id 0.
+ * What the capture layer knows about one capture interface. `id` is the
+ * number Wireshark shows as frame.interface_id: in pcapng the interface's
+ * 0-based position in its own section (the id its packet blocks carry; it
+ * starts again at 0 in each section, as tshark 4.0 counts), in a classic
+ * pcap file 0. `index` tells interfaces apart across sections.
  */
 export interface CaptureInterface {
-  /** Global 0-based interface id (across all pcapng sections). */
+  /** Wireshark's frame.interface_id: the 0-based id within the interface's pcapng section. */
   readonly id: number;
+  /** 0-based position among every interface description of the file, across sections. */
+  readonly index: number;
   /** if_name option, when the capture records one. */
   readonly name: string | undefined;
   /** Link type (LINKTYPE_*), without pcap's FCS bits. */

@@ -110,7 +110,7 @@ export class CaptureReader implements AsyncIterable<CaptureRecord> {
   readonly format: CaptureFormat;
   /** Byte order of the pcap file, or of the first pcapng section. */
   readonly littleEndian: boolean;
-  /** Every interface seen so far, by global id. */
+  /** Every interface description seen so far, in file order (`index` is the position here). */
   readonly interfaces: InterfaceInfo[] = [];
   /** pcap only: the file header. */
   pcapHeader: PcapHeaderInfo | null = null;
@@ -123,6 +123,7 @@ export class CaptureReader implements AsyncIterable<CaptureRecord> {
   truncatedTail: { offset: number; needed: number; had: number } | null = null;
   /** Number of pcapng sections seen. */
   sections = 0;
+
 
   private readonly win: ReadWindow;
   private readonly rec = new CaptureRecord();
@@ -292,13 +293,13 @@ export class CaptureReader implements AsyncIterable<CaptureRecord> {
       const fcsBits = header.linkTypeField >>> 28;
       const iface: InterfaceInfo = {
         id: 0,
+        index: 0,
         name: undefined,
         linkType: header.linkTypeField & 0xffff,
         snapLength: header.snapLength,
         ipv4: [],
         ipv6: [],
         section: 0,
-        localId: 0,
         tsResolution: header.nanos ? 9 : 6,
         unitsPerSecond: header.nanos ? 1_000_000_000n : 1_000_000n,
         tsOffset: 0n,
@@ -334,6 +335,7 @@ export class CaptureReader implements AsyncIterable<CaptureRecord> {
     this.setRaw(RecordKind.Packet, 0, at, total);
     rec.frame = ++this.frames;
     rec.interfaceId = 0;
+    rec.interfaceIndex = 0;
     rec.iface = this.interfaces[0] ?? null;
     rec.dataOffset = at + hdrLen;
     rec.capturedLength = capLen;
@@ -463,14 +465,14 @@ export class CaptureReader implements AsyncIterable<CaptureRecord> {
       throw this.error(`interface if_tsresol 0x${tsResolution.toString(16)} is out of range`, at);
     }
     const info: InterfaceInfo = {
-      id: this.interfaces.length,
+      id: this.sectionIfaces.length,
+      index: this.interfaces.length,
       name,
       linkType: v.getUint16(at + IDB_LINKTYPE, le),
       snapLength: v.getUint32(at + IDB_SNAPLEN, le),
       ipv4,
       ipv6,
       section: this.sections - 1,
-      localId: this.sectionIfaces.length,
       tsResolution,
       unitsPerSecond: (tsResolution & 0x80) === 0 ? 10n ** BigInt(exp) : 1n << BigInt(exp),
       tsOffset,
@@ -482,6 +484,7 @@ export class CaptureReader implements AsyncIterable<CaptureRecord> {
     this.setRaw(RecordKind.InterfaceDescription, BlockType.IDB, at, len);
     this.rec.iface = info;
     this.rec.interfaceId = info.id;
+    this.rec.interfaceIndex = info.index;
   }
 
   private packetIface(localId: number, at: number): InterfaceInfo {
@@ -513,6 +516,7 @@ export class CaptureReader implements AsyncIterable<CaptureRecord> {
     rec.frame = ++this.frames;
     rec.iface = iface;
     rec.interfaceId = iface.id;
+    rec.interfaceIndex = iface.index;
     rec.dataOffset = at + SPB_DATA;
     rec.capturedLength = capLen;
     rec.originalLength = origLen;
@@ -541,6 +545,7 @@ export class CaptureReader implements AsyncIterable<CaptureRecord> {
     rec.frame = ++this.frames;
     rec.iface = iface;
     rec.interfaceId = iface.id;
+    rec.interfaceIndex = iface.index;
     rec.dataOffset = at + EPB_DATA;
     rec.capturedLength = capLen;
     rec.originalLength = v.getUint32(at + EPB_ORIGLEN, le);

@@ -47,8 +47,6 @@ export interface BlockOption {
 export interface InterfaceInfo extends CaptureInterface {
   /** 0-based section index (always 0 for pcap). */
   readonly section: number;
-  /** Interface id inside its section (what EPBs carry). */
-  readonly localId: number;
   /** Raw if_tsresol byte (6 when absent; pcap: 6 or 9). */
   readonly tsResolution: number;
   /** Timestamp units per second: 10^n or 2^n. */
@@ -84,8 +82,10 @@ export class CaptureRecord {
   frame = 0;
 
   // ---- packets only ----
-  /** Global interface id. */
+  /** Wireshark's frame.interface_id: the interface's id within its pcapng section (0 for pcap). */
   interfaceId = 0;
+  /** The interface's position in the reader's `interfaces`, across sections. */
+  interfaceIndex = 0;
   iface: InterfaceInfo | null = null;
   /** Start of the packet bytes in `buf`. */
   dataOffset = 0;

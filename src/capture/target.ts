@@ -2,12 +2,16 @@
  * Where written bytes go. A file target writes to a temporary file beside the
  * destination and renames it into place on commit, so an interrupted or
  * failed run never leaves a partial output (and never touches an existing
- * file it was not allowed to replace).
+ * file it was not allowed to replace). Descriptors and special files (a
+ * FIFO, a character device, a socket) are written straight through
+ * (outputs.ts decides which is which).
  */
-import { closeSync, fstatSync, openSync, renameSync, unlinkSync, writev, writevSync } from 'node:fs';
+import { closeSync, fstatSync, open, openSync, renameSync, unlinkSync, writev, writevSync } from 'node:fs';
+import type * as net from 'node:net';
 import { basename, dirname, join } from 'node:path';
 import type { Writable } from 'node:stream';
-import { OutputError } from '../errors.js';
+import { OutputError, errnoWords } from '../errors.js';
+import type { PlannedOutput } from './outputs.js';
 import { OutputClosed, PipeSink } from './pipe.js';
 
 export interface OutputTarget {
@@ -34,9 +38,12 @@ export class AtomicFileTarget implements OutputTarget {
     private fd: number,
     readonly tempPath: string,
     readonly path: string,
+    /** How messages name it ("output out.pcap"). */
+    readonly name: string,
   ) {}
 
-  static async create(path: string): Promise<AtomicFileTarget> {
+  /** `path`: where the file goes (links already resolved); `name`: how messages name it. */
+  static async create(path: string, name = `output ${path}`): Promise<AtomicFileTarget> {
     // O_EXCL makes the name ours; the random part only avoids a retry. (Not
     // node:crypto: loading it costs start-up time, and nothing here is secret.)
     let temp = '';
@@ -47,11 +54,11 @@ export class AtomicFileTarget implements OutputTarget {
         fd = openSync(temp, 'wx', 0o644);
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code === 'EEXIST' && attempt < 8) continue;
-        throw new OutputError(`cannot create a temporary file beside the output: ${(e as Error).message}`, { file: path });
+        throw new OutputError(`cannot write ${name}: cannot create a file in ${dirname(path)}: ${errnoWords(e)}`);
       }
     }
     liveTemps.add(temp);
-    return new AtomicFileTarget(fd, temp, path);
+    return new AtomicFileTarget(fd, temp, path, name);
   }
 
   /** writev on the thread pool, so that the kernel's copy into the page cache overlaps our parsing of the next window. */
@@ -59,7 +66,7 @@ export class AtomicFileTarget implements OutputTarget {
     try {
       await writevAll(this.fd, chunks);
     } catch (e) {
-      throw new OutputError(`cannot write: ${(e as Error).message}`, { file: this.path });
+      throw new OutputError(`cannot write ${this.name}: ${errnoWords(e)}`);
     }
   }
 
@@ -75,13 +82,14 @@ export class AtomicFileTarget implements OutputTarget {
     if (this.done) return;
     this.done = true;
     try {
+      // close() reports the write-back errors some file systems (NFS, a full quota) only find then.
       this.closeFd();
       renameSync(this.tempPath, this.path);
       liveTemps.delete(this.tempPath);
     } catch (e) {
       removeQuietly(this.tempPath);
       liveTemps.delete(this.tempPath);
-      throw new OutputError(`cannot move the finished output into place: ${(e as Error).message}`, { file: this.path });
+      throw new OutputError(`cannot write ${this.name}: ${errnoWords(e)}`);
     }
   }
 
@@ -131,63 +139,131 @@ function writeRest(fd: number, batch: readonly Uint8Array[], done: number): void
   }
 }
 
-/** stdout redirected to a regular file: written like a file, with writev. */
+/**
+ * A descriptor written with writev: stdout redirected to a regular file, a
+ * character device (/dev/null). Closed on commit when the target opened it.
+ */
 export class FdTarget implements OutputTarget {
-  constructor(private readonly fd: number) {}
+  constructor(
+    private readonly fd: number,
+    /** How messages name it ("output stdout"). */
+    private readonly name = 'output stdout',
+    private readonly owned = false,
+  ) {}
 
   async write(chunks: readonly Uint8Array[]): Promise<void> {
     try {
       await writevAll(this.fd, chunks);
     } catch (e) {
-      throw new OutputError(`cannot write: ${(e as Error).message}`, { file: 'stdout' });
+      throw new OutputError(`cannot write ${this.name}: ${errnoWords(e)}`);
     }
   }
 
-  async commit(): Promise<void> {}
+  async commit(): Promise<void> {
+    if (!this.owned) return;
+    try {
+      closeSync(this.fd);
+    } catch (e) {
+      throw new OutputError(`cannot write ${this.name}: ${errnoWords(e)}`);
+    }
+  }
 
-  async abort(): Promise<void> {}
+  async abort(): Promise<void> {
+    if (this.owned) {
+      try {
+        closeSync(this.fd);
+      } catch {
+        // closed already
+      }
+    }
+  }
 }
 
 /**
- * The target for '-': stdout, as a file when it is one, through a writing
- * thread when it is a pipe or a socket (pipe.ts), else as a stream.
+ * The target for a descriptor: '-' is stdout, as a file when it is one,
+ * through a writing thread when it is a pipe or a socket (pipe.ts), else (a
+ * character device) with writev. A descriptor the target opened itself (a
+ * FIFO or a device named as the output) is written with writev and closed
+ * on commit, which is the reader's end of file.
  */
+export function fdTarget(fd = 1, name = 'output stdout', owned = false): OutputTarget {
+  const st = fstatSync(fd);
+  if (!owned && (st.isFIFO() || st.isSocket())) return new PipeTarget(new PipeSink(fd), name);
+  return new FdTarget(fd, name, owned);
+}
+
+/** The target for '-': stdout. */
 export function stdoutTarget(): OutputTarget {
-  const st = fstatSync(1);
-  if (st.isFile()) return new FdTarget(1);
-  if (st.isFIFO() || st.isSocket()) return new PipeTarget(new PipeSink(1));
-  return new StreamTarget(process.stdout);
+  return fdTarget(1);
 }
 
-function failed(e: unknown): never {
-  if (e instanceof OutputClosed) throw e;
-  throw new OutputError(`cannot write: ${(e as Error).message}`, { file: 'stdout' });
+/**
+ * Opens a planned output: a descriptor or a special file straight through,
+ * a socket by connecting to it, anything else atomically.
+ */
+export async function openOutput(plan: PlannedOutput): Promise<OutputTarget> {
+  const name = `${plan.role} ${plan.given === '-' ? 'stdout' : plan.given}`;
+  if (plan.kind === 'fd') return fdTarget(plan.fd, name);
+  if (plan.kind === 'file') return AtomicFileTarget.create(plan.target, name);
+  if (plan.socket) return new StreamTarget(await connectSocket(plan.target, name), name, true);
+  // A FIFO's open waits for its reader: on the thread pool, so that signals still end the run.
+  const fd = await new Promise<number>((resolve, reject) =>
+    open(plan.target, 'w', (err, fd) => (err ? reject(new OutputError(`cannot write ${name}: ${errnoWords(err)}`)) : resolve(fd))),
+  );
+  return fdTarget(fd, name, true);
 }
 
-/** stdout as a pipe or socket: written by a thread of its own; a stream cannot be taken back on abort. */
+async function connectSocket(path: string, name: string): Promise<net.Socket> {
+  // Loaded only here: every other run leaves node:net unloaded (start-up time). Not a dynamic
+  // import(): the CLI bundle runs in a vm.Script, which has no dynamic import.
+  const { createConnection } = process.getBuiltinModule('node:net');
+  return new Promise<net.Socket>((resolve, reject) => {
+    const s = createConnection(path);
+    s.once('connect', () => resolve(s));
+    s.once('error', (e) => reject(new OutputError(`cannot write ${name}: ${errnoWords(e)}`)));
+  });
+}
+
+function failed(name: string): (e: unknown) => never {
+  return (e) => {
+    if (e instanceof OutputClosed) throw e;
+    throw new OutputError(`cannot write ${name}: ${errnoWords(e)}`);
+  };
+}
+
+/** A pipe or socket: written by a thread of its own; a stream cannot be taken back on abort. */
 export class PipeTarget implements OutputTarget {
-  constructor(private readonly sink: PipeSink) {}
+  constructor(
+    private readonly sink: PipeSink,
+    private readonly name = 'output stdout',
+  ) {}
 
   async write(chunks: readonly Uint8Array[]): Promise<void> {
-    await this.sink.write(chunks).catch(failed);
+    await this.sink.write(chunks).catch(failed(this.name));
   }
 
   async commit(): Promise<void> {
-    await this.sink.end().catch(failed);
+    await this.sink.end().catch(failed(this.name));
   }
 
   async abort(): Promise<void> {}
 }
 
-/** stdout or any Writable: honours backpressure; a stream cannot be taken back on abort. */
+/** Any Writable (a connected socket): honours backpressure; a stream cannot be taken back on abort. */
 export class StreamTarget implements OutputTarget {
-  constructor(private readonly stream: Writable) {}
+  constructor(
+    private readonly stream: Writable,
+    private readonly name = 'output stdout',
+    /** The target ends the stream on commit (a socket it connected). */
+    private readonly owned = false,
+  ) {}
 
   async write(chunks: readonly Uint8Array[]): Promise<void> {
     if (chunks.length === 0) return;
     const stream = this.stream;
+    const name = this.name;
     await new Promise<void>((resolve, reject) => {
-      const onError = (e: Error): void => reject(new OutputError(`cannot write: ${e.message}`, { file: 'stdout' }));
+      const onError = (e: Error): void => reject(new OutputError(`cannot write ${name}: ${errnoWords(e)}`));
       stream.once('error', onError);
       for (let i = 0; i < chunks.length - 1; i++) stream.write(chunks[i]!);
       // The callback of the last write fires once it (and so every earlier one)
@@ -200,9 +276,18 @@ export class StreamTarget implements OutputTarget {
     });
   }
 
-  async commit(): Promise<void> {}
+  async commit(): Promise<void> {
+    if (!this.owned) return;
+    const stream = this.stream;
+    await new Promise<void>((resolve, reject) => {
+      stream.once('error', (e) => reject(new OutputError(`cannot write ${this.name}: ${errnoWords(e)}`)));
+      stream.end(resolve);
+    });
+  }
 
-  async abort(): Promise<void> {}
+  async abort(): Promise<void> {
+    if (this.owned) this.stream.destroy();
+  }
 }
 
 /** Collects the output in memory (tests, the library API). */
@@ -221,5 +306,49 @@ export class MemoryTarget implements OutputTarget {
 
   bytes(): Buffer {
     return Buffer.concat(this.parts);
+  }
+}
+
+/**
+ * A text output (a report): for a file, written now to a temporary file
+ * beside its target and renamed into place by commit(); for a descriptor or
+ * a special file, written at commit(), since such an output cannot be taken
+ * back. Prepare every output of a run, then commit them together, so that a
+ * failure in any leaves none behind.
+ */
+export class TextOutput {
+  private constructor(
+    private readonly plan: PlannedOutput,
+    private readonly bytes: Buffer,
+    private readonly file: AtomicFileTarget | null,
+  ) {}
+
+  static async prepare(plan: PlannedOutput, text: string): Promise<TextOutput> {
+    const bytes = Buffer.from(text, 'utf8');
+    if (plan.kind !== 'file') return new TextOutput(plan, bytes, null);
+    const file = await AtomicFileTarget.create(plan.target, `${plan.role} ${plan.given}`);
+    try {
+      await file.write([bytes]);
+    } catch (e) {
+      await file.abort();
+      throw e;
+    }
+    return new TextOutput(plan, bytes, file);
+  }
+
+  async commit(): Promise<void> {
+    if (this.file !== null) return this.file.commit();
+    const target = await openOutput(this.plan);
+    try {
+      await target.write([this.bytes]);
+      await target.commit();
+    } catch (e) {
+      await target.abort();
+      throw e;
+    }
+  }
+
+  async abort(): Promise<void> {
+    await this.file?.abort();
   }
 }

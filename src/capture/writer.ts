@@ -48,6 +48,10 @@ export class CaptureWriter {
   droppedBlocks = 0;
   /** Packets that could not carry their comment (SPBs, pcap output). */
   uncommentable = 0;
+  /** pcapng -> pcap: packets whose options (comments, flags, hashes) pcap has no place for. */
+  droppedPacketOptions = 0;
+  /** pcapng -> pcap: interface names (if_name) pcap has no place for. */
+  readonly droppedNames = new Set<string>();
   bytesWritten = 0;
 
   private readonly chunks: Uint8Array[] = [];
@@ -99,6 +103,20 @@ export class CaptureWriter {
     } else {
       this.pcapngToPcap(rec, comment);
     }
+  }
+
+  /**
+   * One-line notes on what a format conversion left out (pcapng -> pcap);
+   * empty when nothing was lost.
+   */
+  conversionNotes(): string[] {
+    if (this.format !== 'pcap' || this.inputFormat !== 'pcapng') return [];
+    const lost: string[] = [];
+    if (this.droppedPacketOptions > 0) lost.push(`the options (comments, flags) of ${this.droppedPacketOptions} packet(s)`);
+    if (this.uncommentable > 0) lost.push(`${this.uncommentable} packet comment(s)`);
+    if (this.droppedNames.size > 0) lost.push(`the interface name(s) ${[...this.droppedNames].join(', ')}`);
+    if (this.droppedBlocks > 0) lost.push(`${this.droppedBlocks} block(s) (name resolution, statistics, custom, ...)`);
+    return lost.length === 0 ? [] : [`pcap has no place for ${lost.join(', ')}: they are left out (keep pcapng to keep them)`];
   }
 
   /**
@@ -367,6 +385,8 @@ export class CaptureWriter {
     if (iface === null) return;
     if (this.pcapLinkType < 0) this.writePcapHeader();
     if (comment !== undefined) this.uncommentable++;
+    if (rec.optionsOffset + 4 < rec.start + rec.length - 4) this.droppedPacketOptions++;
+    if (iface.name !== undefined) this.droppedNames.add(iface.name);
     const le = this.le ?? this.inputLE;
     let sec = 0n;
     let frac = 0n;

@@ -1,25 +1,28 @@
 /**
  * The command line: commander program, options, exit codes.
  *
- * Every error a user can cause ends here as one line on stderr and a
- * documented exit code (docs/DESIGN.md part 1): 0 ok, 1 findings, 2 usage or rule
- * error, 3 unreadable input. A stack trace means a bug.
+ * Every error a user can cause ends here as one line on stderr, prefixed
+ * "ssnat-rewrite:", and a documented exit code (docs/DESIGN.md part 1): 0 ok,
+ * 1 findings, 2 usage or rule error, 3 unreadable input, 4 an output that
+ * could not be written. A stack trace means a bug.
  */
-import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { unlinkSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, RuleError, SsnatError, UsageError, formatError } from '../errors.js';
-import { parseRule, parseRulesFile, validateRuleSet, type Rule } from '../nat/rules.js';
+import { EXIT_CODES, EXIT_INPUT, EXIT_OK, EXIT_OUTPUT, EXIT_USAGE, RuleError, SsnatError, UsageError, errnoWords, formatError } from '../errors.js';
+import type { Rule } from '../nat/rules.js';
 import type { Direction } from '../nat/table.js';
 import { runPipeline, type PipelineOptions, type RunResult } from '../pipeline.js';
-import { pendingTempFiles } from '../capture/target.js';
+import { checkDistinct, planOutput, type PlannedOutput } from '../capture/outputs.js';
+import { pendingTempFiles, TextOutput } from '../capture/target.js';
 import { VERSION } from '../version.js';
+import type { Report } from '../report/model.js';
 import { renderJson } from '../report/json.js';
 import { renderText } from '../report/text.js';
 import { renderJunit } from '../report/junit.js';
 import { startProgress, type Progress } from './progress.js';
 import type { VerifierOptions } from '../verify/verifier.js';
-import { isatty } from 'node:tty';
 import { OutputClosed } from '../capture/pipe.js';
+import { checkInput, formatFromName, loadRules } from './inputs.js';
 
 interface CommonOptions {
   rule?: string[];
@@ -38,7 +41,8 @@ interface CommonOptions {
 type VerifyLimitOptions = VerifierOptions;
 
 interface RewriteOptions extends CommonOptions, VerifyLimitOptions {
-  format: 'same' | 'pcap' | 'pcapng';
+  /** Absent: the output's name decides (.pcapng, .pcap, .cap), else the input's format. */
+  format?: 'same' | 'pcap' | 'pcapng';
   verify?: boolean;
   annotate?: boolean;
   force?: boolean;
@@ -49,7 +53,17 @@ interface VerifyCommandOptions extends CommonOptions, VerifyLimitOptions {
   force?: boolean;
 }
 
-const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
+/** -r's values: a value that is an option ("-r --force") is a forgotten rule, not a rule. */
+const collect = (value: string, previous: string[] | undefined): string[] => {
+  if (value.startsWith('-')) throw new InvalidArgumentError(`expected a rule (GUEST=HOST[@IFACE]), got the option ${value}`);
+  return [...(previous ?? []), value];
+};
+
+/** A path option's value: "--x" there is a forgotten path ('-' alone is stdout/stdin). */
+function pathValue(value: string): string {
+  if (value.startsWith('--')) throw new InvalidArgumentError(`expected a file name, got the option ${value}`);
+  return value;
+}
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -91,6 +105,13 @@ function verifierOptions(opts: VerifyLimitOptions): VerifierOptions {
   return o;
 }
 
+/** The exit codes for --help, from the one list (errors.ts). */
+function exitCodesHelp(): string {
+  return `Exit codes: ${Object.entries(EXIT_CODES)
+    .map(([code, what]) => `${code} ${what}`)
+    .join(',\n  ')}\n(no output is left behind on 3 or 4).`;
+}
+
 const REWRITE_EXAMPLES = `
 Examples:
   # map clone 1's guest network (on tap1) onto its own host network
@@ -100,16 +121,19 @@ Examples:
   $ ssnat-rewrite taps.pcapng guests.pcapng -d host-to-guest \\
       -r 10.0.0.0/24=192.168.10.0/24@tap0 -r 10.0.0.0/24=192.168.11.0/24@tap1
 
-  # streaming, with packet comments for Wireshark (frame.comment contains "ssnat")
+  # streaming, with packet comments for Wireshark (frame.comment contains "ssnat");
+  # tcpdump writes pcap, comments need pcapng: the output is pcapng
   $ tcpdump -i tap1 -w - | ssnat-rewrite - - --annotate -r 10.0.0.0/24=192.168.11.0/24 > out.pcapng
+
+Output format: --format, else the output's name (.pcapng, .pcap, .cap, each
+optionally .gz), else the input's. Inputs and outputs named .gz are gzip.
 
 Rules: GUEST=HOST (10.0.0.0/24=192.168.1.0/24, fd00::/64=fd00:1::/64), QEMU form
 172.16.0.0:255.255.255.0:192.168.1.0, tcprewrite form 10.0.0.0/24:192.168.1.0/24,
 or GUEST alone (host network from the pcapng interface address); add @IFNAME or @#ID
 to limit a rule to one interface. First matching rule wins.
 
-Exit codes: 0 ok, 1 verification found errors (or warnings with --strict),
-2 usage or rule error, 3 input unreadable or malformed (no output is left behind).`;
+${exitCodesHelp()}`;
 
 const VERIFY_EXAMPLES = `
 Examples:
@@ -120,19 +144,19 @@ Examples:
   # (Wireshark display filter: frame.comment contains "ssnat")
   $ ssnat-rewrite verify taps.pcap --annotate taps-findings.pcapng
 
-Exit codes: 0 clean, 1 errors found (or warnings with --strict), 2 usage, 3 unreadable input.`;
+${exitCodesHelp()}`;
 
 function addCommonOptions(cmd: Command): Command {
   return cmd
     .option('-r, --rule <rule>', 'translation rule GUEST=HOST[@IFACE] (repeatable)', collect)
-    .option('--rules-file <file>', 'read rules from a file, one per line, # comments')
+    .option('--rules-file <file>', 'read rules from a file, one per line, # comments', pathValue)
     .addOption(
       new Option('-d, --direction <direction>', 'which way rules apply')
         .choices(['guest-to-host', 'host-to-guest'])
         .default('guest-to-host'),
     )
     .addOption(new Option('--report <kind>', 'report format (default: text for verify, a summary line for rewrite)').choices(['text', 'json', 'junit']))
-    .option('--report-file <file>', 'write the report to a file instead of stdout')
+    .option('--report-file <file>', 'write the report to a file instead of stdout', pathValue)
     .option('--strict', 'warnings fail the run (exit 1)')
     .option('-q, --quiet', 'print nothing but errors')
     .option('--progress', 'show a progress bar on stderr (default: when stderr is a terminal)')
@@ -148,7 +172,9 @@ export function buildProgram(run: (result: Promise<number>) => void): Command {
     .version(VERSION, '-V, --version')
     .showSuggestionAfterError(true)
     .showHelpAfterError("(run 'ssnat-rewrite --help' for usage and examples)")
-    .configureHelp({ showGlobalOptions: true });
+    .configureHelp({ showGlobalOptions: true })
+    // One prefix for every error line, commander's included.
+    .configureOutput({ outputError: (text, write) => write(text.replace(/^error: /, 'ssnat-rewrite: ')) });
 
   addVerifyOptions(addCommonOptions(
     program
@@ -157,7 +183,7 @@ export function buildProgram(run: (result: Promise<number>) => void): Command {
       .argument('<input>', "input capture, pcap or pcapng ('-' for stdin)")
       .argument('<output>', "output capture ('-' for stdout)"),
   ))
-    .addOption(new Option('--format <format>', 'output format').choices(['same', 'pcap', 'pcapng']).default('same'))
+    .addOption(new Option('--format <format>', 'output format (default: from the output\'s name, else the input\'s)').choices(['same', 'pcap', 'pcapng']))
     .option('--verify', 'verify the output while writing it')
     .option('--annotate', 'add a pcapng packet comment naming each rewrite')
     .option('-f, --force', 'replace an existing output file')
@@ -172,29 +198,13 @@ export function buildProgram(run: (result: Promise<number>) => void): Command {
         .argument('<input>', "capture to check ('-' for stdin)"),
     ),
   )
-    .option('--annotate <output>', 'write a pcapng copy with a comment ("ssnat: ...") on every frame that has a finding')
+    .option('--annotate <output>', 'write a pcapng copy with a comment ("ssnat: ...") on every frame that has a finding', pathValue)
     .option('-f, --force', 'replace an existing --annotate output file')
     .addHelpText('after', VERIFY_EXAMPLES)
     .action((input: string, opts: VerifyCommandOptions) => run(verifyCommand(input, opts)));
 
   program.addHelpText('after', `\nRun 'ssnat-rewrite rewrite --help' or 'ssnat-rewrite verify --help' for every option.\n${REWRITE_EXAMPLES}`);
   return program;
-}
-
-async function loadRules(opts: CommonOptions): Promise<Rule[]> {
-  const rules: Rule[] = [];
-  if (opts.rulesFile !== undefined) {
-    let text: string;
-    try {
-      text = readFileSync(opts.rulesFile, 'utf8');
-    } catch (e) {
-      throw new UsageError(`cannot read rules file ${opts.rulesFile}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-    }
-    rules.push(...parseRulesFile(text, opts.rulesFile));
-  }
-  for (const r of opts.rule ?? []) rules.push(parseRule(r));
-  validateRuleSet(rules);
-  return rules;
 }
 
 function pipelineOptions(command: 'rewrite' | 'verify', input: string, output: string | null, opts: CommonOptions, rules: Rule[], progress: Progress | null): PipelineOptions {
@@ -207,6 +217,7 @@ function pipelineOptions(command: 'rewrite' | 'verify', input: string, output: s
     format: 'same',
     annotate: false,
     force: false,
+    strict: opts.strict === true,
     ...(opts.maxBlock === undefined ? {} : { maxBlock: opts.maxBlock }),
     ...(opts.maxRecord === undefined ? {} : { maxRecord: opts.maxRecord }),
     ...(progress === null ? {} : { onProgress: progress.update }),
@@ -218,91 +229,163 @@ function wantsProgress(opts: CommonOptions): boolean {
   return opts.progress ?? process.stderr.isTTY === true;
 }
 
+/** The report as text in the asked format. */
+function render(report: Report, kind: 'text' | 'json' | 'junit'): string {
+  return kind === 'json' ? renderJson(report) : kind === 'junit' ? renderJunit(report) : renderText(report);
+}
+
+/**
+ * The report file of a run, when one is asked for: written to its temporary
+ * file before the capture output is committed (`beforeCommit`), renamed into
+ * place after it, thrown away with it on any failure.
+ */
+class ReportFile {
+  private pending: TextOutput | null = null;
+  constructor(
+    readonly plan: PlannedOutput | null,
+    private readonly kind: 'text' | 'json' | 'junit',
+  ) {}
+
+  readonly prepare = async (report: Report): Promise<void> => {
+    if (this.plan !== null) this.pending = await TextOutput.prepare(this.plan, render(report, this.kind));
+  };
+
+  async commit(): Promise<void> {
+    await this.pending?.commit();
+  }
+
+  async abort(): Promise<void> {
+    await this.pending?.abort();
+  }
+}
+
+/** Plans every output of a run together: each checked on its own, against the input and against each other. */
+function planOutputs(input: string, outputs: Array<[PlannedOutput['role'], string | undefined | null, boolean]>, force: boolean): Array<PlannedOutput | null> {
+  const plans = outputs.map(([role, path, binary]) => (path === undefined || path === null ? null : planOutput(role, path, force, binary)));
+  checkDistinct([input], plans.filter((p): p is PlannedOutput => p !== null));
+  return plans;
+}
+
+/** Runs the pipeline with a report file written atomically alongside its output. */
+async function runWithReport(options: PipelineOptions, reportFile: ReportFile): Promise<RunResult> {
+  let result: RunResult;
+  try {
+    result = await runPipeline({ ...options, beforeCommit: reportFile.prepare });
+  } catch (e) {
+    await reportFile.abort();
+    throw e;
+  }
+  await reportFile.commit();
+  return result;
+}
+
+function printNotes(result: RunResult, opts: CommonOptions): void {
+  if (opts.quiet) return;
+  for (const n of result.notes) process.stderr.write(`ssnat-rewrite: note: ${n}\n`);
+}
+
 async function rewriteCommand(input: string, output: string, opts: RewriteOptions): Promise<number> {
-  const rules = await loadRules(opts);
-  if (rules.length === 0 && opts.format === 'same') {
+  checkInput(input, 'rewrite');
+  const rules = loadRules(opts);
+  const format = opts.format ?? 'same';
+  if (rules.length === 0 && format === 'same') {
     throw new UsageError('no --rule or --rules-file: nothing to translate (to convert only, add --format pcap or --format pcapng)');
   }
-  if (output === '-' && isatty(1)) {
-    throw new UsageError('refusing to write a binary capture to a terminal; redirect stdout or name an output file');
+  const reportKind = opts.report;
+  const [outPlan, reportPlan] = planOutputs(
+    input,
+    [
+      ['output', output, true],
+      ['--report-file', reportKind === undefined ? null : opts.reportFile, false],
+    ],
+    opts.force === true,
+  );
+  if (opts.reportFile !== undefined && reportKind === undefined) {
+    throw new UsageError('--report-file needs --report text, json or junit (rewrite prints only a summary line without it)');
   }
+  const reportFile = new ReportFile(reportPlan ?? null, reportKind ?? 'text');
   const progress = wantsProgress(opts) ? await startProgress(opts.progress === true) : null;
   let result: RunResult;
   try {
-    result = await runPipeline({
-      ...pipelineOptions('rewrite', input, output, opts, rules, progress),
-      format: opts.format,
-      annotate: opts.annotate === true,
-      force: opts.force === true,
-      verify: opts.verify === true,
-      verifyOptions: verifierOptions(opts),
-    });
+    result = await runWithReport(
+      {
+        ...pipelineOptions('rewrite', input, output, opts, rules, progress),
+        format,
+        nameFormat: opts.format === undefined ? formatFromName(output) : null,
+        annotate: opts.annotate === true,
+        force: opts.force === true,
+        outputPlan: outPlan ?? null,
+        verify: opts.verify === true,
+        verifyOptions: verifierOptions(opts),
+      },
+      reportFile,
+    );
   } finally {
     progress?.stop();
   }
-  if (!opts.quiet) {
-    process.stderr.write(summaryLine(result, output) + '\n');
-    if (result.droppedBlocks > 0) {
-      process.stderr.write(`note: ${result.droppedBlocks} pcapng block(s) (name resolution, statistics, custom...) have no place in pcap and were left out\n`);
-    }
+  printNotes(result, opts);
+  if (!opts.quiet) process.stderr.write(summaryLine(result, output) + '\n');
+  if (reportKind !== undefined && reportPlan === null) {
+    // No --report-file: the report goes to stdout, unless the capture does.
+    writeReport(result.report, reportKind, output === '-' ? process.stderr : stdoutStream());
+  } else if (reportKind === undefined) {
+    printFindings(result.report, opts);
   }
-  await emitReport(result, opts, output === '-' ? 'stderr-only' : 'stdout');
-  return exitCodeFor(result, opts.strict);
+  return result.report.verdict!.exitCode;
 }
 
 async function verifyCommand(input: string, opts: VerifyCommandOptions): Promise<number> {
-  const rules = await loadRules(opts);
-  if (opts.annotate === '-' && isatty(1)) {
-    throw new UsageError('refusing to write a binary capture to a terminal; redirect stdout or name an --annotate file');
-  }
+  checkInput(input, 'verify');
+  const rules = loadRules(opts);
   if (opts.annotate === '-' && opts.reportFile === undefined) {
     throw new UsageError('--annotate - writes the capture to stdout, where the report goes too: add --report-file FILE');
   }
+  const [annotatePlan, reportPlan] = planOutputs(
+    input,
+    [
+      ['--annotate output', opts.annotate, true],
+      ['--report-file', opts.reportFile, false],
+    ],
+    opts.force === true,
+  );
+  const kind = opts.report ?? 'text';
+  const reportFile = new ReportFile(reportPlan ?? null, kind);
   const progress = wantsProgress(opts) ? await startProgress(opts.progress === true) : null;
   let result: RunResult;
   try {
-    result = await runPipeline({
-      ...pipelineOptions('verify', input, null, opts, rules, progress),
-      annotateOutput: opts.annotate ?? null,
-      force: opts.force === true,
-      verifyOptions: verifierOptions(opts),
-    });
+    result = await runWithReport(
+      {
+        ...pipelineOptions('verify', input, null, opts, rules, progress),
+        annotateOutput: opts.annotate ?? null,
+        nameFormat: opts.annotate === undefined ? null : formatFromName(opts.annotate),
+        outputPlan: annotatePlan ?? null,
+        force: opts.force === true,
+        verifyOptions: verifierOptions(opts),
+      },
+      reportFile,
+    );
   } finally {
     progress?.stop();
   }
-  await emitReport(result, { ...opts, report: opts.report ?? 'text' }, 'stdout');
-  return exitCodeFor(result, opts.strict);
+  printNotes(result, opts);
+  if (reportPlan === null) writeReport(result.report, kind, stdoutStream());
+  return result.report.verdict!.exitCode;
 }
 
-function exitCodeFor(result: RunResult, strict: boolean | undefined): number {
-  const s = result.report.summary;
-  return s.errors > 0 || (strict && s.warnings > 0) ? EXIT_FINDINGS : EXIT_OK;
+/** Writes the report to stdout or stderr. */
+function writeReport(report: Report, kind: 'text' | 'json' | 'junit', stream: NodeJS.WritableStream): void {
+  stream.write(render(report, kind));
 }
 
 const MAX_STDERR_FINDINGS = 20;
 
-/**
- * Writes the report where docs/DESIGN.md says: --report-file, else stdout (unless
- * stdout carries the capture, then only the summary on stderr is printed).
- */
-async function emitReport(result: RunResult, opts: CommonOptions, stdout: 'stdout' | 'stderr-only'): Promise<void> {
-  const kind = opts.report;
-  if (kind === undefined) {
-    if (opts.quiet) return;
-    const fs = result.report.findings;
-    for (const f of fs.slice(0, MAX_STDERR_FINDINGS)) process.stderr.write(`${f.severity}: ${f.frame > 0 ? `frame ${f.frame}: ` : ''}${f.check}: ${f.message}\n`);
-    if (fs.length > MAX_STDERR_FINDINGS) process.stderr.write(`... ${fs.length - MAX_STDERR_FINDINGS} more finding(s); --report json lists all\n`);
-    for (const c of result.report.collisions.slice(0, MAX_STDERR_FINDINGS)) process.stderr.write(`collision: ${c.protocol} ${c.flow} on interfaces ${c.interfaces.join(', ')} (frames ${c.frames.join(', ')})\n`);
-    return;
-  }
-  const text = kind === 'json' ? renderJson(result.report) : kind === 'junit' ? renderJunit(result.report) : renderText(result.report);
-  if (opts.reportFile !== undefined) {
-    writeFileSync(opts.reportFile, text);
-  } else if (stdout === 'stdout') {
-    stdoutStream().write(text);
-  } else {
-    process.stderr.write(text);
-  }
+/** rewrite without --report: the findings (of --verify) and collisions, a line each, on stderr. */
+function printFindings(report: Report, opts: CommonOptions): void {
+  if (opts.quiet) return;
+  const fs = report.findings;
+  for (const f of fs.slice(0, MAX_STDERR_FINDINGS)) process.stderr.write(`${f.severity}: ${f.frame > 0 ? `frame ${f.frame}: ` : ''}${f.check}: ${f.message}\n`);
+  if (fs.length > MAX_STDERR_FINDINGS) process.stderr.write(`... ${fs.length - MAX_STDERR_FINDINGS} more finding(s); --report json lists all\n`);
+  for (const c of report.collisions.slice(0, MAX_STDERR_FINDINGS)) process.stderr.write(`collision: ${c.protocol} ${c.flow} on interfaces ${c.interfaces.join(', ')} (frames ${c.frames.join(', ')})\n`);
 }
 
 function summaryLine(r: RunResult, output: string): string {
@@ -360,6 +443,12 @@ export async function main(argv: string[]): Promise<number> {
   program.exitOverride();
   program.commands.forEach((c) => c.exitOverride());
   let code: number;
+  if (argv.length <= 2) {
+    // No arguments at all: the usage, rather than a complaint about the first missing one.
+    program.outputHelp({ error: true });
+    process.exitCode = EXIT_USAGE;
+    return EXIT_USAGE;
+  }
   try {
     await program.parseAsync(argv);
     code = pending === null ? EXIT_OK : await (pending as Promise<number>);
@@ -391,11 +480,11 @@ function handleError(e: unknown): number {
   }
   const err = e as NodeJS.ErrnoException;
   if (err && typeof err.code === 'string' && typeof err.syscall === 'string') {
-    // A system error on a path the user named (missing input, permission).
-    const file = typeof err.path === 'string' ? `${err.path}: ` : '';
-    const what = err.code === 'ENOENT' ? 'no such file' : err.code === 'EACCES' ? 'permission denied' : err.code === 'EISDIR' ? 'is a directory' : err.message;
-    process.stderr.write(`ssnat-rewrite: ${file}${what}\n`);
-    return err.syscall === 'open' || err.syscall === 'read' || err.syscall === 'stat' ? 3 : EXIT_USAGE;
+    // A system error the layers did not word themselves: reading is the input's side, the rest the output's.
+    const reading = ['open', 'read', 'stat', 'fstat', 'lstat', 'scandir', 'opendir'].includes(err.syscall);
+    const file = typeof err.path === 'string' ? ` ${err.path}` : '';
+    process.stderr.write(`ssnat-rewrite: cannot ${reading ? 'read' : 'write'}${file}: ${errnoWords(err)}\n`);
+    return reading ? EXIT_INPUT : EXIT_OUTPUT;
   }
   process.stderr.write(`ssnat-rewrite: internal error (please report): ${(e as Error)?.stack ?? String(e)}\n`);
   return 70;

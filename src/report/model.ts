@@ -8,10 +8,8 @@ export type Severity = 'error' | 'warning';
 
 /**
  * Check names are part of the product contract (docs/DESIGN.md part 1, "Checks").
- * Two are additions to that table (issue 4): `dccp.checksum` (error, DCCP's
- * pseudo-header checksum, RFC 4340 9) and `verify.limit` (warning: a
- * verifier table limit was hit, so some checks were not made; see
- * src/verify/verifier.ts VerifierOptions).
+ * The order here is the table's; families (the part before the first dot)
+ * are JUnit's testcases.
  */
 export type CheckName =
   | 'ipv4.checksum'
@@ -32,6 +30,7 @@ export type CheckName =
   | 'addr.untranslated'
   | 'packet.undecodable'
   | 'capture.truncated-tail'
+  | 'capture.unsupported-link'
   | 'verify.limit';
 
 /**
@@ -124,9 +123,12 @@ export interface Verdict {
 }
 
 export interface ReportInterface {
+  /** Wireshark's frame.interface_id (the id within the pcapng section). */
   id: number;
   name?: string;
   linkType: number;
+  /** The pcapng section, when another section describes a different interface under the same id. */
+  section?: number;
 }
 
 export interface Report {
@@ -142,14 +144,19 @@ export interface Report {
     rewritten: number;
     undecodable: number;
     checksums: { verified: number; bad: number; unverifiable: number };
+    /**
+     * Packets no check could look into (a link type that is not decoded, or
+     * a network protocol other than IPv4, IPv6 and ARP); present when checks ran.
+     */
+    unchecked?: number;
     errors: number;
     warnings: number;
     collisions: number;
   };
-  findings: Finding[];
-  collisions: Collision[];
   /** The verdict the exit code gives (see Verdict). */
   verdict?: Verdict;
+  findings: Finding[];
+  collisions: Collision[];
   /** Packets per lane over time (verify, and rewrite --verify). */
   timeline?: Timeline;
   /** Why the capture could not be read (verdict `unreadable`); what was read before the damage is reported above. */
@@ -205,6 +212,7 @@ export const CHECK_SEVERITY: Readonly<Record<CheckName, Severity>> = {
   'addr.untranslated': 'error',
   'packet.undecodable': 'warning',
   'capture.truncated-tail': 'warning',
+  'capture.unsupported-link': 'warning',
   'verify.limit': 'warning',
 };
 

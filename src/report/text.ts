@@ -16,6 +16,7 @@ export function renderText(report: Report): string {
     ['checksums verified', String(s.checksums.verified)],
     ['checksums bad', String(s.checksums.bad)],
     ['checksums unverifiable', String(s.checksums.unverifiable)],
+    ...(s.unchecked === undefined ? [] : [['packets not checked', s.unchecked > 0 ? chalk.yellow(String(s.unchecked)) : '0'] as [string, string]]),
     ['collisions', String(s.collisions)],
     ['errors', s.errors > 0 ? chalk.red(String(s.errors)) : String(s.errors)],
     ['warnings', s.warnings > 0 ? chalk.yellow(String(s.warnings)) : String(s.warnings)],
@@ -33,6 +34,22 @@ export function renderText(report: Report): string {
   for (const c of report.collisions) {
     out.push('', chalk.yellow(`collision ${c.protocol} ${c.flow}`) + ` on interfaces ${c.interfaces.join(', ')} (frames ${c.frames.join(', ')})`);
   }
-  out.push('', s.errors > 0 ? chalk.red('FAILED') : chalk.green('OK'));
+  out.push('', verdictLine(report));
   return out.join('\n') + '\n';
+}
+
+/** The closing line: the verdict as the exit code says it, and why. */
+export function verdictLine(report: Report): string {
+  const v = report.verdict;
+  if (v === undefined) return report.summary.errors > 0 ? chalk.red('FAILED') : chalk.green('OK');
+  switch (v.result) {
+    case 'ok':
+      return `${chalk.green('OK')}: ${v.why}`;
+    case 'failed':
+      return `${chalk.red('FAILED')}: ${v.why}`;
+    case 'unchecked':
+      return `${v.exitCode === 0 ? chalk.yellow('NOT CHECKED') : chalk.red('NOT CHECKED')}: ${v.why}`;
+    case 'unreadable':
+      return `${chalk.red('UNREADABLE')}: ${v.why}`;
+  }
 }

@@ -61,8 +61,10 @@ export class Verifier {
   readonly arp: ArpChecker;
   readonly flows: CollisionTracker;
   readonly leaks = new LeakChecker();
+  /** Packets the checks could look into (IPv4, IPv6, ARP). */
+  checked = 0;
   private readonly views = new ViewCache();
-  /** Per global interface id: timestamp units per second as a number, and the offset in seconds. */
+  /** Per interface (its index across sections): timestamp units per second as a number, and the offset in seconds. */
   private unitsPerSecond: number[] = [];
   private tsOffset: number[] = [];
 
@@ -78,7 +80,7 @@ export class Verifier {
   private seconds(rec: CaptureRecord): number {
     if (!rec.hasTimestamp) return this.ctx.time; // SPB: no timestamp, keep the last one
     if (rec.blockType === 0) return rec.tsHigh + rec.tsLow / (rec.pcapNanos ? 1e9 : 1e6);
-    const id = rec.interfaceId;
+    const id = rec.interfaceIndex;
     let ups = this.unitsPerSecond[id];
     if (ups === undefined) {
       ups = rec.iface === null ? 1e6 : Number(rec.iface.unitsPerSecond);
@@ -110,10 +112,12 @@ export class Verifier {
     const v = view ?? this.views.of(rec.buf);
     const net = d.net;
     if (net === NET_IPV4 || net === NET_IPV6) {
+      this.checked++;
       this.checksums.check(v, d, ctx);
       if (net === NET_IPV4) this.arp.ipv4(v, d, ctx);
       this.flows.packet(v, d, ctx);
     } else if (net === NET_ARP) {
+      this.checked++;
       this.arp.arp(v, d, ctx);
     }
     if (mapper !== null) this.leaks.check(rec.buf, v, d, mapper, ctx);

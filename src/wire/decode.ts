@@ -138,6 +138,58 @@ export class DecodeResult {
   }
 }
 
+/** Link types the decoder reads (the cases of `PacketDecoder.decode`'s switch); packets of any other pass unchanged, unchecked. */
+export const DECODED_LINK_TYPES: ReadonlySet<number> = new Set([
+  raw.LINKTYPE_ETHERNET,
+  sll.LINKTYPE_LINUX_SLL,
+  sll2.LINKTYPE_LINUX_SLL2,
+  nul.LINKTYPE_NULL,
+  nul.LINKTYPE_LOOP,
+  raw.LINKTYPE_RAW,
+  raw.DLT_RAW_12,
+  raw.DLT_RAW_14,
+  ppp.LINKTYPE_PPP,
+  ppp.LINKTYPE_PPP_HDLC,
+  ppp.LINKTYPE_C_HDLC,
+  ppp.LINKTYPE_PPP_ETHER,
+  raw.LINKTYPE_IPV4,
+  raw.LINKTYPE_IPV6,
+]);
+
+/** Names of common link types, for messages ("IEEE 802.11 radiotap"); numbers not listed are shown as numbers. */
+const LINK_TYPE_NAMES: Readonly<Record<number, string>> = {
+  0: 'BSD loopback',
+  1: 'Ethernet',
+  9: 'PPP',
+  12: 'raw IP',
+  14: 'raw IP',
+  50: 'PPP in HDLC framing',
+  51: 'PPPoE',
+  101: 'raw IP',
+  104: 'Cisco HDLC',
+  105: 'IEEE 802.11',
+  108: 'OpenBSD loopback',
+  113: 'Linux cooked (SLL)',
+  119: 'IEEE 802.11 Prism',
+  127: 'IEEE 802.11 radiotap',
+  163: 'IEEE 802.11 AVS',
+  192: 'PPI',
+  195: 'IEEE 802.15.4',
+  201: 'Bluetooth HCI',
+  220: 'USB Linux',
+  228: 'raw IPv4',
+  229: 'raw IPv6',
+  239: 'Linux netfilter log',
+  249: 'USB',
+  276: 'Linux cooked v2 (SLL2)',
+};
+
+/** "link type 127 (IEEE 802.11 radiotap)", "link type 147 (USER0)". */
+export function describeLinkType(linkType: number): string {
+  const name = LINK_TYPE_NAMES[linkType] ?? (linkType >= 147 && linkType <= 162 ? `USER${linkType - 147}` : undefined);
+  return `link type ${linkType}${name === undefined ? '' : ` (${name})`}`;
+}
+
 /** The EtherType equivalent of a PPP protocol (IPv4, IPv6), or -1. */
 function pppEtherType(protocol: number): number {
   if (protocol === ppp.PPP_IPV4) return eth.ETHERTYPE_IPV4;

@@ -43,15 +43,21 @@ describe('version and help', () => {
     }
     const flat = out.replace(/\s+/g, ' ');
     expect(flat).toContain('(choices: "guest-to-host", "host-to-guest", default: "guest-to-host")');
-    expect(flat).toContain('(choices: "same", "pcap", "pcapng", default: "same")');
+    expect(flat).toContain(`--format <format> output format (default: from the output's name, else the input's) (choices: "same", "pcap", "pcapng")`);
   });
 });
 
 describe('usage errors exit 2 with one line', () => {
-  it('no arguments: says what is missing and where help is', () => {
+  it('no arguments: the usage, on stderr, exit 2', () => {
     const r = cli([]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toBe("error: missing required argument 'input'\n(run 'ssnat-rewrite --help' for usage and examples)\n");
+    expect(r.stdout.length).toBe(0);
+    expect(r.stderr).toBe(cli(['--help']).stdout.toString());
+  });
+  it('a missing argument: says which, with the one prefix every error line has', () => {
+    const r = cli(['verify']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe("ssnat-rewrite: missing required argument 'input'\n(run 'ssnat-rewrite --help' for usage and examples)\n");
   });
   it('a rewrite without any rule is refused, unless it only converts', () => {
     const dir = tempDir();
@@ -64,7 +70,7 @@ describe('usage errors exit 2 with one line', () => {
   it('a misspelt option suggests the right one', () => {
     const r = cli([PCAP, '/tmp/never', '--rulez', NOMATCH]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain("error: unknown option '--rulez'");
+    expect(r.stderr).toContain("ssnat-rewrite: unknown option '--rulez'");
     expect(r.stderr).toContain('(Did you mean --rule?)');
   });
   it('a bad rule is quoted with a caret under the bad part', () => {
@@ -92,7 +98,8 @@ describe('usage errors exit 2 with one line', () => {
     if (how === 'symbolic link') symlinkSync(input, (out = join(dir, 'sym.pcap')));
     const r = cli([input, out, '-r', NOMATCH, '--force']);
     expect(r.code).toBe(2);
-    expect(oneLine(r.stderr)).toMatch(/is the input file/);
+    const via = how === 'same path' ? '' : ' \\(through a link or another name\\)';
+    expect(oneLine(r.stderr)).toMatch(new RegExp(`^ssnat-rewrite: output ${out} is the input ${input}${via}: refusing to overwrite what is being read; choose another path$`));
     expect(Buffer.compare(readFileSync(input), readFileSync(PCAP))).toBe(0);
   });
   it('--format pcap of a capture with several link types says so and leaves nothing', () => {
@@ -121,7 +128,7 @@ describe('bad input exits 3 with one line naming file, offset and problem, and l
   it('a missing input', () => {
     const r = cli(['/nonexistent/in.pcap', join(tempDir(), 'o'), '-r', NOMATCH]);
     expect(r.code).toBe(3);
-    expect(oneLine(r.stderr)).toBe('ssnat-rewrite: /nonexistent/in.pcap: no such file');
+    expect(oneLine(r.stderr)).toBe('ssnat-rewrite: /nonexistent/in.pcap: no such file or directory');
   });
   it('a file that is not a capture', () => {
     const dir = tempDir();
@@ -188,10 +195,17 @@ describe('reports', () => {
     const r = cli([PCAPNG, join(dir, 'o.pcapng'), '-r', NOMATCH, '--report', 'json', '-q']);
     expect(r.code).toBe(0);
     const report = JSON.parse(r.stdout.toString());
-    expect(Object.keys(report)).toEqual(['tool', 'version', 'command', 'input', 'output', 'direction', 'rules', 'summary', 'findings', 'collisions']);
+    expect(Object.keys(report)).toEqual(['tool', 'version', 'command', 'input', 'output', 'direction', 'rules', 'summary', 'verdict', 'findings', 'collisions']);
+    expect(report.verdict).toEqual({ result: 'ok', exitCode: 0, strict: false, why: 'rewritten; the output was not verified (add --verify to check it)' });
     expect(report.tool).toBe('ssnat-rewrite');
     expect(report.input.format).toBe('pcapng');
-    expect(report.input.interfaces).toHaveLength(5);
+    // Five interface descriptions in three sections; Wireshark numbers them per section, and the
+    // repeated descriptions are one interface each.
+    expect(report.input.interfaces).toEqual([
+      { id: 0, name: 'eth0', linkType: 1, section: 0 },
+      { id: 1, name: 'null1', linkType: 0 },
+      { id: 0, name: 'silly ethernet interface 2', linkType: 1, section: 1 },
+    ]);
     expect(report.rules).toEqual([NOMATCH]);
     expect(report.summary.packets).toBe(8);
     expect(existsSync(join(dir, 'o.pcapng'))).toBe(true);

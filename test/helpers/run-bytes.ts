@@ -32,11 +32,11 @@ export async function runBytes(bytes: Uint8Array, opts: { maxBlock?: number; ann
   let undecodable = 0;
   const translate = (rec: CaptureRecord): string | undefined => {
     if (rec.kind === RecordKind.InterfaceDescription || rec.kind === RecordKind.PcapHeader) {
-      mappers[rec.iface!.id] = table.mapperFor(rec.iface!);
+      mappers[rec.iface!.index] = table.mapperFor(rec.iface!);
       return undefined;
     }
     if (rec.kind !== RecordKind.Packet) return undefined;
-    const m = mappers[rec.interfaceId];
+    const m = mappers[rec.interfaceIndex];
     let comment: string | undefined;
     if (m?.active) {
       const r = translator.translate(rec.buf, rec.dataOffset, rec.capturedLength, rec.originalLength, rec.iface!.linkType, m);

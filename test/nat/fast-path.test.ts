@@ -19,7 +19,7 @@ import { be16, be32, concat, ether, fold16, ip4, ipv4, pseudo4, sum, tcp, udp } 
 
 function mapperOf(rules: readonly string[], direction: 'guest-to-host' | 'host-to-guest', linkType: number): InterfaceMapper {
   const table = new RuleTable(rules.map((r) => parseRule(r)), direction);
-  return table.mapperFor({ id: 0, name: undefined, linkType, snapLength: 0, ipv4: [], ipv6: [] });
+  return table.mapperFor({ id: 0, index: 0, name: undefined, linkType, snapLength: 0, ipv4: [], ipv6: [] });
 }
 
 function snapshot(r: TranslateResult): unknown {

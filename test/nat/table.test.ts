@@ -25,6 +25,7 @@ function iface(
 ): CaptureInterface {
   return {
     id,
+    index: id,
     name,
     linkType: 1,
     snapLength: 0,

@@ -23,7 +23,7 @@ const files = manifest()
 
 function mapperOf(rules: string[], direction: 'guest-to-host' | 'host-to-guest', linkType: number): InterfaceMapper {
   const table = new RuleTable(rules.map((r) => parseRule(r)), direction);
-  return table.mapperFor({ id: 0, name: undefined, linkType, snapLength: 0, ipv4: [], ipv6: [] });
+  return table.mapperFor({ id: 0, index: 0, name: undefined, linkType, snapLength: 0, ipv4: [], ipv6: [] });
 }
 
 describe('corpus captures', () => {

@@ -75,7 +75,7 @@ describe('random rules over corpus captures', () => {
           throw e;
         }
         tried++;
-        const iface = { id: 0, name: undefined, linkType: 1, snapLength: 0, ipv4: [], ipv6: [] };
+        const iface = { id: 0, index: 0, name: undefined, linkType: 1, snapLength: 0, ipv4: [], ipv6: [] };
         const g2h = new RuleTable([rule], 'guest-to-host').mapperFor(iface);
         const h2g = new RuleTable([rule], 'host-to-guest').mapperFor(iface);
         let changed = 0;

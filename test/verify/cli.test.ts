@@ -29,7 +29,7 @@ function write(dir: string, name: string, bytes: Uint8Array): string {
 }
 
 // ---- a schema for the JSON report, written from docs/DESIGN.md part 1 ----
-type Schema = { type: 'object'; keys: Array<[string, Schema, boolean?]> } | { type: 'array'; items: Schema } | { type: 'string' | 'number' | 'integer'; enum?: readonly unknown[] };
+type Schema = { type: 'object'; keys: Array<[string, Schema, boolean?]> } | { type: 'array'; items: Schema } | { type: 'string' | 'number' | 'integer' | 'boolean'; enum?: readonly unknown[] };
 const int: Schema = { type: 'integer' };
 const str: Schema = { type: 'string' };
 const REPORT: Schema = {
@@ -38,7 +38,7 @@ const REPORT: Schema = {
     ['tool', { type: 'string', enum: ['ssnat-rewrite'] }],
     ['version', str],
     ['command', { type: 'string', enum: ['rewrite', 'verify'] }],
-    ['input', { type: 'object', keys: [['path', str], ['format', { type: 'string', enum: ['pcap', 'pcapng'] }], ['interfaces', { type: 'array', items: { type: 'object', keys: [['id', int], ['name', str, true], ['linkType', int]] } }]] }],
+    ['input', { type: 'object', keys: [['path', str], ['format', { type: 'string', enum: ['pcap', 'pcapng'] }], ['interfaces', { type: 'array', items: { type: 'object', keys: [['id', int], ['name', str, true], ['linkType', int], ['section', int, true]] } }]] }],
     ['output', { type: 'object', keys: [['path', str], ['format', { type: 'string', enum: ['pcap', 'pcapng'] }]] }, true],
     ['direction', { type: 'string', enum: ['guest-to-host', 'host-to-guest'] }],
     ['rules', { type: 'array', items: str }],
@@ -51,9 +51,22 @@ const REPORT: Schema = {
           ['rewritten', int],
           ['undecodable', int],
           ['checksums', { type: 'object', keys: [['verified', int], ['bad', int], ['unverifiable', int]] }],
+          ['unchecked', int, true],
           ['errors', int],
           ['warnings', int],
           ['collisions', int],
+        ],
+      },
+    ],
+    [
+      'verdict',
+      {
+        type: 'object',
+        keys: [
+          ['result', { type: 'string', enum: ['ok', 'failed', 'unchecked', 'unreadable'] }],
+          ['exitCode', { type: 'integer', enum: [0, 1, 3, 4] }],
+          ['strict', { type: 'boolean' }],
+          ['why', str],
         ],
       },
     ],
@@ -100,7 +113,7 @@ function validate(v: unknown, s: Schema, path = '$'): string[] {
     if (!Array.isArray(v)) return [`${path}: not an array`];
     v.forEach((x, i) => errs.push(...validate(x, s.items, `${path}[${i}]`)));
   } else {
-    const ok = s.type === 'string' ? typeof v === 'string' : s.type === 'integer' ? Number.isInteger(v) : typeof v === 'number';
+    const ok = s.type === 'string' ? typeof v === 'string' : s.type === 'integer' ? Number.isInteger(v) : s.type === 'boolean' ? typeof v === 'boolean' : typeof v === 'number';
     if (!ok) errs.push(`${path}: not ${s.type}`);
     else if (s.enum !== undefined && !s.enum.includes(v)) errs.push(`${path}: ${String(v)} not in ${s.enum.join('|')}`);
   }
@@ -184,7 +197,7 @@ describe('reports', () => {
     expect(wellFormed(xml)).toEqual([]);
     const families = [...new Set(Object.keys(CHECK_SEVERITY).map((c) => c.slice(0, c.indexOf('.'))))];
     expect([...xml.matchAll(/<testcase [^>]*name="([^"]+)"/g)].map((m) => m[1])).toEqual(families);
-    expect(xml).toMatch(/<testcase [^>]*name="udp">\s*<failure [^>]*>frame 2 \(interface 0\): udp.checksum: UDP checksum/);
+    expect(xml).toMatch(/<testcase [^>]*name="udp">\s*<failure message="1 error\(s\) in udp checks" type="udp">error: frame 2 \(interface 0\): udp.checksum: UDP checksum/);
   });
 });
 

@@ -30,13 +30,13 @@ export interface VerifyRun {
 function fakeIface(id: number, linkType: number): InterfaceInfo {
   return {
     id,
+    index: id,
     name: `tap${id}`,
     linkType,
     snapLength: 0,
     ipv4: [],
     ipv6: [],
     section: 0,
-    localId: id,
     tsResolution: 6,
     unitsPerSecond: 1_000_000n,
     tsOffset: 0n,
@@ -61,6 +61,7 @@ export function verifyFrames(frames: Frame[], opts: VerifierOptions = {}, rules:
     rec.buf = buf;
     rec.frame = i + 1;
     rec.interfaceId = iface.id;
+    rec.interfaceIndex = iface.index;
     rec.iface = iface;
     rec.dataOffset = 3;
     rec.capturedLength = f.data.length;

@@ -1,0 +1,35 @@
+/**
+ * The verdict of a run, worded as its exit code says it (docs/DESIGN.md
+ * part 1, "Exit codes"): every report format ends with it, so that a CI
+ * page never shows green on a step that failed, nor OK on traffic nothing
+ * looked at.
+ */
+import { EXIT_FINDINGS, EXIT_INPUT, EXIT_OK } from '../errors.js';
+import type { Report, Verdict } from './model.js';
+
+const plural = (n: number, one: string): string => `${n.toLocaleString('en-US')} ${one}${n === 1 ? '' : 's'}`;
+
+/**
+ * The verdict of one capture's report. `verified`: checks ran (verify, or
+ * rewrite --verify); `checked`: packets they could look into.
+ */
+export function verdictOf(report: Pick<Report, 'summary' | 'error'>, opts: { strict: boolean; verified: boolean; checked: number }): Verdict {
+  const s = report.summary;
+  const strict = opts.strict;
+  if (report.error !== undefined) {
+    return { result: 'unreadable', exitCode: EXIT_INPUT, strict, why: `the capture could not be read: ${report.error.message}` };
+  }
+  if (s.errors > 0) {
+    return { result: 'failed', exitCode: EXIT_FINDINGS, strict, why: `${plural(s.errors, 'error')}${s.warnings > 0 ? ` and ${plural(s.warnings, 'warning')}` : ''}` };
+  }
+  if (strict && s.warnings > 0) {
+    return { result: 'failed', exitCode: EXIT_FINDINGS, strict, why: `${plural(s.warnings, 'warning')}, which fail the run with --strict` };
+  }
+  if (!opts.verified) return { result: 'ok', exitCode: EXIT_OK, strict, why: 'rewritten; the output was not verified (add --verify to check it)' };
+  if (opts.checked === 0) {
+    const why = s.packets === 0 ? 'the capture holds no packets' : `none of the ${plural(s.packets, 'packet')} could be checked (see the warnings)`;
+    return { result: 'unchecked', exitCode: strict ? EXIT_FINDINGS : EXIT_OK, strict, why: `nothing was checked: ${why}${strict ? ', which fails the run with --strict' : ''}` };
+  }
+  const partial = s.unchecked !== undefined && s.unchecked > 0 ? `; ${plural(s.unchecked, 'packet')} could not be checked` : '';
+  return { result: 'ok', exitCode: EXIT_OK, strict, why: `${plural(opts.checked, 'packet')} checked, no errors${s.warnings > 0 ? `, ${plural(s.warnings, 'warning')}` : ''}${partial}` };
+}

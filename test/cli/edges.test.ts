@@ -1,0 +1,488 @@
+/**
+ * Trust at every edge (issue 14): what the CLI does with the paths it
+ * writes, with traffic it cannot check, with the exit codes and the words
+ * of its errors. Each test here failed on the code before the issue.
+ */
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { closeSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, readlinkSync, statSync, symlinkSync, linkSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { describe, expect, it, type TestContext } from 'vitest';
+import { FAMILIES } from '../../src/report/families.js';
+import { BIN, cli, tempDir } from '../helpers/cli.js';
+import { ether, hex, ip4, ipv4L4, udp } from '../helpers/wire-build.js';
+import { pcapBytes, pcapngBytes } from '../verify/helpers.js';
+
+const RULE = '10.0.0.0/24=192.168.1.0/24';
+const dns = hex('12340100000100000000000003777777076578616d706c6504746573740000010001');
+const query = (): Uint8Array => ether(0x0800, ipv4L4(ip4('10.0.0.2'), ip4('10.0.0.1'), 17, udp(2345, 53, dns)));
+
+function write(dir: string, name: string, bytes: Uint8Array | string): string {
+  const p = join(dir, name);
+  writeFileSync(p, bytes);
+  return p;
+}
+
+/** A small pcap whose one rewrite is known: three DNS queries from 10.0.0.2. */
+function capture(dir: string, name = 'in.pcap'): string {
+  return write(dir, name, pcapBytes(1, [{ data: query() }, { data: query() }, { data: query() }]));
+}
+
+/** The bytes a plain file-to-file rewrite gives (the reference for the special outputs). */
+function reference(input: string): Buffer {
+  const out = join(tempDir(), 'ref.pcap');
+  expect(cli([input, out, '-r', RULE, '-q']).code).toBe(0);
+  return readFileSync(out);
+}
+
+function oneLine(stderr: string): string {
+  const lines = stderr.trim().split('\n');
+  expect(lines, stderr).toHaveLength(1);
+  expect(stderr).not.toMatch(/\n\s+at /);
+  return lines[0]!;
+}
+
+/** Device nodes and mounts need root (CI runs as root); elsewhere those tests say why they skip. */
+function needsRoot(ctx: TestContext): void {
+  if (process.getuid?.() !== 0) ctx.skip('needs root: creates device nodes or mounts a small file system');
+}
+
+/** Runs the CLI with stdout going to a file; resolves with the exit code and stderr. */
+function cliToFile(args: string[], stdoutPath: string): { code: number | null; stderr: string } {
+  const fd = openSync(stdoutPath, 'w');
+  try {
+    const r = spawnSync(process.execPath, [BIN, ...args], { stdio: ['ignore', fd, 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+    return { code: r.status, stderr: r.stderr.toString() };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+describe('never destroy a file: special files are written straight through', () => {
+  it('/dev/null works as an output, with or without --force, and stays the device it was', () => {
+    const input = capture(tempDir());
+    const before = statSync('/dev/null');
+    for (const force of [[], ['--force']]) {
+      const r = cli([input, '/dev/null', '-r', RULE, '-q', ...force]);
+      expect(r.code).toBe(0);
+      expect(r.stderr).toBe('');
+    }
+    const after = statSync('/dev/null');
+    expect(after.isCharacterDevice()).toBe(true);
+    expect([after.ino, after.rdev]).toEqual([before.ino, before.rdev]);
+  });
+
+  it('a character device made with mknod is written through, never replaced', (ctx) => {
+    needsRoot(ctx);
+    const dir = tempDir();
+    const input = capture(dir);
+    const dev = join(dir, 'null-again');
+    execFileSync('mknod', [dev, 'c', '1', '3']);
+    const ino = statSync(dev).ino;
+    expect(cli([input, dev, '-r', RULE, '-q', '--force']).code).toBe(0);
+    expect(lstatSync(dev).isCharacterDevice()).toBe(true);
+    expect(lstatSync(dev).ino).toBe(ino);
+    expect(readdirSync(dir).sort()).toEqual(['in.pcap', 'null-again']);
+  });
+
+  it('a block device is refused, and left as it was', (ctx) => {
+    needsRoot(ctx);
+    const dir = tempDir();
+    const input = capture(dir);
+    const blk = join(dir, 'disk');
+    execFileSync('mknod', [blk, 'b', '7', '200']);
+    const r = cli([input, blk, '-r', RULE, '--force']);
+    expect(r.code).toBe(2);
+    expect(oneLine(r.stderr)).toBe(`ssnat-rewrite: output ${blk} is a block device: refusing to write a capture or a report onto a disk`);
+    expect(lstatSync(blk).isBlockDevice()).toBe(true);
+  });
+
+  it('/dev/stdout redirected to a file is written there, without --force', () => {
+    const dir = tempDir();
+    const input = capture(dir);
+    const out = join(dir, 'redirected.pcap');
+    const r = cliToFile([input, '/dev/stdout', '-r', RULE, '-q'], out);
+    expect(r).toEqual({ code: 0, stderr: '' });
+    expect(readFileSync(out).equals(reference(input))).toBe(true);
+  });
+
+  it('a symbolic link to /proc/self/fd/1 stays a link, and the bytes go to stdout', () => {
+    const dir = tempDir();
+    const input = capture(dir);
+    const link = join(dir, 'to-stdout');
+    symlinkSync('/proc/self/fd/1', link);
+    const out = join(dir, 'redirected.pcap');
+    expect(cliToFile([input, link, '-r', RULE, '-q', '--force'], out)).toEqual({ code: 0, stderr: '' });
+    expect(lstatSync(link).isSymbolicLink()).toBe(true);
+    expect(readlinkSync(link)).toBe('/proc/self/fd/1');
+    expect(readFileSync(out).equals(reference(input))).toBe(true);
+  });
+
+  it('a FIFO is written through to its reader and stays a FIFO', async () => {
+    const dir = tempDir();
+    const input = capture(dir);
+    const fifo = join(dir, 'fifo');
+    execFileSync('mkfifo', [fifo]);
+    const reader = spawn('cat', [fifo], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const chunks: Buffer[] = [];
+    reader.stdout.on('data', (c: Buffer) => chunks.push(c));
+    const readerDone = new Promise<void>((resolve) => reader.on('close', () => resolve()));
+    const r = spawnSync(process.execPath, [BIN, input, fifo, '-r', RULE, '-q'], { encoding: 'utf8' });
+    await readerDone;
+    expect(r.status).toBe(0);
+    expect(Buffer.concat(chunks).equals(reference(input))).toBe(true);
+    expect(lstatSync(fifo).isFIFO()).toBe(true);
+  });
+
+  it('a Unix socket is connected to and written through', async () => {
+    const dir = tempDir();
+    const input = capture(dir);
+    const path = join(dir, 'sock');
+    const chunks: Buffer[] = [];
+    let ended = (): void => undefined;
+    const got = new Promise<void>((resolve) => (ended = resolve));
+    const server = createServer((s) => {
+      s.on('data', (c: Buffer) => chunks.push(c));
+      s.on('end', ended);
+    });
+    await new Promise<void>((resolve) => server.listen(path, resolve));
+    try {
+      const child = spawn(process.execPath, [BIN, input, path, '-r', RULE, '-q'], { stdio: 'ignore' });
+      const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+      await got;
+      expect(code).toBe(0);
+      expect(Buffer.concat(chunks).equals(reference(input))).toBe(true);
+      expect(lstatSync(path).isSocket()).toBe(true);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('a symbolic link to a file stays a link: its target is replaced, atomically, beside the target', () => {
+    const dir = tempDir();
+    const input = capture(dir);
+    mkdirSync(join(dir, 'real'));
+    const target = write(join(dir, 'real'), 'target.pcap', 'old contents');
+    const link = join(dir, 'link.pcap');
+    symlinkSync('real/target.pcap', link);
+    const refused = cli([input, link, '-r', RULE]);
+    expect(refused.code).toBe(2);
+    expect(oneLine(refused.stderr)).toBe(`ssnat-rewrite: output ${link} exists; pass --force to replace it`);
+    expect(cli([input, link, '-r', RULE, '-q', '--force']).code).toBe(0);
+    expect(lstatSync(link).isSymbolicLink()).toBe(true);
+    expect(readlinkSync(link)).toBe('real/target.pcap');
+    expect(readFileSync(target).equals(reference(input))).toBe(true);
+    expect(readdirSync(join(dir, 'real'))).toEqual(['target.pcap']);
+  });
+
+  it('a dangling symbolic link: its target is created, the link kept', () => {
+    const dir = tempDir();
+    const input = capture(dir);
+    const link = join(dir, 'link.pcap');
+    symlinkSync('made.pcap', link);
+    expect(cli([input, link, '-r', RULE, '-q']).code).toBe(0);
+    expect(lstatSync(link).isSymbolicLink()).toBe(true);
+    expect(readFileSync(join(dir, 'made.pcap')).equals(reference(input))).toBe(true);
+  });
+});
+
+describe('never destroy a file: every path written is checked against the input and the other outputs', () => {
+  it('--report-file naming the input is refused; the input is untouched', () => {
+    const dir = tempDir();
+    const input = capture(dir);
+    const before = readFileSync(input);
+    for (const force of [[], ['--force']]) {
+      const r = cli(['verify', input, '--report', 'json', '--report-file', input, ...force]);
+      expect(r.code).toBe(2);
+      expect(oneLine(r.stderr)).toBe(
+        force.length === 0
+          ? `ssnat-rewrite: --report-file ${input} exists; pass --force to replace it`
+          : `ssnat-rewrite: --report-file ${input} is the input ${input}: refusing to overwrite what is being read; choose another path`,
+      );
+      expect(readFileSync(input).equals(before)).toBe(true);
+    }
+  });
+
+  it('--report-file naming the capture output, or --annotate naming the report file, is refused', () => {
+    const dir = tempDir();
+    const input = capture(dir);
+    const out = join(dir, 'out.pcap');
+    const r = cli([input, out, '-r', RULE, '--report', 'json', '--report-file', out]);
+    expect(r.code).toBe(2);
+    expect(oneLine(r.stderr)).toBe(`ssnat-rewrite: --report-file ${out} and output ${out} are the same file: give each output its own path`);
+    const v = cli(['verify', input, '--annotate', join(dir, 'a.pcapng'), '--report-file', join(dir, 'sub/../a.pcapng')]);
+    expect(v.code).toBe(2);
+    expect(oneLine(v.stderr)).toBe(`ssnat-rewrite: --report-file ${join(dir, 'sub/../a.pcapng')} and --annotate output ${join(dir, 'a.pcapng')} are the same file: give each output its own path`);
+    expect(readdirSync(dir)).toEqual(['in.pcap']);
+  });
+
+  it('an output that is the input through a hard link or a symbolic link is refused, --force or not', () => {
+    const dir = tempDir();
+    const input = capture(dir);
+    linkSync(input, join(dir, 'hard.pcap'));
+    symlinkSync(input, join(dir, 'sym.json'));
+    const a = cli([input, join(dir, 'hard.pcap'), '-r', RULE, '--force']);
+    expect(a.code).toBe(2);
+    expect(a.stderr).toContain('is the input');
+    const b = cli(['verify', input, '--report', 'json', '--report-file', join(dir, 'sym.json'), '--force']);
+    expect(b.code).toBe(2);
+    expect(b.stderr).toContain('is the input');
+  });
+
+  it('standard input redirected from the output file is refused', () => {
+    const dir = tempDir();
+    const input = capture(dir);
+    const r = spawnSync(process.execPath, [BIN, '-', input, '-r', RULE, '--force'], { stdio: [openSync(input, 'r'), 'pipe', 'pipe'] });
+    expect(r.status).toBe(2);
+    expect(r.stderr.toString()).toBe(`ssnat-rewrite: output ${input} is standard input: refusing to overwrite what is being read; choose another path\n`);
+  });
+
+  it('an existing report file needs --force, and is written atomically (no temporary file left)', () => {
+    const dir = tempDir();
+    const input = capture(dir);
+    const report = write(dir, 'report.json', 'keep me');
+    const r = cli(['verify', input, '--report', 'json', '--report-file', report]);
+    expect(r.code).toBe(2);
+    expect(readFileSync(report, 'utf8')).toBe('keep me');
+    expect(cli(['verify', input, '--report', 'json', '--report-file', report, '--force']).code).toBe(0);
+    expect(JSON.parse(readFileSync(report, 'utf8')).summary.packets).toBe(3);
+    expect(readdirSync(dir).sort()).toEqual(['in.pcap', 'report.json']);
+  });
+
+  it('a run that fails on bad input leaves neither its capture nor its report behind', () => {
+    const dir = tempDir();
+    // A pcap header of version 1.4, which no reader accepts.
+    const bad = write(dir, 'bad.pcap', hex('d4c3b2a1010004000000000000000000ffff000001000000'));
+    const r = cli([bad, join(dir, 'out.pcap'), '-r', RULE, '--report', 'json', '--report-file', join(dir, 'r.json')]);
+    expect(r.code).toBe(3);
+    expect(readdirSync(dir)).toEqual(['bad.pcap']);
+  });
+});
+
+describe('never destroy a file: an impossible scope fails before the first byte on stdout', () => {
+  it('stdin to stdout with a rule scoped to an interface a pcap cannot have: exit 2, nothing written', () => {
+    const input = readFileSync(capture(tempDir()));
+    for (const scope of ['@tap1', '@#1']) {
+      const r = cli(['-', '-', '-r', `${RULE}${scope}`], input);
+      expect(r.code).toBe(2);
+      expect(r.stdout.length).toBe(0);
+      expect(r.stderr.split('\n')[0]).toBe(`ssnat-rewrite: rule "${RULE}${scope}" names an interface the capture does not have before its first packet (it has: #0)`);
+    }
+    expect(cli(['-', '-', '-r', `${RULE}@#0`], input).stdout.length).toBe(input.length);
+  });
+
+  it('the same with a pcapng on stdin: the interfaces described before the first packet decide', () => {
+    const input = pcapngBytes(2, [{ data: query(), iface: 0 }, { data: query(), iface: 1 }]);
+    const r = cli(['-', '-', '-r', `${RULE}@tap7`], input);
+    expect(r.code).toBe(2);
+    expect(r.stdout.length).toBe(0);
+    expect(r.stderr).toContain('(it has: tap0 (#0), tap1 (#1)); an output that cannot be taken back (stdout, a FIFO) cannot wait for interfaces described later: write to a file to allow them');
+    expect(cli(['-', '-', '-r', `${RULE}@tap1`, '-q'], input).code).toBe(0);
+  });
+});
+
+describe('never call unchecked traffic OK', () => {
+  /** A pcap of link type 147 (USER0): ssnat-rewrite decodes none of it. */
+  const user0 = (): Uint8Array => pcapBytes(147, [{ data: query() }, { data: query() }]);
+
+  it('a link type that is not decoded: one warning with the count, "NOT CHECKED", and --strict fails', () => {
+    const dir = tempDir();
+    const input = write(dir, 'user0.pcap', user0());
+    const text = cli(['verify', input]);
+    expect(text.code).toBe(0);
+    const out = text.stdout.toString();
+    expect(out).toContain('warning capture.unsupported-link (1)\n  frame 1 if 0: 2 packet(s) on interface 0 have link type 147 (USER0), which ssnat-rewrite does not decode: nothing in them was checked; they pass unchanged');
+    expect(out.trimEnd().split('\n').pop()).toBe('NOT CHECKED: nothing was checked: none of the 2 packets could be checked (see the warnings)');
+    expect(out).not.toMatch(/^OK/m);
+    const strict = cli(['verify', input, '--strict']);
+    expect(strict.code).toBe(1);
+    expect(strict.stdout.toString().trimEnd().split('\n').pop()).toBe('FAILED: 1 warning, which fail the run with --strict');
+    const json = JSON.parse(cli(['verify', input, '--report', 'json']).stdout.toString());
+    expect(json.summary.unchecked).toBe(2);
+    expect(json.verdict).toEqual({ result: 'unchecked', exitCode: 0, strict: false, why: 'nothing was checked: none of the 2 packets could be checked (see the warnings)' });
+    const junit = cli(['verify', input, '--report', 'junit']).stdout.toString();
+    expect(junit).toContain(`<testsuites name="ssnat-rewrite" tests="${FAMILIES.length}" failures="0" skipped="${FAMILIES.length}">`);
+    expect(junit).toContain('<skipped message="nothing was checked: none of the 2 packets could be checked (see the warnings)"/>');
+  });
+
+  it('rewrite says so too: the packets of that interface passed unchanged', () => {
+    const dir = tempDir();
+    const input = write(dir, 'user0.pcap', user0());
+    const r = cli([input, join(dir, 'o.pcap'), '-r', RULE]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('warning: frame 1: capture.unsupported-link: 2 packet(s) on interface 0 have link type 147 (USER0), which ssnat-rewrite does not decode: nothing in them was checked or translated; they pass unchanged');
+    expect(cli([input, join(dir, 'p.pcap'), '-r', RULE, '--strict', '-q']).code).toBe(1);
+  });
+
+  it('an empty capture is not OK either', () => {
+    const input = write(tempDir(), 'empty.pcap', pcapBytes(1, []));
+    const r = cli(['verify', input]);
+    expect(r.code).toBe(0);
+    expect(r.stdout.toString().trimEnd().split('\n').pop()).toBe('NOT CHECKED: nothing was checked: the capture holds no packets');
+    expect(cli(['verify', input, '--strict']).code).toBe(1);
+  });
+
+  it('--strict: warnings fail in every report format, as the exit code says', () => {
+    const dir = tempDir();
+    const warn = write(dir, 'warn.pcapng', pcapngBytes(2, [{ data: query(), iface: 0 }, { data: query(), iface: 1 }]));
+    const text = cli(['verify', warn, '--strict']);
+    expect(text.code).toBe(1);
+    expect(text.stdout.toString().trimEnd().split('\n').pop()).toBe('FAILED: 1 warning, which fail the run with --strict');
+    const junit = cli(['verify', warn, '--strict', '--report', 'junit']);
+    expect(junit.code).toBe(1);
+    const xml = junit.stdout.toString();
+    expect(xml).toContain(`<testsuites name="ssnat-rewrite" tests="${FAMILIES.length}" failures="1" skipped="0">`);
+    expect(xml).toMatch(/<testcase [^>]*name="flow">\s*<failure message="0 error\(s\) and 1 warning\(s\) \(--strict\) in flow checks" type="flow">warning: frame 2 \(interface 1\): flow.collision/);
+    const json = JSON.parse(cli(['verify', warn, '--strict', '--report', 'json']).stdout.toString());
+    expect(json.verdict).toEqual({ result: 'failed', exitCode: 1, strict: true, why: '1 warning, which fail the run with --strict' });
+    // Without --strict the same capture passes, and every format says so.
+    expect(cli(['verify', warn]).stdout.toString().trimEnd().split('\n').pop()).toBe('OK: 2 packets checked, no errors, 1 warning');
+    expect(cli(['verify', warn, '--report', 'junit']).stdout.toString()).toContain('failures="0"');
+  });
+});
+
+describe('exit 4: an output that could not be written, named, with the reason in words', () => {
+  it('a missing output directory', () => {
+    const dir = tempDir();
+    const input = capture(dir);
+    const out = join(dir, 'no/such/dir/out.pcap');
+    const r = cli([input, out, '-r', RULE]);
+    expect(r.code).toBe(4);
+    expect(oneLine(r.stderr)).toBe(`ssnat-rewrite: cannot write output ${out}: directory ${join(dir, 'no/such/dir')} does not exist; create it first`);
+    const rep = cli(['verify', input, '--report', 'json', '--report-file', join(dir, 'gone/r.json')]);
+    expect(rep.code).toBe(4);
+    expect(oneLine(rep.stderr)).toBe(`ssnat-rewrite: cannot write --report-file ${join(dir, 'gone/r.json')}: directory ${join(dir, 'gone')} does not exist; create it first`);
+  });
+
+  it('a full device: the capture output and the report file alike (/dev/full)', () => {
+    const input = capture(tempDir());
+    const a = cli([input, '/dev/full', '-r', RULE]);
+    expect(a.code).toBe(4);
+    expect(oneLine(a.stderr)).toBe('ssnat-rewrite: cannot write output /dev/full: no space left on device');
+    const b = cli(['verify', input, '--report', 'json', '--report-file', '/dev/full']);
+    expect(b.code).toBe(4);
+    expect(oneLine(b.stderr)).toBe('ssnat-rewrite: cannot write --report-file /dev/full: no space left on device');
+  });
+
+  it('a full file system and a read-only one leave nothing behind', (ctx) => {
+    needsRoot(ctx);
+    const dir = tempDir();
+    const input = write(dir, 'big.pcap', pcapBytes(1, Array.from({ length: 2000 }, () => ({ data: query() }))));
+    const full = join(dir, 'full');
+    const ro = join(dir, 'ro');
+    mkdirSync(full);
+    mkdirSync(ro);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=16k', 'tmpfs', full]);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=16k', 'tmpfs', ro]);
+    try {
+      const a = cli([input, join(full, 'out.pcap'), '-r', RULE]);
+      expect(a.code).toBe(4);
+      expect(oneLine(a.stderr)).toBe(`ssnat-rewrite: cannot write output ${join(full, 'out.pcap')}: no space left on device`);
+      expect(readdirSync(full)).toEqual([]);
+      // A report larger than the room left: no 0-byte report.
+      const b = cli(['verify', input, '--report', 'json', '--report-file', join(full, 'r.json'), '--rule', RULE]);
+      expect(b.code).toBe(4);
+      expect(oneLine(b.stderr)).toBe(`ssnat-rewrite: cannot write --report-file ${join(full, 'r.json')}: no space left on device`);
+      expect(readdirSync(full)).toEqual([]);
+      const c = cli([input, join(ro, 'out.pcap'), '-r', RULE]);
+      expect(c.code).toBe(4);
+      expect(oneLine(c.stderr)).toBe(`ssnat-rewrite: cannot write output ${join(ro, 'out.pcap')}: directory ${ro}: read-only file system`);
+    } finally {
+      execFileSync('umount', [full]);
+      execFileSync('umount', [ro]);
+    }
+  });
+});
+
+describe('messages that say what to do', () => {
+  const dir = tempDir();
+  const input = capture(dir);
+  const cases: Array<[string, string[], number, string]> = [
+    ['a directory as input', [dir, join(dir, 'o.pcap'), '-r', RULE], 2, `ssnat-rewrite: input ${dir} is a directory: give a capture file, or rewrite every capture in it with --out-dir DIR`],
+    ['a missing rules file', [input, join(dir, 'o.pcap'), '--rules-file', join(dir, 'nope.rules')], 2, `ssnat-rewrite: rules file ${join(dir, 'nope.rules')}: no such file or directory`],
+    ['an empty rules file', [input, join(dir, 'o.pcap'), '--rules-file', write(dir, 'empty.rules', '# nothing yet\n\n')], 2, `ssnat-rewrite: rules file ${join(dir, 'empty.rules')} has no rules (only blank lines and # comments)`],
+    ['a capture as the rules file', [input, join(dir, 'o.pcap'), '--rules-file', input], 2, `ssnat-rewrite: rules file ${input} holds a pcap capture, not rules: give a text file with one rule per line`],
+    ['a directory as output', [input, dir, '-r', RULE, '--force'], 2, `ssnat-rewrite: output ${dir} is a directory: give a file name (or --out-dir DIR for many inputs)`],
+    ['an option where a rule belongs', [input, join(dir, 'o.pcap'), '-r', '--force'], 2, "ssnat-rewrite: option '-r, --rule <rule>' argument '--force' is invalid. expected a rule (GUEST=HOST[@IFACE]), got the option --force"],
+    ['an option where a file name belongs', ['verify', input, '--report-file', '--strict'], 2, "ssnat-rewrite: option '--report-file <file>' argument '--strict' is invalid. expected a file name, got the option --strict"],
+    ['a misspelt command', ['verfy', input], 2, "ssnat-rewrite: verfy: no such file or command; did you mean the command 'verify'? (ssnat-rewrite verify ...)"],
+  ];
+  it.each(cases)('%s', (_what, args, code, line) => {
+    const r = cli(args);
+    expect(r.code).toBe(code);
+    expect(r.stderr.split('\n')[0]).toBe(line);
+    expect(r.stderr).not.toMatch(/^error:/m);
+  });
+
+  it('"=" forgotten between the two networks: the caret points at what is there instead', () => {
+    const r = cli([input, join(dir, 'o.pcap'), '-r', '10.0.0.0/24-192.168.1.0/24']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(
+      'ssnat-rewrite: rule "10.0.0.0/24-192.168.1.0/24": expected "=" between the guest and the host network: did you mean 10.0.0.0/24=192.168.1.0/24?\n  10.0.0.0/24-192.168.1.0/24\n             ^\n',
+    );
+  });
+
+  it('--help lists exit code 4', () => {
+    for (const args of [['--help'], ['verify', '--help']]) {
+      expect(cli(args).stdout.toString().replace(/\s+/g, ' ')).toContain('4 an output could not be written (no output is left behind on 3 or 4).');
+    }
+  });
+});
+
+describe('formats as editcap and tshark users expect', () => {
+  it('the README example: tcpdump (pcap) | ssnat-rewrite - - --annotate gives pcapng, and says so once', () => {
+    const input = readFileSync(capture(tempDir()));
+    const r = cli(['-', '-', '--annotate', '-r', RULE], input);
+    expect(r.code).toBe(0);
+    expect(r.stdout.readUInt32LE(0)).toBe(0x0a0d0d0a);
+    expect(r.stderr.split('\n').filter((l) => l.includes('note:'))).toEqual(['ssnat-rewrite: note: the input is pcap, which cannot hold comments: the output is written as pcapng']);
+  });
+
+  it('without --format the output name decides, with a note on the conversion and on what pcap cannot hold', () => {
+    const dir = tempDir();
+    const ng = write(dir, 'in.pcapng', pcapngBytes(2, [{ data: query(), iface: 0 }, { data: query(), iface: 1 }]));
+    const r = cli([ng, join(dir, 'out.pcap'), '-r', RULE]);
+    expect(r.code).toBe(0);
+    expect(readFileSync(join(dir, 'out.pcap')).readUInt32LE(0)).toBe(0xa1b2c3d4);
+    const notes = r.stderr.split('\n').filter((l) => l.includes('note:'));
+    expect(notes).toEqual([
+      `ssnat-rewrite: note: writing pcap, as the name ${join(dir, 'out.pcap')} says; the input is pcapng (--format same keeps it)`,
+      'ssnat-rewrite: note: pcap has no place for the interface name(s) tap0, tap1: they are left out (keep pcapng to keep them)',
+    ]);
+    const back = cli([join(dir, 'out.pcap'), join(dir, 'again.cap.pcapng'), '-r', RULE]);
+    expect(back.code).toBe(0);
+    expect(readFileSync(join(dir, 'again.cap.pcapng')).readUInt32LE(0)).toBe(0x0a0d0d0a);
+    expect(cli([ng, join(dir, 'same.cap'), '-r', RULE, '--format', 'same', '-q']).code).toBe(0);
+    expect(readFileSync(join(dir, 'same.cap')).readUInt32LE(0)).toBe(0x0a0d0d0a);
+  });
+
+  it('verify --annotate x.pcap writes pcapng (comments need it) and says so', () => {
+    const dir = tempDir();
+    const warn = write(dir, 'warn.pcapng', pcapngBytes(2, [{ data: query(), iface: 0 }, { data: query(), iface: 1 }]));
+    const r = cli(['verify', warn, '--annotate', join(dir, 'x.pcap'), '--report-file', join(dir, 'r.txt')]);
+    expect(r.code).toBe(0);
+    expect(readFileSync(join(dir, 'x.pcap')).readUInt32LE(0)).toBe(0x0a0d0d0a);
+    expect(r.stderr).toBe(`ssnat-rewrite: note: comments need pcapng: the --annotate output ${join(dir, 'x.pcap')} is written as pcapng, though its name says pcap (Wireshark reads it by its content; name it .pcapng)\n`);
+  });
+});
+
+describe('interface ids are Wireshark\'s frame.interface_id, in multi-section pcapng too', () => {
+  it('two sections with two interfaces each: ids 0 and 1 in both, and @#1 scopes tap1 in both', () => {
+    const dir = tempDir();
+    const one = pcapngBytes(2, [{ data: query(), iface: 0 }, { data: query(), iface: 1 }]);
+    const twice = write(dir, 'twice.pcapng', Buffer.concat([one, one]));
+    const json = JSON.parse(cli(['verify', twice, '--report', 'json', '-r', RULE]).stdout.toString());
+    expect(json.input.interfaces).toEqual([
+      { id: 0, name: 'tap0', linkType: 1 },
+      { id: 1, name: 'tap1', linkType: 1 },
+    ]);
+    // One addr.untranslated per frame (its source): frames 1..4 on interfaces 0, 1, 0, 1.
+    const leaks = json.findings.filter((f: { check: string; message: string }) => f.check === 'addr.untranslated' && f.message.startsWith('IPv4 source'));
+    expect(leaks.map((f: { frame: number; interface: number }) => [f.frame, f.interface])).toEqual([[1, 0], [2, 1], [3, 0], [4, 1]]);
+    const out = join(dir, 'out.pcapng');
+    const r = cli([twice, out, '-r', `${RULE}@#1`, '--report', 'json', '-q']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout.toString()).summary.rewritten).toBe(2);
+  });
+});
+

@@ -19,6 +19,7 @@ import { CaptureReader } from './capture/reader.js';
 import { RecordKind, type CaptureFormat, type CaptureRecord, type InterfaceInfo } from './capture/record.js';
 import { openOutput, type OutputTarget } from './capture/target.js';
 import { CaptureWriter } from './capture/writer.js';
+import { GzipTarget } from './capture/gzip.js';
 import { RuleError, UsageError } from './errors.js';
 import type { InterfaceMapper } from './nat/mapper.js';
 import type { Rule } from './nat/rules.js';
@@ -365,7 +366,11 @@ export async function runPipeline(opts: PipelineOptions): Promise<RunResult> {
   let target: OutputTarget | null = null;
   let writer: CaptureWriter | null = null;
   try {
-    if (plan !== null) target = await openOutput(plan);
+    if (plan !== null) {
+      target = await openOutput(plan);
+      // An output named .gz is written compressed, as tshark and editcap read it.
+      if (/\.gz$/i.test(plan.given)) target = new GzipTarget(target, `${plan.role} ${plan.given}`);
+    }
     const annotating = opts.annotate || annotateOutput !== null;
     writer = target === null ? null : new CaptureWriter(target, reader.format, { format: outFormat, annotating });
     const table = new RuleTable(opts.rules, opts.direction);
@@ -385,18 +390,22 @@ export async function runPipeline(opts: PipelineOptions): Promise<RunResult> {
       if (reader.done) break;
       // Writing this window overlaps parsing the next (the read window keeps it intact until the fill after next).
       if (writer !== null) await writer.flushBehind();
-      opts.onProgress?.(reader.position, totalBytes);
+      opts.onProgress?.(reader.gzip?.consumed ?? reader.position, totalBytes);
       await reader.fill();
     }
     writer?.finish();
     await writer?.flush();
-    opts.onProgress?.(reader.position, totalBytes);
+    opts.onProgress?.(reader.gzip?.consumed ?? reader.position, totalBytes);
 
     checkScopes(table, reader, false);
     addUnsupportedLinks(findings, reader, loop, translating);
+    const gzipCut = reader.gzip?.truncated === true ? ` (the gzip stream is cut short after ${reader.gzip.consumed} compressed bytes)` : '';
     if (reader.truncatedTail !== null) {
       const t = reader.truncatedTail;
-      findings.add(0, -1, 'capture.truncated-tail', `the input ends inside a record at byte offset ${t.offset}, after frame ${reader.frames} (${t.had} of ${t.needed} bytes there); every complete record before it is kept`, { offset: t.offset });
+      const at = reader.gzip === null ? 'byte offset' : 'inflated byte offset';
+      findings.add(0, -1, 'capture.truncated-tail', `the input ends inside a record at ${at} ${t.offset}, after frame ${reader.frames} (${t.had} of ${t.needed} bytes there)${gzipCut}; every complete record before it is kept`, { offset: t.offset });
+    } else if (gzipCut !== '') {
+      findings.add(0, -1, 'capture.truncated-tail', `the input ends between two records after frame ${reader.frames}${gzipCut}: every record before it is kept, but the capture may have held more`);
     }
     const summary = verifier?.finish() ?? null;
     const counts: Report['summary'] = {

@@ -23,6 +23,7 @@
  */
 import { CaptureError } from '../errors.js';
 import { BlockType, CaptureRecord, RecordKind, type BlockOption, type CaptureFormat, type InterfaceInfo } from './record.js';
+import { GunzipSource, PrefixedSource, isGzip } from './gzip.js';
 import { BytesSource, FileSource, ReadWindow, stdinSource, type ByteSource } from './source.js';
 
 export const PCAP_MAGIC_MICRO = 0xa1b2c3d4;
@@ -123,7 +124,8 @@ export class CaptureReader implements AsyncIterable<CaptureRecord> {
   truncatedTail: { offset: number; needed: number; had: number } | null = null;
   /** Number of pcapng sections seen. */
   sections = 0;
-
+  /** The inflating source of a gzip-compressed input (its compressed position, whether it was cut short); null otherwise. */
+  gzip: GunzipSource | null = null;
 
   private readonly win: ReadWindow;
   private readonly rec = new CaptureRecord();
@@ -147,10 +149,32 @@ export class CaptureReader implements AsyncIterable<CaptureRecord> {
     this.maxRecord = opts.maxRecord ?? 0;
   }
 
-  /** Opens a file, or stdin for '-'. */
+  /**
+   * Opens a file, or stdin for '-'. A gzip-compressed one (magic 1f 8b) is
+   * inflated as it is read; byte offsets in errors and findings are then
+   * offsets into the inflated capture, which messages say.
+   */
   static async open(path: string, opts: ReaderOptions = {}): Promise<CaptureReader> {
-    const source = path === '-' ? stdinSource() : await FileSource.open(path);
-    return CaptureReader.fromSource(source, { name: path === '-' ? 'stdin' : path, ...opts });
+    const name = path === '-' ? 'stdin' : path;
+    let source: ByteSource;
+    let head: Uint8Array;
+    if (path === '-') {
+      source = stdinSource();
+      const b = Buffer.alloc(2);
+      let n = 0;
+      for (let r; n < 2 && (r = await source.read(b, n, 2 - n)) > 0; ) n += r;
+      head = b.subarray(0, n);
+      source = new PrefixedSource(head, source);
+    } else {
+      const file = await FileSource.open(path);
+      head = file.peek(2);
+      source = file;
+    }
+    if (!isGzip(head)) return CaptureReader.fromSource(source, { name, ...opts });
+    const gunzip = new GunzipSource(source, name);
+    const reader = await CaptureReader.fromSource(gunzip, { name: `${name} (inflated)`, ...opts });
+    reader.gzip = gunzip;
+    return reader;
   }
 
   static fromBytes(bytes: Uint8Array, opts: ReaderOptions = {}): Promise<CaptureReader> {

@@ -52,6 +52,12 @@ export class FileSource implements ByteSource {
     return readSync(this.fd, buf, off, len, null);
   }
 
+  /** The file's first bytes, read without moving the read position (for sniffing the format). */
+  peek(len: number): Buffer {
+    const b = Buffer.alloc(len);
+    return b.subarray(0, readSync(this.fd, b, 0, len, 0));
+  }
+
   readAhead(buf: Buffer, off: number, len: number): Promise<number> {
     return new Promise((resolve, reject) => read(this.fd, buf, off, len, null, (err, n) => (err ? reject(err) : resolve(n))));
   }

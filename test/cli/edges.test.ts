@@ -6,6 +6,7 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { closeSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, readlinkSync, statSync, symlinkSync, linkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { describe, expect, it, type TestContext } from 'vitest';
 import { FAMILIES } from '../../src/report/families.js';
@@ -486,3 +487,56 @@ describe('interface ids are Wireshark\'s frame.interface_id, in multi-section pc
   });
 });
 
+describe('gzip-compressed captures, in and out', () => {
+  const gz = (b: Uint8Array): Buffer => gzipSync(b);
+
+  it('verify and rewrite read x.pcap.gz as they read x.pcap, from a file and from stdin', () => {
+    const dir = tempDir();
+    const plain = capture(dir);
+    const packed = write(dir, 'in.pcap.gz', gz(readFileSync(plain)));
+    const a = JSON.parse(cli(['verify', plain, '--report', 'json', '-r', RULE]).stdout.toString());
+    const b = JSON.parse(cli(['verify', packed, '--report', 'json', '-r', RULE]).stdout.toString());
+    expect({ ...b, input: { ...b.input, path: plain } }).toEqual(a);
+    expect(cli([packed, join(dir, 'out.pcap'), '-r', RULE, '-q']).code).toBe(0);
+    expect(readFileSync(join(dir, 'out.pcap')).equals(reference(plain))).toBe(true);
+    const piped = cli(['-', '-', '-r', RULE, '-q'], readFileSync(packed));
+    expect(piped.code).toBe(0);
+    expect(piped.stdout.equals(reference(plain))).toBe(true);
+  });
+
+  it('an output named .gz is written compressed, and inflates to the plain output', () => {
+    const dir = tempDir();
+    const plain = capture(dir);
+    const out = join(dir, 'out.pcapng.gz');
+    const r = cli([plain, out, '-r', RULE, '--format', 'pcapng', '-q']);
+    expect(r.code).toBe(0);
+    const packed = readFileSync(out);
+    expect([packed[0], packed[1]]).toEqual([0x1f, 0x8b]);
+    const ref = join(dir, 'ref.pcapng');
+    expect(cli([plain, ref, '-r', RULE, '-q']).code).toBe(0);
+    expect(gunzipSync(packed).equals(readFileSync(ref))).toBe(true);
+  });
+
+  it('a gzip stream cut short keeps every complete record and warns; damaged gzip data is bad input', () => {
+    const dir = tempDir();
+    const frame = (i: number): Uint8Array => ether(0x0800, ipv4L4(ip4('10.0.0.2'), ip4('10.0.0.1'), 17, udp(1000 + i, 53, hex(i.toString(16).padStart(64, '0')))));
+    const many = write(dir, 'many.pcap', pcapBytes(1, Array.from({ length: 400 }, (_, i) => ({ data: frame(i) }))));
+    const packed = gz(readFileSync(many));
+    const cut = write(dir, 'cut.pcap.gz', packed.subarray(0, packed.length >> 1));
+    const r = cli(['verify', cut, '--report', 'json']);
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.stdout.toString());
+    expect(j.summary.packets).toBeGreaterThan(10);
+    expect(j.summary.packets).toBeLessThan(400);
+    const tail = j.findings.filter((f: { check: string }) => f.check === 'capture.truncated-tail');
+    expect(tail).toHaveLength(1);
+    expect(tail[0].message).toMatch(/^the input ends inside a record at inflated byte offset \d+, after frame \d+ \(\d+ of \d+ bytes there\) \(the gzip stream is cut short after \d+ compressed bytes\); every complete record before it is kept$/);
+    expect(cli(['verify', cut, '--strict']).code).toBe(1);
+    const damaged = Buffer.from(packed);
+    damaged.fill(0x55, 20, 60);
+    const bad = write(dir, 'bad.pcap.gz', damaged);
+    const b = cli(['verify', bad]);
+    expect(b.code).toBe(3);
+    expect(oneLine(b.stderr)).toMatch(new RegExp(`^ssnat-rewrite: ${bad}: the gzip data is damaged after \\d+ compressed bytes: `));
+  });
+});

@@ -6,7 +6,7 @@
  * FIFO, a character device, a socket) are written straight through
  * (outputs.ts decides which is which).
  */
-import { closeSync, fstatSync, open, openSync, renameSync, unlinkSync, writev, writevSync } from 'node:fs';
+import { closeSync, fstatSync, open, openSync, readdirSync, renameSync, unlinkSync, writev, writevSync } from 'node:fs';
 import type * as net from 'node:net';
 import { basename, dirname, join } from 'node:path';
 import type { Writable } from 'node:stream';
@@ -26,9 +26,61 @@ export interface OutputTarget {
 /** Temporary files of targets not yet committed, for the signal handlers. */
 const liveTemps = new Set<string>();
 
+/** Told of every temporary file made or done with (a worker thread tells the main thread, whose signal handler removes them). */
+let tempListener: ((path: string, live: boolean) => void) | null = null;
+
 /** Paths of temporary files still open (removed on commit/abort). */
 export function pendingTempFiles(): ReadonlySet<string> {
   return liveTemps;
+}
+
+/** Directories where this process may be writing temporary files (see removeTempFilesIn). */
+const tempDirs = new Set<string>();
+
+/** Notes a directory outputs of this run go to, for removeTempFilesIn. */
+export function noteOutputDirectory(dir: string): void {
+  tempDirs.add(dir);
+}
+
+/**
+ * Removes this process's temporary files: those recorded, and any in the
+ * noted directories whose name carries this process id (a worker thread may
+ * have made one just before a signal, without the news reaching this thread).
+ */
+export function removeTempFiles(): void {
+  for (const t of liveTemps) removeQuietly(t);
+  liveTemps.clear();
+  const mine = new RegExp(`^\\..*\\.${process.pid}\\.[0-9a-f]{8}\\.tmp$`);
+  for (const dir of tempDirs) {
+    let names: string[];
+    try {
+      names = readdirSync(dir);
+    } catch {
+      continue;
+    }
+    for (const n of names) if (mine.test(n)) removeQuietly(join(dir, n));
+  }
+}
+
+/** In a worker thread: reports each temporary file made or done with to `listener`. */
+export function onTempFiles(listener: (path: string, live: boolean) => void): void {
+  tempListener = listener;
+}
+
+/** Records a temporary file of another thread (live) or its end, so that a signal removes it too. */
+export function trackTempFile(path: string, live: boolean): void {
+  if (live) liveTemps.add(path);
+  else liveTemps.delete(path);
+}
+
+function tempMade(path: string): void {
+  liveTemps.add(path);
+  tempListener?.(path, true);
+}
+
+function tempDone(path: string): void {
+  liveTemps.delete(path);
+  tempListener?.(path, false);
 }
 
 export class AtomicFileTarget implements OutputTarget {
@@ -57,7 +109,8 @@ export class AtomicFileTarget implements OutputTarget {
         throw new OutputError(`cannot write ${name}: cannot create a file in ${dirname(path)}: ${errnoWords(e)}`);
       }
     }
-    liveTemps.add(temp);
+    tempMade(temp);
+    noteOutputDirectory(dirname(path));
     return new AtomicFileTarget(fd, temp, path, name);
   }
 
@@ -85,10 +138,10 @@ export class AtomicFileTarget implements OutputTarget {
       // close() reports the write-back errors some file systems (NFS, a full quota) only find then.
       this.closeFd();
       renameSync(this.tempPath, this.path);
-      liveTemps.delete(this.tempPath);
+      tempDone(this.tempPath);
     } catch (e) {
       removeQuietly(this.tempPath);
-      liveTemps.delete(this.tempPath);
+      tempDone(this.tempPath);
       throw new OutputError(`cannot write ${this.name}: ${errnoWords(e)}`);
     }
   }
@@ -102,7 +155,7 @@ export class AtomicFileTarget implements OutputTarget {
       // already closed
     }
     removeQuietly(this.tempPath);
-    liveTemps.delete(this.tempPath);
+    tempDone(this.tempPath);
   }
 }
 

@@ -6,14 +6,13 @@
  * 1 findings, 2 usage or rule error, 3 unreadable input, 4 an output that
  * could not be written. A stack trace means a bug.
  */
-import { unlinkSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { EXIT_CODES, EXIT_INPUT, EXIT_OK, EXIT_OUTPUT, EXIT_USAGE, RuleError, SsnatError, UsageError, errnoWords, formatError } from '../errors.js';
 import type { Rule } from '../nat/rules.js';
 import type { Direction } from '../nat/table.js';
 import { runPipeline, type PipelineOptions, type RunResult } from '../pipeline.js';
 import { checkDistinct, planOutput, type PlannedOutput } from '../capture/outputs.js';
-import { pendingTempFiles, TextOutput } from '../capture/target.js';
+import { removeTempFiles, TextOutput } from '../capture/target.js';
 import { VERSION } from '../version.js';
 import type { Report } from '../report/model.js';
 import { renderJson } from '../report/json.js';
@@ -23,6 +22,11 @@ import { startProgress, type Progress } from './progress.js';
 import type { VerifierOptions } from '../verify/verifier.js';
 import { OutputClosed } from '../capture/pipe.js';
 import { checkInput, formatFromName, loadRules } from './inputs.js';
+import { isMany, mergeReports, readFileList, rewriteMany, verifyMany, type ManyOptions, type ReportKind } from './many.js';
+import { defaultJobs } from '../multi/run.js';
+import { join } from 'node:path';
+
+export { workerMain } from '../multi/run.js';
 
 interface CommonOptions {
   rule?: string[];
@@ -41,6 +45,8 @@ interface CommonOptions {
 type VerifyLimitOptions = VerifierOptions;
 
 interface RewriteOptions extends CommonOptions, VerifyLimitOptions {
+  outDir?: string;
+  jobs?: number;
   /** Absent: the output's name decides (.pcapng, .pcap, .cap), else the input's format. */
   format?: 'same' | 'pcap' | 'pcapng';
   verify?: boolean;
@@ -49,6 +55,8 @@ interface RewriteOptions extends CommonOptions, VerifyLimitOptions {
 }
 
 interface VerifyCommandOptions extends CommonOptions, VerifyLimitOptions {
+  jobs?: number;
+  filesFrom?: string;
   annotate?: string;
   force?: boolean;
 }
@@ -81,6 +89,17 @@ function positiveSeconds(value: string): number {
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a positive number of seconds');
   return n;
+}
+
+/** --jobs: worker threads for a run over many captures. */
+function jobsOption(): Option {
+  return new Option('-j, --jobs <n>', `captures processed at once, on worker threads (default: the cores available, ${defaultJobs()} here)`).argParser(positiveCount);
+}
+
+/** The script a worker thread of --jobs runs: the CLI bundle's workerMain (bin/worker.cjs, beside the launcher). */
+function workerEntry(): string {
+  // In the bundle, __dirname is dist/ (bin/load-cli.cjs hands it in).
+  return join(__dirname, '..', 'bin', 'worker.cjs');
 }
 
 /** The verifier's windows and table limits (verify, and rewrite --verify). */
@@ -135,6 +154,16 @@ to limit a rule to one interface. First matching rule wins.
 
 ${exitCodesHelp()}`;
 
+const MERGE_EXAMPLES = `
+Examples:
+  # shards of a suite checked separately (other jobs, other machines), one report
+  $ ssnat-rewrite verify shard1/ --report json --report-file s1.json
+  $ ssnat-rewrite verify shard2/ --report json --report-file s2.json
+  $ ssnat-rewrite merge-reports s1.json s2.json --report junit --report-file verify.xml
+
+The merged report is what one run over all the shards' files prints (files sorted
+by path); its exit code is theirs: 3 if a file was unreadable, else 1 if one failed.`;
+
 const VERIFY_EXAMPLES = `
 Examples:
   $ ssnat-rewrite verify capture.pcapng
@@ -143,6 +172,8 @@ Examples:
   # a pcapng copy with a comment on each frame that has a finding
   # (Wireshark display filter: frame.comment contains "ssnat")
   $ ssnat-rewrite verify taps.pcap --annotate taps-findings.pcapng
+  # a whole suite on every core: one combined report, the worst exit code
+  $ ssnat-rewrite verify captures/ --report junit --report-file verify.xml --strict
 
 ${exitCodesHelp()}`;
 
@@ -172,36 +203,56 @@ export function buildProgram(run: (result: Promise<number>) => void): Command {
     .version(VERSION, '-V, --version')
     .showSuggestionAfterError(true)
     .showHelpAfterError("(run 'ssnat-rewrite --help' for usage and examples)")
-    .configureHelp({ showGlobalOptions: true })
+    // The command list shows each command's usage line ("rewrite [options] <input> <output>").
+    .configureHelp({ showGlobalOptions: true, subcommandTerm: (cmd) => `${cmd.name()} ${cmd.usage().split('\n')[0]}` })
     // One prefix for every error line, commander's included.
     .configureOutput({ outputError: (text, write) => write(text.replace(/^error: /, 'ssnat-rewrite: ')) });
 
   addVerifyOptions(addCommonOptions(
     program
       .command('rewrite', { isDefault: true })
-      .description('rewrite a capture (the default command)')
-      .argument('<input>', "input capture, pcap or pcapng ('-' for stdin)")
-      .argument('<output>', "output capture ('-' for stdout)"),
+      .description('rewrite a capture (the default command), or many into --out-dir')
+      .usage('[options] <input> <output>\n       ssnat-rewrite rewrite [options] --out-dir DIR <input>...')
+      .argument('<paths...>', "the input capture ('-' for stdin) and the output ('-' for stdout); with --out-dir, input captures and directories"),
   ))
     .addOption(new Option('--format <format>', 'output format (default: from the output\'s name, else the input\'s)').choices(['same', 'pcap', 'pcapng']))
+    .option('--out-dir <dir>', 'rewrite every input (files, and directories walked for .pcap, .pcapng, .cap and .gz) into DIR, keeping their paths', pathValue)
+    .addOption(jobsOption())
     .option('--verify', 'verify the output while writing it')
     .option('--annotate', 'add a pcapng packet comment naming each rewrite')
     .option('-f, --force', 'replace an existing output file')
     .addHelpText('after', REWRITE_EXAMPLES)
-    .action((input: string, output: string, opts: RewriteOptions) => run(rewriteCommand(input, output, opts)));
+    .action((paths: string[], opts: RewriteOptions) => run(rewriteAction(paths, opts)));
 
   addVerifyOptions(
     addCommonOptions(
       program
         .command('verify')
         .description('check IP and L4 checksums, ARP consistency, flow collisions and (with --rule) untranslated addresses')
-        .argument('<input>', "capture to check ('-' for stdin)"),
+        .usage('[options] <input>...')
+        .argument('[inputs...]', "captures to check ('-' for stdin), or directories of captures (.pcap, .pcapng, .cap and their .gz)"),
     ),
   )
     .option('--annotate <output>', 'write a pcapng copy with a comment ("ssnat: ...") on every frame that has a finding', pathValue)
-    .option('-f, --force', 'replace an existing --annotate output file')
+    .option('--files-from <list>', 'also check the captures a file lists, one path a line (a shard of a suite; no limit on the command line\'s length)', pathValue)
+    .addOption(jobsOption())
+    .option('-f, --force', 'replace an existing --annotate output or report file')
     .addHelpText('after', VERIFY_EXAMPLES)
-    .action((input: string, opts: VerifyCommandOptions) => run(verifyCommand(input, opts)));
+    .action((inputs: string[], opts: VerifyCommandOptions) => run(verifyAction(inputs, opts)));
+
+  program
+    .command('merge-reports')
+    .description('combine JSON reports of separate runs (shards, other machines) into what one run over all their files prints')
+    .usage('[options] <report.json>...')
+    .argument('<reports...>', 'JSON reports (--report json) of verify or rewrite runs')
+    .addOption(new Option('--report <kind>', 'report format').choices(['text', 'json', 'junit']).default('text'))
+    .option('--report-file <file>', 'write the report to a file instead of stdout', pathValue)
+    .option('--expect <list>', 'a file listing every capture the reports must cover, one path a line: those in no report are unreadable entries (a lost shard fails the merge)', pathValue)
+    .option('-f, --force', 'replace an existing report file')
+    .addHelpText('after', MERGE_EXAMPLES)
+    .action((reports: string[], opts: { report: ReportKind; reportFile?: string; expect?: string; force?: boolean }) =>
+      run(mergeReports(reports, { report: opts.report, reportFile: opts.reportFile, expect: opts.expect, force: opts.force === true }, stdoutStream)),
+    );
 
   program.addHelpText('after', `\nRun 'ssnat-rewrite rewrite --help' or 'ssnat-rewrite verify --help' for every option.\n${REWRITE_EXAMPLES}`);
   return program;
@@ -282,6 +333,54 @@ async function runWithReport(options: PipelineOptions, reportFile: ReportFile): 
 function printNotes(result: RunResult, opts: CommonOptions): void {
   if (opts.quiet) return;
   for (const n of result.notes) process.stderr.write(`ssnat-rewrite: note: ${n}\n`);
+}
+
+/** The options of a run over many captures, from the command line's. */
+function manyOptions(opts: CommonOptions & VerifyLimitOptions & { jobs?: number; force?: boolean }, rules: Rule[], report: ReportKind): ManyOptions {
+  return {
+    rules,
+    direction: opts.direction,
+    strict: opts.strict === true,
+    jobs: opts.jobs ?? defaultJobs(),
+    force: opts.force === true,
+    quiet: opts.quiet === true,
+    progress: wantsProgress(opts),
+    progressForced: opts.progress === true,
+    report,
+    reportFile: opts.reportFile,
+    verifyOptions: verifierOptions(opts),
+    maxBlock: opts.maxBlock,
+    maxRecord: opts.maxRecord,
+    workerEntry: workerEntry(),
+  };
+}
+
+async function rewriteAction(paths: string[], opts: RewriteOptions): Promise<number> {
+  if (opts.outDir !== undefined) {
+    const rules = loadRules(opts);
+    const format = opts.format ?? 'same';
+    if (rules.length === 0 && format === 'same') {
+      throw new UsageError('no --rule or --rules-file: nothing to translate (to convert only, add --format pcap or --format pcapng)');
+    }
+    return rewriteMany(paths, opts.outDir, format, opts.annotate === true, opts.verify === true, manyOptions(opts, rules, opts.report ?? 'text'));
+  }
+  if (paths.length !== 2) {
+    throw new UsageError(
+      paths.length < 2
+        ? `rewrite needs an input and an output (got ${paths.length === 0 ? 'neither' : `only ${paths[0]}`}); for many inputs, add --out-dir DIR`
+        : `rewrite takes one input and one output (got ${paths.length} paths); to rewrite many captures, add --out-dir DIR`,
+    );
+  }
+  return rewriteCommand(paths[0]!, paths[1]!, opts);
+}
+
+async function verifyAction(args: string[], opts: VerifyCommandOptions): Promise<number> {
+  const inputs = opts.filesFrom === undefined ? args : [...args, ...readFileList(opts.filesFrom)];
+  // An empty --files-from list (a shard with nothing to do) is an empty run, not a mistake.
+  if (inputs.length === 0 && opts.filesFrom === undefined) throw new UsageError("missing required argument 'inputs': give captures or directories to check");
+  if (!isMany(inputs) && opts.filesFrom === undefined) return verifyCommand(inputs[0]!, opts);
+  if (opts.annotate !== undefined) throw new UsageError('--annotate writes one capture: give it one input (for many, run verify --annotate per capture)');
+  return verifyMany(inputs, manyOptions(opts, loadRules(opts), opts.report ?? 'text'), stdoutStream);
 }
 
 async function rewriteCommand(input: string, output: string, opts: RewriteOptions): Promise<number> {
@@ -401,13 +500,7 @@ function summaryLine(r: RunResult, output: string): string {
 }
 
 function cleanupAndExit(code: number): never {
-  for (const t of pendingTempFiles()) {
-    try {
-      unlinkSync(t);
-    } catch {
-      // already gone
-    }
-  }
+  removeTempFiles();
   process.exit(code);
 }
 

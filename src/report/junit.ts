@@ -31,8 +31,26 @@ function line(f: Finding): string {
   return `frame ${f.frame}${f.interface >= 0 ? ` (interface ${f.interface})` : ''}: ${f.check}: ${f.message}`;
 }
 
-export function renderJunit(report: Report): string {
-  const suite = `ssnat-rewrite ${report.command} ${report.input.path}`;
+/** One <testsuite> of a document: its XML and its counts. */
+export interface JunitSuite {
+  xml: string;
+  tests: number;
+  failures: number;
+  errors: number;
+  skipped: number;
+}
+
+/** The <testsuite> of one capture's report, named `name`. */
+export function renderJunitSuite(report: Report, name: string): JunitSuite {
+  const suite = name;
+  if (report.error !== undefined) {
+    // The capture could not be read: one testcase in error, with the reason.
+    const xml =
+      `  <testsuite name="${esc(suite)}" tests="1" failures="0" errors="1" skipped="0">\n` +
+      `    <testcase classname="${esc(suite)}" name="capture">\n      <error message="${esc(report.error.message)}" type="${esc(report.error.code)}"></error>\n    </testcase>\n` +
+      `  </testsuite>`;
+    return { xml, tests: 1, failures: 0, errors: 1, skipped: 0 };
+  }
   const strict = report.verdict?.strict === true;
   const unchecked = report.verdict?.result === 'unchecked';
   const cases: string[] = [];
@@ -60,11 +78,22 @@ export function renderJunit(report: Report): string {
     if (!strict && warnings.length > 0) body += `\n      <system-out>${esc(warnings.map((f) => 'warning: ' + line(f)).join('\n'))}</system-out>`;
     cases.push(`    <testcase classname="${esc(suite)}" name="${esc(family)}">${body}${body ? '\n    ' : ''}</testcase>`);
   }
+  const xml = `  <testsuite name="${esc(suite)}" tests="${FAMILIES.length}" failures="${failures}" errors="0" skipped="${skipped}">\n` + cases.join('\n') + `\n  </testsuite>`;
+  return { xml, tests: FAMILIES.length, failures, errors: 0, skipped };
+}
+
+/** The whole document around its suites, with their totals. */
+export function junitDocument(suites: readonly JunitSuite[]): string {
+  const total = (k: 'tests' | 'failures' | 'errors' | 'skipped'): number => suites.reduce((n, x) => n + x[k], 0);
+  const errors = total('errors');
   return (
     `<?xml version="1.0" encoding="UTF-8"?>\n` +
-    `<testsuites name="ssnat-rewrite" tests="${FAMILIES.length}" failures="${failures}" skipped="${skipped}">\n` +
-    `  <testsuite name="${esc(suite)}" tests="${FAMILIES.length}" failures="${failures}" errors="0" skipped="${skipped}">\n` +
-    cases.join('\n') +
-    `\n  </testsuite>\n</testsuites>\n`
+    `<testsuites name="ssnat-rewrite" tests="${total('tests')}" failures="${total('failures')}"${errors > 0 ? ` errors="${errors}"` : ''} skipped="${total('skipped')}">\n` +
+    suites.map((x) => x.xml + '\n').join('') +
+    `</testsuites>\n`
   );
+}
+
+export function renderJunit(report: Report): string {
+  return junitDocument([renderJunitSuite(report, `ssnat-rewrite ${report.command} ${report.input.path}`)]);
 }

@@ -39,7 +39,7 @@ export function renderText(report: Report): string {
 }
 
 /** The closing line: the verdict as the exit code says it, and why. */
-export function verdictLine(report: Report): string {
+export function verdictLine(report: { summary: { errors: number }; verdict?: Report['verdict'] }): string {
   const v = report.verdict;
   if (v === undefined) return report.summary.errors > 0 ? chalk.red('FAILED') : chalk.green('OK');
   switch (v.result) {

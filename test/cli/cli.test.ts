@@ -33,7 +33,8 @@ describe('version and help', () => {
     expect(r.code).toBe(0);
     const out = r.stdout.toString();
     expect(out).toContain('rewrite [options] <input> <output>');
-    expect(out).toContain('verify [options] <input>');
+    expect(out).toContain('verify [options] <input>...');
+    expect(out).toContain('merge-reports [options] <report.json>...');
     expect(out).toContain('$ ssnat-rewrite guest1.pcapng host1.pcapng --rule 10.0.0.0/24=192.168.11.0/24');
   });
   it('rewrite --help lists every option of the contract with its default', () => {
@@ -57,7 +58,10 @@ describe('usage errors exit 2 with one line', () => {
   it('a missing argument: says which, with the one prefix every error line has', () => {
     const r = cli(['verify']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toBe("ssnat-rewrite: missing required argument 'input'\n(run 'ssnat-rewrite --help' for usage and examples)\n");
+    expect(r.stderr).toBe("ssnat-rewrite: missing required argument 'inputs': give captures or directories to check\n");
+    const m = cli(['merge-reports']);
+    expect(m.code).toBe(2);
+    expect(m.stderr).toBe("ssnat-rewrite: missing required argument 'reports'\n(run 'ssnat-rewrite --help' for usage and examples)\n");
   });
   it('a rewrite without any rule is refused, unless it only converts', () => {
     const dir = tempDir();

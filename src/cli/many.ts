@@ -1,0 +1,292 @@
+/**
+ * The commands over many captures (issue 15): `verify A B DIR ...`,
+ * `rewrite --out-dir DIR IN...` and `merge-reports`. Each file is one
+ * pipeline run (on `--jobs` worker threads); the combined report
+ * (report/multi.ts) lists every file, sorted by path, with its own report,
+ * and its exit code is the worst of the files.
+ */
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, normalize, resolve, sep } from 'node:path';
+import { checkDistinct, planOutput, type PlannedOutput } from '../capture/outputs.js';
+import { TextOutput } from '../capture/target.js';
+import { CaptureError, EXIT_INPUT, OutputError, UsageError, errnoWords } from '../errors.js';
+import { expandInputs, type InputFile } from '../multi/inputs.js';
+import { runFiles, type FileJob } from '../multi/run.js';
+import type { Rule } from '../nat/rules.js';
+import type { Direction } from '../nat/table.js';
+import type { MultiReport, Report } from '../report/model.js';
+import { combineReports, failedReport, renderMultiJson, renderMultiJunit, renderMultiText } from '../report/multi.js';
+import { VERSION } from '../version.js';
+import type { VerifierOptions } from '../verify/verifier.js';
+import { startRunProgress } from './progress.js';
+
+export type ReportKind = 'text' | 'json' | 'junit';
+
+export interface ManyOptions {
+  rules: Rule[];
+  direction: Direction;
+  strict: boolean;
+  jobs: number;
+  force: boolean;
+  quiet: boolean;
+  progress: boolean;
+  /** --progress given (a bar even where stderr is no terminal). */
+  progressForced: boolean;
+  report: ReportKind;
+  reportFile?: string | undefined;
+  verifyOptions: VerifierOptions;
+  maxBlock?: number | undefined;
+  maxRecord?: number | undefined;
+  workerEntry: string | URL;
+}
+
+export function renderMulti(report: MultiReport, kind: ReportKind): string {
+  return kind === 'json' ? renderMultiJson(report) : kind === 'junit' ? renderMultiJunit(report) : renderMultiText(report);
+}
+
+function fileSize(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
+}
+
+/** Runs the jobs with a progress bar over the whole run when asked for. */
+async function run(jobs: FileJob[], opts: ManyOptions): Promise<Report[]> {
+  const progress = opts.progress ? await startRunProgress(jobs.map((j) => fileSize(j.input)), opts.progressForced) : null;
+  try {
+    return await runFiles(jobs, opts.jobs, opts.workerEntry, progress === null ? undefined : { read: progress.file, done: progress.done });
+  } finally {
+    progress?.stop();
+  }
+}
+
+/** Writes the combined report: to --report-file (atomically, checked against every path of the run), else stdout. */
+async function emit(report: MultiReport, opts: ManyOptions, reportPlan: PlannedOutput | null, stdout: NodeJS.WritableStream): Promise<void> {
+  const text = renderMulti(report, opts.report);
+  if (reportPlan === null) {
+    stdout.write(text);
+    return;
+  }
+  const out = await TextOutput.prepare(reportPlan, text);
+  await out.commit();
+}
+
+function baseJob(command: 'rewrite' | 'verify', input: string, opts: ManyOptions): FileJob {
+  return {
+    command,
+    input,
+    output: null,
+    rules: opts.rules,
+    direction: opts.direction,
+    format: 'same',
+    annotate: false,
+    force: opts.force,
+    strict: opts.strict,
+    verifyOptions: opts.verifyOptions,
+    ...(opts.maxBlock === undefined ? {} : { maxBlock: opts.maxBlock }),
+    ...(opts.maxRecord === undefined ? {} : { maxRecord: opts.maxRecord }),
+  };
+}
+
+/** What cannot be an input becomes an entry of its own, as an unreadable file does. */
+function problemEntries(command: 'rewrite' | 'verify', problems: ReadonlyArray<{ path: string; message: string }>, strict: boolean): Report[] {
+  return problems.map((p) => failedReport(command, p.path, { code: 'input', message: p.message, exitCode: EXIT_INPUT }, strict));
+}
+
+/** `verify A B DIR ...`: the combined report; resolves to the exit code. */
+export async function verifyMany(inputs: readonly string[], opts: ManyOptions, stdout: () => NodeJS.WritableStream): Promise<number> {
+  if (inputs.includes('-')) throw new UsageError("'-' (stdin) can be the only input: give files or directories when there are several");
+  const { files, problems } = expandInputs(inputs);
+  const reportPlan = opts.reportFile === undefined ? null : planOutput('--report-file', opts.reportFile, opts.force, false);
+  if (reportPlan !== null) checkDistinct(files.map((f) => f.path), [reportPlan]);
+  const reports = await run(files.map((f) => baseJob('verify', f.path, opts)), opts);
+  const report = combineReports('verify', [...reports, ...problemEntries('verify', problems, opts.strict)], opts.strict);
+  await emit(report, opts, reportPlan, stdout());
+  return report.verdict.exitCode;
+}
+
+/** An --out-dir output name: the input's, or with --format its capture extension changed (".gz" kept). */
+function outputName(rel: string, format: 'same' | 'pcap' | 'pcapng'): string {
+  if (format === 'same') return rel;
+  const m = /^(.*?)(\.(?:pcapng|pcap|cap|ntar))?(\.gz)?$/i.exec(rel)!;
+  return `${m[1]}.${format}${m[3] ?? ''}`;
+}
+
+/**
+ * `rewrite --out-dir DIR IN...`: each input to DIR/ its path inside the
+ * directory given (or its name, for a file given); every output planned and
+ * checked before anything is read; two inputs onto one output are refused.
+ */
+export async function rewriteMany(inputs: readonly string[], outDir: string, format: 'same' | 'pcap' | 'pcapng', annotate: boolean, verify: boolean, opts: ManyOptions): Promise<number> {
+  if (inputs.includes('-')) throw new UsageError("'-' (stdin) cannot be an input with --out-dir: give files or directories");
+  if (inputs.length === 0) throw new UsageError('--out-dir needs at least one input file or directory');
+  let outSt;
+  try {
+    outSt = statSync(outDir);
+  } catch {
+    outSt = null;
+  }
+  if (outSt !== null && !outSt.isDirectory()) throw new UsageError(`--out-dir ${outDir} is not a directory`);
+  const { files, problems } = expandInputs(inputs);
+  // An output directory inside an input directory: a later run would read its outputs as inputs.
+  const outAbs = resolve(outDir);
+  for (const input of inputs) {
+    const inAbs = resolve(input);
+    let isDir = false;
+    try {
+      isDir = statSync(input).isDirectory();
+    } catch {
+      // a problem entry already
+    }
+    if (isDir && (outAbs === inAbs || outAbs.startsWith(inAbs + sep))) {
+      throw new UsageError(`--out-dir ${outDir} is inside the input directory ${input}: a later run would take its outputs for inputs; choose a directory outside it`);
+    }
+  }
+  // Two inputs onto one output: refused before anything is written.
+  const byOutput = new Map<string, InputFile[]>();
+  for (const f of files) {
+    const out = join(outDir, outputName(f.relative, format));
+    byOutput.set(out, [...(byOutput.get(out) ?? []), f]);
+  }
+  const clashes = [...byOutput].filter(([, fs]) => fs.length > 1);
+  if (clashes.length > 0) {
+    for (const [out, fs] of clashes) {
+      process.stderr.write(`ssnat-rewrite: ${fs.map((f) => f.path).join(' and ')} would both be written to ${out}: give their directories instead, or rewrite them in separate runs\n`);
+    }
+    throw new UsageError(`${clashes.length} output name(s) would be written twice; nothing was written`);
+  }
+  const reportPlan = opts.reportFile === undefined ? null : planOutput('--report-file', opts.reportFile, opts.force, false);
+  const plans: PlannedOutput[] = [];
+  for (const [out] of byOutput) {
+    try {
+      mkdirSync(dirname(out), { recursive: true });
+    } catch (e) {
+      throw new OutputError(`cannot write output ${out}: cannot create directory ${dirname(out)}: ${errnoWords(e)}`);
+    }
+    plans.push(planOutput('output', out, opts.force, true));
+  }
+  checkDistinct(files.map((f) => f.path), reportPlan === null ? plans : [...plans, reportPlan]);
+  const jobs = files.map((f, i): FileJob => ({
+    ...baseJob('rewrite', f.path, opts),
+    output: plans[i]!.given,
+    outputPlan: plans[i]!,
+    format,
+    annotate,
+    verify,
+  }));
+  const reports = await run(jobs, opts);
+  const report = combineReports('rewrite', [...reports, ...problemEntries('rewrite', problems, opts.strict)], opts.strict);
+  if (!opts.quiet) {
+    for (const f of report.files) {
+      const s = f.summary;
+      const line = f.error !== undefined ? `error: ${f.error.message}` : `${s.packets.toLocaleString('en-US')} packets, ${s.rewritten.toLocaleString('en-US')} rewritten -> ${f.output?.path ?? '?'}`;
+      process.stderr.write(`ssnat-rewrite: ${f.input.path}: ${line}\n`);
+    }
+    process.stderr.write(`ssnat-rewrite: ${report.verdict.why}\n`);
+  }
+  if (opts.reportFile !== undefined || opts.report !== 'text') await emit(report, opts, reportPlan, process.stdout);
+  return report.verdict.exitCode;
+}
+
+/** Reads one report file of merge-reports: a one-capture report or a combined one. */
+function readReports(path: string): { command: 'rewrite' | 'verify'; strict: boolean | null; files: Report[] } {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new CaptureError(errnoWords(e), { file: path });
+  }
+  let doc: Partial<Report & MultiReport>;
+  try {
+    doc = JSON.parse(text) as Partial<Report & MultiReport>;
+  } catch (e) {
+    throw new CaptureError(`not a JSON report (${(e as Error).message}): give the files --report json wrote`, { file: path });
+  }
+  if (doc === null || typeof doc !== 'object' || doc.tool !== 'ssnat-rewrite' || (doc.command !== 'verify' && doc.command !== 'rewrite')) {
+    throw new CaptureError('not an ssnat-rewrite JSON report: give the files --report json wrote', { file: path });
+  }
+  if (doc.version !== VERSION) {
+    throw new CaptureError(`made by ssnat-rewrite ${String(doc.version)}, this is ${VERSION}: merge reports of one version (their checks and numbers may differ)`, { file: path });
+  }
+  const files = Array.isArray(doc.files) ? doc.files : [doc as Report];
+  for (const f of files) {
+    if (typeof f?.input?.path !== 'string' || typeof f.summary?.packets !== 'number') throw new CaptureError('a file entry has no input path or summary: the report is damaged', { file: path });
+    // As a run over many files names them ("./a.pcap" is "a.pcap"): a one-file shard's report names its file as given.
+    if (f.input.path !== '-') f.input.path = normalize(f.input.path);
+  }
+  const stricts = new Set(files.map((f) => f.verdict?.strict));
+  return { command: doc.command, strict: stricts.size === 1 ? (files[0]?.verdict?.strict ?? null) : null, files };
+}
+
+/**
+ * `merge-reports A.json B.json ...`: the reports of separate runs (shards of
+ * a suite, other machines), combined into exactly what one run over all
+ * their files prints. The shards must be of one command, one version and
+ * one --strict, and no file may be in two of them.
+ */
+export async function mergeReports(
+  paths: readonly string[],
+  opts: Pick<ManyOptions, 'report' | 'reportFile' | 'force'> & { expect?: string | undefined },
+  stdout: () => NodeJS.WritableStream,
+): Promise<number> {
+  const parts = paths.map((p) => ({ path: p, ...readReports(p) }));
+  const commands = new Set(parts.map((p) => p.command));
+  if (commands.size > 1) throw new UsageError(`the reports mix ${[...commands].join(' and ')} runs: merge reports of one command`);
+  const stricts = new Set(parts.filter((p) => p.files.length > 0).map((p) => p.strict));
+  if (stricts.size > 1 || stricts.has(null)) throw new UsageError('the reports were made with and without --strict: merge reports made alike');
+  const owner = new Map<string, string>();
+  for (const p of parts) {
+    for (const f of p.files) {
+      const other = owner.get(f.input.path);
+      if (other !== undefined) throw new UsageError(`${f.input.path} is in both ${other} and ${p.path}: each file must be in one report only`);
+      owner.set(f.input.path, p.path);
+    }
+  }
+  const strict = stricts.values().next().value === true;
+  const command = parts[0]!.command;
+  const missing = opts.expect === undefined ? [] : expectedMissing(opts.expect, owner);
+  const report = combineReports(command, [...parts.flatMap((p) => p.files), ...missing.map((m) => failedReport(command, m, { code: 'input', message: 'in no report: was its shard lost?', exitCode: EXIT_INPUT }, strict))], strict);
+  const reportPlan = opts.reportFile === undefined ? null : planOutput('--report-file', opts.reportFile, opts.force, false);
+  if (reportPlan !== null) checkDistinct(paths, [reportPlan]);
+  const text = renderMulti(report, opts.report);
+  if (reportPlan === null) stdout().write(text);
+  else await (await TextOutput.prepare(reportPlan, text)).commit();
+  return report.verdict.exitCode;
+}
+
+/**
+ * --expect LIST: the captures the reports must cover, one path a line (as
+ * `find` lists them); those in no report come back, so that a shard that
+ * died without its report fails the merge instead of shrinking the suite.
+ */
+function expectedMissing(list: string, covered: ReadonlyMap<string, string>): string[] {
+  const expected = [...new Set(readFileList(list, '--expect').map((l) => normalize(l)))];
+  return expected.filter((p) => !covered.has(p));
+}
+
+/** The paths a list file (--files-from, --expect) names, one a line (blank lines skipped). */
+export function readFileList(list: string, option = '--files-from'): string[] {
+  let text: string;
+  try {
+    text = readFileSync(list, 'utf8');
+  } catch (e) {
+    throw new UsageError(`${option} ${list}: ${errnoWords(e)}`);
+  }
+  return text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
+}
+
+/** Whether an input list means a run over many captures: several inputs, or a directory. */
+export function isMany(inputs: readonly string[]): boolean {
+  if (inputs.length !== 1) return true;
+  try {
+    return statSync(inputs[0]!).isDirectory();
+  } catch {
+    return false;
+  }
+}
+

@@ -1,0 +1,289 @@
+/**
+ * CI at scale (issue 15): many captures in one run, one combined report
+ * whatever the number of jobs, rewrite into --out-dir, merge-reports of
+ * shards equal to one run, and the recipe for Kubernetes shards.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { BIN, cli, ROOT, tempDir } from '../helpers/cli.js';
+import { corpusPath } from '../helpers/corpus.js';
+import { ether, ip4, ipv4L4, udp } from '../helpers/wire-build.js';
+import { pcapBytes } from '../verify/helpers.js';
+
+/** A DNS query whose UDP checksum is wrong: an error finding. */
+function badUdp(): Uint8Array {
+  const f = ether(0x0800, ipv4L4(ip4('10.0.0.2'), ip4('10.0.0.1'), 17, udp(2345, 53, Uint8Array.of(1, 2, 3, 4))));
+  f[40] = f[40]! ^ 0xff;
+  return f;
+}
+
+const GOLDEN = join(ROOT, 'fixtures/golden');
+const RULE = '10.0.0.0/24=192.168.1.0/24';
+
+/**
+ * A small suite: captures in nested directories (pcap, pcapng, a .cap, a
+ * .gz), a file that is not a capture (left out of the walk), a damaged
+ * capture and a capture with an error finding.
+ */
+function suite(): string {
+  const dir = join(tempDir(), 'captures');
+  mkdirSync(join(dir, 'taps/deep'), { recursive: true });
+  mkdirSync(join(dir, 'corpus'), { recursive: true });
+  copyFileSync(join(GOLDEN, 'ssnat/guest0.pcapng'), join(dir, 'taps/guest0.pcapng'));
+  copyFileSync(join(GOLDEN, 'collision/host.pcapng'), join(dir, 'taps/deep/collide.pcapng'));
+  writeFileSync(join(dir, 'taps/guest1.pcapng.gz'), gzipSync(readFileSync(join(GOLDEN, 'ssnat/guest1.pcapng'))));
+  copyFileSync(corpusPath('dpkt/dns_icmp.pcap'), join(dir, 'corpus/dns_icmp.cap'));
+  writeFileSync(join(dir, 'corpus/nb6-http.pcap'), pcapBytes(1, [{ data: badUdp() }])); // a bad UDP checksum: an error
+  copyFileSync(corpusPath('libpcap/shb-option-too-long.pcapng'), join(dir, 'corpus/damaged.pcapng'));
+  writeFileSync(join(dir, 'corpus/README.txt'), 'not a capture');
+  return dir;
+}
+
+const json = (r: { stdout: Buffer }): { files: Array<{ input: { path: string }; verdict: { result: string; exitCode: number }; summary: { packets: number }; error?: { message: string } }>; summary: Record<string, unknown>; verdict: { result: string; exitCode: number } } =>
+  JSON.parse(r.stdout.toString());
+
+describe('verify over many captures', () => {
+  const dir = suite();
+  const rel = (p: string): string => p.slice(dir.length - 'captures'.length);
+
+  it('a directory: every capture in it, sorted by path, each entry the report a run over that file alone gives', () => {
+    const r = cli(['verify', dir, '--report', 'json', '--jobs', '2']);
+    expect(r.code).toBe(3); // the damaged one
+    const j = json(r);
+    expect(j.files.map((f) => rel(f.input.path))).toEqual([
+      'captures/corpus/damaged.pcapng',
+      'captures/corpus/dns_icmp.cap',
+      'captures/corpus/nb6-http.pcap',
+      'captures/taps/deep/collide.pcapng',
+      'captures/taps/guest0.pcapng',
+      'captures/taps/guest1.pcapng.gz',
+    ]);
+    expect(j.files.map((f) => f.verdict.result)).toEqual(['unreadable', 'ok', 'failed', 'ok', 'ok', 'ok']);
+    expect(j.files[0]!.error!.message).toBe('section header block: trailing block length 808464432 differs from the leading length 52');
+    for (const f of j.files.slice(1)) {
+      const alone = JSON.parse(cli(['verify', f.input.path, '--report', 'json']).stdout.toString());
+      expect(f).toEqual(alone);
+    }
+    expect(j.summary).toMatchObject({ files: 6, ok: 4, failed: 1, unchecked: 0, unreadable: 1, packets: j.files.reduce((n, f) => n + f.summary.packets, 0) });
+    expect(j.verdict).toEqual({ result: 'unreadable', exitCode: 3, strict: false, why: '6 files, 4 ok, 1 failed, 1 unreadable' });
+  });
+
+  it('the report is the same byte for byte for any --jobs, in every format', () => {
+    for (const format of ['json', 'junit', 'text']) {
+      const outs = [1, 2, 3].map((n) => cli(['verify', dir, '--report', format, '--jobs', String(n)]).stdout.toString());
+      expect(outs[1]).toBe(outs[0]);
+      expect(outs[2]).toBe(outs[0]);
+    }
+  });
+
+  it('exit code: 1 when one failed and none was unreadable; 0 when all passed', () => {
+    const ok = cli(['verify', join(dir, 'taps'), '--report', 'json']);
+    expect(ok.code).toBe(0);
+    const failed = cli(['verify', join(dir, 'taps'), join(dir, 'corpus/nb6-http.pcap')]);
+    expect(failed.code).toBe(1);
+    expect(cli(['verify', join(dir, 'taps'), '--strict']).code).toBe(1); // the collisions are warnings
+  });
+
+  it('text: one line per file, then the total and the verdict', () => {
+    const lines = cli(['verify', join(dir, 'taps'), join(dir, 'corpus/damaged.pcapng')]).stdout.toString().trimEnd().split('\n');
+    expect(lines[0]).toBe('ssnat-rewrite verify: 4 captures');
+    expect(lines.slice(1, 5).map((l) => l.replace(dir, 'captures'))).toEqual([
+      '  UNREADABLE  captures/corpus/damaged.pcapng: section header block: trailing block length 808464432 differs from the leading length 52',
+      '  ok          captures/taps/deep/collide.pcapng: 91 packets, 0 errors, 20 warnings, 5 collisions',
+      '  ok          captures/taps/guest0.pcapng: 28 packets, 0 errors, 0 warnings, 0 collisions',
+      '  ok          captures/taps/guest1.pcapng.gz: 28 packets, 0 errors, 0 warnings, 0 collisions',
+    ]);
+    expect(lines[6]).toBe('  total: 147 packets, 226 checksums verified, 0 bad, 0 errors, 20 warnings, 5 collisions');
+    expect(lines[8]).toBe('UNREADABLE: 4 files, 3 ok, 1 unreadable');
+  });
+
+  it('JUnit: one testsuite per file, named by its path; an unreadable file is an error there', () => {
+    const xml = cli(['verify', join(dir, 'taps'), join(dir, 'corpus/damaged.pcapng'), '--report', 'junit']).stdout.toString();
+    expect([...xml.matchAll(/<testsuite name="([^"]+)"/g)].map((m) => m[1]!.replace(dir, 'captures'))).toEqual([
+      'captures/corpus/damaged.pcapng',
+      'captures/taps/deep/collide.pcapng',
+      'captures/taps/guest0.pcapng',
+      'captures/taps/guest1.pcapng.gz',
+    ]);
+    expect(xml).toContain('<error message="section header block: trailing block length 808464432 differs from the leading length 52" type="input"></error>');
+    expect(xml).toMatch(/^<\?xml version="1.0" encoding="UTF-8"\?>\n<testsuites name="ssnat-rewrite" tests="\d+" failures="0" errors="1" skipped="0">\n/);
+  });
+
+  it('what cannot be an input is an entry of its own, and the rest is still checked', () => {
+    const empty = join(dir, '..', 'empty');
+    mkdirSync(empty);
+    const r = cli(['verify', join(dir, 'taps/guest0.pcapng'), empty, join(dir, 'nothing/*.pcap'), '--report', 'json']);
+    expect(r.code).toBe(3);
+    const j = json(r);
+    expect(j.files.map((f) => [f.input.path.replace(join(dir, '..'), '.'), f.verdict.result, f.error?.message])).toEqual([
+      ['./captures/nothing/*.pcap', 'unreadable', 'no such file or directory (a pattern that matched no file?)'],
+      ['./captures/taps/guest0.pcapng', 'ok', undefined],
+      ['./empty', 'unreadable', 'the directory holds no capture (.pcap, .pcapng, .cap, or those .gz)'],
+    ]);
+  });
+
+  it('--files-from adds the captures a list names; stdin is only ever the one input', () => {
+    const list = join(dir, '..', 'list.txt');
+    writeFileSync(list, `${join(dir, 'taps/guest0.pcapng')}\n\n${join(dir, 'corpus/dns_icmp.cap')}\n`);
+    const j = json(cli(['verify', '--files-from', list, '--report', 'json']));
+    expect(j.files.map((f) => f.verdict.result)).toEqual(['ok', 'ok']);
+    const r = cli(['verify', '-', join(dir, 'taps/guest0.pcapng')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe("ssnat-rewrite: '-' (stdin) can be the only input: give files or directories when there are several\n");
+  });
+
+  it('--progress draws one bar over the whole run: files done of the total', () => {
+    const r = cli(['verify', join(dir, 'taps'), '--progress', '--jobs', '2']);
+    expect(r.stderr).toMatch(/\| 3\/3 files \| [\d.]+ MB \| [\d.-]+ MB\/s \| /);
+  });
+});
+
+describe('rewrite --out-dir', () => {
+  it('each input under DIR at its path inside the directory given, byte for byte the one-file rewrite', () => {
+    const dir = suite();
+    const out = join(dir, '..', 'out');
+    const r = cli(['--out-dir', out, join(dir, 'taps'), join(dir, 'corpus/dns_icmp.cap'), '-r', RULE, '--jobs', '2']);
+    expect(r.code).toBe(0);
+    const files = execFileSync('find', ['.', '-type', 'f'], { cwd: out, encoding: 'utf8' }).trim().split('\n').sort();
+    expect(files).toEqual(['./deep/collide.pcapng', './dns_icmp.cap', './guest0.pcapng', './guest1.pcapng.gz']);
+    for (const [input, output] of [
+      ['taps/deep/collide.pcapng', 'deep/collide.pcapng'],
+      ['taps/guest0.pcapng', 'guest0.pcapng'],
+      ['corpus/dns_icmp.cap', 'dns_icmp.cap'],
+    ]) {
+      const alone = join(tempDir(), 'alone');
+      expect(cli([join(dir, input!), alone, '-r', RULE, '-q']).code).toBe(0);
+      expect(readFileSync(join(out, output!)).equals(readFileSync(alone)), output).toBe(true);
+    }
+    expect(r.stderr.trimEnd().split('\n').pop()).toBe('ssnat-rewrite: 4 files, 4 ok');
+  });
+
+  it('two inputs onto one output are refused before anything is written; existing outputs need --force', () => {
+    const dir = suite();
+    const out = join(dir, '..', 'out');
+    const other = join(tempDir(), 'guest0.pcapng');
+    copyFileSync(join(GOLDEN, 'ssnat/guest0.pcapng'), other);
+    const r = cli(['--out-dir', out, join(dir, 'taps/guest0.pcapng'), other, '-r', RULE]);
+    expect(r.code).toBe(2);
+    const both = [join(dir, 'taps/guest0.pcapng'), other].sort();
+    expect(r.stderr).toBe(
+      `ssnat-rewrite: ${both[0]} and ${both[1]} would both be written to ${join(out, 'guest0.pcapng')}: give their directories instead, or rewrite them in separate runs\nssnat-rewrite: 1 output name(s) would be written twice; nothing was written\n`,
+    );
+    expect(readdirSync(join(dir, '..'))).not.toContain('out');
+    expect(cli(['--out-dir', out, join(dir, 'taps/guest0.pcapng'), '-r', RULE, '-q']).code).toBe(0);
+    const again = cli(['--out-dir', out, join(dir, 'taps/guest0.pcapng'), '-r', RULE]);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toBe(`ssnat-rewrite: output ${join(out, 'guest0.pcapng')} exists; pass --force to replace it\n`);
+  });
+
+  it('a damaged input among many: its entry says so, the others are written, exit 3, and no temporary file is left', () => {
+    const dir = suite();
+    const out = join(dir, '..', 'out');
+    const r = cli(['--out-dir', out, join(dir, 'corpus'), '-r', RULE, '--report', 'json', '--jobs', '2']);
+    expect(r.code).toBe(3);
+    expect(readdirSync(out).sort()).toEqual(['dns_icmp.cap', 'nb6-http.pcap']);
+    expect(json(r).files.map((f) => f.verdict.result)).toEqual(['unreadable', 'ok', 'ok']);
+  });
+
+  it('an output directory inside an input directory is refused; --format renames what it converts', () => {
+    const dir = suite();
+    const r = cli(['--out-dir', join(dir, 'taps/out'), join(dir, 'taps'), '-r', RULE]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(`ssnat-rewrite: --out-dir ${join(dir, 'taps/out')} is inside the input directory ${join(dir, 'taps')}: a later run would take its outputs for inputs; choose a directory outside it\n`);
+    const out = join(dir, '..', 'ng');
+    expect(cli(['--out-dir', out, join(dir, 'corpus/dns_icmp.cap'), join(dir, 'taps/guest1.pcapng.gz'), '--format', 'pcapng', '-q']).code).toBe(0);
+    expect(readdirSync(out).sort()).toEqual(['dns_icmp.pcapng', 'guest1.pcapng.gz']);
+  });
+
+  it('without --out-dir, rewrite takes exactly one input and one output, and says how to do more', () => {
+    const r = cli(['a.pcap', 'b.pcap', 'c.pcap', '-r', RULE]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe('ssnat-rewrite: rewrite takes one input and one output (got 3 paths); to rewrite many captures, add --out-dir DIR\n');
+  });
+});
+
+describe('merge-reports', () => {
+  const dir = suite();
+  const work = join(dir, '..');
+  const one = (format: string): string => cli(['verify', dir, '--report', format]).stdout.toString();
+  /** Three shards, made the way a CI job on three machines would: separate runs, in any order. */
+  function shards(): string[] {
+    const groups = [
+      [join(dir, 'taps/deep'), join(dir, 'corpus/damaged.pcapng')],
+      [join(dir, 'taps/guest1.pcapng.gz')],
+      [join(dir, 'corpus/nb6-http.pcap'), join(dir, 'taps/guest0.pcapng'), join(dir, 'corpus/dns_icmp.cap')],
+    ];
+    return groups.map((g, i) => {
+      const f = join(work, `shard-${i}.json`);
+      cli(['verify', ...g, '--report', 'json', '--report-file', f, '--force']);
+      return f;
+    });
+  }
+
+  it('gives exactly what one run over all the files prints, in every format, whatever the order of the shards', () => {
+    const parts = shards();
+    for (const format of ['json', 'junit', 'text']) {
+      const merged = cli(['merge-reports', parts[2]!, parts[0]!, parts[1]!, '--report', format]);
+      expect(merged.code).toBe(3);
+      expect(merged.stdout.toString()).toBe(one(format));
+    }
+  });
+
+  it('--expect: a capture in no report (a lost shard) is an unreadable entry, and the merge fails', () => {
+    const parts = shards();
+    const list = join(work, 'suite.txt');
+    writeFileSync(list, readdirSync(join(dir, 'taps')).filter((n) => n.includes('.pcapng')).map((n) => join(dir, 'taps', n)).join('\n') + '\n');
+    const r = cli(['merge-reports', parts[2]!, '--expect', list, '--report', 'json']);
+    expect(r.code).toBe(3);
+    const j = json(r);
+    expect(j.files.filter((f) => f.error?.message === 'in no report: was its shard lost?').map((f) => f.input.path)).toEqual([join(dir, 'taps/guest1.pcapng.gz')]);
+  });
+
+  it('refuses what cannot be merged, with one line each', () => {
+    const parts = shards();
+    const strict = join(work, 'strict.json');
+    cli(['verify', join(dir, 'taps/guest0.pcapng'), join(dir, 'taps/deep'), '--strict', '--report', 'json', '--report-file', strict, '--force']);
+    const notJson = join(work, 'x.json');
+    writeFileSync(notJson, '<testsuites/>');
+    const cases: Array<[string[], number, string]> = [
+      [[parts[0]!, parts[0]!], 2, `ssnat-rewrite: ${join(dir, 'corpus/damaged.pcapng')} is in both ${parts[0]} and ${parts[0]}: each file must be in one report only`],
+      [[parts[1]!, strict], 2, 'ssnat-rewrite: the reports were made with and without --strict: merge reports made alike'],
+      [[notJson], 3, `ssnat-rewrite: ${notJson}: not a JSON report (Unexpected token '<', "<testsuites/>" is not valid JSON): give the files --report json wrote`],
+    ];
+    for (const [args, code, line] of cases) {
+      const r = cli(['merge-reports', ...args]);
+      expect(r.code).toBe(code);
+      expect(r.stderr).toBe(`${line}\n`);
+    }
+  });
+});
+
+describe('the Kubernetes Indexed Job recipe of the README', () => {
+  it("its pods' command, run for every index, gives shards whose merge equals one run", () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const command = /^ {12}- (awk -v i=.*)$/m.exec(readme)![1]!;
+    const n = Number(/completions: (\d+)/.exec(readme)![1]);
+    const dir = suite();
+    const work = join(dir, '..');
+    const bin = join(work, 'node_modules/.bin');
+    mkdirSync(bin, { recursive: true });
+    // `npx --yes ssnat-rewrite` finds this package's launcher, as it finds an installed one.
+    execFileSync('ln', ['-s', join(ROOT, 'bin/ssnat-rewrite.cjs'), join(bin, 'ssnat-rewrite')]);
+    mkdirSync(join(work, 'reports'));
+    const files = execFileSync('sh', ['-c', "find captures -type f | grep -Ei '\\.(pcap|pcapng|cap)(\\.gz)?$' | sort"], { cwd: work, encoding: 'utf8' });
+    writeFileSync(join(work, 'suite.txt'), files);
+    for (let i = 0; i < n; i++) {
+      const r = spawnSync('sh', ['-c', command], { cwd: work, env: { ...process.env, JOB_COMPLETION_INDEX: String(i) }, encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+    }
+    const shardFiles = readdirSync(join(work, 'reports')).map((f) => join('reports', f));
+    expect(shardFiles.length).toBe(n);
+    const merged = spawnSync(process.execPath, [BIN, 'merge-reports', ...shardFiles, '--expect', 'suite.txt', '--report', 'json'], { cwd: work, encoding: 'utf8' });
+    const oneRun = spawnSync(process.execPath, [BIN, 'verify', 'captures', '--report', 'json'], { cwd: work, encoding: 'utf8' });
+    expect(merged.status).toBe(3);
+    expect(merged.stdout).toBe(oneRun.stdout);
+  });
+});

@@ -80,8 +80,9 @@ ${ZOOM_CSS}
 .sw{overflow:visible;flex:none}
 .note{color:var(--muted);font-size:12.5px;margin:6px 0}
 .note.cap{color:var(--warn)}
-/* Tables off screen are laid out when scrolled to: a page with thousands of rows shows at once. */
-.tw{content-visibility:auto;contain-intrinsic-size:auto 300px}
+.tw.long{content-visibility:auto;contain-intrinsic-size:auto 1200px}
+td.nw{white-space:nowrap}
+td .sw{vertical-align:middle}
 table{border-collapse:collapse;width:100%;margin:4px 0 8px;font-size:13px}
 th,td{border-bottom:1px solid var(--line);padding:4px 8px;text-align:left;vertical-align:top}
 thead th{background:var(--panel);font-weight:600;white-space:nowrap}
@@ -106,7 +107,7 @@ section.file>h2{border:0;font-size:18px}
 main{max-width:none;padding:0}
 .scroll{overflow:visible}.plot{width:100%!important}
 tr[hidden]{display:table-row!important}
-.tw{content-visibility:visible}
+.tw.long{content-visibility:visible}
 .dim{opacity:1}
 tr,figure.pic{break-inside:avoid}
 a{color:inherit;text-decoration:none}

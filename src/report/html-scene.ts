@@ -27,7 +27,7 @@ export interface Limits {
   marks: number;
 }
 
-export const DEFAULT_LIMITS: Readonly<Limits> = { lanes: 64, flows: 40, arrows: 120, rows: 100, findingRows: 600, marks: 1200 };
+export const DEFAULT_LIMITS: Readonly<Limits> = { lanes: 64, flows: 40, arrows: 120, rows: 100, findingRows: 400, marks: 900 };
 
 /** Columns the plot is cut into when findings are aggregated (one marker per lane, kind and column), at most. */
 export const COLUMNS = 250;

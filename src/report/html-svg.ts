@@ -150,7 +150,7 @@ function labels(scene: Scene, height: number): string {
     );
   });
   out.push('</svg>');
-  return out.join('');
+  return out.join('\n');
 }
 
 /** The lane's packets per column as a filled step curve, in a 0..columns x 0..1 box stretched over the lane. */
@@ -192,7 +192,7 @@ function densities(scene: Scene): string {
     );
   }
   out.push('</g>');
-  return out.join('');
+  return out.join('\n');
 }
 
 function where(p: Point, lanes: Map<string, SceneLane>): string {
@@ -239,7 +239,7 @@ function flows(scene: Scene, ids: Ids, rows: number, lanes: Map<string, SceneLan
     out.push(`</a></g>`);
   }
   out.push('</g>');
-  return out.join('');
+  return out.join('\n');
 }
 
 function wrongTitle(w: WrongReply, scene: Scene, lanes: Map<string, SceneLane>): string {
@@ -280,7 +280,7 @@ function wrongReplies(scene: Scene, ids: Ids, rows: number, lanes: Map<string, S
     out.push('</g>');
   });
   out.push('</g>');
-  return out.join('');
+  return out.join('\n');
 }
 
 const MARK_LAYER: Readonly<Record<Mark['kind'], string>> = {
@@ -335,7 +335,7 @@ function marks(scene: Scene, ids: Ids, lanes: Map<string, SceneLane>): string {
         `</g>`,
     );
   }
-  return out.join('');
+  return out.join('\n');
 }
 
 function axisLayer(scene: Scene, height: number): string {
@@ -348,7 +348,7 @@ function axisLayer(scene: Scene, height: number): string {
     );
   }
   out.push('</g>');
-  return out.join('');
+  return out.join('\n');
 }
 
 /** One sentence for the SVG's <desc>: what the picture shows (the tables below say it item by item). */
@@ -371,22 +371,22 @@ export function picture(scene: Scene, ids: Ids, rows: number): string {
   const background = scene.lanes
     .map((_, i) => `<rect y="${laneTop(i)}" width="100%" height="${LANE_H}" class="${i % 2 ? 'lane-b' : 'lane-a'}"/>`)
     .join('');
-  return (
-    `<div class="pic-body">` +
-    labels(scene, height) +
+  return [
+    `<div class="pic-body">`,
+    labels(scene, height),
     `<div class="scroll" tabindex="0" aria-label="the lanes over ${scene.axis.kind === 'time' ? 'time' : 'frame number'}; scrolls when zoomed">` +
-    `<svg class="plot" height="${height}" role="img" aria-labelledby="${ids.p}-pic-title ${ids.p}-pic-desc" data-axis="${scene.axis.kind}">` +
-    `<title id="${ids.p}-pic-title">Collision picture</title><desc id="${ids.p}-pic-desc">${esc(describe(scene))}</desc>` +
-    defs(ids.p) +
-    `<g>${background}</g>` +
-    densities(scene) +
-    axisLayer(scene, height) +
-    marks(scene, ids, lanes) +
+      `<svg class="plot" height="${height}" role="img" aria-labelledby="${ids.p}-pic-title ${ids.p}-pic-desc" data-axis="${scene.axis.kind}">` +
+      `<title id="${ids.p}-pic-title">Collision picture</title><desc id="${ids.p}-pic-desc">${esc(describe(scene))}</desc>`,
+    defs(ids.p),
+    `<g>${background}</g>`,
+    densities(scene),
+    axisLayer(scene, height),
+    marks(scene, ids, lanes),
     // Arrows under the flows' markers, so that a request's marker shows over the arrow's tail.
-    wrongReplies(scene, ids, rows, lanes) +
-    flows(scene, ids, rows, lanes) +
-    `</svg></div></div>`
-  );
+    wrongReplies(scene, ids, rows, lanes),
+    flows(scene, ids, rows, lanes),
+    `</svg></div></div>`,
+  ].join('\n');
 }
 
 /** A legend swatch: one shape of the section's defs in a small SVG of its own. */

@@ -69,7 +69,8 @@ function severityCell(sev: 'error' | 'warning'): string {
 function table(head: string[], rows: string[], notShown: number, numeric: ReadonlySet<number> = new Set()): string {
   const th = head.map((h, i) => `<th scope="col"${numeric.has(i) ? ' class="n"' : ''}>${h}</th>`).join('');
   const caption = notShown > 0 ? `<caption>${num(notShown)} more not shown; <code>--report json</code> lists all.</caption>` : '';
-  return `<div class="tw"><table>${caption}<thead><tr>${th}</tr></thead><tbody>${rows.join('')}</tbody></table></div>`;
+  // Long tables are laid out only when scrolled to (content-visibility), so that a page with thousands of rows shows at once.
+  return `<div class="tw${rows.length > 40 ? ' long' : ''}"><table>${caption}<thead><tr>${th}</tr></thead><tbody>${rows.join('\n')}</tbody></table></div>`;
 }
 
 interface Section {
@@ -185,7 +186,7 @@ function legend(s: Section): string {
   });
   return (
     `<ul class="legend" aria-label="symbols">${keys}</ul>` +
-    (flows.length > 0 ? `<ul class="legend flows" aria-label="colliding flows">${flows.join('')}</ul>` : '')
+    (flows.length > 0 ? `<ul class="legend flows" aria-label="colliding flows">${flows.join('\n')}</ul>` : '')
   );
 }
 
@@ -204,7 +205,7 @@ function pictureNotes(s: Section): string {
   cap(sc.itemsOffLanes, `${count(sc.itemsOffLanes, 'item')} on lanes that are not drawn.`);
   if (sc.fileFindings > 0) notes.push(`<p class="note">${count(sc.fileFindings, 'finding')} about the file itself (on no lane): see the tables.</p>`);
   if (sc.wrongFromMessages) notes.push(`<p class="note">Wrong-clone replies are taken from the <code>flow.collision</code> findings' messages (this report does not list them with its collisions).</p>`);
-  return notes.join('');
+  return notes.join('\n');
 }
 
 function pictureSection(s: Section): string {
@@ -214,7 +215,7 @@ function pictureSection(s: Section): string {
   return (
     head +
     controls(s) +
-    `<figure class="pic" id="${p}-pic" data-zoom="1">` +
+    `\n<figure class="pic" id="${p}-pic" data-zoom="1">` +
     picture(s.scene, s.ids, s.rows) +
     `<figcaption>${axisCaption(s.scene)} One lane per interface and VLAN. Hover an item for its facts; click it for its row below.</figcaption></figure>` +
     legend(s) +
@@ -278,7 +279,7 @@ function flowsTable(s: Section): string {
     const { colour, shape } = flowStyle(f.n - 1);
     const lanes = f.points.map((p, i) => `${laneLabel(s, c.interfaces[i]!, c.vlans?.[i] || undefined)}: frame ${p.frame}`).join('<br>');
     return (
-      `<tr data-row="" id="${s.ids.flowRow(f.n)}" data-flow="${f.n}"><td class="n">${drawn ? swatch(s.ids.p, shape, colour) : ''}#${f.n}</td><td>${esc(c.protocol)}</td><td><code>${esc(c.flow)}</code></td>` +
+      `<tr data-row="" id="${s.ids.flowRow(f.n)}" data-flow="${f.n}"><td class="n nw">${drawn ? swatch(s.ids.p, shape, colour) : ''}#${f.n}</td><td>${esc(c.protocol)}</td><td><code>${esc(c.flow)}</code></td>` +
       `<td>${lanes}</td><td class="n${f.wrongCount > 0 ? ' wrong-cell' : ''}">${num(f.wrongCount)}</td><td>${filterCode(f.filter ?? frameFilter(c.frames))}</td></tr>`
     );
   });
@@ -325,17 +326,20 @@ function findingsTables(s: Section): string {
   if (s.scene.byCheck.size === 0) return out[0] + '<p class="note">No finding.</p>';
   const l = s.scene.limits;
   const each = Math.min(l.rows, Math.max(20, Math.floor(l.findingRows / s.scene.byCheck.size)));
+  let listed = 0;
   for (const [check, fs] of s.scene.byCheck) {
     const sev = fs[0]!.severity;
     const timed = fs.some((f) => f.time !== undefined);
     const rows = fs.slice(0, each).map((f) => findingRow(s, f, timed));
+    listed += rows.length;
     const head = ['frame', 'lane', ...(timed ? ['time (UTC)'] : []), 'message', 'values', 'Wireshark filter'];
     out.push(
       heading(s, s.ids.check(check), `<code>${esc(check)}</code> <span class="sev-${sev}">${sev === 'error' ? '✖ error' : '▲ warning'}</span> · ${count(fs.length, 'finding')}`, 1) +
         table(head, rows, fs.length - rows.length, new Set([0])),
     );
   }
-  return out.join('');
+  // Many rows in all: the browser lays them out only when they are scrolled to (see .tw.long).
+  return listed > 100 ? `${out[0]}\n<div class="tw long">${out.slice(1).join('\n')}</div>` : out.join('\n');
 }
 
 function idsFor(p: string): Ids {
@@ -350,16 +354,8 @@ function idsFor(p: string): Ids {
 /** The body of one report: counts, picture, tables (its title and verdict come from the caller). */
 function reportBody(report: Report, p: string, h: number, limits: Limits): string {
   const s: Section = { report, scene: buildScene(report, limits), ids: idsFor(p), h, rows: limits.rows };
-  return (
-    errorBox(report) +
-    summaryCards(s) +
-    pictureSection(s) +
-    countsTable(s) +
-    wrongTable(s) +
-    flowsTable(s) +
-    lanesTable(s) +
-    findingsTables(s)
-  );
+  // One part a line (and a table row, an SVG item a line), so that two pages diff readably.
+  return [errorBox(report), summaryCards(s), pictureSection(s), countsTable(s), wrongTable(s), flowsTable(s), lanesTable(s), findingsTables(s)].filter((x) => x).join('\n');
 }
 
 function sha256(text: string): string {

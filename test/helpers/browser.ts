@@ -89,6 +89,16 @@ export async function load(html: string, name: string, opts: LoadOptions = {}): 
   return { page, url, file, errors, requests, renderMs, close: () => context.close() };
 }
 
+/** Opens the page, runs `fn` on it, and closes it whatever happens. */
+export async function withPage<T>(html: string, name: string, fn: (p: LoadedPage) => Promise<T>, opts: LoadOptions = {}): Promise<T> {
+  const p = await load(html, name, opts);
+  try {
+    return await fn(p);
+  } finally {
+    await p.close();
+  }
+}
+
 /** Pixels that differ beyond anti-aliasing (pixelmatch, AA pixels not counted). */
 export function diffPixels(a: PNG, b: PNG, out?: PNG): number {
   if (a.width !== b.width || a.height !== b.height) return Math.max(a.width * a.height, b.width * b.height);

@@ -354,3 +354,29 @@ export function elementsOfKind(html: string, kind: string): Array<Record<string,
   }
   return out;
 }
+
+/** A lane's key as the page's data-lane attributes write it: "1", or "1/10" for VLAN 10. */
+export const laneKey = (iface: number, vlan?: string): string => (vlan ? `${iface}/${vlan}` : String(iface));
+
+/** What the report says the picture must draw for each collision: its 5-tuple, lanes and first frames (data-* of the flow's group). */
+export function expectedFlows(r: Report) {
+  return r.collisions.map((c, i) => ({
+    flow: String(i + 1),
+    tuple: c.flow,
+    lanes: c.interfaces.map((iface, j) => laneKey(iface, c.vlans?.[j])).join(' '),
+    frames: c.frames.join(' '),
+  }));
+}
+
+/** ... and for each wrong-clone reply the report lists: the asking and receiving lanes and the two frames. */
+export function expectedWrong(r: Report) {
+  return r.collisions.flatMap((c, i) =>
+    (c.wrongReplies ?? []).map((w) => ({
+      flow: String(i + 1),
+      from: laneKey(w.request.interface, w.request.vlan),
+      to: laneKey(w.reply.interface, w.reply.vlan),
+      request: String(w.request.frame),
+      reply: String(w.reply.frame),
+    })),
+  );
+}

@@ -12,14 +12,11 @@ import { Buffer } from 'node:buffer';
 import { PNG } from 'pngjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { renderHtmlReport } from '../../src/report/html.js';
-import type { Report } from '../../src/report/model.js';
-import { compareWithBaseline, diffPixels, load, MAX_DIFF_PIXELS, closeBrowser, type LoadedPage } from '../helpers/browser.js';
-import { bigReport, HOSTILE, hostileReport, hostReport, legacyReport, multiReport, quietReport, smallReport, T0 } from '../helpers/reports.js';
+import { closeBrowser, compareWithBaseline, diffPixels, MAX_DIFF_PIXELS, withPage, type LoadedPage } from '../helpers/browser.js';
+import { bigReport, expectedWrong, HOSTILE, hostileReport, hostReport, laneKey, legacyReport, multiReport, quietReport, smallReport, T0 } from '../helpers/reports.js';
 import { needs } from '../helpers/tools.js';
 
 afterAll(closeBrowser);
-
-const laneKey = (iface: number, vlan?: string): string => (vlan ? `${iface}/${vlan}` : String(iface));
 
 /** Nothing but the page itself was requested, and nothing was logged. */
 function expectQuiet(p: LoadedPage): void {
@@ -89,24 +86,11 @@ async function plotBox(p: LoadedPage): Promise<{ left: number; width: number }> 
 
 const within = (y: number, b: Box | undefined): boolean => b !== undefined && y > b.top && y < b.bottom;
 
-function expectedWrong(r: Report) {
-  return r.collisions.flatMap((c, i) =>
-    (c.wrongReplies ?? []).map((w) => ({
-      flow: String(i + 1),
-      from: laneKey(w.request.interface, w.request.vlan),
-      to: laneKey(w.reply.interface, w.reply.vlan),
-      request: String(w.request.frame),
-      reply: String(w.reply.frame),
-    })),
-  );
-}
-
 describe('the HTML report in Chromium', () => {
   it('draws every lane, flow and wrong-clone reply of the report where its times and lanes put them; requests nothing, logs nothing', async (ctx) => {
     needs(ctx, 'chromium');
     const r = smallReport();
-    const p = await load(renderHtmlReport(r), 'small');
-    try {
+    await withPage(renderHtmlReport(r), 'small', async (p) => {
       expectQuiet(p);
       const bands = await laneBands(p);
       expect([...bands.keys()]).toEqual(r.timeline!.lanes.map((l) => laneKey(l.interface, l.vlan)));
@@ -156,16 +140,13 @@ describe('the HTML report in Chromium', () => {
       const shot = await p.page.screenshot({ fullPage: true });
       const { diff } = compareWithBaseline(shot, 'small');
       expect(diff, 'differing pixels against test/report/baselines/small.png (see test-output/html/small.diff.png)').toBeLessThanOrEqual(MAX_DIFF_PIXELS);
-    } finally {
-      await p.close();
-    }
+    });
   });
 
   it("today's report of the real collision capture: three taps, and the ten replies that tap0 got for tap1 and tap2, drawn from the asking lane", async (ctx) => {
     needs(ctx, 'chromium');
     const r = hostReport();
-    const p = await load(renderHtmlReport(r), 'host');
-    try {
+    await withPage(renderHtmlReport(r), 'host', async (p) => {
       expectQuiet(p);
       const bands = await laneBands(p);
       expect([...bands.keys()]).toEqual(r.input.interfaces.map((i) => String(i.id)));
@@ -186,15 +167,12 @@ describe('the HTML report in Chromium', () => {
       const shot = await p.page.locator('figure.pic').screenshot();
       const { diff } = compareWithBaseline(shot, 'host-picture');
       expect(diff).toBeLessThanOrEqual(MAX_DIFF_PIXELS);
-    } finally {
-      await p.close();
-    }
+    });
   });
 
   it('the baseline comparison fails on a missing arrow and on a moved lane', async (ctx) => {
     needs(ctx, 'chromium');
-    const p = await load(renderHtmlReport(hostReport()), 'host-broken');
-    try {
+    await withPage(renderHtmlReport(hostReport()), 'host-broken', async (p) => {
       const fig = p.page.locator('figure.pic');
       const good = PNG.sync.read(await fig.screenshot());
       expect(diffPixels(good, PNG.sync.read(await fig.screenshot()))).toBe(0);
@@ -208,15 +186,12 @@ describe('the HTML report in Chromium', () => {
       console.log(`differing pixels: a missing arrow ${missing}, a lane label moved 4 px ${shifted}; allowed ${MAX_DIFF_PIXELS}`);
       expect(missing).toBeGreaterThan(MAX_DIFF_PIXELS);
       expect(shifted).toBeGreaterThan(MAX_DIFF_PIXELS);
-    } finally {
-      await p.close();
-    }
+    });
   });
 
   it('names and messages from the capture stay text: no script runs, nothing is fetched, the text shows literally', async (ctx) => {
     needs(ctx, 'chromium');
-    const p = await load(renderHtmlReport(hostileReport()), 'hostile');
-    try {
+    await withPage(renderHtmlReport(hostileReport()), 'hostile', async (p) => {
       expectQuiet(p);
       expect(await p.page.evaluate('window.__pwned')).toBeUndefined();
       // Hover everything the script shows in its tooltip, and use the filter: the script itself must not run them either.
@@ -233,16 +208,13 @@ describe('the HTML report in Chromium', () => {
       expect(await p.page.title()).toContain(HOSTILE.path);
       expect(await p.page.$eval('[data-kind="flow"][data-flow="1"]', (e) => e.getAttribute('data-tuple'))).toBe(HOSTILE.flow);
       expectQuiet(p);
-    } finally {
-      await p.close();
-    }
+    });
   });
 
   it('reads without script: the picture and the tables are there, the controls that need script are not', async (ctx) => {
     needs(ctx, 'chromium');
     const r = smallReport();
-    const p = await load(renderHtmlReport(r), 'small-noscript', { javaScriptEnabled: false });
-    try {
+    await withPage(renderHtmlReport(r), 'small-noscript', async (p) => {
       expect(p.errors).toEqual([]);
       expect(await p.page.locator('.controls').isVisible()).toBe(false);
       expect(await p.page.locator('[data-kind="flow"]').count()).toBe(r.collisions.length);
@@ -251,15 +223,12 @@ describe('the HTML report in Chromium', () => {
       // Clicking a marker leads to its row without script.
       await p.page.locator('[data-kind="wrong-reply"] a').first().click({ force: true });
       expect(p.page.url()).toMatch(/#r-wrong-1$/);
-    } finally {
-      await p.close();
-    }
+    }, { javaScriptEnabled: false });
   });
 
   it('the script adds hover details, filtering, layer switches and zoom, without an error', async (ctx) => {
     needs(ctx, 'chromium');
-    const p = await load(renderHtmlReport(smallReport()), 'small-interactive');
-    try {
+    await withPage(renderHtmlReport(smallReport()), 'small-interactive', async (p) => {
       const page = p.page;
       expect(await page.locator('.controls').isVisible()).toBe(true);
       // Hover: the tooltip has the facts and the filter to paste.
@@ -305,24 +274,19 @@ describe('the HTML report in Chromium', () => {
       await page.locator('button[data-zoom-step="fit"]').click();
       expect((await plotBox(p)).width).toBeCloseTo(before.width, 0);
       expect(p.errors).toEqual([]);
-    } finally {
-      await p.close();
-    }
+    });
   });
 
   it('prints the tables: every row shows, the controls do not', async (ctx) => {
     needs(ctx, 'chromium');
-    const p = await load(renderHtmlReport(smallReport()), 'small-print');
-    try {
+    await withPage(renderHtmlReport(smallReport()), 'small-print', async (p) => {
       await p.page.locator('input[type=search]').fill('no such thing');
       expect(await p.page.locator('tr[data-row]:visible').count()).toBe(0);
       await p.page.emulateMedia({ media: 'print' });
       expect(await p.page.locator('.controls').isVisible()).toBe(false);
       expect(await p.page.locator('tr[data-row]:visible').count()).toBe(await p.page.locator('tr[data-row]').count());
       expect(await p.page.locator('figure.pic').isVisible()).toBe(true);
-    } finally {
-      await p.close();
-    }
+    });
   });
 
   it('a run over several captures, a report with nothing to draw, and one without the new fields open cleanly', async (ctx) => {
@@ -333,8 +297,7 @@ describe('the HTML report in Chromium', () => {
       ['legacy', renderHtmlReport(legacyReport())],
     ];
     for (const [name, html] of cases) {
-      const p = await load(html, name);
-      try {
+      await withPage(html, name, async (p) => {
         expectQuiet(p);
         if (name === 'multi') {
           expect(await p.page.locator('#overview + .tw tbody tr').count()).toBe(2);
@@ -349,9 +312,7 @@ describe('the HTML report in Chromium', () => {
           expect(await p.page.locator('svg.labels [data-kind="lane"]').count()).toBe(1);
         }
         if (name === 'legacy') expect(await p.page.locator('[data-kind="wrong-reply"]').count()).toBe(5);
-      } finally {
-        await p.close();
-      }
+      });
     }
   });
 
@@ -364,8 +325,7 @@ describe('the HTML report in Chromium', () => {
     // under 2 s, not that the test always gets the CPU.
     const times: number[] = [];
     for (let i = 0; i < 5 && !times.some((t) => t < 2000); i++) {
-      const p = await load(html, 'big');
-      try {
+      await withPage(html, 'big', async (p) => {
         expectQuiet(p);
         times.push(p.renderMs);
         if (i === 0) {
@@ -374,9 +334,7 @@ describe('the HTML report in Chromium', () => {
           expect(await p.page.locator('svg.labels [data-kind="lane"]').count()).toBe(16);
           expect(await p.page.locator('.note.cap').first().innerText()).toContain('4,960 more colliding flows');
         }
-      } finally {
-        await p.close();
-      }
+      });
     }
     console.log(`big report page: ${(bytes / 1e6).toFixed(2)} MB, load to rendered ${times.map((t) => t.toFixed(0)).join(', ')} ms`);
     expect(Math.min(...times)).toBeLessThan(2000);

@@ -12,37 +12,12 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { renderHtmlReport } from '../../src/report/html.js';
-import type { Report } from '../../src/report/model.js';
 import { ROOT } from '../helpers/cli.js';
-import { bigReport, elementsOfKind, HOSTILE, hostileReport, hostReport, legacyReport, multiReport, quietReport, smallReport } from '../helpers/reports.js';
+import { bigReport, elementsOfKind, expectedFlows, expectedWrong, HOSTILE, hostileReport, hostReport, laneKey, legacyReport, multiReport, quietReport, smallReport } from '../helpers/reports.js';
 import { needs } from '../helpers/tools.js';
 
 const GOLDEN = join(ROOT, 'test/report/golden/small.html');
 const HOST = join(ROOT, 'fixtures/golden/collision/host.pcapng');
-
-const laneKey = (iface: number, vlan?: string): string => (vlan ? `${iface}/${vlan}` : String(iface));
-
-/** What the report says the picture must draw: each collision's lanes and first frames, each wrong reply's lanes and frames. */
-function expectedFlows(r: Report) {
-  return r.collisions.map((c, i) => ({
-    flow: String(i + 1),
-    tuple: c.flow,
-    lanes: c.interfaces.map((iface, j) => laneKey(iface, c.vlans?.[j])).join(' '),
-    frames: c.frames.join(' '),
-  }));
-}
-
-function expectedWrong(r: Report) {
-  return r.collisions.flatMap((c, i) =>
-    (c.wrongReplies ?? []).map((w) => ({
-      flow: String(i + 1),
-      from: laneKey(w.request.interface, w.request.vlan),
-      to: laneKey(w.reply.interface, w.reply.vlan),
-      request: String(w.request.frame),
-      reply: String(w.reply.frame),
-    })),
-  );
-}
 
 function drawnFlows(html: string) {
   return elementsOfKind(html, 'flow').map((a) => ({ flow: a['data-flow'], tuple: a['data-tuple'], lanes: a['data-lanes'], frames: a['data-frames'] }));

@@ -3,6 +3,7 @@
  * (resolving to the report the CLI prints with --report json). Record by
  * record: `openCapture` (an async iterable reader), `createTranslator`,
  * `createVerifier`, `RecordWriter`. Rules: `parseRule`, `parseRulesFile`.
+ * Reports: `renderHtmlReport` (the page `--report html` writes).
  * Errors are `SsnatError`s with a `code`, an `exitCode` and, for bad input,
  * the byte offset and frame.
  */
@@ -19,7 +20,9 @@ export type { CaptureInterface } from './capture/interface.js';
 export type { WriterOptions } from './capture/writer.js';
 export type { TranslateResult } from './nat/translate.js';
 export type { VerifierOptions } from './verify/verifier.js';
-export type { Report, Finding, Collision, CheckName, Severity } from './report/model.js';
+export type { Report, MultiReport, Finding, Collision, CheckName, Severity, Verdict, Timeline, Lane, FlowPacket } from './report/model.js';
+export { renderHtmlReport } from './report/html.js';
+export type { HtmlReportLimits } from './report/html.js';
 export { CHECK_SEVERITY } from './report/model.js';
 export { SsnatError, CaptureError, RuleError, UsageError, OutputError, formatError } from './errors.js';
 export { VERSION } from './version.js';

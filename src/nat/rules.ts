@@ -27,6 +27,7 @@
  */
 import ipaddr from 'ipaddr.js';
 import { RuleError } from '../errors.js';
+import { formatAddress } from '../wire/address.js';
 
 export type Family = 4 | 6;
 
@@ -99,11 +100,6 @@ export function prefixesOverlap(a: Prefix, b: Prefix): boolean {
 /** True when `p` contains the address `addr` (same family). */
 export function prefixContains(p: Prefix, addr: Uint8Array): boolean {
   return p.bytes.length === addr.length && sameLeadingBits(p.bytes, addr, p.length);
-}
-
-export function formatAddress(bytes: Uint8Array): string {
-  if (bytes.length === V4_BYTES) return Array.from(bytes).join('.');
-  return ipaddr.fromByteArray(Array.from(bytes)).toString();
 }
 
 /** `10.0.0.0/24`, `fd00::/64` (RFC 5952 text for IPv6). */

@@ -35,6 +35,7 @@
  * - Undecodable packets (an impossible header) pass unchanged; so do unknown
  *   link types and protocols.
  */
+import { formatIpv4, formatIpv6 } from '../wire/address.js';
 import { applyDelta, delta16, delta32, deltaBytes, fold, onesSum, pseudoSum4, pseudoSum6 } from '../wire/checksum.js';
 import * as arp from '../wire/arp.js';
 import { type DecodeResult, NET_ARP, NET_IPV4, NET_IPV6, PacketDecoder } from '../wire/decode.js';
@@ -48,7 +49,6 @@ import * as tcp from '../wire/tcp.js';
 import * as udp from '../wire/udp.js';
 import * as dccp from '../wire/dccp.js';
 import type { InterfaceMapper } from './mapper.js';
-import { formatAddress } from './rules.js';
 
 /** Kinds of rewritten address (bit index in `TranslateResult.rewrites`). */
 export const K_IPV4_SRC = 0;
@@ -151,15 +151,6 @@ export class TranslateResult {
     if (parts.length === 0) return this.unknownProtocol ? 'ssnat: protocol not handled, passed unchanged' : 'ssnat: no address translated';
     return `ssnat: ${parts.join('; ')}`;
   }
-}
-
-export function formatIpv4(a: number): string {
-  return `${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}`;
-}
-
-/** RFC 5952 text form of the 16 bytes at b[off..] (annotations and reports only: allocates). */
-export function formatIpv6(b: Uint8Array, off: number): string {
-  return formatAddress(b.subarray(off, off + 16));
 }
 
 export class Translator {

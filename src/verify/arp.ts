@@ -37,18 +37,13 @@
 import * as arp from '../wire/arp.js';
 import type { DecodeResult } from '../wire/decode.js';
 import { LINKTYPE_ETHERNET } from '../wire/raw.js';
-import { formatIpv4 } from '../nat/translate.js';
+import { formatIpv4, formatMac } from '../wire/address.js';
 import type { PacketContext } from './context.js';
 import { KeyTable, grown } from './keytable.js';
 
 const PENDING_SECONDS = 30;
 const F_DUP = 1;
 const F_MISMATCH = 2;
-
-export function formatMac(hi: number, lo: number): string {
-  const b = [(hi >>> 8) & 255, hi & 255, (lo >>> 24) & 255, (lo >>> 16) & 255, (lo >>> 8) & 255, lo & 255];
-  return b.map((x) => x.toString(16).padStart(2, '0')).join(':');
-}
 
 export class ArpChecker {
   readonly bindings: KeyTable;

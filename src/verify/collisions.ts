@@ -80,7 +80,7 @@
 import type { DecodeResult } from '../wire/decode.js';
 import { LINKTYPE_ETHERNET } from '../wire/raw.js';
 import { IPPROTO_DCCP, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP, IPPROTO_UDPLITE } from '../wire/ip.js';
-import { formatIpv4, formatIpv6 } from '../nat/translate.js';
+import { formatIpv4, formatIpv6 } from '../wire/address.js';
 import type { Collision } from '../report/model.js';
 import type { PacketContext } from './context.js';
 

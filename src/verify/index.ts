@@ -2,7 +2,8 @@
 export { Verifier, DEFAULT_VERIFIER_OPTIONS, type VerifierOptions, type VerifySummary } from './verifier.js';
 export { ChecksumChecker } from './checksums.js';
 export { Reassembler } from './reassembly.js';
-export { ArpChecker, formatMac } from './arp.js';
+export { ArpChecker } from './arp.js';
+export { formatMac } from '../wire/address.js';
 export { CollisionTracker } from './collisions.js';
 export { LeakChecker } from './leaks.js';
 export { KeyTable } from './keytable.js';

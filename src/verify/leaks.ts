@@ -12,7 +12,7 @@ import * as arp from '../wire/arp.js';
 import { NET_ARP, NET_IPV4, NET_IPV6, type DecodeResult } from '../wire/decode.js';
 import * as icmpv6 from '../wire/icmpv6.js';
 import { IPPROTO_ICMPV6, type IpInfo } from '../wire/ip.js';
-import { formatIpv4, formatIpv6 } from '../nat/translate.js';
+import { formatIpv4, formatIpv6 } from '../wire/address.js';
 import type { InterfaceMapper } from '../nat/mapper.js';
 import type { PacketContext } from './context.js';
 

@@ -52,7 +52,7 @@ import * as ipv4 from '../wire/ipv4.js';
 import type { CheckName } from '../report/model.js';
 import type { PacketContext } from './context.js';
 import { ADD_COMPLETE, ADD_DROPPED, ADD_FULL, Reassembler } from './reassembly.js';
-import { fold16, hex16, sumHeader, sumRange } from './sum.js';
+import { fold, sumHeader, sumRange } from '../wire/checksum.js';
 
 export interface ChecksumOptions {
   /** Incomplete datagrams held for reassembly (default 4096). */
@@ -100,6 +100,11 @@ function checkOf(p: number): CheckName {
     default:
       return 'icmpv6.checksum';
   }
+}
+
+/** "0x1234" as reports show checksums. */
+function hex16(n: number): string {
+  return '0x' + n.toString(16).padStart(4, '0');
 }
 
 /** Offset of the checksum field in the L4 header. */
@@ -151,7 +156,7 @@ export class ChecksumChecker {
     }
     this.bad++;
     const actual = v.getUint16(ip.off + ipv4.CHECKSUM);
-    const expected = ~fold16(s + (~actual & 0xffff)) & 0xffff;
+    const expected = ~fold(s + (~actual & 0xffff)) & 0xffff;
     if (inner) {
       ctx.add('icmp.inner-ipv4.checksum', `IPv4 header quoted in the ICMP error has checksum ${hex16(actual)}, expected ${hex16(expected)}`, hex16(expected), hex16(actual));
     } else {
@@ -253,20 +258,20 @@ export class ChecksumChecker {
    * is no pseudo-header.
    */
   private judge(ctx: PacketContext, p: number, sum: number, pseudo: number, field: number, addr: number): void {
-    const s = fold16(sum + pseudo);
+    const s = fold(sum + pseudo);
     // Good, unless TCP carries 0xFFFF: a sum that checks with 0xFFFF in the field checks with
     // 0x0000 too, which is the checksum a sender computes (Wireshark calls 0xFFFF bad).
     if (s === 0xffff && !(p === IPPROTO_TCP && field === 0xffff)) {
       this.verified++;
       return;
     }
-    const expectedRaw = ~fold16(s + (~field & 0xffff)) & 0xffff;
+    const expectedRaw = ~fold(s + (~field & 0xffff)) & 0xffff;
     this.bad++;
     const label = protoLabel(p);
     const expected = (p === IPPROTO_UDP || p === IPPROTO_UDPLITE) && expectedRaw === 0 ? 0xffff : expectedRaw;
     if ((p === IPPROTO_TCP || p === IPPROTO_UDP) && addr >= 0) {
-      const ps = fold16(pseudo);
-      const ps0 = fold16(addr + p); // TSO: pseudo-header without the length
+      const ps = fold(pseudo);
+      const ps0 = fold(addr + p); // TSO: pseudo-header without the length
       if (field === ps || field === (~ps & 0xffff) || field === ps0 || field === (~ps0 & 0xffff)) {
         ctx.add(
           p === IPPROTO_TCP ? 'tcp.checksum-offloaded' : 'udp.checksum-offloaded',

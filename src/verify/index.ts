@@ -3,8 +3,6 @@ export { Verifier, DEFAULT_VERIFIER_OPTIONS, type VerifierOptions, type VerifySu
 export { ChecksumChecker } from './checksums.js';
 export { Reassembler } from './reassembly.js';
 export { ArpChecker } from './arp.js';
-export { formatMac } from '../wire/address.js';
 export { CollisionTracker } from './collisions.js';
 export { LeakChecker } from './leaks.js';
 export { KeyTable } from './keytable.js';
-export { sumRange, fold16 } from './sum.js';

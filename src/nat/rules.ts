@@ -97,11 +97,6 @@ export function prefixesOverlap(a: Prefix, b: Prefix): boolean {
   return sameLeadingBits(a.bytes, b.bytes, Math.min(a.length, b.length));
 }
 
-/** True when `p` contains the address `addr` (same family). */
-export function prefixContains(p: Prefix, addr: Uint8Array): boolean {
-  return p.bytes.length === addr.length && sameLeadingBits(p.bytes, addr, p.length);
-}
-
 /** `10.0.0.0/24`, `fd00::/64` (RFC 5952 text for IPv6). */
 export function formatPrefix(p: Prefix): string {
   return `${formatAddress(p.bytes)}/${p.length}`;

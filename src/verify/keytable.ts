@@ -1,9 +1,9 @@
 /**
  * KeyTable: an allocation-free hash index from fixed-width integer keys
  * (`words` int32 words) to dense entry numbers 0..maxEntries-1, over typed
- * arrays. The verifier's tables (fragment reassembly, ARP bindings, flows)
- * keep their per-entry data in their own typed arrays indexed by the entry
- * number, so nothing is built per packet: the caller writes the key into
+ * arrays. The verifier's fragment reassembly and ARP tables (bindings and
+ * outstanding requests) keep their per-entry data in their own typed arrays
+ * indexed by the entry number, so nothing is built per packet: the caller writes the key into
  * `key` and calls `find` / `insert`.
  *
  * Open addressing with linear probing over a power-of-two slot array (load

@@ -46,11 +46,6 @@ export function fold(sum: number): number {
   return s;
 }
 
-/** The Internet checksum (`~fold(sum)`) of a range, seeded e.g. with a pseudo-header sum. */
-export function checksum(bytes: Uint8Array, off: number, len: number, seed = 0): number {
-  return ~fold(onesSum(bytes, off, len, seed)) & 0xffff;
-}
-
 /** Delta for one 16-bit word changing from `oldWord` to `newWord`. */
 export function delta16(oldWord: number, newWord: number): number {
   return (~oldWord & 0xffff) + (newWord & 0xffff);
@@ -75,12 +70,6 @@ export function deltaBytes(oldBytes: Uint8Array, oldOff: number, newBytes: Uint8
   return s;
 }
 
-/** True when a delta changes nothing (it folds to +0 or -0). */
-export function isNeutral(delta: number): boolean {
-  const f = fold(delta);
-  return f === 0 || f === 0xffff;
-}
-
 /**
  * RFC 1624 eq. 3 with an accumulated delta: `HC' = ~(~HC + delta)`.
  * A neutral delta returns `hc` unchanged (so a checksum is never flipped
@@ -92,21 +81,6 @@ export function applyDelta(hc: number, delta: number): number {
   const f = fold(delta);
   if (f === 0 || f === 0xffff) return hc;
   return ~fold((~hc & 0xffff) + f) & 0xffff;
-}
-
-/** RFC 1624 eq. 3 for one changed 16-bit word. */
-export function adjust16(hc: number, oldWord: number, newWord: number): number {
-  return applyDelta(hc, delta16(oldWord, newWord));
-}
-
-/** RFC 1624 eq. 3 for a changed 32-bit value (an IPv4 address: two words). */
-export function adjust32(hc: number, oldValue: number, newValue: number): number {
-  return applyDelta(hc, delta32(oldValue, newValue));
-}
-
-/** RFC 1624 eq. 3 for a changed 16-byte IPv6 address. */
-export function adjust128(hc: number, oldBytes: Uint8Array, oldOff: number, newBytes: Uint8Array, newOff: number): number {
-  return applyDelta(hc, deltaBytes(oldBytes, oldOff, newBytes, newOff, 16));
 }
 
 /** Unfolded sum of the IPv4 pseudo-header (RFC 768 / RFC 9293): src, dst, zero+protocol, L4 length. */

@@ -87,7 +87,7 @@ export const C_INNER_IPV4 = 4;
 export const C_INNER_L4 = 8;
 
 /** Bytes after the Ethernet header that `rewrite`'s direct path needs at least: IPv4 header and UDP header. */
-const FAST_MIN = 28;
+const FAST_MIN = ipv4.MIN_HEADER_LEN + udp.HEADER_LEN;
 
 /** Most address rewrites recorded per packet (more cannot happen: 2 outer + 2 inner or 2 NDP). */
 export const MAX_RECORDS = 8;
@@ -221,7 +221,7 @@ export class Translator {
     const ck = proto === IPPROTO_TCP ? l4 + tcp.CHECKSUM : proto === IPPROTO_UDP ? l4 + udp.CHECKSUM : -1;
     if (
       v.getUint16(off + eth.ETHERTYPE) !== eth.ETHERTYPE_IPV4 ||
-      v.getUint8(ip) !== 0x45 || // version 4, no options
+      v.getUint8(ip + ipv4.VER_IHL) !== ipv4.VER_IHL_NO_OPTIONS ||
       (v.getUint16(ip + ipv4.FLAGS_FRAG) & (ipv4.FLAG_MF | ipv4.FRAG_OFFSET_MASK)) !== 0 ||
       ck < 0 ||
       ck + 2 > ip + total || // also a total length below the headers

@@ -36,6 +36,7 @@
  */
 import * as arp from '../wire/arp.js';
 import type { DecodeResult } from '../wire/decode.js';
+import * as eth from '../wire/ethernet.js';
 import { LINKTYPE_ETHERNET } from '../wire/raw.js';
 import { formatIpv4, formatMac } from '../wire/address.js';
 import type { PacketContext } from './context.js';
@@ -197,8 +198,8 @@ export class ArpChecker {
     const src = v.getInt32(d.ip.srcOff);
     const e = b.find3(ctx.iface, ctx.vlanKey, src);
     if (e < 0) return;
-    const hi = v.getUint16(d.off + 6);
-    const lo = v.getInt32(d.off + 8);
+    const hi = v.getUint16(d.off + eth.SRC_MAC);
+    const lo = v.getInt32(d.off + eth.SRC_MAC + 2);
     if ((hi === this.bMacHi[e] && lo === this.bMacLo[e]) || this.bFlags[e] !== 0) return;
     this.bFlags[e]! |= F_MISMATCH;
     const bound = formatMac(this.bMacHi[e]!, this.bMacLo[e]!);

@@ -78,7 +78,11 @@
  * rather than adding theirs.
  */
 import type { DecodeResult } from '../wire/decode.js';
+import * as eth from '../wire/ethernet.js';
+import * as icmp from '../wire/icmp.js';
+import * as icmpv6 from '../wire/icmpv6.js';
 import { LINKTYPE_ETHERNET } from '../wire/raw.js';
+import * as tcp from '../wire/tcp.js';
 import { IPPROTO_DCCP, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP, IPPROTO_UDPLITE } from '../wire/ip.js';
 import { formatIpv4, formatIpv6 } from '../wire/address.js';
 import type { Collision } from '../report/model.js';
@@ -277,7 +281,7 @@ interface CollisionState extends Collision {
  * IPv6 multicast. (An IPv4 subnet broadcast shows as such in its MAC.)
  */
 function isGroupDestination(v: DataView, d: DecodeResult): boolean {
-  if (d.linkType === LINKTYPE_ETHERNET && d.off + 6 <= d.capEnd && (v.getUint8(d.off) & 1) !== 0) return true;
+  if (d.linkType === LINKTYPE_ETHERNET && d.off + eth.DST_MAC + eth.MAC_LEN <= d.capEnd && (v.getUint8(d.off + eth.DST_MAC) & eth.GROUP_BIT) !== 0) return true;
   const ip = d.ip;
   if (ip.version === 4) {
     if (ip.dstOff + 4 > d.capEnd) return false;
@@ -534,14 +538,16 @@ export class CollisionTracker {
     let sport: number;
     let dport: number;
     if (p === IPPROTO_TCP || p === IPPROTO_UDP || p === IPPROTO_UDPLITE || p === IPPROTO_SCTP || p === IPPROTO_DCCP) {
-      if (l4 + 4 > avail) return;
-      sport = v.getUint16(l4);
-      dport = v.getUint16(l4 + 2);
+      // The ports lead all five headers, at the same offsets.
+      if (l4 + tcp.DST_PORT + 2 > avail) return;
+      sport = v.getUint16(l4 + tcp.SRC_PORT);
+      dport = v.getUint16(l4 + tcp.DST_PORT);
     } else if ((p === IPPROTO_ICMP && !v6) || (p === IPPROTO_ICMPV6 && v6)) {
-      if (l4 + 6 > avail) return;
-      const t = v.getUint8(l4);
-      if (v6 ? t !== 128 && t !== 129 : t !== 8 && t !== 0) return;
-      sport = dport = v.getUint16(l4 + 4);
+      // ICMP and ICMPv6 echo share their layout too.
+      if (l4 + icmp.ECHO_ID + 2 > avail) return;
+      const t = v.getUint8(l4 + icmp.TYPE);
+      if (v6 ? t !== icmpv6.ECHO_REQUEST && t !== icmpv6.ECHO_REPLY : t !== icmp.ECHO_REQUEST && t !== icmp.ECHO_REPLY) return;
+      sport = dport = v.getUint16(l4 + icmp.ECHO_ID);
     } else {
       return;
     }

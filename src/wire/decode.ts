@@ -323,9 +323,10 @@ export class PacketDecoder {
     const isIcmp4 = ip.proto === IPPROTO_ICMP && isV4;
     const isIcmp6 = ip.proto === IPPROTO_ICMPV6 && !isV4;
     if ((isIcmp4 || isIcmp6) && l4 + 2 <= ip.dataEnd) {
-      const type = v.getUint8(l4);
+      // TYPE and CODE are at the same offsets in ICMPv4 and ICMPv6.
+      const type = v.getUint8(l4 + icmp.TYPE);
       r.icmpType = type;
-      r.icmpCode = v.getUint8(l4 + 1);
+      r.icmpCode = v.getUint8(l4 + icmp.CODE);
       if (isIcmp4 ? icmp.isIcmpError(type) : icmpv6.isIcmpv6Error(type)) {
         const q = l4 + icmp.QUOTE;
         if (q < ip.dataEnd) {

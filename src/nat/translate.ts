@@ -34,6 +34,10 @@
  *   sender/target protocol addresses; RARP (0x8035) passes unchanged.
  * - Undecodable packets (an impossible header) pass unchanged; so do unknown
  *   link types and protocols.
+ *
+ * The leak check (src/verify/leaks.ts) finds untranslated addresses by
+ * running this translator on a copy of each packet and reporting its
+ * records: an address site added here is checked there too.
  */
 import { formatIpv4, formatIpv6 } from '../wire/address.js';
 import { applyDelta, delta16, delta32, deltaBytes, fold, onesSum, pseudoSum4, pseudoSum6 } from '../wire/checksum.js';
@@ -79,6 +83,27 @@ export const KIND_NAMES: readonly string[] = [
   'ndp.target',
   'ndp.redirect-destination',
 ];
+
+/** The kinds in words, as the leak check's `addr.untranslated` messages name them. */
+export const KIND_LABELS: readonly string[] = [
+  'IPv4 source',
+  'IPv4 destination',
+  'ARP sender',
+  'ARP target',
+  'quoted IPv4 source',
+  'quoted IPv4 destination',
+  'IPv6 source',
+  'IPv6 destination',
+  'quoted IPv6 source',
+  'quoted IPv6 destination',
+  'NDP target',
+  'NDP redirect destination',
+];
+
+/** True for the kinds of IPv6 address (their records are in old6/new6; the others in old4/new4). */
+export function isIpv6Kind(k: number): boolean {
+  return k === K_IPV6_SRC || k === K_IPV6_DST || k === K_INNER_IPV6_SRC || k === K_INNER_IPV6_DST || k === K_NDP_TARGET || k === K_NDP_REDIRECT_DST;
+}
 
 /** Bits of `TranslateResult.checksums`: which checksum fields were written. */
 export const C_IPV4 = 1;
@@ -142,14 +167,20 @@ export class TranslateResult {
     if (this.unknownLink) return 'ssnat: link type not handled, passed unchanged';
     const parts: string[] = [];
     for (let i = 0; i < this.count; i++) {
-      const k = this.kinds[i]!;
-      const isV6 = k === K_IPV6_SRC || k === K_IPV6_DST || k === K_INNER_IPV6_SRC || k === K_INNER_IPV6_DST || k === K_NDP_TARGET || k === K_NDP_REDIRECT_DST;
-      const from = isV6 ? formatIpv6(this.old6, i * 16) : formatIpv4(this.old4[i]!);
-      const to = isV6 ? formatIpv6(this.new6, i * 16) : formatIpv4(this.new4[i]!);
-      parts.push(`${KIND_NAMES[k] ?? 'addr'} ${from}>${to} (rule ${mapper.ruleText(this.rules[i]!)})`);
+      parts.push(`${KIND_NAMES[this.kinds[i]!] ?? 'addr'} ${this.oldText(i)}>${this.newText(i)} (rule ${mapper.ruleText(this.rules[i]!)})`);
     }
     if (parts.length === 0) return this.unknownProtocol ? 'ssnat: protocol not handled, passed unchanged' : 'ssnat: no address translated';
     return `ssnat: ${parts.join('; ')}`;
+  }
+
+  /** The address record i replaced, as text (allocates). */
+  oldText(i: number): string {
+    return isIpv6Kind(this.kinds[i]!) ? formatIpv6(this.old6, i * 16) : formatIpv4(this.old4[i]!);
+  }
+
+  /** The address record i wrote, as text (allocates). */
+  newText(i: number): string {
+    return isIpv6Kind(this.kinds[i]!) ? formatIpv6(this.new6, i * 16) : formatIpv4(this.new4[i]!);
   }
 }
 

@@ -116,7 +116,7 @@ export class Verifier {
     } else if (net === NET_ARP) {
       this.arp.arp(v, d, ctx);
     }
-    if (mapper !== null) this.leaks.check(rec.buf, v, d, mapper, ctx);
+    if (mapper !== null) this.leaks.check(v, d, mapper, ctx);
   }
 
   /** End of the capture: the summary numbers and the collisions. */

@@ -19,33 +19,14 @@ import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createTranslator, openCapture, RecordWriter, verifyFile } from '../../src/index.js';
-import { KIND_NAMES, K_INNER_IPV6_DST, K_INNER_IPV6_SRC, K_IPV6_DST, K_IPV6_SRC, K_NDP_REDIRECT_DST, K_NDP_TARGET } from '../../src/nat/translate.js';
+import { KIND_LABELS, KIND_NAMES } from '../../src/nat/translate.js';
 import type { Finding } from '../../src/report/model.js';
-import { formatIpv4, formatIpv6 } from '../../src/wire/address.js';
 import { readPackets } from '../helpers/capture.js';
 import { ROOT, tempDir } from '../helpers/cli.js';
 import { corpusPath, manifest } from '../helpers/corpus.js';
 import { richFrames } from '../helpers/rich-frames.js';
 import { rulesForCapture } from '../helpers/survey.js';
 import { pcapBytes } from '../helpers/wire-build.js';
-
-const V6_KINDS = new Set([K_IPV6_SRC, K_IPV6_DST, K_INNER_IPV6_SRC, K_INNER_IPV6_DST, K_NDP_TARGET, K_NDP_REDIRECT_DST]);
-
-/** The leak check's words for each kind (its messages), in KIND_NAMES order. */
-const LABELS = [
-  'IPv4 source',
-  'IPv4 destination',
-  'ARP sender',
-  'ARP target',
-  'quoted IPv4 source',
-  'quoted IPv4 destination',
-  'IPv6 source',
-  'IPv6 destination',
-  'quoted IPv6 source',
-  'quoted IPv6 destination',
-  'NDP target',
-  'NDP redirect destination',
-];
 
 const dir = tempDir();
 const synthetic = join(dir, 'rich.pcap');
@@ -71,13 +52,7 @@ async function rewrite(input: string, rules: string[]): Promise<{ rewrites: stri
   for await (const rec of reader) {
     const r = translate(rec);
     if (r !== null) {
-      for (let i = 0; i < r.count; i++) {
-        const k = r.kinds[i]!;
-        const v6 = V6_KINDS.has(k);
-        const from = v6 ? formatIpv6(r.old6, i * 16) : formatIpv4(r.old4[i]!);
-        const to = v6 ? formatIpv6(r.new6, i * 16) : formatIpv4(r.new4[i]!);
-        rewrites.push(`${rec.frame} ${KIND_NAMES[k]} ${from}>${to} (${rules[r.rules[i]!]})`);
-      }
+      for (let i = 0; i < r.count; i++) rewrites.push(`${rec.frame} ${KIND_NAMES[r.kinds[i]!]} ${r.oldText(i)}>${r.newText(i)} (${rules[r.rules[i]!]})`);
     }
     await writer.write(rec);
   }
@@ -94,7 +69,7 @@ function leaks(findings: readonly Finding[]): string[] {
       const m = MESSAGE.exec(f.message);
       if (m === null) return `${f.frame} unparsed message: ${f.message}`;
       const [, what, from, rule, to] = m as unknown as [string, string, string, string, string];
-      const kind = LABELS.indexOf(what);
+      const kind = KIND_LABELS.indexOf(what);
       expect([f.severity, f.actual, f.expected], f.message).toEqual(['error', from, to]);
       return `${f.frame} ${KIND_NAMES[kind] ?? `unknown kind "${what}"`} ${from}>${to} (${rule})`;
     });

@@ -144,6 +144,9 @@ export class TranslateResult {
   readonly new4 = new Uint32Array(MAX_RECORDS);
   readonly old6 = new Uint8Array(MAX_RECORDS * 16);
   readonly new6 = new Uint8Array(MAX_RECORDS * 16);
+  /** old6/new6 as 32-bit words, for reset(). */
+  private readonly old6Words = new Int32Array(this.old6.buffer);
+  private readonly new6Words = new Int32Array(this.new6.buffer);
 
   reset(): void {
     this.changed = false;
@@ -154,6 +157,21 @@ export class TranslateResult {
     this.unknownLink = false;
     this.unknownProtocol = false;
     this.truncated = false;
+    // Only the records the last packet wrote (none when `details` is off).
+    for (let i = 0; i < this.count; i++) {
+      if (isIpv6Kind(this.kinds[i]!)) {
+        const o = this.old6Words;
+        const n = this.new6Words;
+        const w = i * 4;
+        o[w] = o[w + 1] = o[w + 2] = o[w + 3] = 0;
+        n[w] = n[w + 1] = n[w + 2] = n[w + 3] = 0;
+      } else {
+        this.old4[i] = 0;
+        this.new4[i] = 0;
+      }
+      this.kinds[i] = 0;
+      this.rules[i] = 0;
+    }
     this.count = 0;
   }
 

@@ -579,7 +579,7 @@ export class CaptureReader implements AsyncIterable<CaptureRecord> {
     rec.optionsOffset = at + EPB_DATA + ((capLen + 3) & ~3);
   }
 
-  /** Walks an options area, checking every length; returns the end of the walk. */
+  /** Walks an options area, checking that every option lies inside it (throws otherwise). */
   private checkOptions(from: number, to: number, le: boolean, blockAt: number, what: string): void {
     this.walkOptions(from, to, le, blockAt, what, null);
   }

@@ -131,9 +131,10 @@ export class CaptureWriter {
   /**
    * Waits for the write started by the previous call, then starts writing
    * every pending byte and returns without waiting for it. When it resolves,
-   * the bytes handed to the previous call may be reused (the reader's window
-   * alternates two buffers for exactly this), so writing overlaps parsing.
-   * Writes stay in order: only one is in flight at a time.
+   * the bytes handed to the previous call may be reused (the reader's window,
+   * which rotates up to three buffers, keeps the one just parsed intact
+   * through the next fill(): src/capture/source.ts ReadWindow), so writing
+   * overlaps parsing. Writes stay in order: only one is in flight at a time.
    */
   async flushBehind(): Promise<void> {
     await this.inflight;

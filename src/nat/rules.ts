@@ -27,6 +27,7 @@
  */
 import ipaddr from 'ipaddr.js';
 import { RuleError } from '../errors.js';
+import { formatAddress } from '../wire/address.js';
 
 export type Family = 4 | 6;
 
@@ -94,16 +95,6 @@ function sameLeadingBits(a: Uint8Array, b: Uint8Array, length: number): boolean 
 export function prefixesOverlap(a: Prefix, b: Prefix): boolean {
   if (a.bytes.length !== b.bytes.length) return false;
   return sameLeadingBits(a.bytes, b.bytes, Math.min(a.length, b.length));
-}
-
-/** True when `p` contains the address `addr` (same family). */
-export function prefixContains(p: Prefix, addr: Uint8Array): boolean {
-  return p.bytes.length === addr.length && sameLeadingBits(p.bytes, addr, p.length);
-}
-
-export function formatAddress(bytes: Uint8Array): string {
-  if (bytes.length === V4_BYTES) return Array.from(bytes).join('.');
-  return ipaddr.fromByteArray(Array.from(bytes)).toString();
 }
 
 /** `10.0.0.0/24`, `fd00::/64` (RFC 5952 text for IPv6). */

@@ -34,7 +34,12 @@
  *   sender/target protocol addresses; RARP (0x8035) passes unchanged.
  * - Undecodable packets (an impossible header) pass unchanged; so do unknown
  *   link types and protocols.
+ *
+ * The leak check (src/verify/leaks.ts) finds untranslated addresses by
+ * running this translator on a copy of each packet and reporting its
+ * records: an address site added here is checked there too.
  */
+import { formatIpv4, formatIpv6 } from '../wire/address.js';
 import { applyDelta, delta16, delta32, deltaBytes, fold, onesSum, pseudoSum4, pseudoSum6 } from '../wire/checksum.js';
 import * as arp from '../wire/arp.js';
 import { type DecodeResult, NET_ARP, NET_IPV4, NET_IPV6, PacketDecoder } from '../wire/decode.js';
@@ -48,7 +53,6 @@ import * as tcp from '../wire/tcp.js';
 import * as udp from '../wire/udp.js';
 import * as dccp from '../wire/dccp.js';
 import type { InterfaceMapper } from './mapper.js';
-import { formatAddress } from './rules.js';
 
 /** Kinds of rewritten address (bit index in `TranslateResult.rewrites`). */
 export const K_IPV4_SRC = 0;
@@ -80,6 +84,27 @@ export const KIND_NAMES: readonly string[] = [
   'ndp.redirect-destination',
 ];
 
+/** The kinds in words, as the leak check's `addr.untranslated` messages name them. */
+export const KIND_LABELS: readonly string[] = [
+  'IPv4 source',
+  'IPv4 destination',
+  'ARP sender',
+  'ARP target',
+  'quoted IPv4 source',
+  'quoted IPv4 destination',
+  'IPv6 source',
+  'IPv6 destination',
+  'quoted IPv6 source',
+  'quoted IPv6 destination',
+  'NDP target',
+  'NDP redirect destination',
+];
+
+/** True for the kinds of IPv6 address (their records are in old6/new6; the others in old4/new4). */
+export function isIpv6Kind(k: number): boolean {
+  return k === K_IPV6_SRC || k === K_IPV6_DST || k === K_INNER_IPV6_SRC || k === K_INNER_IPV6_DST || k === K_NDP_TARGET || k === K_NDP_REDIRECT_DST;
+}
+
 /** Bits of `TranslateResult.checksums`: which checksum fields were written. */
 export const C_IPV4 = 1;
 export const C_L4 = 2;
@@ -87,7 +112,7 @@ export const C_INNER_IPV4 = 4;
 export const C_INNER_L4 = 8;
 
 /** Bytes after the Ethernet header that `rewrite`'s direct path needs at least: IPv4 header and UDP header. */
-const FAST_MIN = 28;
+const FAST_MIN = ipv4.MIN_HEADER_LEN + udp.HEADER_LEN;
 
 /** Most address rewrites recorded per packet (more cannot happen: 2 outer + 2 inner or 2 NDP). */
 export const MAX_RECORDS = 8;
@@ -119,6 +144,9 @@ export class TranslateResult {
   readonly new4 = new Uint32Array(MAX_RECORDS);
   readonly old6 = new Uint8Array(MAX_RECORDS * 16);
   readonly new6 = new Uint8Array(MAX_RECORDS * 16);
+  /** old6/new6 as 32-bit words, for reset(). */
+  private readonly old6Words = new Int32Array(this.old6.buffer);
+  private readonly new6Words = new Int32Array(this.new6.buffer);
 
   reset(): void {
     this.changed = false;
@@ -129,6 +157,21 @@ export class TranslateResult {
     this.unknownLink = false;
     this.unknownProtocol = false;
     this.truncated = false;
+    // Only the records the last packet wrote (none when `details` is off).
+    for (let i = 0; i < this.count; i++) {
+      if (isIpv6Kind(this.kinds[i]!)) {
+        const o = this.old6Words;
+        const n = this.new6Words;
+        const w = i * 4;
+        o[w] = o[w + 1] = o[w + 2] = o[w + 3] = 0;
+        n[w] = n[w + 1] = n[w + 2] = n[w + 3] = 0;
+      } else {
+        this.old4[i] = 0;
+        this.new4[i] = 0;
+      }
+      this.kinds[i] = 0;
+      this.rules[i] = 0;
+    }
     this.count = 0;
   }
 
@@ -142,24 +185,21 @@ export class TranslateResult {
     if (this.unknownLink) return 'ssnat: link type not handled, passed unchanged';
     const parts: string[] = [];
     for (let i = 0; i < this.count; i++) {
-      const k = this.kinds[i]!;
-      const isV6 = k === K_IPV6_SRC || k === K_IPV6_DST || k === K_INNER_IPV6_SRC || k === K_INNER_IPV6_DST || k === K_NDP_TARGET || k === K_NDP_REDIRECT_DST;
-      const from = isV6 ? formatIpv6(this.old6, i * 16) : formatIpv4(this.old4[i]!);
-      const to = isV6 ? formatIpv6(this.new6, i * 16) : formatIpv4(this.new4[i]!);
-      parts.push(`${KIND_NAMES[k] ?? 'addr'} ${from}>${to} (rule ${mapper.ruleText(this.rules[i]!)})`);
+      parts.push(`${KIND_NAMES[this.kinds[i]!] ?? 'addr'} ${this.oldText(i)}>${this.newText(i)} (rule ${mapper.ruleText(this.rules[i]!)})`);
     }
     if (parts.length === 0) return this.unknownProtocol ? 'ssnat: protocol not handled, passed unchanged' : 'ssnat: no address translated';
     return `ssnat: ${parts.join('; ')}`;
   }
-}
 
-export function formatIpv4(a: number): string {
-  return `${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}`;
-}
+  /** The address record i replaced, as text (allocates). */
+  oldText(i: number): string {
+    return isIpv6Kind(this.kinds[i]!) ? formatIpv6(this.old6, i * 16) : formatIpv4(this.old4[i]!);
+  }
 
-/** RFC 5952 text form of the 16 bytes at b[off..] (annotations and reports only: allocates). */
-export function formatIpv6(b: Uint8Array, off: number): string {
-  return formatAddress(b.subarray(off, off + 16));
+  /** The address record i wrote, as text (allocates). */
+  newText(i: number): string {
+    return isIpv6Kind(this.kinds[i]!) ? formatIpv6(this.new6, i * 16) : formatIpv4(this.new4[i]!);
+  }
 }
 
 export class Translator {
@@ -230,7 +270,7 @@ export class Translator {
     const ck = proto === IPPROTO_TCP ? l4 + tcp.CHECKSUM : proto === IPPROTO_UDP ? l4 + udp.CHECKSUM : -1;
     if (
       v.getUint16(off + eth.ETHERTYPE) !== eth.ETHERTYPE_IPV4 ||
-      v.getUint8(ip) !== 0x45 || // version 4, no options
+      v.getUint8(ip + ipv4.VER_IHL) !== ipv4.VER_IHL_NO_OPTIONS ||
       (v.getUint16(ip + ipv4.FLAGS_FRAG) & (ipv4.FLAG_MF | ipv4.FRAG_OFFSET_MASK)) !== 0 ||
       ck < 0 ||
       ck + 2 > ip + total || // also a total length below the headers

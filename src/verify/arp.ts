@@ -36,19 +36,15 @@
  */
 import * as arp from '../wire/arp.js';
 import type { DecodeResult } from '../wire/decode.js';
+import * as eth from '../wire/ethernet.js';
 import { LINKTYPE_ETHERNET } from '../wire/raw.js';
-import { formatIpv4 } from '../nat/translate.js';
+import { formatIpv4, formatMac } from '../wire/address.js';
 import type { PacketContext } from './context.js';
 import { KeyTable, grown } from './keytable.js';
 
 const PENDING_SECONDS = 30;
 const F_DUP = 1;
 const F_MISMATCH = 2;
-
-export function formatMac(hi: number, lo: number): string {
-  const b = [(hi >>> 8) & 255, hi & 255, (lo >>> 24) & 255, (lo >>> 16) & 255, (lo >>> 8) & 255, lo & 255];
-  return b.map((x) => x.toString(16).padStart(2, '0')).join(':');
-}
 
 export class ArpChecker {
   readonly bindings: KeyTable;
@@ -202,8 +198,8 @@ export class ArpChecker {
     const src = v.getInt32(d.ip.srcOff);
     const e = b.find3(ctx.iface, ctx.vlanKey, src);
     if (e < 0) return;
-    const hi = v.getUint16(d.off + 6);
-    const lo = v.getInt32(d.off + 8);
+    const hi = v.getUint16(d.off + eth.SRC_MAC);
+    const lo = v.getInt32(d.off + eth.SRC_MAC + 2);
     if ((hi === this.bMacHi[e] && lo === this.bMacLo[e]) || this.bFlags[e] !== 0) return;
     this.bFlags[e]! |= F_MISMATCH;
     const bound = formatMac(this.bMacHi[e]!, this.bMacLo[e]!);

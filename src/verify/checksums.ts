@@ -48,11 +48,17 @@ import {
   IPPROTO_UDPLITE,
   type IpInfo,
 } from '../wire/ip.js';
+import * as dccp from '../wire/dccp.js';
+import * as icmp from '../wire/icmp.js';
+import * as icmpv6 from '../wire/icmpv6.js';
 import * as ipv4 from '../wire/ipv4.js';
+import * as ipv6 from '../wire/ipv6.js';
+import * as tcp from '../wire/tcp.js';
+import * as udp from '../wire/udp.js';
 import type { CheckName } from '../report/model.js';
 import type { PacketContext } from './context.js';
-import { ADD_COMPLETE, ADD_DROPPED, ADD_FULL, Reassembler } from './reassembly.js';
-import { fold16, hex16, sumHeader, sumRange } from './sum.js';
+import { ADD_COMPLETE, ADD_DROPPED, ADD_FULL, FLAG_FIRST, FLAG_LAST, Reassembler } from './reassembly.js';
+import { fold, sumHeader, sumRange } from '../wire/checksum.js';
 
 export interface ChecksumOptions {
   /** Incomplete datagrams held for reassembly (default 4096). */
@@ -102,9 +108,26 @@ function checkOf(p: number): CheckName {
   }
 }
 
-/** Offset of the checksum field in the L4 header. */
+/** "0x1234" as reports show checksums. */
+function hex16(n: number): string {
+  return '0x' + n.toString(16).padStart(4, '0');
+}
+
+/** Offset of the checksum field in the L4 header (of a checkedProto). */
 function fieldOffset(p: number): number {
-  return p === IPPROTO_TCP ? 16 : p === IPPROTO_UDP || p === IPPROTO_UDPLITE || p === IPPROTO_DCCP ? 6 : 2;
+  switch (p) {
+    case IPPROTO_TCP:
+      return tcp.CHECKSUM;
+    case IPPROTO_UDP:
+    case IPPROTO_UDPLITE:
+      return udp.CHECKSUM;
+    case IPPROTO_DCCP:
+      return dccp.CHECKSUM;
+    case IPPROTO_ICMP:
+      return icmp.CHECKSUM;
+    default:
+      return icmpv6.CHECKSUM;
+  }
 }
 
 export class ChecksumChecker {
@@ -151,7 +174,7 @@ export class ChecksumChecker {
     }
     this.bad++;
     const actual = v.getUint16(ip.off + ipv4.CHECKSUM);
-    const expected = ~fold16(s + (~actual & 0xffff)) & 0xffff;
+    const expected = ~fold(s + (~actual & 0xffff)) & 0xffff;
     if (inner) {
       ctx.add('icmp.inner-ipv4.checksum', `IPv4 header quoted in the ICMP error has checksum ${hex16(actual)}, expected ${hex16(expected)}`, hex16(expected), hex16(actual));
     } else {
@@ -195,9 +218,9 @@ export class ChecksumChecker {
         if (v6) this.missing(ctx, 'UDP checksum 0 over IPv6, where it is mandatory (RFC 8200 8.1)');
         return;
       }
-      let ulen = v.getUint16(l4 + 4);
+      let ulen = v.getUint16(l4 + udp.LENGTH);
       if (ulen === 0 && v6 && ip.jumbo) ulen = len;
-      if (ulen < 8 || ulen > len) {
+      if (ulen < udp.HEADER_LEN || ulen > len) {
         this.unverifiable++;
         return;
       }
@@ -208,18 +231,19 @@ export class ChecksumChecker {
         this.missing(ctx, 'UDP-Lite checksum 0, where it is mandatory (RFC 3828 3.1)');
         return;
       }
-      const cov = v.getUint16(l4 + 4);
+      const cov = v.getUint16(l4 + udp.COVERAGE);
       if (cov !== 0) {
-        if (cov < 8 || cov > len) {
+        if (cov < udp.HEADER_LEN || cov > len) {
           this.unverifiable++;
           return;
         }
         cover = cov;
       }
     } else if (p === IPPROTO_DCCP) {
-      const cscov = v.getUint8(l4 + 5) & 0x0f;
+      const cscov = v.getUint8(l4 + dccp.CCVAL_CSCOV) & dccp.CSCOV_MASK;
       if (cscov !== 0) {
-        const c = (v.getUint8(l4 + 4) << 2) + (cscov - 1) * 4;
+        // The header (data offset in 32-bit words) and CsCov - 1 words of data.
+        const c = (v.getUint8(l4 + dccp.DATA_OFF) << 2) + (cscov - 1) * 4;
         if (c < cover) cover = c;
       }
     }
@@ -253,20 +277,20 @@ export class ChecksumChecker {
    * is no pseudo-header.
    */
   private judge(ctx: PacketContext, p: number, sum: number, pseudo: number, field: number, addr: number): void {
-    const s = fold16(sum + pseudo);
+    const s = fold(sum + pseudo);
     // Good, unless TCP carries 0xFFFF: a sum that checks with 0xFFFF in the field checks with
     // 0x0000 too, which is the checksum a sender computes (Wireshark calls 0xFFFF bad).
     if (s === 0xffff && !(p === IPPROTO_TCP && field === 0xffff)) {
       this.verified++;
       return;
     }
-    const expectedRaw = ~fold16(s + (~field & 0xffff)) & 0xffff;
+    const expectedRaw = ~fold(s + (~field & 0xffff)) & 0xffff;
     this.bad++;
     const label = protoLabel(p);
     const expected = (p === IPPROTO_UDP || p === IPPROTO_UDPLITE) && expectedRaw === 0 ? 0xffff : expectedRaw;
     if ((p === IPPROTO_TCP || p === IPPROTO_UDP) && addr >= 0) {
-      const ps = fold16(pseudo);
-      const ps0 = fold16(addr + p); // TSO: pseudo-header without the length
+      const ps = fold(pseudo);
+      const ps0 = fold(addr + p); // TSO: pseudo-header without the length
       if (field === ps || field === (~ps & 0xffff) || field === ps0 || field === (~ps0 & 0xffff)) {
         ctx.add(
           p === IPPROTO_TCP ? 'tcp.checksum-offloaded' : 'udp.checksum-offloaded',
@@ -284,10 +308,10 @@ export class ChecksumChecker {
   private fragment(v: DataView, ip: IpInfo, capEnd: number, headerOk: boolean, ctx: PacketContext): void {
     const v6 = ip.version === 6;
     // The key protocol: IPv4 protocol field; IPv6 the fragment header's next header (may be an extension header).
-    const kp = v6 ? (ip.fragHeaderOff >= 0 && ip.fragHeaderOff < capEnd ? v.getUint8(ip.fragHeaderOff) : -1) : ip.proto;
+    const kp = v6 ? (ip.fragHeaderOff >= 0 && ip.fragHeaderOff < capEnd ? v.getUint8(ip.fragHeaderOff + ipv6.EXT_NEXT) : -1) : ip.proto;
     const extension = kp === IPPROTO_AH || (v6 && (kp === IPPROTO_DSTOPTS || kp === IPPROTO_ROUTING || kp === IPPROTO_HOPOPTS));
     if (!checkedProto(kp, v6) && !extension) return;
-    const start = v6 ? ip.fragHeaderOff + 8 : ip.off + ip.headerLen;
+    const start = v6 ? ip.fragHeaderOff + ipv6.FRAG_HEADER_LEN : ip.off + ip.headerLen;
     // Wireshark: only whole fragments with a good header checksum join reassembly.
     if (!ip.headerCaptured || !headerOk || ip.end > capEnd || ip.lengthExceedsFrame || ip.end <= start || start < 0) return;
     const first = ip.fragOffset === 0;
@@ -321,18 +345,19 @@ export class ChecksumChecker {
     const e = r.lastEntry;
     if (first) {
       const p = ip.proto;
-      r.flags[e]! |= 1; // FLAG_FIRST
+      r.flags[e]! |= FLAG_FIRST;
       r.l4Skip[e] = ip.l4Off - start;
       r.proto[e] = p;
       const fo = fieldOffset(p);
       if (checkedProto(p, v6) && ip.l4Off + fo + 2 <= ip.end) {
         r.field[e] = v.getUint16(ip.l4Off + fo);
-        if (p === IPPROTO_UDP || p === IPPROTO_UDPLITE) r.aux[e] = v.getUint16(ip.l4Off + 4);
-        else if (p === IPPROTO_DCCP) r.aux[e] = (v.getUint8(ip.l4Off + 4) << 4) | (v.getUint8(ip.l4Off + 5) & 0x0f);
+        // aux: the UDP length / UDP-Lite coverage, or DCCP's data offset << 4 | CsCov.
+        if (p === IPPROTO_UDP || p === IPPROTO_UDPLITE) r.aux[e] = v.getUint16(ip.l4Off + udp.LENGTH);
+        else if (p === IPPROTO_DCCP) r.aux[e] = (v.getUint8(ip.l4Off + dccp.DATA_OFF) << 4) | (v.getUint8(ip.l4Off + dccp.CCVAL_CSCOV) & dccp.CSCOV_MASK);
       }
       r.pseudoAddr[e] = this.pseudoAddr(v, ip, capEnd);
       // The first fragment may have completed a datagram whose later fragments came first.
-      if ((r.flags[e]! & 2) !== 0 && r.received[e] === r.total[e]) {
+      if ((r.flags[e]! & FLAG_LAST) !== 0 && r.received[e] === r.total[e]) {
         this.complete(e, v6, ctx);
         return;
       }
@@ -371,7 +396,7 @@ export class ChecksumChecker {
         this.unverifiable++;
         return;
       }
-    } else if (p === IPPROTO_DCCP && (aux & 0x0f) !== 0) {
+    } else if (p === IPPROTO_DCCP && (aux & dccp.CSCOV_MASK) !== 0) {
       this.unverifiable++;
       return;
     }

@@ -35,54 +35,31 @@
  * clock hand as new flows arrive; when the table is full of live flows,
  * new flows are not tracked and one `verify.limit` warning is raised.
  *
- * Single-domain log. A collision needs two domains, and a classic pcap
- * (one interface, often no VLANs) has one domain from start to end. While
- * only one domain has been seen, a packet does not probe the table: its
- * flow entry (time, protocol/family/direction, frame step, key words) is
- * appended to a sequential log instead. The log is replayed in order
- * through `track` (the hash recomputed from the key, the PacketContext's
- * frame/interface/VLAN/time set from each entry and restored after, the key
- * scratch saved and restored) when a packet of a second domain arrives,
- * when the log is full, when a frame number does not fit an entry, or when
- * `size`/`capacity` are read; from the second domain on, the table is used
- * directly and the log is no longer written. The log saves the table's random probes
- * for the packets it never replays, so a capture of up to LOG_MAX packets
- * in one domain (most regression captures) never probes the table. A longer
- * one fills it once, and its later packets go through the log in batches of
- * LOG_BATCH: replayed in a tight loop, a batch costs less than probing
- * packet by packet between decoding and checksumming. Replay is exactly what `track` would have done for
- * those packets, in the same order, with the same times, so the table
- * (slots, records, clock hand, growth, idle reclaim) ends in the same state
- * as without the log. In one domain nothing but `verify.limit` can be
- * reported (a collision needs another interface or VLAN than the flow's
- * record holds; a domain whose VLAN key or interface does not fit the
- * record's fields is not logged at all), and the log's capacity rules
- * `verify.limit` out during a replay: when the log starts (empty) with S
- * live flows and the limit not yet reported, it takes at most
- * maxFlows - S entries; each entry adds at most one flow, so before entry i
- * the table holds at most S + i < maxFlows flows and the table-full branch
- * is never taken while replaying (once the limit has been reported, that
- * branch emits nothing anyway). A packet that does not fit replays the log
- * first and is then logged or, when no room is left (S = maxFlows), tracked
- * directly with its own context, so the `verify.limit` warning is raised on
- * the very packet that overflows, in frame order, as before. A replay
- * reports nothing, so findings keep their order. report() needs no replay:
- * with one domain there are no collisions.
+ * Single-domain log (flowlog.ts): while only one domain has been seen, a
+ * packet's flow entry is appended to a sequential log instead of probing
+ * the table, and replayed through `track` when that has to end; the table
+ * ends in the same state and the findings in the same order as without the
+ * log (the invariants are in flowlog.ts). This module is the log's sink.
+ * The log's chunks and the record pages share one BlockPool
+ * (blockpool.ts).
  *
- * Memory bound of the log: at most LOG_MAX = 2^20 entries (and at most
- * maxFlows - S), 24 bytes per IPv4 entry and 48 per IPv6 entry, in 1 MB
- * chunks of the BlockPool (no allocation per packet): 24 MB for 2^20 IPv4
- * packets, 48 MB at most (plus under 48 bytes of slack per chunk), and
- * 4 MB once the log has been full. Replayed chunks go back to the pool,
- * where the record pages take them: the log and the table share one bound
- * rather than adding theirs.
+ * The flow hash is hash.ts's hash of the 10-word key; `flowHash4` computes
+ * it for an IPv4 key from its four non-zero words, for packet() and
+ * everything else that hashes an IPv4 flow.
  */
 import type { DecodeResult } from '../wire/decode.js';
+import * as eth from '../wire/ethernet.js';
+import * as icmp from '../wire/icmp.js';
+import * as icmpv6 from '../wire/icmpv6.js';
 import { LINKTYPE_ETHERNET } from '../wire/raw.js';
+import * as tcp from '../wire/tcp.js';
 import { IPPROTO_DCCP, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP, IPPROTO_UDPLITE } from '../wire/ip.js';
-import { formatIpv4, formatIpv6 } from '../nat/translate.js';
+import { formatIpv4, formatIpv6 } from '../wire/address.js';
 import type { Collision } from '../report/model.js';
+import { BLOCK_BYTES, BlockPool } from './blockpool.js';
 import type { PacketContext } from './context.js';
+import { FlowLog, V6_KEY_WORDS, type FlowSink } from './flowlog.js';
+import { HASH_SEED, hashFinish, hashStep, hashWords } from './hash.js';
 
 // Probe array: one int32 word per slot, 0 when empty, else the flow's hash
 // in the bits above refMask and ref = (record << 1 | family) + 1 in refMask.
@@ -103,49 +80,10 @@ const PROTO_SHIFT = 26;
 const REVERSED = 1 << 30;
 const HAS_COLL = 1 << 31;
 const VLAN_BITS = (1 << PROTO_SHIFT) - 1;
-const HASH_MUL = 0x9e3779b1 | 0;
 const MIN_SLOTS = 1 << 17;
-/** Entries of the single-domain log, at most. */
-const LOG_MAX = 1 << 20;
-/** Entries of the log once it has been full (module comment). */
-const LOG_BATCH = 1 << 16;
-/** Log header word: protocol | reversed << 8 | IPv6 << 9. */
-const LOG_REV = 1 << 8;
-const LOG_V6 = 1 << 9;
-// Log entry (int32 words, 8-byte aligned): time (float64), header (protocol
-// | reversed << 8 | IPv6 << 9 | frame - previous entry's frame << 10), the
-// key words from the ports on (3 for IPv4, 9 for IPv6). The hash is
-// recomputed on replay.
-const L_HDR = 2;
-const L_KEY = 3;
-const LOG_V4_WORDS = 6;
-const LOG_V6_WORDS = 12;
-const FRAME_SHIFT = 10;
-const FRAME_DELTA_MAX = (1 << (31 - FRAME_SHIFT)) - 1;
-/** Log chunk: 1 MB. */
-const LOG_CHUNK_WORDS = 1 << 18;
-
-/** Memory block of the log's chunks and the record pages: 1 MB. */
-const BLOCK_BYTES = LOG_CHUNK_WORDS * 4;
-
-/**
- * 1 MB blocks shared by the log and the record pages. The log takes its
- * chunks here and gives each back as soon as it has been replayed, so the
- * pages a replay adds are made of the log it empties: the first replay of a
- * long capture turns 24 MB of log into record pages instead of adding them
- * on top. (Chunks dropped instead stayed resident until V8's next full
- * collection, which a run that allocates almost nothing may not see for
- * seconds: verify of the 2 GB bench peaked 20 MB higher.)
- */
-class BlockPool {
-  private readonly free: ArrayBuffer[] = [];
-  take(): ArrayBuffer {
-    return this.free.pop() ?? new ArrayBuffer(BLOCK_BYTES);
-  }
-  give(block: ArrayBuffer): void {
-    this.free.push(block);
-  }
-}
+/** Key word 0: protocol | family (IPv6 sets FAMILY_V6). */
+const FAMILY_V4 = 0x400;
+const FAMILY_V6 = 0x600;
 
 /**
  * The records of one address family, numbered densely, in pages of one
@@ -199,14 +137,23 @@ class RecordStore {
   }
 }
 
-/** The flow hash of a key (KEY_WORDS words); never 0. packet() inlines it for IPv4 keys. */
-function hashWords(k: Int32Array): number {
-  let h = 0x2545f491;
-  for (let i = 0; i < KEY_WORDS; i++) h = Math.imul(h ^ k[i]!, HASH_MUL) ^ (h >>> 15);
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  return h | 1;
+/**
+ * The flow hash of an IPv4 key: hashWords of its KEY_WORDS words
+ * [k0, ports, x, 0, 0, 0, y, 0, 0, 0], from the four that are not 0. The
+ * only definition of the IPv4 flow hash: packet() (which never builds the
+ * whole key), replay and rehashing all call it.
+ */
+export function flowHash4(k0: number, ports: number, x: number, y: number): number {
+  let h = hashStep(hashStep(hashStep(HASH_SEED, k0), ports), x);
+  h = hashStep(hashStep(hashStep(h, 0), 0), 0);
+  h = hashStep(h, y);
+  h = hashStep(hashStep(hashStep(h, 0), 0), 0);
+  return hashFinish(h);
+}
+
+/** The flow hash of an IPv6 key (all KEY_WORDS words). */
+function flowHash6(k: Int32Array): number {
+  return hashWords(k, 0, KEY_WORDS);
 }
 
 /** Small index of an L4 protocol the tracker follows. */
@@ -277,7 +224,7 @@ interface CollisionState extends Collision {
  * IPv6 multicast. (An IPv4 subnet broadcast shows as such in its MAC.)
  */
 function isGroupDestination(v: DataView, d: DecodeResult): boolean {
-  if (d.linkType === LINKTYPE_ETHERNET && d.off + 6 <= d.capEnd && (v.getUint8(d.off) & 1) !== 0) return true;
+  if (d.linkType === LINKTYPE_ETHERNET && d.off + eth.DST_MAC + eth.MAC_LEN <= d.capEnd && (v.getUint8(d.off + eth.DST_MAC) & eth.GROUP_BIT) !== 0) return true;
   const ip = d.ip;
   if (ip.version === 4) {
     if (ip.dstOff + 4 > d.capEnd) return false;
@@ -287,7 +234,7 @@ function isGroupDestination(v: DataView, d: DecodeResult): boolean {
   return ip.dstOff < d.capEnd && v.getUint8(ip.dstOff) === 0xff;
 }
 
-export class CollisionTracker {
+export class CollisionTracker implements FlowSink {
   readonly window: number;
   readonly maxFlows: number;
   readonly collisions: CollisionState[] = [];
@@ -304,8 +251,11 @@ export class CollisionTracker {
   private minTime = Infinity;
   private hand = 0;
   private limitReported = false;
+  /** The key of the packet in hand (for IPv4, words 0, 1, 2 and 6). */
   private readonly key = new Int32Array(KEY_WORDS);
-  /** Scratch key of recordHash (which runs inside track, while `key` holds the packet's). */
+  /** The key of a replayed log entry (a replay can run while `key` holds the packet's). */
+  private readonly replayKey = new Int32Array(KEY_WORDS);
+  /** Scratch key of recordHash (which runs inside track). */
   private readonly rehashKey = new Int32Array(KEY_WORDS);
   /** Collision index of each record whose flow collides (HAS_COLL), by (record << 1 | family). */
   private readonly collisionOf = new Map<number, number>();
@@ -313,40 +263,17 @@ export class CollisionTracker {
   private readonly pool = new BlockPool();
   private readonly a = new Int32Array(5); // scratch: side A words + port
   private readonly b = new Int32Array(5);
-  /** Single-domain log (see the module comment): true until a second domain is seen. */
-  private single = true;
-  private logDomain = false;
-  private logIface = 0;
-  private logVlan = 0;
-  /** Entries in the log, and the entries allowed before a replay (0: to be computed). */
-  private logN = 0;
-  private logCap = 0;
-  /** Entries the log may hold before a replay: log.max until its first fill, then log.batch. */
-  private logMax: number;
-  private readonly logBatch: number;
-  /** Chunks (from the pool, back to it when replayed), the words used in each full one, the current one and the next word in it. */
-  private readonly logChunks: ArrayBuffer[] = [];
-  private readonly logUsed: number[] = [];
-  private logChunk = -1;
-  private logPos = LOG_CHUNK_WORDS;
-  private logI32 = new Int32Array(0);
-  private logF64 = new Float64Array(0);
-  private logCtx: PacketContext | null = null;
-  /** Frame of the first entry, and of the latest. */
-  private logBase = 0;
-  private logFrame = 0;
-  private readonly keySave = new Int32Array(KEY_WORDS);
+  /** Single-domain log (flowlog.ts). */
+  private readonly log: FlowLog;
 
   /**
    * `log` sizes the single-domain log (entries before its first replay, and
-   * per batch after it); tests shrink it, and `max` 0 turns it off.
+   * per batch after it; default flowlog.ts LOG_MAX and LOG_BATCH); tests
+   * shrink it, and `max` 0 turns it off.
    */
-  constructor(window = 120, maxFlows = 1 << 20, log: { max: number; batch: number } = { max: LOG_MAX, batch: LOG_BATCH }) {
+  constructor(window = 120, maxFlows = 1 << 20, log?: { max: number; batch: number }) {
     this.window = window;
     this.maxFlows = Math.max(1, maxFlows);
-    this.logMax = log.max;
-    this.logBatch = Math.max(1, log.batch);
-    this.single = log.max > 0;
     let n = 16;
     while (n < MIN_SLOTS && n < 2 * this.maxFlows) n <<= 1;
     this.probe = new Int32Array(n);
@@ -357,170 +284,41 @@ export class CollisionTracker {
     this.refMask = 2 ** refBits - 1;
     this.v4 = new RecordStore(3, this.pool);
     this.v6 = new RecordStore(KEY_WORDS - 1, this.pool);
+    this.log = new FlowLog(this.pool, this, log);
   }
 
   /** Slots allocated. */
   get capacity(): number {
-    this.replay();
+    this.log.replay();
     return this.mask + 1;
   }
 
   /** Live flows. */
   get size(): number {
-    this.replay();
+    this.log.replay();
     return this.live;
   }
 
-  /** logSlot's common case (a packet of the domain, room in the log and in its chunk). */
-  private logNext(ctx: PacketContext): number {
-    const w = this.logPos;
-    const frame = ctx.frame;
-    const fd = frame - this.logFrame;
-    if (
-      this.logN < this.logCap &&
-      ctx.iface === this.logIface &&
-      ctx.vlanKey === this.logVlan &&
-      w + LOG_V6_WORDS <= LOG_CHUNK_WORDS &&
-      (fd & FRAME_DELTA_MAX) === fd &&
-      ctx === this.logCtx
-    ) {
-      this.logF64[w >>> 1] = ctx.time;
-      this.logI32[w + L_HDR] = fd << FRAME_SHIFT;
-      this.logFrame = frame;
-      this.logN++;
-      return w;
-    }
-    return this.logSlot(ctx);
+  /** FlowSink: a domain whose VLAN key and interface the records hold exactly. */
+  holds(iface: number, vlanKey: number): boolean {
+    return (vlanKey & VLAN_BITS) === vlanKey && (iface | 0) === iface;
   }
 
-  /**
-   * The int32 word where the packet's log entry goes (its time and frame
-   * already written), when only one domain has been seen and there is room;
-   * -1 when the packet is to be tracked in the table.
-   */
-  private logSlot(ctx: PacketContext): number {
-    if (!this.logDomain) {
-      this.logDomain = true;
-      this.logIface = ctx.iface;
-      this.logVlan = ctx.vlanKey;
-      if ((ctx.vlanKey & VLAN_BITS) !== ctx.vlanKey || (ctx.iface | 0) !== ctx.iface) {
-        // Not a domain the records hold exactly: no log.
-        this.stopLogging();
-        return -1;
-      }
-    } else if (ctx.iface !== this.logIface || ctx.vlanKey !== this.logVlan) {
-      this.replay();
-      this.stopLogging();
-      return -1;
-    }
-    const frame = ctx.frame;
-    let fd = frame - this.logFrame;
-    if (this.logN === 0) {
-      fd = 0;
-      if (!(Number.isSafeInteger(frame) && frame >= 0 && frame < 2 ** 52)) return -1;
-      this.logBase = frame;
-    } else if ((fd & FRAME_DELTA_MAX) !== fd) {
-      // Frame not a small step from the last one: tracked directly (the log first, to keep the order).
-      this.replay();
-      return -1;
-    }
-    if (this.logN >= this.logCap) {
-      if (this.logN > 0) {
-        this.replay();
-        // Full once: from now on the log takes batches (module comment).
-        this.logMax = this.logBatch;
-      }
-      // Room such that a replay can never fill the table (module comment).
-      let cap = this.limitReported ? this.logMax : this.maxFlows - this.live;
-      if (!(cap <= this.logMax)) cap = this.logMax;
-      if (!(cap > 0)) return -1;
-      this.logCap = cap;
-      if (this.logN === 0) {
-        fd = 0;
-        this.logBase = frame;
-      }
-    }
-    let w = this.logPos;
-    if (w + LOG_V6_WORDS > LOG_CHUNK_WORDS) {
-      if (this.logChunk >= 0) this.logUsed[this.logChunk] = w;
-      const c = ++this.logChunk;
-      if (c === this.logChunks.length) this.logChunks.push(this.pool.take());
-      const buf = this.logChunks[c]!;
-      this.logI32 = new Int32Array(buf);
-      this.logF64 = new Float64Array(buf);
-      w = 0;
-    }
-    this.logF64[w >>> 1] = ctx.time;
-    this.logI32[w + L_HDR] = fd << FRAME_SHIFT;
-    this.logFrame = frame;
-    this.logN++;
-    this.logCtx = ctx;
-    return w;
+  /** FlowSink: new flows before the table is full (unlimited once that has been reported). */
+  room(): number {
+    return this.limitReported ? Infinity : this.maxFlows - this.live;
   }
 
-  /** No more logging: every later packet is tracked in the table (the log must be empty). */
-  private stopLogging(): void {
-    this.single = false;
-    this.logI32 = new Int32Array(0);
-    this.logF64 = new Float64Array(0);
-    this.logCtx = null;
-  }
-
-  /** Tracks the logged packets in order, as `track` would have on their arrival; empties the log. */
-  private replay(): void {
-    const n = this.logN;
-    const last = this.logChunk;
-    const lastUsed = this.logPos;
-    this.logN = 0;
-    this.logCap = 0;
-    this.logChunk = -1;
-    this.logPos = LOG_CHUNK_WORDS;
-    if (n === 0) return;
-    const ctx = this.logCtx!;
-    const frame = ctx.frame;
-    const iface = ctx.iface;
-    const vlanKey = ctx.vlanKey;
-    const time = ctx.time;
-    const k = this.key;
-    this.keySave.set(k);
-    ctx.iface = this.logIface;
-    ctx.vlanKey = this.logVlan;
-    let f = this.logBase;
-    for (let c = 0; c <= last; c++) {
-      const buf = this.logChunks[c]!;
-      const W = new Int32Array(buf);
-      const F = new Float64Array(buf);
-      const end = c === last ? lastUsed : this.logUsed[c]!;
-      let w = 0;
-      while (w < end) {
-        const hd = W[w + L_HDR]!;
-        const v6 = (hd & LOG_V6) !== 0;
-        const p = hd & 0xff;
-        // The key as packet() builds it (IPv4: zeros in the IPv6-only words), for its hash.
-        k[0] = (v6 ? 0x600 : 0x400) | p;
-        for (let j = 1; j < KEY_WORDS; j++) k[j] = 0;
-        k[1] = W[w + L_KEY]!;
-        if (v6) {
-          for (let j = 2; j < KEY_WORDS; j++) k[j] = W[w + L_KEY - 1 + j]!;
-        } else {
-          k[2] = W[w + L_KEY + 1]!;
-          k[6] = W[w + L_KEY + 2]!;
-        }
-        f += hd >>> FRAME_SHIFT;
-        ctx.time = F[w >>> 1]!;
-        ctx.frame = f;
-        this.track(ctx, v6, p, (hd & LOG_REV) !== 0 ? 1 : 0, this.hashKey());
-        w += v6 ? LOG_V6_WORDS : LOG_V4_WORDS;
-      }
-      // Replayed: the chunk goes back to the pool, where the pages the rest of the replay adds take it.
-      this.pool.give(buf);
+  /** FlowSink: a logged packet, tracked now as it would have been on arrival. */
+  replayed(ctx: PacketContext, v6: boolean, p: number, rev: number, words: Int32Array, off: number): void {
+    const k = this.replayKey;
+    if (v6) {
+      k[0] = FAMILY_V6 | p;
+      for (let i = 0; i < V6_KEY_WORDS; i++) k[1 + i] = words[off + i]!;
+      this.track(ctx, k, true, p, rev, flowHash6(k));
+    } else {
+      this.track4(ctx, k, p, rev, words[off]!, words[off + 1]!, words[off + 2]!);
     }
-    this.logChunks.length = 0;
-    k.set(this.keySave);
-    ctx.frame = frame;
-    ctx.iface = iface;
-    ctx.vlanKey = vlanKey;
-    ctx.time = time;
   }
 
   /** A decoded IPv4/IPv6 packet whose L4 header is known. */
@@ -534,21 +332,22 @@ export class CollisionTracker {
     let sport: number;
     let dport: number;
     if (p === IPPROTO_TCP || p === IPPROTO_UDP || p === IPPROTO_UDPLITE || p === IPPROTO_SCTP || p === IPPROTO_DCCP) {
-      if (l4 + 4 > avail) return;
-      sport = v.getUint16(l4);
-      dport = v.getUint16(l4 + 2);
+      // The ports lead all five headers, at the same offsets.
+      if (l4 + tcp.DST_PORT + 2 > avail) return;
+      sport = v.getUint16(l4 + tcp.SRC_PORT);
+      dport = v.getUint16(l4 + tcp.DST_PORT);
     } else if ((p === IPPROTO_ICMP && !v6) || (p === IPPROTO_ICMPV6 && v6)) {
-      if (l4 + 6 > avail) return;
-      const t = v.getUint8(l4);
-      if (v6 ? t !== 128 && t !== 129 : t !== 8 && t !== 0) return;
-      sport = dport = v.getUint16(l4 + 4);
+      // ICMP and ICMPv6 echo share their layout too.
+      if (l4 + icmp.ECHO_ID + 2 > avail) return;
+      const t = v.getUint8(l4 + icmp.TYPE);
+      if (v6 ? t !== icmpv6.ECHO_REQUEST && t !== icmpv6.ECHO_REPLY : t !== icmp.ECHO_REQUEST && t !== icmp.ECHO_REPLY) return;
+      sport = dport = v.getUint16(l4 + icmp.ECHO_ID);
     } else {
       return;
     }
     if (isGroupDestination(v, d)) return;
     if (!v6) {
-      // IPv4 (the common case): the key and its hash from locals (hashKey()
-      // over the key with its six zero words).
+      // IPv4 (the common case): the key and its hash from locals (flowHash4).
       const ip4 = d.ip;
       if (ip4.dstOff + 4 > d.capEnd) return;
       const src = v.getInt32(ip4.srcOff);
@@ -557,56 +356,26 @@ export class CollisionTracker {
       const rev4 = src !== dst ? (src >>> 0 > dst >>> 0 ? 1 : 0) : sport > dport ? 1 : 0;
       const x = rev4 ? dst : src;
       const y = rev4 ? src : dst;
-      const k0 = 0x400 | p;
-      const k1 = rev4 ? (dport << 16) | sport : (sport << 16) | dport;
-      if (this.single) {
-        const w = this.logNext(ctx);
-        if (w >= 0) {
-          const W = this.logI32;
-          W[w + L_HDR] = W[w + L_HDR]! | p | (rev4 ? LOG_REV : 0);
-          W[w + L_KEY] = k1;
-          W[w + L_KEY + 1] = x;
-          W[w + L_KEY + 2] = y;
-          this.logPos = w + LOG_V4_WORDS;
-          return;
-        }
-      }
-      const k = this.key;
-      k[0] = k0;
-      k[1] = k1;
-      k[2] = x;
-      k[6] = y;
-      let h = 0x2545f491;
-      h = Math.imul(h ^ k0, HASH_MUL) ^ (h >>> 15);
-      h = Math.imul(h ^ k1, HASH_MUL) ^ (h >>> 15);
-      h = Math.imul(h ^ x, HASH_MUL) ^ (h >>> 15);
-      h = Math.imul(h, HASH_MUL) ^ (h >>> 15);
-      h = Math.imul(h, HASH_MUL) ^ (h >>> 15);
-      h = Math.imul(h, HASH_MUL) ^ (h >>> 15);
-      h = Math.imul(h ^ y, HASH_MUL) ^ (h >>> 15);
-      h = Math.imul(h, HASH_MUL) ^ (h >>> 15);
-      h = Math.imul(h, HASH_MUL) ^ (h >>> 15);
-      h = Math.imul(h, HASH_MUL) ^ (h >>> 15);
-      h ^= h >>> 16;
-      h = Math.imul(h, 0x85ebca6b);
-      h ^= h >>> 13;
-      this.track(ctx, false, p, rev4, h | 1);
+      const ports = rev4 ? (dport << 16) | sport : (sport << 16) | dport;
+      if (this.log.active && this.log.appendV4(ctx, p, rev4, ports, x, y)) return;
+      this.track4(ctx, this.key, p, rev4, ports, x, y);
       return;
     }
     const rev = this.fill(v, d, v6, p, sport, dport);
     if (rev < 0) return;
-    if (this.single) {
-      const w = this.logNext(ctx);
-      if (w >= 0) {
-        const W = this.logI32;
-        const k = this.key;
-        W[w + L_HDR] = W[w + L_HDR]! | p | (rev ? LOG_REV : 0) | LOG_V6;
-        for (let i = 1; i < KEY_WORDS; i++) W[w + L_KEY - 1 + i] = k[i]!;
-        this.logPos = w + LOG_V6_WORDS;
-        return;
-      }
-    }
-    this.track(ctx, v6, p, rev, this.hashKey());
+    const k = this.key;
+    if (this.log.active && this.log.appendV6(ctx, p, rev, k, 1)) return;
+    this.track(ctx, k, v6, p, rev, flowHash6(k));
+  }
+
+  /** Tracks an IPv4 flow (key words from the ports on), building its key in `k`. */
+  private track4(ctx: PacketContext, k: Int32Array, p: number, rev: number, ports: number, x: number, y: number): void {
+    const k0 = FAMILY_V4 | p;
+    k[0] = k0;
+    k[1] = ports;
+    k[2] = x;
+    k[6] = y;
+    this.track(ctx, k, false, p, rev, flowHash4(k0, ports, x, y));
   }
 
   /** Fills the canonical key; returns -1 (addresses not captured), 0 (as seen) or 1 (reversed). */
@@ -638,7 +407,7 @@ export class CollisionTracker {
     const x = rev ? b : a;
     const y = rev ? a : b;
     const k = this.key;
-    k[0] = (v6 ? 0x600 : 0x400) | p;
+    k[0] = (v6 ? FAMILY_V6 : FAMILY_V4) | p;
     k[1] = (x[4]! << 16) | y[4]!;
     k[2] = x[0]!;
     k[3] = x[1]!;
@@ -651,34 +420,24 @@ export class CollisionTracker {
     return rev;
   }
 
-  private hashKey(): number {
-    return hashWords(this.key);
-  }
-
   /** The hash of the flow in record e of family fam, recomputed from the record as packet() computes it. */
   private recordHash(fam: number, e: number): number {
     const st = fam === 0 ? this.v4 : this.v6;
     const r = st.hot[e >>> st.pageBits]!;
     const b = (e & st.pageMask) * st.stride;
-    const k = this.rehashKey;
-    k.fill(0);
     const v6 = fam === 1;
-    k[0] = (v6 ? 0x600 : 0x400) | protoOfIndex((r[b + st.kw + O_VLAN]! >>> PROTO_SHIFT) & 7, v6);
-    k[1] = r[b]!;
-    if (v6) {
-      for (let i = 2; i < KEY_WORDS; i++) k[i] = r[b + i - 1]!;
-    } else {
-      k[2] = r[b + 1]!;
-      k[6] = r[b + 2]!;
-    }
-    return hashWords(k);
+    const p = protoOfIndex((r[b + st.kw + O_VLAN]! >>> PROTO_SHIFT) & 7, v6);
+    if (!v6) return flowHash4(FAMILY_V4 | p, r[b]!, r[b + 1]!, r[b + 2]!);
+    const k = this.rehashKey;
+    k[0] = FAMILY_V6 | p;
+    for (let i = 1; i < KEY_WORDS; i++) k[i] = r[b + i - 1]!;
+    return flowHash6(k);
   }
 
-  /** The flow whose key is in `key` (for IPv4, words 0, 1, 2 and 6) and hash h. */
-  private track(ctx: PacketContext, v6: boolean, p: number, rev: number, h: number): void {
+  /** The flow whose key is in `k` (for IPv4, words 0, 1, 2 and 6) and hash h. */
+  private track(ctx: PacketContext, k: Int32Array, v6: boolean, p: number, rev: number, h: number): void {
     if (this.baseTime !== this.baseTime) this.baseTime = ctx.time;
     const now = ctx.time - this.baseTime;
-    const k = this.key;
     const fam = v6 ? 1 : 0;
     const st = v6 ? this.v6 : this.v4;
     const pbits = protoIndex(p) << PROTO_SHIFT;

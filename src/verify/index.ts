@@ -2,8 +2,7 @@
 export { Verifier, DEFAULT_VERIFIER_OPTIONS, type VerifierOptions, type VerifySummary } from './verifier.js';
 export { ChecksumChecker } from './checksums.js';
 export { Reassembler } from './reassembly.js';
-export { ArpChecker, formatMac } from './arp.js';
+export { ArpChecker } from './arp.js';
 export { CollisionTracker } from './collisions.js';
 export { LeakChecker } from './leaks.js';
 export { KeyTable } from './keytable.js';
-export { sumRange, fold16 } from './sum.js';

@@ -1,9 +1,9 @@
 /**
  * KeyTable: an allocation-free hash index from fixed-width integer keys
  * (`words` int32 words) to dense entry numbers 0..maxEntries-1, over typed
- * arrays. The verifier's tables (fragment reassembly, ARP bindings, flows)
- * keep their per-entry data in their own typed arrays indexed by the entry
- * number, so nothing is built per packet: the caller writes the key into
+ * arrays. The verifier's fragment reassembly and ARP tables (bindings and
+ * outstanding requests) keep their per-entry data in their own typed arrays
+ * indexed by the entry number, so nothing is built per packet: the caller writes the key into
  * `key` and calls `find` / `insert`.
  *
  * Open addressing with linear probing over a power-of-two slot array (load
@@ -12,7 +12,7 @@
  * live entry count, and `insert` returns -1 once `maxEntries` are live (the
  * caller decides what a full table means: evict, or warn and stop).
  */
-const HASH_MUL = 0x9e3779b1 | 0;
+import { hash3, hashWords } from './hash.js';
 
 export class KeyTable {
   readonly words: number;
@@ -49,12 +49,7 @@ export class KeyTable {
 
   /** Full 32-bit hash of a key (never 0, so it can mark nothing). */
   private hashOf(k: Int32Array, base: number): number {
-    let h = 0x2545f491;
-    for (let i = 0; i < this.words; i++) h = Math.imul(h ^ k[base + i]!, HASH_MUL) ^ (h >>> 15);
-    h ^= h >>> 16;
-    h = Math.imul(h, 0x85ebca6b);
-    h ^= h >>> 13;
-    return h | 1;
+    return hashWords(k, base, this.words);
   }
 
   private lastHash = 0;
@@ -88,14 +83,7 @@ export class KeyTable {
    * what `add` needs alone.
    */
   find3(k0: number, k1: number, k2: number): number {
-    let h = 0x2545f491;
-    h = Math.imul(h ^ k0, HASH_MUL) ^ (h >>> 15);
-    h = Math.imul(h ^ k1, HASH_MUL) ^ (h >>> 15);
-    h = Math.imul(h ^ k2, HASH_MUL) ^ (h >>> 15);
-    h ^= h >>> 16;
-    h = Math.imul(h, 0x85ebca6b);
-    h ^= h >>> 13;
-    h |= 1;
+    const h = hash3(k0, k1, k2);
     const slots = this.slots;
     const mask = this.mask;
     const ks = this.keys;

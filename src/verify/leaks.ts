@@ -1,86 +1,73 @@
 /**
  * The leak check (`addr.untranslated`, error): with rules given, any address
  * the rule table would still translate is a guest-side address left in the
- * output. Looked at in exactly the places the translator rewrites
- * (src/nat/translate.ts): IPv4/IPv6 source and destination, Ethernet/IPv4 ARP
- * sender and target, the IP header quoted by an ICMP/ICMPv6 error, NDP
- * NS/NA/Redirect targets and the Redirect destination. An address only
- * partly captured is not judged, as it could not have been translated. A
- * rule that maps an address onto itself is not a leak.
+ * output.
+ *
+ * The translator itself finds them: the check copies the frame's captured
+ * bytes into a scratch buffer, translates the copy with the interface's
+ * mapper through a translator of its own (its own decoder, `details` on),
+ * and reports each rewrite it records, in the order it made them. So the
+ * check looks at exactly the address sites the translator rewrites
+ * (src/nat/translate.ts: IP source and destination, Ethernet/IPv4 ARP
+ * sender and target, the header quoted by an ICMP/ICMPv6 error, NDP targets
+ * and the Redirect destination) under exactly its conditions: an address
+ * only partly captured is not judged, as it could not have been translated,
+ * and a rule that maps an address onto itself is not a leak (the translator
+ * records no unchanged address). The packet's own bytes are never written.
+ *
+ * Cost per packet on an interface with rules: one copy of the captured
+ * bytes (word by word through DataViews: no allocation) and one
+ * `Translator.rewrite`, whose direct path takes the common Ethernet/IPv4
+ * TCP/UDP packet without the general decoder.
  */
-import * as arp from '../wire/arp.js';
-import { NET_ARP, NET_IPV4, NET_IPV6, type DecodeResult } from '../wire/decode.js';
-import * as icmpv6 from '../wire/icmpv6.js';
-import { IPPROTO_ICMPV6, type IpInfo } from '../wire/ip.js';
-import { formatIpv4, formatIpv6 } from '../nat/translate.js';
 import type { InterfaceMapper } from '../nat/mapper.js';
+import { KIND_LABELS, Translator } from '../nat/translate.js';
+import type { DecodeResult } from '../wire/decode.js';
 import type { PacketContext } from './context.js';
 
+/** Initial scratch size: a full-size Ethernet frame and then some; grown to the largest frame seen. */
+const SCRATCH_BYTES = 4096;
+
 export class LeakChecker {
-  private readonly scratch = new Uint8Array(16);
-  private buf: Uint8Array = new Uint8Array(0);
+  private readonly translator = new Translator();
+  private scratch = new Uint8Array(SCRATCH_BYTES);
+  private scratchView = new DataView(this.scratch.buffer);
 
-  /** Checks one decoded packet against the mapper of its interface. */
-  check(buf: Uint8Array, v: DataView, d: DecodeResult, mapper: InterfaceMapper, ctx: PacketContext): void {
+  /**
+   * Checks one decoded packet (`v` a DataView over its buffer, `d` its
+   * decode) against the mapper of its interface.
+   */
+  check(v: DataView, d: DecodeResult, mapper: InterfaceMapper, ctx: PacketContext): void {
     if (!mapper.active) return;
-    this.buf = buf;
-    const capEnd = d.capEnd;
-    if (d.net === NET_ARP) {
-      const off = d.netOff;
-      if (off + arp.FIXED_LEN > capEnd || !arp.isEthernetIpv4(v, off)) return;
-      if (off + arp.SPA + 4 <= capEnd) this.v4(v, off + arp.SPA, mapper, ctx, 'ARP sender');
-      if (off + arp.TPA + 4 <= capEnd) this.v4(v, off + arp.TPA, mapper, ctx, 'ARP target');
-      return;
-    }
-    if (d.net !== NET_IPV4 && d.net !== NET_IPV6) return;
-    this.ip(v, d.ip, capEnd, mapper, ctx, '');
-    const ip = d.ip;
-    if (d.icmpError && d.inner.version !== 0) {
-      this.ip(v, d.inner, ip.dataEnd, mapper, ctx, 'quoted ');
-    } else if (ip.version === 6 && ip.proto === IPPROTO_ICMPV6 && ip.l4Off >= 0 && !d.icmpError) {
-      const t = d.icmpType;
-      const l4 = ip.l4Off;
-      const end = ip.dataEnd;
-      if (t === icmpv6.NEIGHBOR_SOLICITATION || t === icmpv6.NEIGHBOR_ADVERTISEMENT || t === icmpv6.REDIRECT) {
-        if (l4 + icmpv6.NDP_TARGET + 16 <= end) this.v6(l4 + icmpv6.NDP_TARGET, mapper, ctx, 'NDP target');
-        if (t === icmpv6.REDIRECT && l4 + icmpv6.NDP_REDIRECT_DEST + 16 <= end) this.v6(l4 + icmpv6.NDP_REDIRECT_DEST, mapper, ctx, 'NDP redirect destination');
-      }
+    const len = d.capLen;
+    if (len > this.scratch.length) this.grow(len);
+    this.copy(v, d.off, len);
+    const r = this.translator.rewrite(this.scratch, 0, len, d.origLen, d.linkType, mapper);
+    for (let i = 0; i < r.count; i++) {
+      const from = r.oldText(i);
+      const to = r.newText(i);
+      ctx.add('addr.untranslated', `${KIND_LABELS[r.kinds[i]!]} ${from} is a guest-side address: rule ${mapper.ruleText(r.rules[i]!)} maps it to ${to}`, to, from);
     }
   }
 
-  private ip(v: DataView, ip: IpInfo, avail: number, mapper: InterfaceMapper, ctx: PacketContext, prefix: string): void {
-    if (ip.version === 4) {
-      if (ip.srcOff + 4 <= avail) this.v4(v, ip.srcOff, mapper, ctx, `${prefix}IPv4 source`);
-      if (ip.dstOff + 4 <= avail) this.v4(v, ip.dstOff, mapper, ctx, `${prefix}IPv4 destination`);
-    } else if (ip.version === 6) {
-      if (ip.srcOff + 16 <= avail) this.v6(ip.srcOff, mapper, ctx, `${prefix}IPv6 source`);
-      if (ip.dstOff + 16 <= avail) this.v6(ip.dstOff, mapper, ctx, `${prefix}IPv6 destination`);
+  /** Copies `len` bytes at `from` in `v` to the start of the scratch buffer. */
+  private copy(v: DataView, from: number, len: number): void {
+    const s = this.scratchView;
+    let i = 0;
+    for (const end16 = len - 15; i < end16; i += 16) {
+      s.setInt32(i, v.getInt32(from + i));
+      s.setInt32(i + 4, v.getInt32(from + i + 4));
+      s.setInt32(i + 8, v.getInt32(from + i + 8));
+      s.setInt32(i + 12, v.getInt32(from + i + 12));
     }
+    for (; i + 4 <= len; i += 4) s.setInt32(i, v.getInt32(from + i));
+    for (; i < len; i++) s.setUint8(i, v.getUint8(from + i));
   }
 
-  private v4(v: DataView, at: number, mapper: InterfaceMapper, ctx: PacketContext, what: string): void {
-    const a = v.getUint32(at);
-    const m = mapper.map4(a);
-    if (m < 0 || m >>> 0 === a) return;
-    const from = formatIpv4(a);
-    const to = formatIpv4(m >>> 0);
-    ctx.add('addr.untranslated', `${what} ${from} is a guest-side address: rule ${mapper.ruleText(mapper.lastRule)} maps it to ${to}`, to, from);
-  }
-
-  private v6(at: number, mapper: InterfaceMapper, ctx: PacketContext, what: string): void {
-    const b = this.buf;
-    const s = this.scratch;
-    if (!mapper.map6(b, at, s, 0)) return;
-    let same = true;
-    for (let i = 0; i < 16; i++) {
-      if (b[at + i] !== s[i]) {
-        same = false;
-        break;
-      }
-    }
-    if (same) return;
-    const from = formatIpv6(b, at);
-    const to = formatIpv6(s, 0);
-    ctx.add('addr.untranslated', `${what} ${from} is a guest-side address: rule ${mapper.ruleText(mapper.lastRule)} maps it to ${to}`, to, from);
+  private grow(len: number): void {
+    let n = this.scratch.length;
+    while (n < len) n *= 2;
+    this.scratch = new Uint8Array(n);
+    this.scratchView = new DataView(this.scratch.buffer);
   }
 }

@@ -7,8 +7,10 @@
  * - checksums.ts   IPv4 header, TCP, UDP, UDP-Lite, DCCP, ICMP, ICMPv6,
  *                  quoted IPv4 headers, offload; reassembly.ts for fragments
  * - arp.ts         duplicate IPs, reply mismatches, IP/MAC mismatches, malformed ARP
- * - collisions.ts  one flow on several interfaces/VLANs (the clones' bug)
- * - leaks.ts       guest-side addresses left in the output (with rules)
+ * - collisions.ts  one flow on several interfaces/VLANs (the clones' bug);
+ *                  flowlog.ts its single-domain log, hash.ts the table hash
+ * - leaks.ts       guest-side addresses left in the output (with rules), found
+ *                  by running the translator on a copy of the packet
  *
  * Findings go to the run's `Findings` collector, on the frame that shows
  * them, in frame order (the pipeline's annotations take the findings added
@@ -95,8 +97,8 @@ export class Verifier {
    * the pipeline's decode). `mapper` is the interface's rule mapper when the
    * leak check runs (rules given), else null. `view`, when given, is a
    * DataView over rec.buf (the decoder's), saving a buffer comparison.
-   * Undecodable packets are the
-   * pipeline's to report; they are not looked into.
+   * Undecodable packets are the pipeline's to report; they are not looked
+   * into.
    */
   packet(rec: CaptureRecord, decoded: DecodeResult, mapper: InterfaceMapper | null, view?: DataView): void {
     const d = decoded;
@@ -120,7 +122,7 @@ export class Verifier {
       this.checked++;
       this.arp.arp(v, d, ctx);
     }
-    if (mapper !== null) this.leaks.check(rec.buf, v, d, mapper, ctx);
+    if (mapper !== null) this.leaks.check(v, d, mapper, ctx);
   }
 
   /** End of the capture: the summary numbers and the collisions. */

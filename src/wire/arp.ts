@@ -19,10 +19,12 @@ export const ETH_IPV4_LEN = 28;
 
 export const HTYPE_ETHERNET = 1;
 export const PTYPE_IPV4 = 0x0800;
+export const HLEN_ETHERNET = 6;
+export const PLEN_IPV4 = 4;
 export const OP_REQUEST = 1;
 export const OP_REPLY = 2;
 
 /** True when the 6 fixed bytes at `off` (caller checked they are captured) say Ethernet/IPv4. */
 export function isEthernetIpv4(v: DataView, off: number): boolean {
-  return v.getUint16(off + HTYPE) === HTYPE_ETHERNET && v.getUint16(off + PTYPE) === PTYPE_IPV4 && v.getUint8(off + HLEN) === 6 && v.getUint8(off + PLEN) === 4;
+  return v.getUint16(off + HTYPE) === HTYPE_ETHERNET && v.getUint16(off + PTYPE) === PTYPE_IPV4 && v.getUint8(off + HLEN) === HLEN_ETHERNET && v.getUint8(off + PLEN) === PLEN_IPV4;
 }

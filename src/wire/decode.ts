@@ -102,7 +102,7 @@ export class DecodeResult {
    * The quoted IP header of an ICMP error (one level only; an error quoting an
    * error is not looked into further). Offsets are into the same buffer; its
    * available bytes end at the outer datagram's `dataEnd`. Meaningful only
-   * when `icmpError` is set (otherwise only `version` is reset, to 0).
+   * when `icmpError` is set; fresh (version 0) otherwise.
    */
   readonly inner = new IpInfo();
   /** Static reason when the quoted header is impossible (the outer packet is still fine); null otherwise. */
@@ -124,7 +124,13 @@ export class DecodeResult {
     this.linkHeaderLen = 0;
     this.etherType = -1;
     this.linkSubtype = -1;
+    // Only the entries the last packet used: no cost for the untagged, unlabelled common case.
+    for (let i = 0; i < this.vlanCount; i++) {
+      this.vlanIds[i] = 0;
+      this.vlanTpids[i] = 0;
+    }
     this.vlanCount = 0;
+    for (let i = 0; i < this.mplsCount; i++) this.mplsLabels[i] = 0;
     this.mplsCount = 0;
     this.net = NET_NONE;
     this.netOff = -1;
@@ -133,7 +139,8 @@ export class DecodeResult {
     this.icmpError = false;
     this.icmpType = -1;
     this.icmpCode = -1;
-    this.inner.version = 0; // the rest of `inner` is reset only when a quote is decoded
+    // `inner` is touched only when a quote is decoded, which sets its `off` first.
+    if (this.inner.off !== -1) this.inner.reset();
     this.innerUndecodable = null;
   }
 }
@@ -375,16 +382,16 @@ export class PacketDecoder {
     const isIcmp4 = ip.proto === IPPROTO_ICMP && isV4;
     const isIcmp6 = ip.proto === IPPROTO_ICMPV6 && !isV4;
     if ((isIcmp4 || isIcmp6) && l4 + 2 <= ip.dataEnd) {
-      const type = v.getUint8(l4);
+      // TYPE and CODE are at the same offsets in ICMPv4 and ICMPv6.
+      const type = v.getUint8(l4 + icmp.TYPE);
       r.icmpType = type;
-      r.icmpCode = v.getUint8(l4 + 1);
+      r.icmpCode = v.getUint8(l4 + icmp.CODE);
       if (isIcmp4 ? icmp.isIcmpError(type) : icmpv6.isIcmpv6Error(type)) {
         const q = l4 + icmp.QUOTE;
         if (q < ip.dataEnd) {
           r.icmpError = true;
           const nib = v.getUint8(q) >> 4;
-          const inner = r.inner;
-          inner.reset();
+          const inner = r.inner; // fresh: decode() began with reset()
           let e: string | null;
           if (nib === 4) e = decodeIpv4(v, q, ip.dataEnd, ip.dataEnd, inner);
           else if (nib === 6) e = decodeIpv6(v, q, ip.dataEnd, ip.dataEnd, inner);

@@ -6,6 +6,9 @@ export const DST_MAC = 0;
 export const SRC_MAC = 6;
 export const ETHERTYPE = 12;
 export const HEADER_LEN = 14;
+export const MAC_LEN = 6;
+/** The I/G bit of a MAC's first byte: set for group (multicast and broadcast) addresses. */
+export const GROUP_BIT = 0x01;
 
 /** A 802.1Q tag: TCI at 0 (PCP 3 bits, DEI 1, VID 12), then the inner EtherType at 2. */
 export const VLAN_TCI = 0;

@@ -5,6 +5,9 @@
 export const TYPE = 0;
 export const CODE = 1;
 export const CHECKSUM = 2;
+/** Echo request/reply (RFC 792): identifier and sequence number. */
+export const ECHO_ID = 4;
+export const ECHO_SEQ = 6;
 /** Error messages quote the offending datagram from offset 8 (RFC 792, RFC 1812 4.3.2.3). */
 export const QUOTE = 8;
 export const HEADER_LEN = 8;

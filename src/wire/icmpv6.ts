@@ -5,6 +5,9 @@
 export const TYPE = 0;
 export const CODE = 1;
 export const CHECKSUM = 2;
+/** Echo request/reply (RFC 4443 4.1): identifier and sequence number. */
+export const ECHO_ID = 4;
+export const ECHO_SEQ = 6;
 /** Error messages (types 1-4) quote the offending packet from offset 8. */
 export const QUOTE = 8;
 export const HEADER_LEN = 8;

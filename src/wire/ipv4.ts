@@ -15,6 +15,9 @@ export const SRC_ADDR = 12;
 export const DST_ADDR = 16;
 export const MIN_HEADER_LEN = 20;
 
+/** VER_IHL of a header without options: version 4, IHL 5. */
+export const VER_IHL_NO_OPTIONS = 0x45;
+
 export const FLAG_DF = 0x4000;
 export const FLAG_MF = 0x2000;
 export const FRAG_OFFSET_MASK = 0x1fff;

@@ -7,6 +7,8 @@
  */
 export const SRC_PORT = 0;
 export const DST_PORT = 2;
-export const LENGTH = 4; // UDP-Lite: checksum coverage
+export const LENGTH = 4;
+/** UDP-Lite: the length field's place holds the checksum coverage (0 = the whole datagram). */
+export const COVERAGE = LENGTH;
 export const CHECKSUM = 6;
 export const HEADER_LEN = 8;

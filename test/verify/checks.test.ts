@@ -3,7 +3,7 @@
  * finding (name, severity, frame, expected/actual), and nothing on the
  * correct version of the same packet. Checksums in the expectations are
  * computed by test/helpers/wire-build.ts (a byte loop independent of
- * src/verify/sum.ts).
+ * src/wire/checksum.ts).
  */
 import { describe, expect, it } from 'vitest';
 import {
@@ -25,7 +25,6 @@ import {
   MAC_B,
   pseudo4,
   pseudo6,
-  sum,
   tcp,
   udp,
 } from '../helpers/wire-build.js';
@@ -466,32 +465,5 @@ describe('bounded memory', () => {
     const r = verifyFrames(frames, { maxFlows: 300, collisionWindow: 10 });
     expect(only(r.findings, 'verify.limit')).toEqual([]);
     expect(r.verifier.flows.size).toBeLessThanOrEqual(300);
-  });
-});
-
-describe('sum', () => {
-  it('sumRange over 32-bit words equals the 16-bit byte loop at any alignment and length', async () => {
-    const { sumRange, fold16: f16 } = await import('../../src/verify/sum.js');
-    const buf = new Uint8Array(300).map((_, i) => (i * 131 + 7) & 255);
-    const v = new DataView(buf.buffer);
-    for (let off = 0; off < 5; off++) for (let len = 0; len < 280; len += 7) expect(sumRange(v, off, len)).toBe(fold16(sum(buf, off, len)));
-    // 64 KB of 0xFF: the 32-bit word sum passes 2^32 before it is folded; all-zero bytes sum to 0, not 0xFFFF.
-    const ones = new DataView(new Uint8Array(65536).fill(0xff).buffer);
-    expect(sumRange(ones, 0, 65536)).toBe(0xffff);
-    expect(sumRange(ones, 1, 65533)).toBe(f16(0xffff * 32766 + 0xff00));
-    expect(sumRange(new DataView(new ArrayBuffer(64)), 0, 64)).toBe(0);
-  });
-  it('sumHeader equals sumRange on every IPv4 header length, at any alignment, all-ones included', async () => {
-    const { sumRange, sumHeader } = await import('../../src/verify/sum.js');
-    const buf = new Uint8Array(80).map((_, i) => (i * 97 + 13) & 255);
-    const ones = new DataView(new Uint8Array(80).fill(0xff).buffer);
-    const v = new DataView(buf.buffer);
-    for (let off = 0; off < 5; off++) {
-      for (let len = 20; len <= 60; len += 4) {
-        expect(sumHeader(v, off, len)).toBe(sumRange(v, off, len));
-        expect(sumHeader(ones, off, len)).toBe(0xffff);
-      }
-    }
-    expect(sumHeader(new DataView(new ArrayBuffer(60)), 0, 60)).toBe(0);
   });
 });

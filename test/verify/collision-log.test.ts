@@ -3,12 +3,14 @@
  * stream, a tracker with the log (sized small here, so that it fills, is
  * replayed, shrinks to its batch size and is dropped many times per stream)
  * reports the same findings, in the same order, the same collisions and the
- * same table as a tracker without it.
+ * same table as a tracker without it. And the flow hash (imported from the
+ * tracker, not copied): its IPv4 form, and two flows it cannot tell apart.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Findings } from '../../src/report/model.js';
-import { CollisionTracker } from '../../src/verify/collisions.js';
+import { CollisionTracker, flowHash4 } from '../../src/verify/collisions.js';
+import { hashWords } from '../../src/verify/hash.js';
 import { PacketContext } from '../../src/verify/context.js';
 import { PacketDecoder } from '../../src/wire/decode.js';
 import { be16, concat, ether, icmpMsg, ip4, ip6, ipv4L4, ipv6L4, tcp, udp } from '../helpers/wire-build.js';
@@ -113,5 +115,50 @@ describe('collision tracker: the single-domain log changes nothing', () => {
     const checks = new Set(direct.findings.map((f) => f.check));
     expect(checks).toEqual(new Set(['verify.limit', 'flow.collision']));
     expect(direct.findings.some((f) => f.message.includes('the answer went to another clone'))).toBe(true);
+  });
+});
+
+describe('the flow hash', () => {
+  it('flowHash4 is the hash of the whole 10-word IPv4 key (the IPv6 keys go through hashWords)', () => {
+    fc.assert(
+      fc.property(fc.integer(), fc.integer(), fc.integer(), fc.integer(), (k0, ports, x, y) => {
+        expect(flowHash4(k0, ports, x, y)).toBe(hashWords(Int32Array.of(k0, ports, x, 0, 0, 0, y, 0, 0, 0), 0, 10));
+      }),
+    );
+  });
+
+  it('two flows whose 32-bit hashes are equal are told apart by their keys', () => {
+    // UDP 10.0.0.2:sport > 10.0.0.1:dport, the key as the tracker builds it
+    // (the smaller address first): a birthday search over the port pair.
+    const a = ip4('10.0.0.1') | 0;
+    const b = ip4('10.0.0.2') | 0;
+    const seen = new Map<number, number>();
+    let pair: [number, number] | null = null;
+    for (let i = 0; pair === null && i < 1 << 21; i++) {
+      const ports = ((1024 + (i & 0x3fff)) << 16) | (1024 + (i >>> 14)); // (dport << 16) | sport: reversed, a < b
+      const h = flowHash4(0x400 | 17, ports, a, b);
+      const j = seen.get(h);
+      if (j !== undefined) pair = [j, ports];
+      else seen.set(h, ports);
+    }
+    expect(pair).not.toBeNull();
+    const flows = pair!.map((ports) => ether(0x0800, ipv4L4(ip4('10.0.0.2'), ip4('10.0.0.1'), 17, udp(ports & 0xffff, ports >>> 16, new Uint8Array(4)))));
+    const findings = new Findings();
+    const ctx = new PacketContext(findings);
+    const tracker = new CollisionTracker(10, 64, { max: 0, batch: 1 });
+    const decoder = new PacketDecoder();
+    const send = (bytes: Uint8Array, iface: number): void => {
+      const d = decoder.decode(bytes, 0, bytes.length, bytes.length, 1);
+      ctx.frame++;
+      ctx.iface = iface;
+      ctx.time = 1_700_000_000 + ctx.frame;
+      tracker.packet(decoder.view, d, ctx);
+    };
+    send(flows[0]!, 0);
+    send(flows[1]!, 1); // the same hash on another interface: another flow, no collision
+    expect(tracker.size).toBe(2);
+    expect(findings.list).toEqual([]);
+    send(flows[0]!, 1); // the first flow on another interface: a collision
+    expect(findings.list.map((f) => [f.frame, f.check])).toEqual([[3, 'flow.collision']]);
   });
 });

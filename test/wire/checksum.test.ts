@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { adjust16, adjust32, adjust128, applyDelta, checksum, delta32, fold, isNeutral, onesSum, pseudoSum4, pseudoSum6 } from '../../src/wire/checksum.js';
-import { be16, be32, concat, hex, ip6 } from '../helpers/wire-build.js';
+import { applyDelta, delta32, fold, onesSum, pseudoSum4, pseudoSum6, sumHeader, sumRange } from '../../src/wire/checksum.js';
+import { adjust16, adjust32, adjust128, checksum, isNeutral } from '../helpers/checksum.js';
+import { be32, concat, fold16, hex, ip6, sum } from '../helpers/wire-build.js';
 
 describe('checksum helpers', () => {
   it('RFC 1071 4.1 example: sum of 0001 f203 f4f5 f6f7 is 0xddf2', () => {
@@ -17,6 +18,20 @@ describe('checksum helpers', () => {
   it('fold handles sums past 32 bits', () => {
     expect(fold(0x1_0000_0000)).toBe(1);
     expect(fold(0xffff * 70000)).toBe(0xffff);
+  });
+
+  it('fold is right over its whole range (below 2^53), where a 32-bit step would cut the high bits', () => {
+    // 2^16 = 1 (mod 0xFFFF): 2^50 folds to 2^2, 2^53 - 1 to 2^5 - 1.
+    expect(fold(2 ** 50)).toBe(4);
+    expect(fold(2 ** 53 - 1)).toBe(31);
+    expect(fold(0)).toBe(0);
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 2 ** 53 - 1 - 0xffff }), fc.nat({ max: 0xffff }), (n, m) => {
+        const f = fold(n);
+        expect(f).toBe(n === 0 ? 0 : ((n - 1) % 0xffff) + 1);
+        expect(fold(f + m)).toBe(fold(n + m));
+      }),
+    );
   });
 
   it('RFC 1624 section 4 example: HC 0xDD2F, m 0x5555 -> 0x3285 gives 0x0000 (eq. 3)', () => {
@@ -75,6 +90,30 @@ describe('checksum helpers', () => {
     expect(pseudoSum4(0x0a000002, 0x0a000001, 17, 37)).toBe(0x0a00 + 0x0002 + 0x0a00 + 0x0001 + 17 + 37);
     const b = concat(ip6('fd00::2'), ip6('fd00::1'));
     expect(pseudoSum6(b, 0, 16, 17, 0x12345)).toBe(0xfd00 + 2 + 0xfd00 + 1 + 1 + 0x2345 + 17);
-    expect(be16(1).length).toBe(2);
+  });
+});
+
+describe('sums over a DataView', () => {
+  it('sumRange over 32-bit words equals the 16-bit byte loop at any alignment and length', () => {
+    const buf = new Uint8Array(300).map((_, i) => (i * 131 + 7) & 255);
+    const v = new DataView(buf.buffer);
+    for (let off = 0; off < 5; off++) for (let len = 0; len < 280; len += 7) expect(sumRange(v, off, len)).toBe(fold16(sum(buf, off, len)));
+    // 64 KB of 0xFF: the 32-bit word sum passes 2^32 before it is folded; all-zero bytes sum to 0, not 0xFFFF.
+    const ones = new DataView(new Uint8Array(65536).fill(0xff).buffer);
+    expect(sumRange(ones, 0, 65536)).toBe(0xffff);
+    expect(sumRange(ones, 1, 65533)).toBe(fold16(0xffff * 32766 + 0xff00));
+    expect(sumRange(new DataView(new ArrayBuffer(64)), 0, 64)).toBe(0);
+  });
+  it('sumHeader equals sumRange on every IPv4 header length, at any alignment, all-ones included', () => {
+    const buf = new Uint8Array(80).map((_, i) => (i * 97 + 13) & 255);
+    const ones = new DataView(new Uint8Array(80).fill(0xff).buffer);
+    const v = new DataView(buf.buffer);
+    for (let off = 0; off < 5; off++) {
+      for (let len = 20; len <= 60; len += 4) {
+        expect(sumHeader(v, off, len)).toBe(sumRange(v, off, len));
+        expect(sumHeader(ones, off, len)).toBe(0xffff);
+      }
+    }
+    expect(sumHeader(new DataView(new ArrayBuffer(60)), 0, 60)).toBe(0);
   });
 });

@@ -15,6 +15,7 @@ import { richFrames } from '../helpers/rich-frames.js';
 
 const mapper = new RuleTable(['10.0.0.0/24=192.168.1.0/24', 'fd00::/64=fd00:1::/64'].map((r) => parseRule(r)), 'guest-to-host').mapperFor({
   id: 0,
+  index: 0,
   name: undefined,
   linkType: 1,
   snapLength: 0,

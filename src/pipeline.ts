@@ -109,7 +109,8 @@ function countByKind(maskCounts: Float64Array): Record<string, number> {
 
 /** `packet.undecodable` for a record whose decode found an impossible header (it passes unchanged). */
 export function addUndecodable(findings: Findings, rec: CaptureRecord, d: DecodeResult): void {
-  findings.add(rec.frame, rec.interfaceId, 'packet.undecodable', `${d.undecodable} (at byte ${d.undecodableOff - rec.dataOffset} of the frame)`, { offset: rec.fileOffset });
+  const extra = rec.hasTimestamp ? { offset: rec.fileOffset, time: Number(rec.timestampNs() / 1000n) / 1e6 } : { offset: rec.fileOffset };
+  findings.add(rec.frame, rec.interfaceId, 'packet.undecodable', `${d.undecodable} (at byte ${d.undecodableOff - rec.dataOffset} of the frame)`, extra);
 }
 
 /** The pcapng comment naming a frame's findings ("ssnat: udp.checksum: UDP checksum ..."). */
@@ -431,6 +432,8 @@ export async function runPipeline(opts: PipelineOptions): Promise<RunResult> {
       findings: findings.list,
       collisions: summary?.collisions ?? [],
     };
+    const timeline = verifier?.timeline.report(new Map(reader.interfaces.filter((i) => i.name !== undefined).reverse().map((i) => [i.id, i.name!]))) ?? null;
+    if (timeline !== null) report.timeline = timeline;
     if (writer !== null && writer.format !== reader.format) notes.push(...writer.conversionNotes());
     await opts.beforeCommit?.(report);
     await target?.commit();

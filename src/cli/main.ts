@@ -18,6 +18,7 @@ import type { Report } from '../report/model.js';
 import { renderJson } from '../report/json.js';
 import { renderText } from '../report/text.js';
 import { renderJunit } from '../report/junit.js';
+import { renderHtmlReport } from '../report/html.js';
 import { startProgress, type Progress } from './progress.js';
 import type { VerifierOptions } from '../verify/verifier.js';
 import { OutputClosed } from '../capture/pipe.js';
@@ -32,7 +33,7 @@ interface CommonOptions {
   rule?: string[];
   rulesFile?: string;
   direction: Direction;
-  report?: 'text' | 'json' | 'junit';
+  report?: ReportKind;
   reportFile?: string;
   strict?: boolean;
   quiet?: boolean;
@@ -186,7 +187,7 @@ function addCommonOptions(cmd: Command): Command {
         .choices(['guest-to-host', 'host-to-guest'])
         .default('guest-to-host'),
     )
-    .addOption(new Option('--report <kind>', 'report format (default: text for verify, a summary line for rewrite)').choices(['text', 'json', 'junit']))
+    .addOption(new Option('--report <kind>', 'report format (default: text for verify, a summary line for rewrite); html: a page that draws the collisions').choices(['text', 'json', 'junit', 'html']))
     .option('--report-file <file>', 'write the report to a file instead of stdout', pathValue)
     .option('--strict', 'warnings fail the run (exit 1)')
     .option('-q, --quiet', 'print nothing but errors')
@@ -245,7 +246,7 @@ export function buildProgram(run: (result: Promise<number>) => void): Command {
     .description('combine JSON reports of separate runs (shards, other machines) into what one run over all their files prints')
     .usage('[options] <report.json>...')
     .argument('<reports...>', 'JSON reports (--report json) of verify or rewrite runs')
-    .addOption(new Option('--report <kind>', 'report format').choices(['text', 'json', 'junit']).default('text'))
+    .addOption(new Option('--report <kind>', 'report format').choices(['text', 'json', 'junit', 'html']).default('text'))
     .option('--report-file <file>', 'write the report to a file instead of stdout', pathValue)
     .option('--expect <list>', 'a file listing every capture the reports must cover, one path a line: those in no report are unreadable entries (a lost shard fails the merge)', pathValue)
     .option('-f, --force', 'replace an existing report file')
@@ -281,8 +282,17 @@ function wantsProgress(opts: CommonOptions): boolean {
 }
 
 /** The report as text in the asked format. */
-function render(report: Report, kind: 'text' | 'json' | 'junit'): string {
-  return kind === 'json' ? renderJson(report) : kind === 'junit' ? renderJunit(report) : renderText(report);
+function render(report: Report, kind: ReportKind): string {
+  switch (kind) {
+    case 'json':
+      return renderJson(report);
+    case 'junit':
+      return renderJunit(report);
+    case 'html':
+      return renderHtmlReport(report);
+    case 'text':
+      return renderText(report);
+  }
 }
 
 /**
@@ -294,7 +304,7 @@ class ReportFile {
   private pending: TextOutput | null = null;
   constructor(
     readonly plan: PlannedOutput | null,
-    private readonly kind: 'text' | 'json' | 'junit',
+    private readonly kind: ReportKind,
   ) {}
 
   readonly prepare = async (report: Report): Promise<void> => {
@@ -472,7 +482,7 @@ async function verifyCommand(input: string, opts: VerifyCommandOptions): Promise
 }
 
 /** Writes the report to stdout or stderr. */
-function writeReport(report: Report, kind: 'text' | 'json' | 'junit', stream: NodeJS.WritableStream): void {
+function writeReport(report: Report, kind: ReportKind, stream: NodeJS.WritableStream): void {
   stream.write(render(report, kind));
 }
 

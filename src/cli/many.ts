@@ -17,10 +17,11 @@ import type { Direction } from '../nat/table.js';
 import type { MultiReport, Report } from '../report/model.js';
 import { combineReports, failedReport, renderMultiJson, renderMultiJunit, renderMultiText } from '../report/multi.js';
 import { VERSION } from '../version.js';
+import { renderHtmlReport } from '../report/html.js';
 import type { VerifierOptions } from '../verify/verifier.js';
 import { startRunProgress } from './progress.js';
 
-export type ReportKind = 'text' | 'json' | 'junit';
+export type ReportKind = 'text' | 'json' | 'junit' | 'html';
 
 export interface ManyOptions {
   rules: Rule[];
@@ -41,7 +42,16 @@ export interface ManyOptions {
 }
 
 export function renderMulti(report: MultiReport, kind: ReportKind): string {
-  return kind === 'json' ? renderMultiJson(report) : kind === 'junit' ? renderMultiJunit(report) : renderMultiText(report);
+  switch (kind) {
+    case 'json':
+      return renderMultiJson(report);
+    case 'junit':
+      return renderMultiJunit(report);
+    case 'html':
+      return renderHtmlReport(report);
+    case 'text':
+      return renderMultiText(report);
+  }
 }
 
 function fileSize(path: string): number {

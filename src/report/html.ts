@@ -13,7 +13,6 @@
  * what is drawn or listed one by one is capped (src/report/html-scene.ts
  * Limits) and the page says how much it left out.
  */
-import { createHash } from 'node:crypto';
 import { CSS, SCRIPT } from './html-assets.js';
 import { buildScene, DEFAULT_LIMITS, laneKey, type Limits, type Scene, type SceneLane, type WrongReply } from './html-scene.js';
 import { flowStyle, laneText, picture, swatch, type Ids } from './html-svg.js';
@@ -358,8 +357,12 @@ function reportBody(report: Report, p: string, h: number, limits: Limits): strin
   return [errorBox(report), summaryCards(s), pictureSection(s), countsTable(s), wrongTable(s), flowsTable(s), lanesTable(s), findingsTables(s)].filter((x) => x).join('\n');
 }
 
+/**
+ * The CSP hash of an inline asset. node:crypto is loaded here, when a page is
+ * made, not with the CLI: every other run would pay its start-up time.
+ */
 function sha256(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('base64');
+  return process.getBuiltinModule('node:crypto').createHash('sha256').update(text, 'utf8').digest('base64');
 }
 
 function page(title: string, body: string, generator: string): string {

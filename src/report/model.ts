@@ -222,7 +222,7 @@ export class Findings {
   errors = 0;
   warnings = 0;
 
-  add(frame: number, iface: number, check: CheckName, message: string, extra: Partial<Pick<Finding, 'expected' | 'actual' | 'offset'>> = {}): Finding {
+  add(frame: number, iface: number, check: CheckName, message: string, extra: Partial<Pick<Finding, 'expected' | 'actual' | 'offset' | 'time' | 'vlan'>> = {}): Finding {
     const severity = CHECK_SEVERITY[check];
     const f: Finding = { frame, interface: iface, check, severity, message, ...extra };
     this.list.push(f);

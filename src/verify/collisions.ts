@@ -29,9 +29,10 @@
  * 2/3 (linear probing stays short in 4-byte slots, 16 to a cache line; at
  * 1/2, verify of the 2 GB bench grew it to 8 MB at its end, 7 MB over
  * the 100 MB mark). Memory per live flow: 6 to 12 bytes of probe array and
- * a 28-byte IPv4 record (52 for IPv6), the records in 1 MB pages that are
- * never copied: at the default 2^20 flows, 8 MB and 32 MB. No strings per packet; strings are built only for a
- * collision. At most `maxFlows` live flows; idle ones are reclaimed by a
+ * a 36-byte IPv4 record (60 for IPv6: the 24 hot bytes, and cold the first
+ * frame and its float64 time, which a collision reports), the records in
+ * 1 MB pages that are never copied: at the default 2^20 flows, 8 MB and
+ * 36 MB. No strings per packet; strings are built only for a collision. At most `maxFlows` live flows; idle ones are reclaimed by a
  * clock hand as new flows arrive; when the table is full of live flows,
  * new flows are not tracked and one `verify.limit` warning is raised.
  *
@@ -55,9 +56,9 @@ import { LINKTYPE_ETHERNET } from '../wire/raw.js';
 import * as tcp from '../wire/tcp.js';
 import { IPPROTO_DCCP, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP, IPPROTO_UDPLITE } from '../wire/ip.js';
 import { formatIpv4, formatIpv6 } from '../wire/address.js';
-import type { Collision } from '../report/model.js';
+import type { Collision, FlowPacket } from '../report/model.js';
 import { BLOCK_BYTES, BlockPool } from './blockpool.js';
-import type { PacketContext } from './context.js';
+import { reportTime, vlanText, type PacketContext } from './context.js';
 import { FlowLog, V6_KEY_WORDS, type FlowSink } from './flowlog.js';
 import { HASH_SEED, hashFinish, hashStep, hashWords } from './hash.js';
 
@@ -95,10 +96,11 @@ const FAMILY_V6 = 0x600;
  * stride of page e >>> pageBits.
  */
 class RecordStore {
-  /** Hot words of each page, the same bytes as float32 (the times), and each record's first frame. */
+  /** Hot words of each page, the same bytes as float32 (the times), and each record's first frame and its time. */
   readonly hot: Int32Array[] = [];
   readonly hotF32: Float32Array[] = [];
   readonly frames: Int32Array[] = [];
+  readonly firstTimes: Float64Array[] = [];
   readonly stride: number;
   readonly pageBits: number;
   readonly pageMask: number;
@@ -110,7 +112,8 @@ class RecordStore {
   ) {
     this.stride = kw + 3;
     let bits = 16;
-    while ((1 << bits) * (this.stride + 1) * 4 > BLOCK_BYTES) bits--;
+    // Per record: the hot words, then (cold) the first frame (1 word) and its time (a float64, 2 words).
+    while ((1 << bits) * (this.stride + 3) * 4 > BLOCK_BYTES) bits--;
     this.pageBits = bits;
     this.pageMask = (1 << bits) - 1;
   }
@@ -127,6 +130,8 @@ class RecordStore {
       this.hot.push(new Int32Array(block, 0, records * this.stride));
       this.hotF32.push(new Float32Array(block, 0, records * this.stride));
       this.frames.push(new Int32Array(block, records * this.stride * 4, records));
+      // 8-byte aligned: records is a power of two, at least 2.
+      this.firstTimes.push(new Float64Array(block, records * (this.stride + 1) * 4, records));
     }
     return this.next++;
   }
@@ -209,13 +214,33 @@ function protoName(p: number, v6: boolean): string {
   }
 }
 
-interface CollisionState extends Collision {
+interface CollisionState {
+  protocol: string;
+  flow: string;
+  interfaces: number[];
+  frames: number[];
+  /** Times (seconds) and VLAN keys of the first frame on each domain. */
+  times: number[];
+  vlanKeys: number[];
   /** Domains as iface * 2^26 + vlanKey. */
   locs: number[];
-  /** Domain and frame of the flow's latest packet in its first direction (the request); -1 unknown. */
+  /** Domain, frame, interface, VLAN key and time of the flow's latest packet in its first direction (the request); askLoc -1 unknown. */
   askLoc: number;
   askFrame: number;
   askIface: number;
+  askVlanKey: number;
+  askTime: number;
+  /** Replies that reached another domain than their request's: the first MAX_WRONG_REPLIES, and how many in all. */
+  wrong: Array<{ request: FlowPacket; reply: FlowPacket }>;
+  wrongCount: number;
+}
+
+/** Wrong-clone replies listed per colliding flow, at most (all are counted). */
+export const MAX_WRONG_REPLIES = 100;
+
+function flowPacket(frame: number, iface: number, vlanKey: number, time: number): FlowPacket {
+  const vlan = vlanText(vlanKey);
+  return { frame, interface: iface, ...(vlan === '' ? {} : { vlan }), time: reportTime(time) };
 }
 
 /**
@@ -526,6 +551,7 @@ export class CollisionTracker implements FlowSink {
     const t = f32[m + O_TIME]!;
     if (t < this.minTime) this.minTime = t;
     st.frames[pg]![e & st.pageMask] = ctx.frame | 0;
+    st.firstTimes[pg]![e & st.pageMask] = ctx.time;
   }
 
   /**
@@ -558,10 +584,16 @@ export class CollisionTracker implements FlowSink {
         flow: this.flowText(r, b, v6, p),
         interfaces: [iface],
         frames: [st.frames[pg]![e & st.pageMask]! >>> 0],
+        times: [st.firstTimes[pg]![e & st.pageMask]!],
+        vlanKeys: [vw & VLAN_BITS],
         locs: [iface * 0x4000000 + (vw & VLAN_BITS)],
         askLoc: -1,
         askFrame: 0,
         askIface: -1,
+        askVlanKey: 0,
+        askTime: 0,
+        wrong: [],
+        wrongCount: 0,
       });
     }
     const col = this.collisions[c]!;
@@ -569,7 +601,12 @@ export class CollisionTracker implements FlowSink {
       col.askLoc = loc;
       col.askFrame = ctx.frame;
       col.askIface = ctx.iface;
+      col.askVlanKey = ctx.vlanKey;
+      col.askTime = ctx.time;
     } else if (col.askLoc >= 0 && col.askLoc !== loc) {
+      if (col.wrongCount++ < MAX_WRONG_REPLIES) {
+        col.wrong.push({ request: flowPacket(col.askFrame, col.askIface, col.askVlanKey, col.askTime), reply: flowPacket(ctx.frame, ctx.iface, ctx.vlanKey, ctx.time) });
+      }
       ctx.add(
         'flow.collision',
         `${col.protocol} ${col.flow}: reply on ${ctx.where()} to the request of frame ${col.askFrame} on interface ${col.askIface}: the answer went to another clone than the one that asked`,
@@ -579,6 +616,8 @@ export class CollisionTracker implements FlowSink {
     col.locs.push(loc);
     col.interfaces.push(ctx.iface);
     col.frames.push(ctx.frame);
+    col.times.push(ctx.time);
+    col.vlanKeys.push(ctx.vlanKey);
     ctx.add(
       'flow.collision',
       `${col.protocol} ${col.flow} on ${ctx.where()} is also on interface ${col.interfaces[0]} (frame ${col.frames[0]}): a stateful NAT would take them for one connection`,
@@ -685,7 +724,17 @@ export class CollisionTracker implements FlowSink {
   }
 
   /** The report's collisions, in order of detection. */
+  /** The colliding flows, in order of detection, with the first frame and time on each lane and the wrong-clone replies. */
   report(): Collision[] {
-    return this.collisions.map((c) => ({ protocol: c.protocol, flow: c.flow, interfaces: c.interfaces, frames: c.frames }));
+    return this.collisions.map((c) => ({
+      protocol: c.protocol,
+      flow: c.flow,
+      interfaces: c.interfaces,
+      frames: c.frames,
+      times: c.times.map(reportTime),
+      ...(c.vlanKeys.some((k) => k !== 0) ? { vlans: c.vlanKeys.map(vlanText) } : {}),
+      wrongReplies: c.wrong,
+      wrongReplyCount: c.wrongCount,
+    }));
   }
 }

@@ -27,6 +27,7 @@ import { CollisionTracker } from './collisions.js';
 import { PacketContext } from './context.js';
 import { LeakChecker } from './leaks.js';
 import { ViewCache } from '../wire/view.js';
+import { Timeline } from './timeline.js';
 
 export interface VerifierOptions {
   /** Seconds within which one flow on two interfaces/VLANs is a collision (default 120). */
@@ -63,6 +64,8 @@ export class Verifier {
   readonly arp: ArpChecker;
   readonly flows: CollisionTracker;
   readonly leaks = new LeakChecker();
+  /** Packets per lane over time (report.timeline). */
+  readonly timeline = new Timeline();
   /** Packets the checks could look into (IPv4, IPv6, ARP). */
   checked = 0;
   private readonly views = new ViewCache();
@@ -78,10 +81,17 @@ export class Verifier {
     this.flows = new CollisionTracker(o.collisionWindow, o.maxFlows);
   }
 
-  /** Seconds since the epoch of a packet record, without BigInt work in the common cases. */
+  /**
+   * Seconds since the epoch of a packet record, truncated to the
+   * microsecond: whole microseconds are exact in a double (2^53 us is 285
+   * years), so a report prints each time exactly (reportTime), and the
+   * windows need no finer. Integer arithmetic only; BigInt work only for
+   * the rare resolutions that are neither microseconds or coarser decimal
+   * ones, nor nanoseconds.
+   */
   private seconds(rec: CaptureRecord): number {
     if (!rec.hasTimestamp) return this.ctx.time; // SPB: no timestamp, keep the last one
-    if (rec.blockType === 0) return rec.tsHigh + rec.tsLow / (rec.pcapNanos ? 1e9 : 1e6);
+    if (rec.blockType === 0) return (rec.tsHigh * 1e6 + (rec.pcapNanos ? Math.floor(rec.tsLow / 1000) : rec.tsLow)) / 1e6;
     const id = rec.interfaceIndex;
     let ups = this.unitsPerSecond[id];
     if (ups === undefined) {
@@ -89,7 +99,19 @@ export class Verifier {
       this.unitsPerSecond[id] = ups;
       this.tsOffset[id] = rec.iface === null ? 0 : Number(rec.iface.tsOffset);
     }
-    return (rec.tsHigh * 4294967296 + rec.tsLow) / ups + this.tsOffset[id]!;
+    const hi = rec.tsHigh;
+    const lo = rec.tsLow;
+    let micros: number;
+    if (ups === 1e9) {
+      // units = hi * 2^32 + lo, 2^32 = 1000 * 4294967 + 296: floor(units / 1000) without leaving 2^53.
+      micros = hi * 4294967 + Math.floor((hi * 296 + lo) / 1000);
+    } else if (ups <= 1e6 && 1e6 % ups === 0) {
+      micros = (hi * 4294967296 + lo) * (1e6 / ups);
+    } else {
+      const units = (BigInt(hi) << 32n) | BigInt(lo);
+      micros = Number((units * 1_000_000n) / BigInt(ups));
+    }
+    return micros / 1e6 + this.tsOffset[id]!;
   }
 
   /**
@@ -111,6 +133,7 @@ export class Verifier {
     if (d.vlanCount > 0) vk = (d.vlanIds[0]! + 1) << 13;
     if (d.vlanCount > 1) vk |= d.vlanIds[1]! + 1;
     ctx.vlanKey = vk;
+    this.timeline.count(ctx.iface, vk, ctx.time);
     const v = view ?? this.views.of(rec.buf);
     const net = d.net;
     if (net === NET_IPV4 || net === NET_IPV6) {

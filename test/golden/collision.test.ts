@@ -6,18 +6,14 @@
  * no errors, and every checksum good in tshark.
  */
 import { join } from 'node:path';
+import type { Report } from '../../src/report/model.js';
 import { describe, expect, it } from 'vitest';
+import { readPackets } from '../helpers/capture.js';
 import { cli, ROOT, tempDir } from '../helpers/cli.js';
 import { needs } from '../helpers/tools.js';
 import { badVerdicts, tsharkChecksums } from '../helpers/tshark.js';
 
 const HOST = join(ROOT, 'fixtures/golden/collision/host.pcapng');
-
-interface Report {
-  summary: { errors: number; warnings: number; collisions: number };
-  findings: Array<{ frame: number; interface: number; check: string; message: string }>;
-  collisions: Array<{ protocol: string; flow: string; interfaces: number[]; frames: number[] }>;
-}
 
 const TAP_RULES = [0, 1, 2].flatMap((i) => ['-r', `10.0.0.0/24=192.168.${10 + i}.0/24@tap${i}`, '-r', `fd00::/64=fd00:${10 + i}::/64@tap${i}`]);
 
@@ -30,7 +26,7 @@ describe('golden: the collision capture', () => {
   it('verify names every colliding flow with its interfaces and first frames', () => {
     const { code, report } = verify(HOST);
     expect(code).toBe(0); // collisions are warnings
-    expect(report.collisions).toEqual([
+    expect(report.collisions.map(({ protocol, flow, interfaces, frames }) => ({ protocol, flow, interfaces, frames }))).toEqual([
       { protocol: 'udp', flow: '10.0.0.2:33333 > 10.0.0.1:53', interfaces: [0, 1, 2], frames: [3, 31, 65] },
       { protocol: 'udp', flow: '10.0.0.2:33333 > 10.0.0.1:5300', interfaces: [0, 1, 2], frames: [5, 34, 68] },
       { protocol: 'tcp', flow: '10.0.0.2:33334 > 10.0.0.1:53', interfaces: [0, 1, 2], frames: [10, 40, 74] },
@@ -53,6 +49,27 @@ describe('golden: the collision capture', () => {
     );
     // IPv6 answers come back on the tap they were asked on (dnsmasq replies per interface): none there.
     expect(wrong.some((f) => f.message.includes('fd00'))).toBe(false);
+  });
+
+  it('each colliding flow carries its lanes\' first times and its wrong-clone replies as data, the same facts as the messages', async () => {
+    const { report } = verify(HOST);
+    const time = new Map((await readPackets(HOST)).map((p) => [p.frame, Number(p.timestampNs / 1000n) / 1e6]));
+    for (const c of report.collisions) expect(c.times).toEqual(c.frames.map((f) => time.get(f)));
+    const fromMessages = report.findings
+      .filter((f) => f.check === 'flow.collision' && f.message.includes('went to another clone'))
+      .map((f) => {
+        const m = / on interface (\d+) to the request of frame (\d+) on interface (\d+):/.exec(f.message)!;
+        return [Number(m[2]), Number(m[3]), f.frame, Number(m[1])];
+      });
+    const asData = report.collisions.flatMap((c) => c.wrongReplies!.map((w) => [w.request.frame, w.request.interface, w.reply.frame, w.reply.interface]));
+    expect(asData.sort((a, b) => a[2]! - b[2]!)).toEqual(fromMessages);
+    expect(report.collisions.map((c) => c.wrongReplyCount)).toEqual([4, 0, 6, 0, 0]);
+    for (const c of report.collisions) {
+      for (const w of c.wrongReplies!) {
+        expect(w.request.time).toBe(time.get(w.request.frame));
+        expect(w.reply.time).toBe(time.get(w.reply.frame));
+      }
+    }
   });
 
   it('after a per-tap rewrite there are no collisions and no errors', () => {

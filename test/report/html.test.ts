@@ -77,7 +77,8 @@ describe('the HTML report draws what the report lists', () => {
       ['2', 'tap2'],
     ]);
     expect(drawnFlows(html)).toEqual(expectedFlows(r));
-    // The report has no wrongReplies yet: they come from the findings, read here independently of the renderer.
+    // The wrong-clone replies drawn are the ones the report lists as data, which are the ones its messages name.
+    expect(drawnWrong(html)).toEqual(expectedWrong(r));
     const fromFindings = r.findings.flatMap((f) => {
       const m = /reply on interface (\d+) to the request of frame (\d+) on interface (\d+)/.exec(f.message);
       if (m === null) return [];
@@ -85,11 +86,13 @@ describe('the HTML report draws what the report lists', () => {
       return [{ flow: String(flow), from: m[3]!, to: String(f.interface), request: m[2]!, reply: String(f.frame) }];
     });
     expect(fromFindings).toHaveLength(10);
-    expect(drawnWrong(html)).toEqual(fromFindings);
+    const byReply = (a: { reply?: string | undefined }, b: { reply?: string | undefined }): number => Number(a.reply) - Number(b.reply);
+    expect([...drawnWrong(html)].sort(byReply)).toEqual(fromFindings.sort(byReply));
     expect(fromFindings.every((w) => w.to === '0' && w.from !== '0')).toBe(true);
-    // No timeline in today's report: frames on the x axis, said in the caption.
-    expect(html).toContain('data-axis="frame"');
-    expect(html).toContain('x: frame number, 1 to 91 (the report has no timeline');
+    // The report has a timeline and every item a time: time on the x axis, said in the caption.
+    expect(html).toContain('data-axis="time"');
+    expect(r.timeline!.start).toBe(1795596538.558946); // frame 1's time: tshark's frame.time_epoch is 1795596538.558946754
+    expect(html).toContain("x: time since 2026-11-25 08:48:58.558946 UTC (the timeline's start)");
     expect(html).toContain('data-verdict="ok" data-exit-code="0"');
   });
 

@@ -53,7 +53,7 @@ describe('IPv4 header checksum', () => {
     setU16(bad, IP + 10, 0x5678);
     const r = verifyFrames([{ data: good }, { data: bad }]);
     expect(r.findings).toEqual([
-      { frame: 2, interface: 0, check: 'ipv4.checksum', severity: 'error', message: `IPv4 header checksum 0x5678, expected ${h16(right)}`, expected: h16(right), actual: '0x5678' },
+      { frame: 2, interface: 0, check: 'ipv4.checksum', severity: 'error', message: `IPv4 header checksum 0x5678, expected ${h16(right)}`, expected: h16(right), actual: '0x5678', time: 1 },
     ]);
     expect(r.summary.checksums).toEqual({ verified: 3, bad: 1, unverifiable: 0 });
   });
@@ -75,7 +75,7 @@ describe('L4 checksums', () => {
     setU16(bad, L4 + 6, 0x5678);
     const r = verifyFrames([{ data: good }, { data: bad }]);
     expect(only(r.findings, 'udp.checksum')).toEqual([
-      { frame: 2, interface: 0, check: 'udp.checksum', severity: 'error', message: `UDP checksum 0x5678, expected ${h16(right)}`, expected: h16(right), actual: '0x5678' },
+      { frame: 2, interface: 0, check: 'udp.checksum', severity: 'error', message: `UDP checksum 0x5678, expected ${h16(right)}`, expected: h16(right), actual: '0x5678', time: 1 },
     ]);
     expect(r.findings).toHaveLength(1);
   });
@@ -104,7 +104,7 @@ describe('L4 checksums', () => {
       setU16(bad, at, right ^ 0x0101);
       const r = verifyFrames([{ data: good }, { data: bad }]);
       expect(r.findings).toEqual([
-        { frame: 2, interface: 0, check, severity: 'error', message: `${label} checksum ${h16(right ^ 0x0101)}, expected ${h16(right)}`, expected: h16(right), actual: h16(right ^ 0x0101) },
+        { frame: 2, interface: 0, check, severity: 'error', message: `${label} checksum ${h16(right ^ 0x0101)}, expected ${h16(right)}`, expected: h16(right), actual: h16(right ^ 0x0101), time: 1 },
       ]);
     }
   });
@@ -188,7 +188,7 @@ describe('fragments: reassembled, judged on the frame that completes the datagra
     for (const order of [[f1!, f2!], [f2!, f1!]]) {
       const r = verifyFrames(order.map((data) => ({ data })));
       expect(r.findings).toEqual([
-        { frame: 2, interface: 0, check: 'udp.checksum', severity: 'error', message: `UDP checksum ${h16(right ^ 0xf0)}, expected ${h16(right)}`, expected: h16(right), actual: h16(right ^ 0xf0) },
+        { frame: 2, interface: 0, check: 'udp.checksum', severity: 'error', message: `UDP checksum ${h16(right ^ 0xf0)}, expected ${h16(right)}`, expected: h16(right), actual: h16(right ^ 0xf0), time: 1 },
       ]);
     }
   });
@@ -230,6 +230,7 @@ describe('ICMP errors', () => {
         message: `IPv4 header quoted in the ICMP error has checksum 0x0bad, expected ${h16(right)}`,
         expected: h16(right),
         actual: '0x0bad',
+        time: 0,
       },
     ]);
   });
@@ -338,7 +339,18 @@ describe('flow collisions', () => {
       { data: q(), iface: 1, time: 1.3 },
       { data: reply(), iface: 2, time: 1.4 }, // the reply direction is the same flow
     ]);
-    expect(r.summary.collisions).toEqual([{ protocol: 'udp', flow: '10.0.0.2:2345 > 10.0.0.1:53', interfaces: [0, 1, 2], frames: [1, 3, 5] }]);
+    expect(r.summary.collisions).toEqual([
+      {
+        protocol: 'udp',
+        flow: '10.0.0.2:2345 > 10.0.0.1:53',
+        interfaces: [0, 1, 2],
+        frames: [1, 3, 5],
+        times: [1, 1.2, 1.4],
+        // The reply of frame 5 answers frame 4's query, asked on interface 1.
+        wrongReplies: [{ request: { frame: 4, interface: 1, time: 1.3 }, reply: { frame: 5, interface: 2, time: 1.4 } }],
+        wrongReplyCount: 1,
+      },
+    ]);
     expect(only(r.findings, 'flow.collision').map((f) => [f.frame, f.interface, f.severity])).toEqual([
       [3, 1, 'warning'],
       [5, 2, 'warning'], // the reply went to interface 2, but the last query came from interface 1
@@ -378,8 +390,11 @@ describe('flow collisions', () => {
   it('two VLANs on one interface are two domains; outside the window is no collision', () => {
     const vlan = (id: number): Uint8Array => ether(0x8100, concat(be16(id), be16(0x0800), ipv4L4(A, B, 17, udp(2345, 53, dns))));
     const r = verifyFrames([{ data: vlan(10) }, { data: vlan(20) }]);
-    expect(r.summary.collisions.map((c) => c.interfaces)).toEqual([[0, 0]]);
+    expect(r.summary.collisions.map((c) => [c.interfaces, c.vlans])).toEqual([[[0, 0], ['10', '20']]]);
     expect(r.findings[0]!.message).toContain('vlan 20');
+    expect(r.findings[0]!.vlan).toBe('20');
+    // Untagged flows say nothing of VLANs.
+    expect(verifyFrames([{ data: q(), iface: 0 }, { data: q(), iface: 1 }]).summary.collisions[0]!.vlans).toBeUndefined();
     const late = verifyFrames([{ data: q(), iface: 0, time: 0 }, { data: q(), iface: 1, time: 200 }]);
     expect(late.summary.collisions).toEqual([]);
     const window = verifyFrames([{ data: q(), iface: 0, time: 0 }, { data: q(), iface: 1, time: 200 }], { collisionWindow: 300 });
@@ -388,7 +403,7 @@ describe('flow collisions', () => {
   it('ICMP echo: the identifier stands for the ports', () => {
     const echo = (id: number, iface: number): Frame => ({ data: eth4(ipv4L4(A, ip4('8.8.8.8'), 1, icmpMsg(8, 0, (id << 16) | 1, hex('00')))), iface });
     const r = verifyFrames([echo(7, 0), echo(8, 1), echo(7, 1)]);
-    expect(r.summary.collisions).toEqual([{ protocol: 'icmp', flow: '10.0.0.2 > 8.8.8.8 echo id 7', interfaces: [0, 1], frames: [1, 3] }]);
+    expect(r.summary.collisions).toEqual([{ protocol: 'icmp', flow: '10.0.0.2 > 8.8.8.8 echo id 7', interfaces: [0, 1], frames: [1, 3], times: [0, 2], wrongReplies: [], wrongReplyCount: 0 }]);
   });
 });
 

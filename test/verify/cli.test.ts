@@ -32,6 +32,8 @@ function write(dir: string, name: string, bytes: Uint8Array): string {
 type Schema = { type: 'object'; keys: Array<[string, Schema, boolean?]> } | { type: 'array'; items: Schema } | { type: 'string' | 'number' | 'integer' | 'boolean'; enum?: readonly unknown[] };
 const int: Schema = { type: 'integer' };
 const str: Schema = { type: 'string' };
+const num: Schema = { type: 'number' };
+const FLOW_PACKET: Schema = { type: 'object', keys: [['frame', { type: 'integer' }], ['interface', { type: 'integer' }], ['vlan', { type: 'string' }, true], ['time', { type: 'number' }]] };
 const REPORT: Schema = {
   type: 'object',
   keys: [
@@ -85,11 +87,44 @@ const REPORT: Schema = {
             ['expected', str, true],
             ['actual', str, true],
             ['offset', int, true],
+            ['time', num, true],
+            ['vlan', str, true],
           ],
         },
       },
     ],
-    ['collisions', { type: 'array', items: { type: 'object', keys: [['protocol', str], ['flow', str], ['interfaces', { type: 'array', items: int }], ['frames', { type: 'array', items: int }]] } }],
+    [
+      'collisions',
+      {
+        type: 'array',
+        items: {
+          type: 'object',
+          keys: [
+            ['protocol', str],
+            ['flow', str],
+            ['interfaces', { type: 'array', items: int }],
+            ['frames', { type: 'array', items: int }],
+            ['times', { type: 'array', items: num }],
+            ['vlans', { type: 'array', items: str }, true],
+            ['wrongReplies', { type: 'array', items: { type: 'object', keys: [['request', FLOW_PACKET], ['reply', FLOW_PACKET]] } }],
+            ['wrongReplyCount', int],
+          ],
+        },
+      },
+    ],
+    [
+      'timeline',
+      {
+        type: 'object',
+        keys: [
+          ['start', num],
+          ['bucketSeconds', num],
+          ['lanes', { type: 'array', items: { type: 'object', keys: [['interface', int], ['name', str, true], ['vlan', str, true], ['packets', { type: 'array', items: int }]] } }],
+          ['lanesOmitted', int],
+        ],
+      },
+      true,
+    ],
   ],
 };
 
@@ -228,7 +263,9 @@ describe('the clones collision', () => {
     const dir = tempDir();
     const taps = write(dir, 'taps.pcapng', pcapngBytes(3, [{ data: query(), iface: 0 }, { data: query(), iface: 1 }, { data: query(), iface: 2 }, { data: query(), iface: 1 }]));
     const before = JSON.parse(cli(['verify', taps, '--report', 'json']).stdout.toString());
-    expect(before.collisions).toEqual([{ protocol: 'udp', flow: '10.0.0.2:2345 > 10.0.0.1:53', interfaces: [0, 1, 2], frames: [1, 2, 3] }]);
+    expect(before.collisions).toEqual([
+      { protocol: 'udp', flow: '10.0.0.2:2345 > 10.0.0.1:53', interfaces: [0, 1, 2], frames: [1, 2, 3], times: [1700000000, 1700000001, 1700000002], wrongReplies: [], wrongReplyCount: 0 },
+    ]);
     expect(before.summary.collisions).toBe(1);
     expect(before.summary.warnings).toBe(2);
     const out = join(dir, 'host.pcapng');

@@ -1,0 +1,95 @@
+/**
+ * Packets per lane over time, for drawing the capture as the clones lived
+ * it (report.timeline, the HTML report's picture): a lane is an interface
+ * and its VLAN (the verifier's broadcast domain), time is cut into at most
+ * BUCKETS equal slices. The slice width is not known while streaming: it
+ * starts at 1/1024 s and doubles (merging neighbours) whenever a packet
+ * falls past the last slice, so memory is BUCKETS numbers per lane whatever
+ * the capture's length. A packet earlier than the first one (captures are
+ * not always in time order) counts in the first slice.
+ */
+import type { Timeline as TimelineReport } from '../report/model.js';
+import { vlanText } from './context.js';
+
+/** Slices of the timeline, at most. */
+export const BUCKETS = 256;
+/** Lanes drawn, at most; packets of later lanes are counted as omitted. */
+export const MAX_LANES = 64;
+
+interface LaneCounts {
+  readonly iface: number;
+  readonly vlanKey: number;
+  readonly counts: Float64Array;
+}
+
+export class Timeline {
+  private start = NaN;
+  private width = 1 / 1024;
+  private readonly lanes: LaneCounts[] = [];
+  private readonly byKey = new Map<number, LaneCounts>();
+  private last: LaneCounts | null = null;
+  private lastKey = -1;
+  private omitted = new Set<number>();
+  /** Highest slice used, for trimming. */
+  private top = 0;
+
+  /** One packet on lane (iface, vlanKey) at `time` seconds. */
+  count(iface: number, vlanKey: number, time: number): void {
+    const key = iface * 0x4000000 + vlanKey;
+    let lane = this.last;
+    if (key !== this.lastKey) {
+      lane = this.byKey.get(key) ?? this.addLane(key, iface, vlanKey);
+      this.last = lane;
+      this.lastKey = key;
+    }
+    if (lane === null) return; // beyond MAX_LANES
+    if (this.start !== this.start) this.start = time;
+    let i = Math.floor((time - this.start) / this.width);
+    if (i < 0) i = 0;
+    while (i >= BUCKETS) {
+      this.widen();
+      i = Math.floor((time - this.start) / this.width);
+    }
+    lane.counts[i]!++;
+    if (i > this.top) this.top = i;
+  }
+
+  private addLane(key: number, iface: number, vlanKey: number): LaneCounts | null {
+    if (this.lanes.length >= MAX_LANES) {
+      this.omitted.add(key);
+      return null;
+    }
+    const lane = { iface, vlanKey, counts: new Float64Array(BUCKETS) };
+    this.lanes.push(lane);
+    this.byKey.set(key, lane);
+    return lane;
+  }
+
+  /** Doubles the slice width: slice i becomes the sum of slices 2i and 2i+1. */
+  private widen(): void {
+    for (const lane of this.lanes) {
+      const c = lane.counts;
+      for (let i = 0; i < BUCKETS / 2; i++) c[i] = c[2 * i]! + c[2 * i + 1]!;
+      c.fill(0, BUCKETS / 2);
+    }
+    this.top = this.top >>> 1;
+    this.width *= 2;
+  }
+
+  /**
+   * The report's timeline: lanes sorted by interface then VLAN, named from
+   * `names` (interface id -> if_name); null when no packet was counted.
+   */
+  report(names: ReadonlyMap<number, string>): TimelineReport | null {
+    if (this.start !== this.start) return null;
+    const n = this.top + 1;
+    const lanes = [...this.lanes]
+      .sort((a, b) => a.iface - b.iface || a.vlanKey - b.vlanKey)
+      .map((l) => {
+        const name = names.get(l.iface);
+        const vlan = vlanText(l.vlanKey);
+        return { interface: l.iface, ...(name === undefined ? {} : { name }), ...(vlan === '' ? {} : { vlan }), packets: Array.from(l.counts.subarray(0, n)) };
+      });
+    return { start: Math.round(this.start * 1e6) / 1e6, bucketSeconds: this.width, lanes, lanesOmitted: this.omitted.size };
+  }
+}

@@ -170,7 +170,13 @@ class RecordLoop {
     private readonly flags: LoopFlags,
   ) {
     this.translator.details = flags.describeRewrites; // the old/new addresses only feed annotations
+    if (flags.translating) this.translator.countRuleHits(table.ruleCount);
     this.plain = flags.translating && verifier === null && !flags.annotating && writer !== null;
+  }
+
+  /** Addresses rewritten per rule. */
+  get ruleHits(): Float64Array {
+    return this.translator.ruleHits;
   }
 
   /** Processes records until the reader needs more bytes or is done. */
@@ -320,6 +326,11 @@ function reportInterfaces(reader: CaptureReader): Report['input']['interfaces'] 
   }));
 }
 
+/** The report's ruleHits: each rule with its count (0 for a rule counted by nothing). */
+function ruleHits(rules: readonly Rule[], hits: Float64Array): Array<{ rule: string; addresses: number }> {
+  return rules.map((r, i) => ({ rule: r.text, addresses: hits[i] ?? 0 }));
+}
+
 /** `capture.unsupported-link`: per interface whose link type is not decoded, how many of its packets went unchecked. */
 function addUnsupportedLinks(findings: Findings, reader: CaptureReader, loop: RecordLoop, translated: boolean): void {
   for (const i of reader.interfaces) {
@@ -378,6 +389,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<RunResult> {
     const findings = new Findings();
     const verifier = opts.command === 'verify' || opts.verify === true ? new Verifier(findings, opts.verifyOptions) : null;
     const translating = opts.command === 'rewrite' && opts.rules.length > 0;
+    if (verifier !== null && !translating && opts.rules.length > 0) verifier.leaks.countRuleHits(opts.rules.length);
     const loop = new RecordLoop(reader, writer, table, findings, verifier, {
       translating,
       describeRewrites: opts.annotate,
@@ -427,6 +439,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<RunResult> {
       ...(outGiven === null ? {} : { output: { path: outGiven, format: outFormat } }),
       direction: opts.direction,
       rules: opts.rules.map((r) => r.text),
+      ...(opts.rules.length === 0 ? {} : { ruleHits: ruleHits(opts.rules, translating ? loop.ruleHits : (verifier?.leaks.ruleHits ?? new Float64Array(0))) }),
       summary: counts,
       verdict: verdictOf({ summary: counts }, { strict: opts.strict === true, verified: verifier !== null, checked: verifier?.checked ?? 0 }),
       findings: findings.list,
@@ -450,6 +463,46 @@ export async function runPipeline(opts: PipelineOptions): Promise<RunResult> {
     await writer?.settle();
     await target?.abort();
     throw e;
+  } finally {
+    await reader.close().catch(() => undefined);
+  }
+}
+
+/** Packets read by reverseRuleHits at most: a hint need not read a whole 2 GB capture. */
+const HINT_PACKETS = 1_000_000;
+
+/**
+ * For a rewrite whose rules matched nothing: how many addresses each rule
+ * would have matched in the other direction, read again from the input file
+ * (the first HINT_PACKETS packets; the bytes are translated where they lie in
+ * the read window and thrown away). Null for stdin, which cannot be read twice.
+ */
+export async function reverseRuleHits(input: string, rules: readonly Rule[], direction: Direction, limits: { maxBlock?: number | undefined; maxRecord?: number | undefined } = {}): Promise<Float64Array | null> {
+  if (input === '-') return null;
+  const reader = await CaptureReader.open(input, { maxBlock: limits.maxBlock, maxRecord: limits.maxRecord });
+  try {
+    const table = new RuleTable(rules, direction === 'guest-to-host' ? 'host-to-guest' : 'guest-to-host');
+    const translator = new Translator();
+    translator.details = false;
+    translator.countRuleHits(rules.length);
+    const mappers: InterfaceMapper[] = [];
+    let packets = 0;
+    for (;;) {
+      const rec = reader.next();
+      if (rec === null) {
+        if (reader.done) break;
+        await reader.fill();
+        continue;
+      }
+      if (rec.kind === RecordKind.InterfaceDescription || rec.kind === RecordKind.PcapHeader) {
+        mappers[rec.iface!.index] = table.mapperFor(rec.iface!);
+      } else if (rec.kind === RecordKind.Packet) {
+        const m = mappers[rec.interfaceIndex];
+        if (m !== undefined && m.active) translator.rewrite(rec.buf, rec.dataOffset, rec.capturedLength, rec.originalLength, rec.iface!.linkType, m);
+        if (++packets >= HINT_PACKETS) break;
+      }
+    }
+    return translator.ruleHits;
   } finally {
     await reader.close().catch(() => undefined);
   }

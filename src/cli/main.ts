@@ -10,7 +10,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { EXIT_CODES, EXIT_INPUT, EXIT_OK, EXIT_OUTPUT, EXIT_USAGE, RuleError, SsnatError, UsageError, errnoWords, formatError } from '../errors.js';
 import type { Rule } from '../nat/rules.js';
 import type { Direction } from '../nat/table.js';
-import { runPipeline, type PipelineOptions, type RunResult } from '../pipeline.js';
+import { reverseRuleHits, runPipeline, type PipelineOptions, type RunResult } from '../pipeline.js';
 import { checkDistinct, planOutput, type PlannedOutput } from '../capture/outputs.js';
 import { removeTempFiles, TextOutput } from '../capture/target.js';
 import { VERSION } from '../version.js';
@@ -433,7 +433,10 @@ async function rewriteCommand(input: string, output: string, opts: RewriteOption
     progress?.stop();
   }
   printNotes(result, opts);
-  if (!opts.quiet) process.stderr.write(summaryLine(result, output) + '\n');
+  if (!opts.quiet) {
+    for (const note of await unmatchedRules(input, rules, result.report.ruleHits ?? [], opts)) process.stderr.write(`ssnat-rewrite: note: ${note}\n`);
+    process.stderr.write(summaryLine(result, output) + '\n');
+  }
   if (reportKind !== undefined && reportPlan === null) {
     // No --report-file: the report goes to stdout, unless the capture does.
     writeReport(result.report, reportKind, output === '-' ? process.stderr : stdoutStream());
@@ -479,6 +482,28 @@ async function verifyCommand(input: string, opts: VerifyCommandOptions): Promise
   printNotes(result, opts);
   if (reportPlan === null) writeReport(result.report, kind, stdoutStream());
   return result.report.verdict!.exitCode;
+}
+
+/**
+ * A line for each rule that rewrote nothing (`hits`: the report's ruleHits),
+ * with a hint when it would have matched addresses the other way (the
+ * commonest mistake: the direction).
+ */
+async function unmatchedRules(input: string, rules: Rule[], hits: NonNullable<Report['ruleHits']>, opts: RewriteOptions): Promise<string[]> {
+  const unmatched = hits.map((h, i) => (h.addresses === 0 ? i : -1)).filter((i) => i >= 0);
+  if (unmatched.length === 0) return [];
+  let other: Float64Array | null = null;
+  try {
+    other = await reverseRuleHits(input, rules, opts.direction, { maxBlock: opts.maxBlock, maxRecord: opts.maxRecord });
+  } catch {
+    other = null; // only a hint: the run itself succeeded
+  }
+  const flip = opts.direction === 'guest-to-host' ? 'host-to-guest' : 'guest-to-host';
+  return unmatched.map((i) => {
+    const n = other?.[i] ?? 0;
+    const hint = n > 0 ? `; the other way it matches ${n.toLocaleString('en-US')} address(es): did you mean -d ${flip}?` : '';
+    return `rule "${rules[i]!.text}" matched no address${hint}`;
+  });
 }
 
 /** Writes the report to stdout or stderr. */

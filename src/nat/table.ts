@@ -408,6 +408,11 @@ export class RuleTable {
     this.#direction = direction;
   }
 
+  /** The number of rules (rule indexes run from 0 to this, exclusive). */
+  get ruleCount(): number {
+    return this.#rules.length;
+  }
+
   /**
    * Compiles the mapper for one interface (called once per interface as
    * interfaces appear while streaming). Throws RuleError when a short-form

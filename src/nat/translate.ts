@@ -218,6 +218,13 @@ export class Translator {
    */
   details = true;
 
+  /**
+   * Addresses rewritten per rule (indexed as the rules were given), for the
+   * report's ruleHits; sized by `countRuleHits`. An increment per rewritten
+   * address, nothing per packet.
+   */
+  ruleHits: Float64Array = new Float64Array(0);
+
   constructor(decoder: PacketDecoder = new PacketDecoder()) {
     this.decoder = decoder;
     this.v = decoder.view;
@@ -517,8 +524,14 @@ export class Translator {
     return dd;
   }
 
+  /** Counts the addresses each of `rules` rules rewrites from now on (ruleHits). */
+  countRuleHits(rules: number): void {
+    this.ruleHits = new Float64Array(rules);
+  }
+
   private record(kind: number, rule: number): number {
     const r = this.result;
+    if (rule < this.ruleHits.length) this.ruleHits[rule]!++;
     r.changed = true;
     r.rewrites |= 1 << kind;
     if (r.rule < 0) r.rule = rule;

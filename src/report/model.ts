@@ -139,6 +139,12 @@ export interface Report {
   output?: { path: string; format: string };
   direction: 'guest-to-host' | 'host-to-guest';
   rules: string[];
+  /**
+   * Per rule (in the order given): the addresses it rewrote (rewrite), or
+   * the guest-side addresses it would still translate (verify with rules:
+   * the addr.untranslated findings). Present when rules were given.
+   */
+  ruleHits?: Array<{ rule: string; addresses: number }>;
   summary: {
     packets: number;
     rewritten: number;

@@ -33,6 +33,16 @@ export class LeakChecker {
   private scratch = new Uint8Array(SCRATCH_BYTES);
   private scratchView = new DataView(this.scratch.buffer);
 
+  /** Counts, per rule, the guest-side addresses found (the report's ruleHits). */
+  countRuleHits(rules: number): void {
+    this.translator.countRuleHits(rules);
+  }
+
+  /** Guest-side addresses found per rule (indexed as the rules were given). */
+  get ruleHits(): Float64Array {
+    return this.translator.ruleHits;
+  }
+
   /**
    * Checks one decoded packet (`v` a DataView over its buffer, `d` its
    * decode) against the mapper of its interface.

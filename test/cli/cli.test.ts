@@ -199,7 +199,7 @@ describe('reports', () => {
     const r = cli([PCAPNG, join(dir, 'o.pcapng'), '-r', NOMATCH, '--report', 'json', '-q']);
     expect(r.code).toBe(0);
     const report = JSON.parse(r.stdout.toString());
-    expect(Object.keys(report)).toEqual(['tool', 'version', 'command', 'input', 'output', 'direction', 'rules', 'summary', 'verdict', 'findings', 'collisions']);
+    expect(Object.keys(report)).toEqual(['tool', 'version', 'command', 'input', 'output', 'direction', 'rules', 'ruleHits', 'summary', 'verdict', 'findings', 'collisions']);
     expect(report.verdict).toEqual({ result: 'ok', exitCode: 0, strict: false, why: 'rewritten; the output was not verified (add --verify to check it)' });
     expect(report.tool).toBe('ssnat-rewrite');
     expect(report.input.format).toBe('pcapng');

@@ -10,7 +10,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { describe, expect, it, type TestContext } from 'vitest';
 import { FAMILIES } from '../../src/report/families.js';
-import { BIN, cli, tempDir } from '../helpers/cli.js';
+import { BIN, cli, ROOT, tempDir } from '../helpers/cli.js';
 import { ether, hex, ip4, ipv4L4, udp } from '../helpers/wire-build.js';
 import { pcapBytes, pcapngBytes } from '../verify/helpers.js';
 
@@ -538,5 +538,39 @@ describe('gzip-compressed captures, in and out', () => {
     const b = cli(['verify', bad]);
     expect(b.code).toBe(3);
     expect(oneLine(b.stderr)).toMatch(new RegExp(`^ssnat-rewrite: ${bad}: the gzip data is damaged after \\d+ compressed bytes: `));
+  });
+});
+
+describe('rules that match nothing are named, with a hint', () => {
+  const host = join(ROOT, 'fixtures/golden/ssnat/host.pcapng');
+  const guest = join(ROOT, 'fixtures/golden/ssnat/guest1.pcapng');
+  const TAP1 = '10.0.0.0/24=192.168.11.0/24';
+  const NONE = '172.16.0.0/16=10.99.0.0/16';
+
+  it('rewrite: each rule that matched nothing gets a line, with the other direction when it would have matched', () => {
+    const r = cli([host, join(tempDir(), 'o.pcapng'), '-r', TAP1, '-r', NONE]);
+    expect(r.code).toBe(0);
+    expect(r.stderr.split('\n').slice(0, 2)).toEqual([
+      `ssnat-rewrite: note: rule "${TAP1}" matched no address; the other way it matches 40 address(es): did you mean -d host-to-guest?`,
+      `ssnat-rewrite: note: rule "${NONE}" matched no address`,
+    ]);
+    // From stdin the input cannot be read again for the hint: the line alone.
+    const piped = cli(['-', join(tempDir(), 'p.pcapng'), '-r', TAP1], readFileSync(host));
+    expect(piped.stderr.split('\n')[0]).toBe(`ssnat-rewrite: note: rule "${TAP1}" matched no address`);
+    expect(cli([host, join(tempDir(), 'q.pcapng'), '-r', TAP1, '-q']).stderr).toBe('');
+  });
+
+  it('the JSON report counts the addresses of each rule: rewritten by rewrite, left untranslated for verify', () => {
+    const rw = JSON.parse(cli([guest, join(tempDir(), 'o.pcapng'), '-r', TAP1, '-r', 'fd00::/64=fd00:11::/64', '-r', NONE, '--report', 'json', '-q']).stdout.toString());
+    expect(rw.ruleHits).toEqual([
+      { rule: TAP1, addresses: 38 },
+      { rule: 'fd00::/64=fd00:11::/64', addresses: 19 },
+      { rule: NONE, addresses: 0 },
+    ]);
+    expect(Object.keys(rw).indexOf('ruleHits')).toBe(Object.keys(rw).indexOf('rules') + 1);
+    const v = JSON.parse(cli(['verify', guest, '-r', TAP1, '--report', 'json']).stdout.toString());
+    expect(v.ruleHits).toEqual([{ rule: TAP1, addresses: 38 }]);
+    expect(v.findings.filter((f: { check: string }) => f.check === 'addr.untranslated')).toHaveLength(38);
+    expect(JSON.parse(cli(['verify', guest, '--report', 'json']).stdout.toString()).ruleHits).toBeUndefined();
   });
 });

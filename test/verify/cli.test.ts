@@ -44,6 +44,7 @@ const REPORT: Schema = {
     ['output', { type: 'object', keys: [['path', str], ['format', { type: 'string', enum: ['pcap', 'pcapng'] }]] }, true],
     ['direction', { type: 'string', enum: ['guest-to-host', 'host-to-guest'] }],
     ['rules', { type: 'array', items: str }],
+    ['ruleHits', { type: 'array', items: { type: 'object', keys: [['rule', str], ['addresses', int]] } }, true],
     [
       'summary',
       {

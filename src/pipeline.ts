@@ -60,6 +60,12 @@ export interface PipelineOptions {
   outputPlan?: PlannedOutput | null;
   /** Warnings fail the run (the report's verdict). */
   strict?: boolean;
+  /**
+   * A rule scoped to an interface the capture does not have is an error
+   * (default). A run over many captures turns it off: there, a scope simply
+   * does not apply to the captures without that interface.
+   */
+  checkScopes?: boolean;
   maxBlock?: number;
   maxRecord?: number;
   /** Called after each chunk: bytes read so far, and the input size when known. */
@@ -395,7 +401,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<RunResult> {
       describeRewrites: opts.annotate,
       annotating,
       leakCheck: verifier !== null && opts.rules.length > 0,
-      scopesAtFirstPacket: plan !== null && plan.kind !== 'file',
+      scopesAtFirstPacket: plan !== null && plan.kind !== 'file' && opts.checkScopes !== false,
     });
 
     for (;;) {
@@ -410,7 +416,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<RunResult> {
     await writer?.flush();
     opts.onProgress?.(reader.gzip?.consumed ?? reader.position, totalBytes);
 
-    checkScopes(table, reader, false);
+    if (opts.checkScopes !== false) checkScopes(table, reader, false);
     addUnsupportedLinks(findings, reader, loop, translating);
     const gzipCut = reader.gzip?.truncated === true ? ` (the gzip stream is cut short after ${reader.gzip.consumed} compressed bytes)` : '';
     if (reader.truncatedTail !== null) {

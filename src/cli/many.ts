@@ -94,6 +94,8 @@ function baseJob(command: 'rewrite' | 'verify', input: string, opts: ManyOptions
     annotate: false,
     force: opts.force,
     strict: opts.strict,
+    // Across a suite a scope just does not apply to the captures without that interface.
+    checkScopes: false,
     verifyOptions: opts.verifyOptions,
     ...(opts.maxBlock === undefined ? {} : { maxBlock: opts.maxBlock }),
     ...(opts.maxRecord === undefined ? {} : { maxRecord: opts.maxRecord }),

@@ -103,13 +103,20 @@ export function renderMultiJson(report: MultiReport): string {
 
 const WORD: Record<VerdictResult, string> = { ok: 'ok', failed: 'FAILED', unchecked: 'NOT CHECKED', unreadable: 'UNREADABLE' };
 
+/** A file's word in the text report: its verdict, or for a file that could not be processed, why. */
+function word(f: Report): string {
+  if (f.error?.code === 'output') return 'NOT WRITTEN';
+  if (f.error?.code === 'rule' || f.error?.code === 'usage') return 'REFUSED';
+  return WORD[f.verdict?.result ?? 'ok'];
+}
+
 function colour(result: VerdictResult, text: string): string {
   return result === 'ok' ? chalk.green(text) : result === 'unchecked' ? chalk.yellow(text) : chalk.red(text);
 }
 
 /** Text: one line per file, then the total and the verdict. */
 export function renderMultiText(report: MultiReport): string {
-  const width = Math.max(...report.files.map((f) => WORD[f.verdict?.result ?? 'ok'].length), 2);
+  const width = Math.max(...report.files.map((f) => word(f).length), 2);
   const out: string[] = [chalk.bold(`ssnat-rewrite ${report.command}: ${plural(report.files.length, 'capture')}`)];
   for (const f of report.files) {
     const result = f.verdict?.result ?? 'ok';
@@ -118,7 +125,7 @@ export function renderMultiText(report: MultiReport): string {
       f.error !== undefined
         ? f.error.message
         : `${plural(s.packets, 'packet')}${report.command === 'rewrite' ? `, ${s.rewritten.toLocaleString('en-US')} rewritten` : ''}, ${plural(s.errors, 'error')}, ${plural(s.warnings, 'warning')}, ${plural(s.collisions, 'collision')}`;
-    out.push(`  ${colour(result, WORD[result].padEnd(width))}  ${f.input.path}: ${what}`);
+    out.push(`  ${colour(result, word(f).padEnd(width))}  ${f.input.path}: ${what}`);
   }
   const t = report.summary;
   out.push(

@@ -287,3 +287,18 @@ describe('the Kubernetes Indexed Job recipe of the README', () => {
     expect(merged.stdout).toBe(oneRun.stdout);
   });
 });
+
+describe('rules over a suite', () => {
+  it('a scope applies to the captures that have the interface and not to the others; ruleHits count per capture', () => {
+    const dir = suite();
+    const r = cli(['verify', join(dir, 'taps/guest0.pcapng'), join(dir, 'taps/deep/collide.pcapng'), '-r', '10.0.0.0/24=192.168.11.0/24@tap1', '--report', 'json']);
+    const j = JSON.parse(r.stdout.toString()) as { files: Array<{ input: { path: string }; ruleHits: Array<{ addresses: number }>; verdict: { result: string } }> };
+    // guest0.pcapng has no tap1 (its interface is eth0): nothing applies there. collide.pcapng's tap1
+    // holds 16 guest addresses: tshark -Y 'frame.interface_id == 1' shows 16 IPv4/ARP addresses in 10.0.0.0/24.
+    expect(j.files.map((f) => [f.input.path.slice(dir.length), f.ruleHits[0]!.addresses, f.verdict.result])).toEqual([
+      ['/taps/deep/collide.pcapng', 16, 'failed'],
+      ['/taps/guest0.pcapng', 0, 'ok'],
+    ]);
+    expect(r.code).toBe(1);
+  });
+});

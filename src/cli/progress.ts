@@ -7,21 +7,32 @@ export interface Progress {
   stop: () => void;
 }
 
-/** `forced`: asked for with --progress; where stderr is no terminal the bar is then printed as a line per second. */
-export async function startProgress(forced = false): Promise<Progress> {
+type Bar = InstanceType<(typeof import('cli-progress'))['SingleBar']>;
+
+/**
+ * A bar on stderr with `format`. `forced`: asked for with --progress; where
+ * stderr is no terminal the bar is then printed as a line per second.
+ */
+async function makeBar(format: string, forced: boolean): Promise<Bar> {
   const { default: cliProgress } = await import('cli-progress');
-  const bar = new cliProgress.SingleBar(
+  return new cliProgress.SingleBar(
     {
       stream: process.stderr,
-      format: ' {bar} {percentage}% | {mb} MB | {eta_formatted} left',
+      format,
       hideCursor: true,
       clearOnComplete: process.stderr.isTTY === true,
       fps: 10,
+      etaBuffer: 50,
       noTTYOutput: forced && process.stderr.isTTY !== true,
       notTTYSchedule: 1000,
     },
     cliProgress.Presets.shades_classic,
   );
+}
+
+/** The bar of a run over one capture: bytes read of its size. */
+export async function startProgress(forced = false): Promise<Progress> {
+  const bar = await makeBar(' {bar} {percentage}% | {mb} MB | {eta_formatted} left', forced);
   let started = false;
   return {
     update(bytesRead, totalBytes) {
@@ -53,21 +64,8 @@ export interface RunProgress {
  * whose progress is counted in compressed bytes): the bar's total.
  */
 export async function startRunProgress(sizes: readonly number[], forced = false): Promise<RunProgress> {
-  const { default: cliProgress } = await import('cli-progress');
   const total = Math.max(1, sizes.reduce((a, b) => a + b, 0));
-  const bar = new cliProgress.SingleBar(
-    {
-      stream: process.stderr,
-      format: ' {bar} {percentage}% | {files}/{count} files | {mb} MB | {rate} MB/s | {eta_formatted} left',
-      hideCursor: true,
-      clearOnComplete: process.stderr.isTTY === true,
-      fps: 10,
-      etaBuffer: 50,
-      noTTYOutput: forced && process.stderr.isTTY !== true,
-      notTTYSchedule: 1000,
-    },
-    cliProgress.Presets.shades_classic,
-  );
+  const bar = await makeBar(' {bar} {percentage}% | {files}/{count} files | {mb} MB | {rate} MB/s | {eta_formatted} left', forced);
   const read = new Float64Array(sizes.length);
   const started = Date.now();
   let bytes = 0;

@@ -365,14 +365,19 @@ function manyOptions(opts: CommonOptions & VerifyLimitOptions & { jobs?: number;
   };
 }
 
+/** A rewrite's rules; none is a mistake unless the run only converts (--format). */
+function rewriteRules(opts: RewriteOptions): Rule[] {
+  const rules = loadRules(opts);
+  if (rules.length === 0 && (opts.format ?? 'same') === 'same') {
+    throw new UsageError('no --rule or --rules-file: nothing to translate (to convert only, add --format pcap or --format pcapng)');
+  }
+  return rules;
+}
+
 async function rewriteAction(paths: string[], opts: RewriteOptions): Promise<number> {
   if (opts.outDir !== undefined) {
-    const rules = loadRules(opts);
-    const format = opts.format ?? 'same';
-    if (rules.length === 0 && format === 'same') {
-      throw new UsageError('no --rule or --rules-file: nothing to translate (to convert only, add --format pcap or --format pcapng)');
-    }
-    return rewriteMany(paths, opts.outDir, format, opts.annotate === true, opts.verify === true, manyOptions(opts, rules, opts.report ?? 'text'));
+    const rules = rewriteRules(opts);
+    return rewriteMany(paths, opts.outDir, opts.format ?? 'same', opts.annotate === true, opts.verify === true, manyOptions(opts, rules, opts.report ?? 'text'));
   }
   if (paths.length !== 2) {
     throw new UsageError(
@@ -395,23 +400,20 @@ async function verifyAction(args: string[], opts: VerifyCommandOptions): Promise
 
 async function rewriteCommand(input: string, output: string, opts: RewriteOptions): Promise<number> {
   checkInput(input, 'rewrite');
-  const rules = loadRules(opts);
+  const rules = rewriteRules(opts);
   const format = opts.format ?? 'same';
-  if (rules.length === 0 && format === 'same') {
-    throw new UsageError('no --rule or --rules-file: nothing to translate (to convert only, add --format pcap or --format pcapng)');
-  }
   const reportKind = opts.report;
+  if (opts.reportFile !== undefined && reportKind === undefined) {
+    throw new UsageError('--report-file needs --report text, json, junit or html (rewrite prints only a summary line without it)');
+  }
   const [outPlan, reportPlan] = planOutputs(
     input,
     [
       ['output', output, true],
-      ['--report-file', reportKind === undefined ? null : opts.reportFile, false],
+      ['--report-file', opts.reportFile, false],
     ],
     opts.force === true,
   );
-  if (opts.reportFile !== undefined && reportKind === undefined) {
-    throw new UsageError('--report-file needs --report text, json or junit (rewrite prints only a summary line without it)');
-  }
   const reportFile = new ReportFile(reportPlan ?? null, reportKind ?? 'text');
   const progress = wantsProgress(opts) ? await startProgress(opts.progress === true) : null;
   let result: RunResult;

@@ -22,6 +22,7 @@
  * `truncatedTail` (the offset where the incomplete record starts).
  */
 import { CaptureError } from '../errors.js';
+import type { PacketBatch } from './batch.js';
 import { BlockType, CaptureRecord, RecordKind, type BlockOption, type CaptureFormat, type InterfaceInfo } from './record.js';
 import { GunzipSource, PrefixedSource, isGzip } from './gzip.js';
 import { BytesSource, FileSource, ReadWindow, stdinSource, type ByteSource } from './source.js';
@@ -220,6 +221,11 @@ export class CaptureReader implements AsyncIterable<CaptureRecord> {
     return this.ended;
   }
 
+  /** The window's buffer now: where the records and batches handed out since the last fill are. */
+  get buffer(): Buffer {
+    return this.win.buf;
+  }
+
   /** Size of the read window now (it grows only for records larger than it). */
   get windowSize(): number {
     return this.win.buf.length;
@@ -274,6 +280,86 @@ export class CaptureReader implements AsyncIterable<CaptureRecord> {
       this.ended = true;
     }
     return r;
+  }
+
+  /**
+   * The rewrite loop's walk: the packet records that follow, into `batch`
+   * (up to its capacity), as long as each is a plain one whose every check
+   * passes: pcap records, and pcapng enhanced packet blocks of the current
+   * section no larger than a quarter of the window. Returns how many; 0 when
+   * the next record is anything else, is not all in the window or is in
+   * error, for `next()` to handle as always (with the same errors). Each
+   * packet taken here is one `next()` would have returned, with the same
+   * frame number, bytes and interface.
+   */
+  nextPackets(batch: PacketBatch): number {
+    const win = this.win;
+    batch.count = 0;
+    batch.start = batch.end = win.start;
+    batch.firstFrame = this.frames + 1;
+    batch.base = win.base;
+    if (this.ended) return 0;
+    const n = this.format === 'pcap' ? this.walkPcap(batch) : this.walkPcapng(batch);
+    batch.count = n;
+    batch.end = win.start;
+    this.frames += n;
+    return n;
+  }
+
+  private walkPcap(batch: PacketBatch): number {
+    const header = this.pcapHeader;
+    if (header === null) return 0;
+    const win = this.win;
+    const v = win.view;
+    const le = this.littleEndian;
+    const hdrLen = header.modified ? PCAP_MODIFIED_RECORD_LEN : PCAP_RECORD_LEN;
+    const max = this.maxRecord;
+    const end = win.end;
+    const { record, data, capLen: caps, origLen: origs, iface } = batch;
+    let at = win.start;
+    let n = 0;
+    while (n < batch.capacity && end - at >= hdrLen) {
+      const capLen = v.getUint32(at + 8, le);
+      if (capLen > max || end - at < hdrLen + capLen) break;
+      record[n] = at;
+      data[n] = at + hdrLen;
+      caps[n] = capLen;
+      origs[n] = v.getUint32(at + 12, le);
+      iface[n] = 0;
+      n++;
+      at += hdrLen + capLen;
+    }
+    win.start = at;
+    return n;
+  }
+
+  private walkPcapng(batch: PacketBatch): number {
+    if (this.sections === 0) return 0;
+    const win = this.win;
+    const v = win.view;
+    const le = this.sectionLE;
+    const ifaces = this.sectionIfaces;
+    const maxLen = Math.min(this.maxBlock, win.buf.length / 4);
+    const end = win.end;
+    const { record, data, capLen: caps, origLen: origs, iface } = batch;
+    let at = win.start;
+    let n = 0;
+    while (n < batch.capacity && end - at >= EPB_DATA) {
+      const len = v.getUint32(at + BLOCK_LEN, le);
+      if (v.getUint32(at + BLOCK_TYPE, le) !== BlockType.EPB || len < 32 || len % 4 !== 0 || len > maxLen || end - at < len) break;
+      const capLen = v.getUint32(at + EPB_CAPLEN, le);
+      const info = ifaces[v.getUint32(at + EPB_IFACE, le)];
+      if (v.getUint32(at + len - 4, le) !== len || capLen > len - 32 || info === undefined) break;
+      record[n] = at;
+      data[n] = at + EPB_DATA;
+      caps[n] = capLen;
+      origs[n] = v.getUint32(at + EPB_ORIGLEN, le);
+      iface[n] = info.index;
+      n++;
+      at += len;
+    }
+    win.start = at;
+    return n;
   }
 
   private error(message: string, at: number, frame?: number): CaptureError {

@@ -47,6 +47,7 @@ import * as ipv4 from '../wire/ipv4.js';
 import * as tcp from '../wire/tcp.js';
 import * as udp from '../wire/udp.js';
 import * as dccp from '../wire/dccp.js';
+import type { PacketBatch } from '../capture/batch.js';
 import type { InterfaceMapper } from './mapper.js';
 import { formatAddress } from './rules.js';
 
@@ -215,15 +216,102 @@ export class Translator {
    * rewrite loop; `decoded` is then meaningful only when this returns an
    * undecodable packet). The commonest packet by far, Ethernet + IPv4
    * without options + an unfragmented TCP or UDP segment captured whole, is
-   * translated straight from its bytes, skipping the general decoder; every
-   * other packet goes through `translate`. Both write the same bytes and
-   * return the same result (test/nat/fast-path.test.ts).
+   * translated straight from its bytes (`direct`), skipping the general
+   * decoder; every other packet goes through `translate`. Both write the same
+   * bytes and return the same result (test/nat/fast-path.test.ts).
    */
   rewrite(buf: Uint8Array, off: number, capLen: number, origLen: number, linkType: number, mapper: InterfaceMapper): TranslateResult {
     const ip = off + eth.HEADER_LEN;
-    const capEnd = off + capLen;
-    if (linkType !== LINKTYPE_ETHERNET || ip + FAST_MIN > capEnd || !mapper.active) return this.translate(buf, off, capLen, origLen, linkType, mapper);
+    if (linkType !== LINKTYPE_ETHERNET || ip + FAST_MIN > off + capLen || !mapper.active) return this.translate(buf, off, capLen, origLen, linkType, mapper);
     const v = this.decoder.viewOf(buf);
+    // What the direct path may change, to describe it afterwards.
+    const oldSrc = v.getUint32(ip + ipv4.SRC_ADDR);
+    const oldDst = v.getUint32(ip + ipv4.DST_ADDR);
+    const oldSum = v.getUint16(ip + ipv4.CHECKSUM);
+    const proto = v.getUint8(ip + ipv4.PROTOCOL);
+    const l4Sum = ip + ipv4.MIN_HEADER_LEN + (proto === IPPROTO_TCP ? tcp.CHECKSUM : udp.CHECKSUM);
+    const oldL4 = l4Sum + 2 <= off + capLen ? v.getUint16(l4Sum) : 0;
+    const kinds = this.direct(buf, v, off, capLen, mapper);
+    if (kinds < 0) return this.translate(buf, off, capLen, origLen, linkType, mapper);
+    const r = this.result;
+    r.reset();
+    r.truncated = capLen < origLen;
+    if (kinds === 0) return r;
+    this.v = v;
+    this.directRecord(kinds, K_IPV4_SRC, oldSrc, v.getUint32(ip + ipv4.SRC_ADDR), mapper);
+    this.directRecord(kinds, K_IPV4_DST, oldDst, v.getUint32(ip + ipv4.DST_ADDR), mapper);
+    if (v.getUint16(ip + ipv4.CHECKSUM) !== oldSum) r.checksums |= C_IPV4;
+    if (v.getUint16(l4Sum) !== oldL4) r.checksums |= C_L4;
+    return r;
+  }
+
+  /** Records an address the direct path rewrote (`kinds` has bit `kind`), as `map4At` does. */
+  private directRecord(kinds: number, kind: number, old: number, n: number, mapper: InterfaceMapper): void {
+    if ((kinds & (1 << kind)) === 0) return;
+    mapper.map4(old); // for its lastRule
+    const i = this.record(kind, mapper.lastRule);
+    if (i >= 0) {
+      this.result.old4[i] = old;
+      this.result.new4[i] = n;
+    }
+  }
+
+  /**
+   * Rewrites the packets of a batch in place, `batch.data[from..to)`: each
+   * as `rewrite` would (the direct path inline, anything else through
+   * `translate`), with the mapper and link type of its interface (by index;
+   * a packet whose interface has no active mapper is left as it is). Counts
+   * what was rewritten into `maskCounts` (packets per bitmask of K_*) and
+   * returns how many packets were rewritten; the index of each undecodable
+   * packet goes to `undecodable` (its reason is then in `decoded` until the
+   * next packet, so the caller must look at it there and then: `onUndecodable`).
+   */
+  rewriteBatch(
+    buf: Uint8Array,
+    batch: PacketBatch,
+    from: number,
+    to: number,
+    mappers: ReadonlyArray<InterfaceMapper | undefined>,
+    linkTypes: readonly number[],
+    maskCounts: Float64Array,
+    onUndecodable: (index: number, d: DecodeResult) => void,
+  ): number {
+    const v = this.decoder.viewOf(buf);
+    const { data, capLen, origLen, iface } = batch;
+    let rewritten = 0;
+    for (let i = from; i < to; i++) {
+      const mapper = mappers[iface[i]!];
+      if (mapper === undefined || !mapper.active) continue;
+      const linkType = linkTypes[iface[i]!]!;
+      const kinds = linkType === LINKTYPE_ETHERNET ? this.direct(buf, v, data[i]!, capLen[i]!, mapper) : -1;
+      if (kinds < 0) {
+        const r = this.translate(buf, data[i]!, capLen[i]!, origLen[i]!, linkType, mapper);
+        if (r.undecodable !== null) onUndecodable(i, this.decoder.result);
+        else if (r.changed) {
+          rewritten++;
+          maskCounts[r.rewrites]!++;
+        }
+      } else if (kinds !== 0) {
+        rewritten++;
+        maskCounts[kinds]!++;
+      }
+    }
+    return rewritten;
+  }
+
+  /**
+   * The direct path: Ethernet + IPv4 without options + an unfragmented TCP
+   * or UDP segment captured whole, translated in place straight from its
+   * bytes by the rules `translate` follows (offload seeds included). Returns
+   * -1 for any other packet (nothing is written), else the bitmask of the
+   * addresses rewritten (1 << K_IPV4_SRC, 1 << K_IPV4_DST; 0 for none).
+   * Addresses are handled as int32 and every helper is small enough to be
+   * inlined: the batch loop runs it without allocating.
+   */
+  private direct(buf: Uint8Array, v: DataView, off: number, capLen: number, mapper: InterfaceMapper): number {
+    const ip = off + eth.HEADER_LEN;
+    const capEnd = off + capLen;
+    if (ip + FAST_MIN > capEnd) return -1;
     const total = v.getUint16(ip + ipv4.TOTAL_LEN);
     const proto = v.getUint8(ip + ipv4.PROTOCOL);
     const l4 = ip + ipv4.MIN_HEADER_LEN;
@@ -236,24 +324,40 @@ export class Translator {
       ck + 2 > ip + total || // also a total length below the headers
       ip + total > capEnd
     ) {
-      return this.translate(buf, off, capLen, origLen, linkType, mapper);
+      return -1;
     }
-    const r = this.result;
-    r.reset();
-    r.truncated = capLen < origLen;
-    this.v = v;
-    this.buf = buf;
-    this.mapper = mapper;
-    const oldSrc = v.getUint32(ip + ipv4.SRC_ADDR);
-    const oldDst = v.getUint32(ip + ipv4.DST_ADDR);
-    const pseudo = this.map4At(ip + ipv4.SRC_ADDR, K_IPV4_SRC) + this.map4At(ip + ipv4.DST_ADDR, K_IPV4_DST);
-    this.mapper = null;
-    if (pseudo === 0) return r;
-    this.fixChecksum(ip + ipv4.CHECKSUM, pseudo, false, C_IPV4);
+    const oldSrc = v.getInt32(ip + ipv4.SRC_ADDR);
+    const oldDst = v.getInt32(ip + ipv4.DST_ADDR);
+    const newSrc = mapper.map4(oldSrc >>> 0); // -1: no rule
+    const newDst = mapper.map4(oldDst >>> 0);
+    let kinds = 0;
+    let delta = 0;
+    if (newSrc >= 0 && (newSrc | 0) !== oldSrc) {
+      v.setInt32(ip + ipv4.SRC_ADDR, newSrc | 0);
+      delta += delta32(oldSrc, newSrc | 0);
+      kinds = 1 << K_IPV4_SRC;
+    }
+    if (newDst >= 0 && (newDst | 0) !== oldDst) {
+      v.setInt32(ip + ipv4.DST_ADDR, newDst | 0);
+      delta += delta32(oldDst, newDst | 0);
+      kinds |= 1 << K_IPV4_DST;
+    }
+    if (kinds === 0) return 0;
+    const sum = v.getUint16(ip + ipv4.CHECKSUM);
+    v.setUint16(ip + ipv4.CHECKSUM, applyDelta(sum, delta));
+    // The L4 checksum (an offload seed stays a seed, as in `translate`).
     const len = total - ipv4.MIN_HEADER_LEN;
-    if (this.holdsSeed(ck, fold(pseudoSum4(oldSrc, oldDst, proto, len)), l4, len, true)) this.fixOffloadSeed(ck, pseudo, C_L4);
-    else this.fixChecksum(ck, pseudo, proto === IPPROTO_UDP, C_L4);
-    return r;
+    const field = v.getUint16(ck);
+    const seed = fold(pseudoSum4(oldSrc, oldDst, proto, len));
+    if ((field === seed || (field === 0 && seed === 0xffff)) && fold(onesSum(buf, l4, len, seed)) !== 0xffff) {
+      v.setUint16(ck, fold(field + fold(delta)));
+    } else if (proto !== IPPROTO_UDP) {
+      v.setUint16(ck, applyDelta(field, delta));
+    } else if (field !== 0) {
+      const n = applyDelta(field, delta);
+      v.setUint16(ck, n === 0 ? 0xffff : n);
+    }
+    return kinds;
   }
 
   private translateArp(off: number, capEnd: number): void {

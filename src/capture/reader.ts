@@ -25,7 +25,7 @@ import { CaptureError } from '../errors.js';
 import type { PacketBatch } from './batch.js';
 import { BlockType, CaptureRecord, RecordKind, type BlockOption, type CaptureFormat, type InterfaceInfo } from './record.js';
 import { GunzipSource, PrefixedSource, isGzip } from './gzip.js';
-import { BytesSource, FileSource, ReadWindow, stdinSource, type ByteSource } from './source.js';
+import { BytesSource, DEFAULT_WINDOW, FileSource, ReadWindow, stdinSource, type ByteSource, type WindowAllocator } from './source.js';
 
 export const PCAP_MAGIC_MICRO = 0xa1b2c3d4;
 export const PCAP_MAGIC_NANO = 0xa1b23c4d;
@@ -95,6 +95,8 @@ export interface ReaderOptions {
   maxBlock?: number;
   /** Largest pcap record accepted; default max(snaplen, 262144). */
   maxRecord?: number;
+  /** How window buffers are allocated: in shared memory (`sharedWindows`) for worker threads. */
+  allocate?: WindowAllocator;
 }
 
 export interface PcapHeaderInfo {
@@ -184,7 +186,7 @@ export class CaptureReader implements AsyncIterable<CaptureRecord> {
 
   /** Sniffs the format from the magic number and reads the first header. */
   static async fromSource(source: ByteSource, opts: ReaderOptions = {}): Promise<CaptureReader> {
-    const win = new ReadWindow(source);
+    const win = new ReadWindow(source, DEFAULT_WINDOW, opts.allocate);
     const name = opts.name ?? 'input';
     try {
       await win.fill(PCAP_HEADER_LEN);

@@ -11,7 +11,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { EXIT_CODES, EXIT_INPUT, EXIT_OK, EXIT_OUTPUT, EXIT_USAGE, RuleError, SsnatError, UsageError, errnoWords, formatError } from '../errors.js';
 import type { Rule } from '../nat/rules.js';
 import type { Direction } from '../nat/table.js';
-import { runPipeline, type PipelineOptions, type RunResult } from '../pipeline.js';
+import { PARALLEL_MIN_BYTES, PARALLEL_MIN_CORES, runPipeline, type PipelineOptions, type RunResult } from '../pipeline.js';
 import { checkDistinct, planOutput, type PlannedOutput } from '../capture/outputs.js';
 import { pendingTempFiles, TextOutput } from '../capture/target.js';
 import { VERSION } from '../version.js';
@@ -46,6 +46,7 @@ interface RewriteOptions extends CommonOptions, VerifyLimitOptions {
   verify?: boolean;
   annotate?: boolean;
   force?: boolean;
+  jobs?: number;
 }
 
 interface VerifyCommandOptions extends CommonOptions, VerifyLimitOptions {
@@ -187,6 +188,7 @@ export function buildProgram(run: (result: Promise<number>) => void): Command {
     .option('--verify', 'verify the output while writing it')
     .option('--annotate', 'add a pcapng packet comment naming each rewrite')
     .option('-f, --force', 'replace an existing output file')
+    .option('-j, --jobs <n>', `threads that translate the capture (default: the cores available, for inputs of ${PARALLEL_MIN_BYTES >> 20} MB or more on ${PARALLEL_MIN_CORES} cores or more; 1: one thread)`, positiveCount)
     .addHelpText('after', REWRITE_EXAMPLES)
     .action((input: string, output: string, opts: RewriteOptions) => run(rewriteCommand(input, output, opts)));
 
@@ -317,6 +319,7 @@ async function rewriteCommand(input: string, output: string, opts: RewriteOption
         outputPlan: outPlan ?? null,
         verify: opts.verify === true,
         verifyOptions: verifierOptions(opts),
+        ...(opts.jobs === undefined ? {} : { jobs: opts.jobs }),
       },
       reportFile,
     );

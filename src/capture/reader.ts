@@ -301,16 +301,20 @@ export class CaptureReader implements AsyncIterable<CaptureRecord> {
     batch.firstFrame = this.frames + 1;
     batch.base = win.base;
     if (this.ended) return 0;
-    const n = this.format === 'pcap' ? this.walkPcap(batch) : this.walkPcapng(batch);
-    batch.count = n;
-    batch.end = win.start;
+    // The walks return where they stopped; nothing after their loop (a function optimized
+    // while its loop runs must not meet code it has not run yet: V8 would deoptimize it).
+    const end = this.format === 'pcap' ? this.walkPcap(batch) : this.walkPcapng(batch);
+    const n = batch.count;
+    win.start = end;
+    batch.end = end;
     this.frames += n;
     return n;
   }
 
+  /** Walks pcap records from the window's start into `batch` (its count); returns where it stopped. */
   private walkPcap(batch: PacketBatch): number {
     const header = this.pcapHeader;
-    if (header === null) return 0;
+    if (header === null) return this.win.start;
     const win = this.win;
     const v = win.view;
     const le = this.littleEndian;
@@ -328,15 +332,15 @@ export class CaptureReader implements AsyncIterable<CaptureRecord> {
       caps[n] = capLen;
       origs[n] = v.getUint32(at + 12, le);
       iface[n] = 0;
-      n++;
+      batch.count = ++n;
       at += hdrLen + capLen;
     }
-    win.start = at;
-    return n;
+    return at;
   }
 
+  /** Walks enhanced packet blocks from the window's start into `batch` (its count); returns where it stopped. */
   private walkPcapng(batch: PacketBatch): number {
-    if (this.sections === 0) return 0;
+    if (this.sections === 0) return this.win.start;
     const win = this.win;
     const v = win.view;
     const le = this.sectionLE;
@@ -357,11 +361,10 @@ export class CaptureReader implements AsyncIterable<CaptureRecord> {
       caps[n] = capLen;
       origs[n] = v.getUint32(at + EPB_ORIGLEN, le);
       iface[n] = info.index;
-      n++;
+      batch.count = ++n;
       at += len;
     }
-    win.start = at;
-    return n;
+    return at;
   }
 
   private error(message: string, at: number, frame?: number): CaptureError {

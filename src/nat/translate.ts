@@ -87,8 +87,20 @@ export const C_L4 = 2;
 export const C_INNER_IPV4 = 4;
 export const C_INNER_L4 = 8;
 
-/** Bytes after the Ethernet header that `rewrite`'s direct path needs at least: IPv4 header and UDP header. */
+/** Bytes after the Ethernet header that `rewrite`'s direct path needs at least: IPv4 header and UDP header (an Ethernet ARP message too). */
 const FAST_MIN = 28;
+
+/** Where the direct path's packets have their IPv4 header (or ARP message): after the Ethernet header. */
+const DIRECT_IP = eth.HEADER_LEN;
+/** The first bytes of a frame the direct path may write: up to a TCP checksum. */
+const DIRECT_SPAN = DIRECT_IP + ipv4.MIN_HEADER_LEN + tcp.CHECKSUM + 2;
+/** The addresses the direct path may rewrite: kind and offset in the frame. */
+const DIRECT_ADDRESSES: ReadonlyArray<readonly [number, number]> = [
+  [K_IPV4_SRC, DIRECT_IP + ipv4.SRC_ADDR],
+  [K_IPV4_DST, DIRECT_IP + ipv4.DST_ADDR],
+  [K_ARP_SENDER, DIRECT_IP + arp.SPA],
+  [K_ARP_TARGET, DIRECT_IP + arp.TPA],
+];
 
 /** Most address rewrites recorded per packet (more cannot happen: 2 outer + 2 inner or 2 NDP). */
 export const MAX_RECORDS = 8;
@@ -171,6 +183,11 @@ export class Translator {
   private buf: Uint8Array = new Uint8Array(0);
   private mapper: InterfaceMapper | null = null;
   private readonly scratch6 = new Uint8Array(16);
+  /** rewriteBatch: the packets left to `translate`. */
+  private others = new Int32Array(0);
+  /** rewrite: the first bytes of the frame as they were before the direct path. */
+  private readonly before = new Uint8Array(DIRECT_SPAN);
+  private readonly beforeView = new DataView(this.before.buffer);
 
   /**
    * Keep each rewrite's old and new address for `describe()`. A run that
@@ -221,50 +238,45 @@ export class Translator {
    * bytes and return the same result (test/nat/fast-path.test.ts).
    */
   rewrite(buf: Uint8Array, off: number, capLen: number, origLen: number, linkType: number, mapper: InterfaceMapper): TranslateResult {
-    const ip = off + eth.HEADER_LEN;
-    if (linkType !== LINKTYPE_ETHERNET || ip + FAST_MIN > off + capLen || !mapper.active) return this.translate(buf, off, capLen, origLen, linkType, mapper);
+    if (linkType !== LINKTYPE_ETHERNET || !mapper.active) return this.translate(buf, off, capLen, origLen, linkType, mapper);
+    // The bytes the direct path may change, to describe what it did afterwards.
+    this.before.set(buf.subarray(off, off + Math.min(capLen, DIRECT_SPAN)));
     const v = this.decoder.viewOf(buf);
-    // What the direct path may change, to describe it afterwards.
-    const oldSrc = v.getUint32(ip + ipv4.SRC_ADDR);
-    const oldDst = v.getUint32(ip + ipv4.DST_ADDR);
-    const oldSum = v.getUint16(ip + ipv4.CHECKSUM);
-    const proto = v.getUint8(ip + ipv4.PROTOCOL);
-    const l4Sum = ip + ipv4.MIN_HEADER_LEN + (proto === IPPROTO_TCP ? tcp.CHECKSUM : udp.CHECKSUM);
-    const oldL4 = l4Sum + 2 <= off + capLen ? v.getUint16(l4Sum) : 0;
-    const kinds = this.direct(buf, v, off, capLen, mapper);
+    const kinds = this.direct(v, off, capLen, mapper);
     if (kinds < 0) return this.translate(buf, off, capLen, origLen, linkType, mapper);
     const r = this.result;
     r.reset();
     r.truncated = capLen < origLen;
     if (kinds === 0) return r;
-    this.v = v;
-    this.directRecord(kinds, K_IPV4_SRC, oldSrc, v.getUint32(ip + ipv4.SRC_ADDR), mapper);
-    this.directRecord(kinds, K_IPV4_DST, oldDst, v.getUint32(ip + ipv4.DST_ADDR), mapper);
-    if (v.getUint16(ip + ipv4.CHECKSUM) !== oldSum) r.checksums |= C_IPV4;
-    if (v.getUint16(l4Sum) !== oldL4) r.checksums |= C_L4;
-    return r;
-  }
-
-  /** Records an address the direct path rewrote (`kinds` has bit `kind`), as `map4At` does. */
-  private directRecord(kinds: number, kind: number, old: number, n: number, mapper: InterfaceMapper): void {
-    if ((kinds & (1 << kind)) === 0) return;
-    mapper.map4(old); // for its lastRule
-    const i = this.record(kind, mapper.lastRule);
-    if (i >= 0) {
-      this.result.old4[i] = old;
-      this.result.new4[i] = n;
+    const was = this.beforeView;
+    for (const [kind, at] of DIRECT_ADDRESSES) {
+      if ((kinds & (1 << kind)) === 0) continue;
+      const old = was.getUint32(at);
+      mapper.map4(old); // for its lastRule
+      const i = this.record(kind, mapper.lastRule);
+      if (i >= 0) {
+        r.old4[i] = old;
+        r.new4[i] = v.getUint32(off + at);
+      }
     }
+    if ((kinds & ((1 << K_IPV4_SRC) | (1 << K_IPV4_DST))) !== 0) {
+      const ck = DIRECT_IP + ipv4.MIN_HEADER_LEN + (was.getUint8(DIRECT_IP + ipv4.PROTOCOL) === IPPROTO_TCP ? tcp.CHECKSUM : udp.CHECKSUM);
+      if (v.getUint16(off + DIRECT_IP + ipv4.CHECKSUM) !== was.getUint16(DIRECT_IP + ipv4.CHECKSUM)) r.checksums |= C_IPV4;
+      if (v.getUint16(off + ck) !== was.getUint16(ck)) r.checksums |= C_L4;
+    }
+    return r;
   }
 
   /**
    * Rewrites the packets of a batch in place, `batch.data[from..to)`: each
-   * as `rewrite` would (the direct path inline, anything else through
-   * `translate`), with the mapper and link type of its interface (by index;
-   * a packet whose interface has no active mapper is left as it is). Counts
-   * what was rewritten into `maskCounts` (packets per bitmask of K_*) and
-   * returns how many packets were rewritten; the index of each undecodable
-   * packet goes to `undecodable` (its reason is then in `decoded` until the
-   * next packet, so the caller must look at it there and then: `onUndecodable`).
+   * as `rewrite` would (the direct path, then `translate` for the packets it
+   * does not take, in a second loop: translation is per packet, so the order
+   * changes nothing, and the hot loop stays small for the JIT), with the
+   * mapper and link type of its interface (by index; a packet whose
+   * interface has no active mapper is left as it is). Counts what was
+   * rewritten into `maskCounts` (packets per bitmask of K_*) and returns how
+   * many packets were rewritten. Each undecodable packet is handed to
+   * `onUndecodable`, in order, with its decode result (valid only then).
    */
   rewriteBatch(
     buf: Uint8Array,
@@ -277,47 +289,73 @@ export class Translator {
     onUndecodable: (index: number, d: DecodeResult) => void,
   ): number {
     const v = this.decoder.viewOf(buf);
-    const { data, capLen, origLen, iface } = batch;
+    const { data, capLen, iface } = batch;
+    const others = this.others.length >= to - from ? this.others : (this.others = new Int32Array(to - from));
+    let n = 0;
     let rewritten = 0;
     for (let i = from; i < to; i++) {
       const mapper = mappers[iface[i]!];
       if (mapper === undefined || !mapper.active) continue;
-      const linkType = linkTypes[iface[i]!]!;
-      const kinds = linkType === LINKTYPE_ETHERNET ? this.direct(buf, v, data[i]!, capLen[i]!, mapper) : -1;
+      const kinds = linkTypes[iface[i]!] === LINKTYPE_ETHERNET ? this.direct(v, data[i]!, capLen[i]!, mapper) : -1;
       if (kinds < 0) {
-        const r = this.translate(buf, data[i]!, capLen[i]!, origLen[i]!, linkType, mapper);
-        if (r.undecodable !== null) onUndecodable(i, this.decoder.result);
-        else if (r.changed) {
-          rewritten++;
-          maskCounts[r.rewrites]!++;
-        }
+        others[n++] = i;
       } else if (kinds !== 0) {
         rewritten++;
         maskCounts[kinds]!++;
+      }
+    }
+    return n === 0 ? rewritten : rewritten + this.translateOthers(buf, batch, others, n, mappers, linkTypes, maskCounts, onUndecodable);
+  }
+
+  /** Packets of a batch the direct path did not take: `translate` for each. */
+  private translateOthers(
+    buf: Uint8Array,
+    batch: PacketBatch,
+    others: Int32Array,
+    n: number,
+    mappers: ReadonlyArray<InterfaceMapper | undefined>,
+    linkTypes: readonly number[],
+    maskCounts: Float64Array,
+    onUndecodable: (index: number, d: DecodeResult) => void,
+  ): number {
+    const { data, capLen, origLen, iface } = batch;
+    let rewritten = 0;
+    for (let k = 0; k < n; k++) {
+      const i = others[k]!;
+      const r = this.translate(buf, data[i]!, capLen[i]!, origLen[i]!, linkTypes[iface[i]!]!, mappers[iface[i]!]!);
+      if (r.undecodable !== null) onUndecodable(i, this.decoder.result);
+      else if (r.changed) {
+        rewritten++;
+        maskCounts[r.rewrites]!++;
       }
     }
     return rewritten;
   }
 
   /**
-   * The direct path: Ethernet + IPv4 without options + an unfragmented TCP
-   * or UDP segment captured whole, translated in place straight from its
-   * bytes by the rules `translate` follows (offload seeds included). Returns
-   * -1 for any other packet (nothing is written), else the bitmask of the
-   * addresses rewritten (1 << K_IPV4_SRC, 1 << K_IPV4_DST; 0 for none).
+   * The direct path: the commonest packets, translated in place straight
+   * from their bytes by the rules `translate` follows: Ethernet + IPv4
+   * without options + an unfragmented TCP or UDP segment captured whole
+   * whose checksum field is not the pseudo-header seed that transmit offload
+   * leaves (those go to `translate`, which tells a seed from a checksum),
+   * and Ethernet ARP. Returns -1 for any other packet (nothing is written),
+   * else the bitmask of the addresses rewritten (1 << K_*; 0 for none).
    * Addresses are handled as int32 and every helper is small enough to be
-   * inlined: the batch loop runs it without allocating.
+   * inlined: the batch loop runs it without allocating, and no branch calls
+   * a function the common packets never reach (V8 would deoptimize it).
    */
-  private direct(buf: Uint8Array, v: DataView, off: number, capLen: number, mapper: InterfaceMapper): number {
+  private direct(v: DataView, off: number, capLen: number, mapper: InterfaceMapper): number {
     const ip = off + eth.HEADER_LEN;
     const capEnd = off + capLen;
     if (ip + FAST_MIN > capEnd) return -1;
+    const etherType = v.getUint16(off + eth.ETHERTYPE);
+    if (etherType === eth.ETHERTYPE_ARP) return this.directArp(v, ip, capEnd, mapper);
     const total = v.getUint16(ip + ipv4.TOTAL_LEN);
     const proto = v.getUint8(ip + ipv4.PROTOCOL);
     const l4 = ip + ipv4.MIN_HEADER_LEN;
     const ck = proto === IPPROTO_TCP ? l4 + tcp.CHECKSUM : proto === IPPROTO_UDP ? l4 + udp.CHECKSUM : -1;
     if (
-      v.getUint16(off + eth.ETHERTYPE) !== eth.ETHERTYPE_IPV4 ||
+      etherType !== eth.ETHERTYPE_IPV4 ||
       v.getUint8(ip) !== 0x45 || // version 4, no options
       (v.getUint16(ip + ipv4.FLAGS_FRAG) & (ipv4.FLAG_MF | ipv4.FRAG_OFFSET_MASK)) !== 0 ||
       ck < 0 ||
@@ -328,6 +366,9 @@ export class Translator {
     }
     const oldSrc = v.getInt32(ip + ipv4.SRC_ADDR);
     const oldDst = v.getInt32(ip + ipv4.DST_ADDR);
+    const field = v.getUint16(ck);
+    const seed = fold(pseudoSum4(oldSrc, oldDst, proto, total - ipv4.MIN_HEADER_LEN));
+    if (field === seed || (field === 0 && seed === 0xffff)) return -1;
     const newSrc = mapper.map4(oldSrc >>> 0); // -1: no rule
     const newDst = mapper.map4(oldDst >>> 0);
     let kinds = 0;
@@ -343,19 +384,35 @@ export class Translator {
       kinds |= 1 << K_IPV4_DST;
     }
     if (kinds === 0) return 0;
-    const sum = v.getUint16(ip + ipv4.CHECKSUM);
-    v.setUint16(ip + ipv4.CHECKSUM, applyDelta(sum, delta));
-    // The L4 checksum (an offload seed stays a seed, as in `translate`).
-    const len = total - ipv4.MIN_HEADER_LEN;
-    const field = v.getUint16(ck);
-    const seed = fold(pseudoSum4(oldSrc, oldDst, proto, len));
-    if ((field === seed || (field === 0 && seed === 0xffff)) && fold(onesSum(buf, l4, len, seed)) !== 0xffff) {
-      v.setUint16(ck, fold(field + fold(delta)));
-    } else if (proto !== IPPROTO_UDP) {
+    v.setUint16(ip + ipv4.CHECKSUM, applyDelta(v.getUint16(ip + ipv4.CHECKSUM), delta));
+    if (proto !== IPPROTO_UDP) {
       v.setUint16(ck, applyDelta(field, delta));
     } else if (field !== 0) {
       const n = applyDelta(field, delta);
       v.setUint16(ck, n === 0 ? 0xffff : n);
+    }
+    return kinds;
+  }
+
+  /** The direct path for an ARP message at `a` (after an Ethernet header): what `translateArp` does. */
+  private directArp(v: DataView, a: number, capEnd: number, mapper: InterfaceMapper): number {
+    if (a + arp.FIXED_LEN > capEnd || !arp.isEthernetIpv4(v, a)) return 0;
+    let kinds = 0;
+    if (a + arp.SPA + 4 <= capEnd) {
+      const old = v.getInt32(a + arp.SPA);
+      const n = mapper.map4(old >>> 0);
+      if (n >= 0 && (n | 0) !== old) {
+        v.setInt32(a + arp.SPA, n | 0);
+        kinds = 1 << K_ARP_SENDER;
+      }
+    }
+    if (a + arp.TPA + 4 <= capEnd) {
+      const old = v.getInt32(a + arp.TPA);
+      const n = mapper.map4(old >>> 0);
+      if (n >= 0 && (n | 0) !== old) {
+        v.setInt32(a + arp.TPA, n | 0);
+        kinds |= 1 << K_ARP_TARGET;
+      }
     }
     return kinds;
   }

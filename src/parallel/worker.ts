@@ -45,7 +45,8 @@ function work(data: WorkerData): void {
       mappers[m.info.index] = table.mapperFor(m.info);
       linkTypes[m.info.index] = m.info.linkType;
     } else if (m.kind === 'buffer') {
-      buffers.set(m.id, new Uint8Array(m.memory));
+      // A Buffer, as on the main thread: the translator's optimized code sees one type.
+      buffers.set(m.id, Buffer.from(m.memory));
     } else {
       buffers.delete(m.id);
     }

@@ -28,7 +28,7 @@ import { RuleError, UsageError } from './errors.js';
 import type { InterfaceMapper } from './nat/mapper.js';
 import type { Rule } from './nat/rules.js';
 import { RuleTable, type Direction } from './nat/table.js';
-import { KIND_NAMES, Translator } from './nat/translate.js';
+import { KIND_NAMES, Translator, type BatchContext } from './nat/translate.js';
 import { Findings, type Finding, type Report } from './report/model.js';
 import { verdictOf } from './report/verdict.js';
 import { DECODED_LINK_TYPES, describeLinkType, type DecodeResult } from './wire/decode.js';
@@ -295,7 +295,7 @@ class RecordLoop {
    * input's format; everything else goes record by record.
    */
   private drainPlain(): void {
-    const { reader, translator, mappers, linkTypes, maskCounts } = this;
+    const { reader, translator } = this;
     const writer = this.writer!;
     const batch = writer.sameFormat ? this.batch : null;
     for (;;) {
@@ -303,7 +303,7 @@ class RecordLoop {
         if (!this.seenPacket) this.firstPacket();
         this.countBatch(batch);
         const buf = reader.buffer;
-        this.rewritten += translator.rewriteBatch(buf, batch, 0, batch.count, mappers, linkTypes, maskCounts, this.onUndecodable);
+        this.rewritten += translator.rewriteBatch(buf, batch, 0, batch.count, this.batchContext);
         writer.writeRecords(buf, batch.start, batch.end);
         continue;
       }
@@ -367,6 +367,9 @@ class RecordLoop {
     this.undecodable++;
     addUndecodableAt(this.findings, b.firstFrame + i, this.ifaceIds[b.iface[i]!]!, b.base + b.record[i]!, d.undecodable, d.undecodableOff - b.data[i]!);
   };
+
+  /** What the translator's batch loop needs: this loop's tables and counters. */
+  private readonly batchContext: BatchContext = { mappers: this.mappers, linkTypes: this.linkTypes, maskCounts: this.maskCounts, onUndecodable: this.onUndecodable };
 
   /** Counts a batch's packets on their interfaces. */
   private countBatch(batch: PacketBatch): void {

@@ -166,6 +166,17 @@ export class TranslateResult {
   }
 }
 
+/** What `Translator.rewriteBatch` needs besides the batch. */
+export interface BatchContext {
+  /** Per interface index: its compiled rules (undefined: none) and link type. */
+  readonly mappers: ReadonlyArray<InterfaceMapper | undefined>;
+  readonly linkTypes: readonly number[];
+  /** Packets rewritten, per bitmask of K_*. */
+  readonly maskCounts: Float64Array;
+  /** Called, in order, for each undecodable packet (left as it is), with its decode result (valid only then). */
+  readonly onUndecodable: (index: number, d: DecodeResult) => void;
+}
+
 export function formatIpv4(a: number): string {
   return `${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}`;
 }
@@ -272,22 +283,12 @@ export class Translator {
    * as `rewrite` would (the direct path, then `translate` for the packets it
    * does not take, in a second loop: translation is per packet, so the order
    * changes nothing, and the hot loop stays small for the JIT), with the
-   * mapper and link type of its interface (by index; a packet whose
-   * interface has no active mapper is left as it is). Counts what was
-   * rewritten into `maskCounts` (packets per bitmask of K_*) and returns how
-   * many packets were rewritten. Each undecodable packet is handed to
-   * `onUndecodable`, in order, with its decode result (valid only then).
+   * mapper and link type of its interface (a packet whose interface has no
+   * active mapper is left as it is). Counts into `ctx.maskCounts` and returns
+   * how many packets were rewritten.
    */
-  rewriteBatch(
-    buf: Uint8Array,
-    batch: PacketBatch,
-    from: number,
-    to: number,
-    mappers: ReadonlyArray<InterfaceMapper | undefined>,
-    linkTypes: readonly number[],
-    maskCounts: Float64Array,
-    onUndecodable: (index: number, d: DecodeResult) => void,
-  ): number {
+  rewriteBatch(buf: Uint8Array, batch: PacketBatch, from: number, to: number, ctx: BatchContext): number {
+    const { mappers, linkTypes, maskCounts } = ctx;
     const v = this.decoder.viewOf(buf);
     const { data, capLen, iface } = batch;
     const others = this.others.length >= to - from ? this.others : (this.others = new Int32Array(to - from));
@@ -304,26 +305,18 @@ export class Translator {
         maskCounts[kinds]!++;
       }
     }
-    return n === 0 ? rewritten : rewritten + this.translateOthers(buf, batch, others, n, mappers, linkTypes, maskCounts, onUndecodable);
+    return n === 0 ? rewritten : rewritten + this.translateOthers(buf, batch, others, n, ctx);
   }
 
-  /** Packets of a batch the direct path did not take: `translate` for each. */
-  private translateOthers(
-    buf: Uint8Array,
-    batch: PacketBatch,
-    others: Int32Array,
-    n: number,
-    mappers: ReadonlyArray<InterfaceMapper | undefined>,
-    linkTypes: readonly number[],
-    maskCounts: Float64Array,
-    onUndecodable: (index: number, d: DecodeResult) => void,
-  ): number {
+  /** Packets of a batch the direct path did not take (`others[0..n)`): `translate` for each. */
+  private translateOthers(buf: Uint8Array, batch: PacketBatch, others: Int32Array, n: number, ctx: BatchContext): number {
+    const { mappers, linkTypes, maskCounts } = ctx;
     const { data, capLen, origLen, iface } = batch;
     let rewritten = 0;
     for (let k = 0; k < n; k++) {
       const i = others[k]!;
       const r = this.translate(buf, data[i]!, capLen[i]!, origLen[i]!, linkTypes[iface[i]!]!, mappers[iface[i]!]!);
-      if (r.undecodable !== null) onUndecodable(i, this.decoder.result);
+      if (r.undecodable !== null) ctx.onUndecodable(i, this.decoder.result);
       else if (r.changed) {
         rewritten++;
         maskCounts[r.rewrites]!++;

@@ -20,8 +20,7 @@
  */
 import { PacketBatch, batchBytes } from '../capture/batch.js';
 import type { InterfaceMapper } from '../nat/mapper.js';
-import { KIND_NAMES, Translator } from '../nat/translate.js';
-import type { DecodeResult } from '../wire/decode.js';
+import { KIND_NAMES, Translator, type BatchContext } from '../nat/translate.js';
 
 /** Int32 words of the control area. */
 export const C = {
@@ -144,18 +143,24 @@ export class TaskArea {
 /** What a thread needs to translate tasks: its translator, the mappers and link types by interface index, its counters. */
 export class TaskRunner {
   private readonly translator = new Translator();
+  private readonly context: BatchContext;
+  /** Where the task being run notes its undecodable packets. */
+  private undecodable: (i: number) => void = () => undefined;
 
   constructor(
-    private readonly mappers: ReadonlyArray<InterfaceMapper | undefined>,
-    private readonly linkTypes: readonly number[],
+    mappers: ReadonlyArray<InterfaceMapper | undefined>,
+    linkTypes: readonly number[],
     /** STATS_LENGTH doubles (shared memory for a worker: the main thread adds them up at the end). */
     readonly stats: Float64Array,
   ) {
     this.translator.details = false;
+    // The first 1 << KIND_NAMES.length counters are rewriteBatch's maskCounts.
+    this.context = { mappers, linkTypes, maskCounts: stats, onUndecodable: (i) => this.undecodable(i) };
   }
 
-  translate(buf: Uint8Array, batch: PacketBatch, count: number, undecodable: (i: number, d: DecodeResult) => void): void {
-    const rewritten = this.translator.rewriteBatch(buf, batch, 0, count, this.mappers, this.linkTypes, this.stats, undecodable);
+  translate(buf: Uint8Array, batch: PacketBatch, count: number, undecodable: (i: number) => void): void {
+    this.undecodable = undecodable;
+    const rewritten = this.translator.rewriteBatch(buf, batch, 0, count, this.context);
     this.stats[S_REWRITTEN] = this.stats[S_REWRITTEN]! + rewritten;
     this.stats[S_TASKS] = this.stats[S_TASKS]! + 1;
   }

@@ -3,14 +3,19 @@
  * The benchmark (issue 6): times our rewrite and verify against
  * tcprewrite --pnat and tshark (when installed) and `cp` as the I/O floor,
  * alternating the commands in each round so that they share machine state.
- * Prints medians, packets/s, MB/s, ratios and our peak RSS.
+ * Prints medians of wall and CPU time (user + sys, every thread and child
+ * process), packets/s, MB/s, ratios and peak RSS.
  *
  *   npm run bench                 # 1M packets, 5 rounds, tshark once
  *   npm run bench -- --runs 9 --tshark-runs 3
  *   npm run bench -- --big        # also the 2 GB capture: peak RSS of a streaming rewrite
+ *   npm run bench -- --tcprewrite PATH   # also another tcprewrite build (e.g. 4.5.5 -O2);
+ *                                        # or SSNAT_BENCH_TCPREWRITE=PATH
+ *   npm run bench -- --keep-env   # time Node with NODE_EXTRA_CA_CERTS as it is set
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, statSync, rmSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -24,7 +29,13 @@ const RUNS = Number(opt('--runs', '5'));
 const TSHARK_RUNS = Number(opt('--tshark-runs', '1'));
 const PACKETS = Number(opt('--packets', '1000000'));
 const BIG = args.includes('--big');
+const KEEP_ENV = args.includes('--keep-env');
+/** A second tcprewrite, e.g. 4.5.5 built -O2, the fastest C peer: never a dependency, only timed when given. */
+const TCPREWRITE_PEER = opt('--tcprewrite', process.env.SSNAT_BENCH_TCPREWRITE || null);
 const data = join(root, 'bench/data');
+const cpus = availableParallelism();
+/** Threads of the parallel rows: every core, and at least two. */
+const JOBS = Math.max(2, cpus);
 const tmp = join(data, 'tmp');
 mkdirSync(tmp, { recursive: true });
 
@@ -49,7 +60,22 @@ const out = join(tmp, 'out');
 const RULE = '10.0.0.0/24=192.168.0.0/24';
 const node = process.execPath;
 
-/** Runs a shell command under GNU time; returns wall seconds and peak RSS (MB). */
+/**
+ * The environment of the timed commands. NODE_EXTRA_CA_CERTS (set on machines
+ * behind a TLS-inspecting proxy) makes every Node process parse those
+ * certificates before it runs a line of JavaScript: 40-50 ms of CPU on the
+ * development machine, which measures the machine's set-up, not the tool. It is
+ * left out unless --keep-env, and the output says which.
+ */
+const env = { ...process.env };
+const scrubbed = !KEEP_ENV && env.NODE_EXTRA_CA_CERTS !== undefined;
+if (scrubbed) delete env.NODE_EXTRA_CA_CERTS;
+
+/**
+ * Runs a shell command under GNU time; returns wall seconds, CPU seconds (user
+ * and sys: of every thread, and of every process of a pipeline) and peak RSS
+ * (MB; of the largest process).
+ */
 function measure(shell) {
   // Every tool writes a fresh file: replacing an existing 150 MB file costs the
   // filesystem 60-80 ms of freeing, which is not the tool's work.
@@ -57,15 +83,15 @@ function measure(shell) {
   // And the previous command's output is written back now, not by the kernel while this one runs.
   spawnSync('sync');
   const t0 = process.hrtime.bigint();
-  const r = spawnSync('/usr/bin/time', ['-f', '%M', 'sh', '-c', shell], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  const r = spawnSync('/usr/bin/time', ['-f', '%U %S %M', 'sh', '-c', shell], { encoding: 'utf8', maxBuffer: 1 << 26, env });
   const wall = Number(process.hrtime.bigint() - t0) / 1e9;
   const lines = r.stderr.trim().split('\n');
-  const rssKb = Number(lines[lines.length - 1]);
+  const [user, sys, rssKb] = lines[lines.length - 1].split(' ').map(Number);
   if (r.status !== 0 && r.status !== 1) {
     console.error(`command failed (${r.status}): ${shell}\n${r.stderr}`);
     process.exit(1);
   }
-  return { wall, rss: rssKb / 1024 };
+  return { wall, user, sys, cpu: user + sys, rss: rssKb / 1024 };
 }
 
 const cases = [
@@ -75,6 +101,8 @@ const cases = [
   { name: 'cat | node pass-through | cat', file: pcap, cmd: `cat ${pcap} | ${node} -e "process.stdin.pipe(process.stdout)" | cat > ${out}` },
   { name: 'ssnat-rewrite rewrite pcap', file: pcap, cmd: `${node} ${BIN} ${pcap} ${out} -r ${RULE} -f -q` },
   { name: 'ssnat-rewrite rewrite pcapng', file: pcapng, cmd: `${node} ${BIN} ${pcapng} ${out} -r ${RULE} -f -q` },
+  // Split on every core whatever the size (the default splits only larger captures, on more cores).
+  { name: `ssnat-rewrite rewrite pcap --jobs ${JOBS}`, file: pcap, cmd: `${node} ${BIN} ${pcap} ${out} -r ${RULE} -f -q --jobs ${JOBS}` },
   { name: 'ssnat-rewrite rewrite - - (files)', file: pcap, cmd: `${node} ${BIN} - - -r ${RULE} -q < ${pcap} > ${out}` },
   { name: 'ssnat-rewrite rewrite - - (pipes)', file: pcap, cmd: `cat ${pcap} | ${node} ${BIN} - - -r ${RULE} -q | cat > ${out}` },
   { name: 'ssnat-rewrite verify', file: pcap, cmd: `${node} ${BIN} verify ${pcap} --report json > /dev/null` },
@@ -82,6 +110,19 @@ const cases = [
 ];
 if (have('tcprewrite')) cases.push({ name: 'tcprewrite --pnat', file: pcap, cmd: `tcprewrite --pnat=10.0.0.0/24:192.168.0.0/24 -i ${pcap} -o ${out}` });
 else console.error('tcprewrite not installed (apt-get install tcpreplay): skipped');
+/** The tcprewrite given with --tcprewrite / SSNAT_BENCH_TCPREWRITE, named by its version. */
+const PEER = 'tcprewrite 4.5.5 --pnat';
+if (TCPREWRITE_PEER === null) {
+  console.error(`${PEER}: skipped (give its path with --tcprewrite PATH or SSNAT_BENCH_TCPREWRITE=PATH)`);
+} else if (!existsSync(TCPREWRITE_PEER)) {
+  console.error(`${PEER}: skipped (${TCPREWRITE_PEER} does not exist)`);
+} else {
+  const v = spawnSync(TCPREWRITE_PEER, ['-V'], { encoding: 'utf8' });
+  const version = /version: (\S+)/.exec(`${v.stdout}${v.stderr}`)?.[1] ?? 'unknown';
+  if (version !== '4.5.5') console.error(`${TCPREWRITE_PEER} is tcprewrite ${version}, timed as "${PEER}"`);
+  cases.push({ name: PEER, file: pcap, cmd: `${TCPREWRITE_PEER} --pnat=10.0.0.0/24:192.168.0.0/24 -i ${pcap} -o ${out}` });
+}
+if (scrubbed) console.error('NODE_EXTRA_CA_CERTS is set: left out of the timed commands (--keep-env keeps it)');
 const tshark = have('tshark')
   ? { name: 'tshark (checksums on)', file: pcap, cmd: `tshark -r ${pcap} -n -o ip.check_checksum:TRUE -o udp.check_checksum:TRUE -o tcp.check_checksum:TRUE > /dev/null 2>&1` }
   : null;
@@ -101,26 +142,30 @@ const median = (xs) => {
   const m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
-const med = (name) => (results.has(name) && results.get(name).length ? median(results.get(name).map((r) => r.wall)) : NaN);
+const med = (name, key = 'wall') => (results.has(name) && results.get(name).length ? median(results.get(name).map((r) => r[key])) : NaN);
 const sizeMB = (f) => statSync(f).size / 1e6;
 
-console.log(`\n${PACKETS.toLocaleString('en-US')} packets; pcap ${sizeMB(pcap).toFixed(1)} MB, pcapng ${sizeMB(pcapng).toFixed(1)} MB; ${RUNS} rounds (tshark ${Math.min(TSHARK_RUNS, RUNS)}), medians; node ${process.version}\n`);
-const rows = [['command', 'median s', 'packets/s', 'MB/s', 'peak RSS MB']];
+console.log(`\n${PACKETS.toLocaleString('en-US')} packets; pcap ${sizeMB(pcap).toFixed(1)} MB, pcapng ${sizeMB(pcapng).toFixed(1)} MB; ${RUNS} rounds (tshark ${Math.min(TSHARK_RUNS, RUNS)}), medians; node ${process.version}; ${cpus} cores${scrubbed ? '; NODE_EXTRA_CA_CERTS left out' : ''}\n`);
+const rows = [['command', 'median s', 'packets/s', 'MB/s', 'user s', 'sys s', 'CPU s', 'peak RSS MB']];
 for (const [name, rs] of results) {
   if (rs.length === 0) continue;
   const c = [...cases, tshark].find((x) => x && x.name === name);
   const m = median(rs.map((r) => r.wall));
   const rss = Math.max(...rs.map((r) => r.rss));
-  rows.push([name, m.toFixed(3), c.file ? Math.round(PACKETS / m).toLocaleString('en-US') : '-', c.file ? (sizeMB(c.file) / m).toFixed(0) : '-', rss.toFixed(0)]);
+  const cpu = (k) => median(rs.map((r) => r[k])).toFixed(2);
+  rows.push([name, m.toFixed(3), c.file ? Math.round(PACKETS / m).toLocaleString('en-US') : '-', c.file ? (sizeMB(c.file) / m).toFixed(0) : '-', cpu('user'), cpu('sys'), cpu('cpu'), rss.toFixed(0)]);
 }
 const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
 for (const r of rows) console.log(r.map((x, i) => (i === 0 ? x.padEnd(widths[i]) : x.padStart(widths[i]))).join('  '));
 
-const ratio = (a, b) => (Number.isFinite(med(a)) && Number.isFinite(med(b)) ? (med(a) / med(b)).toFixed(3) : 'n/a');
+const ratio = (a, b, key = 'wall') => (Number.isFinite(med(a, key)) && Number.isFinite(med(b, key)) ? (med(a, key) / med(b, key)).toFixed(3) : 'n/a');
 console.log('\nratios (targets in parentheses):');
 console.log(`  rewrite / tcprewrite        ${ratio('ssnat-rewrite rewrite pcap', 'tcprewrite --pnat')}  (<= 0.33)`);
+console.log(`  rewrite / ${PEER.replace(' --pnat', '')}  ${ratio('ssnat-rewrite rewrite pcap', PEER)}  (wall, <= 0.5)`);
+console.log(`  rewrite / ${PEER.replace(' --pnat', '')}  ${ratio('ssnat-rewrite rewrite pcap', PEER, 'cpu')}  (CPU, user+sys, <= 1.0)`);
 console.log(`  verify / tshark             ${ratio('ssnat-rewrite verify', 'tshark (checksums on)')}  (<= 0.04)`);
 console.log(`  pcapng / pcap rewrite       ${ratio('ssnat-rewrite rewrite pcapng', 'ssnat-rewrite rewrite pcap')}  (<= 1.15)`);
+console.log(`  --jobs ${JOBS} / one thread       ${ratio(`ssnat-rewrite rewrite pcap --jobs ${JOBS}`, 'ssnat-rewrite rewrite pcap')}  wall; CPU ${ratio(`ssnat-rewrite rewrite pcap --jobs ${JOBS}`, 'ssnat-rewrite rewrite pcap', 'cpu')}`);
 console.log(`  stdin->stdout / file->file  ${ratio('ssnat-rewrite rewrite - - (files)', 'ssnat-rewrite rewrite pcap')}  (<= 1.20) stdin and stdout redirected from/to files`);
 console.log(`  stdin->stdout / file->file  ${ratio('ssnat-rewrite rewrite - - (pipes)', 'ssnat-rewrite rewrite pcap')}  (<= 1.20) cat | ssnat-rewrite - - | cat: two more processes on the cores`);
 console.log(`    Node's pipe floor          ${ratio('cat | node pass-through | cat', 'ssnat-rewrite rewrite pcap')}  cat | node -e "process.stdin.pipe(process.stdout)" | cat, against our file->file rewrite`);
@@ -131,11 +176,13 @@ if (BIG) {
   const big = join(data, 'bench-2g.pcap');
   generate(big, ['--bytes', String(2 * 1024 ** 3)]);
   const r = measure(`${node} ${BIN} ${big} ${out} -r ${RULE} -f -q`);
+  const j = measure(`${node} ${BIN} ${big} ${out} -r ${RULE} -f -q --jobs ${JOBS}`);
   const p = measure(`cat ${big} | ${node} ${BIN} - - -r ${RULE} -q | cat > ${out}`);
   const v = measure(`${node} ${BIN} verify ${big} --report json > /dev/null`);
   rmSync(out, { force: true });
   console.log(`\n2 GB capture (${sizeMB(big).toFixed(0)} MB), peak RSS target <= 100 MB:`);
-  console.log(`  rewrite file -> file   ${r.wall.toFixed(2)} s, peak RSS ${r.rss.toFixed(0)} MB`);
+  console.log(`  rewrite file -> file   ${r.wall.toFixed(2)} s (CPU ${r.cpu.toFixed(2)} s), peak RSS ${r.rss.toFixed(0)} MB`);
+  console.log(`    --jobs ${JOBS}             ${j.wall.toFixed(2)} s (CPU ${j.cpu.toFixed(2)} s), peak RSS ${j.rss.toFixed(0)} MB for ${JOBS} threads (${(j.rss / JOBS).toFixed(0)} MB per thread)`);
   console.log(`  rewrite pipe -> pipe   ${p.wall.toFixed(2)} s, peak RSS ${p.rss.toFixed(0)} MB (ours; GNU time reports the largest process of the pipeline)`);
   console.log(`  verify                 ${v.wall.toFixed(2)} s, peak RSS ${v.rss.toFixed(0)} MB (flow table and log bounded by --max-flows)`);
 }

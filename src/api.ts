@@ -40,6 +40,13 @@ export interface RewriteFileOptions {
   verifyOptions?: VerifierOptions;
   maxBlock?: number;
   maxRecord?: number;
+  /**
+   * Threads that translate the capture: default the cores available, for
+   * inputs of 256 MB or more on 3 cores or more; a number given is used for
+   * any regular file; 1 keeps one thread. Runs that cannot be split use one
+   * whatever it says (stdin, gzip, verify, annotate, a format conversion).
+   */
+  jobs?: number;
 }
 
 /**
@@ -61,6 +68,7 @@ export async function rewriteFile(input: string, output: string, options: Rewrit
     ...(options.verifyOptions === undefined ? {} : { verifyOptions: options.verifyOptions }),
     ...(options.maxBlock === undefined ? {} : { maxBlock: options.maxBlock }),
     ...(options.maxRecord === undefined ? {} : { maxRecord: options.maxRecord }),
+    ...(options.jobs === undefined ? {} : { jobs: options.jobs }),
   });
   return report;
 }

@@ -14,8 +14,12 @@
  */
 // Synchronous metadata calls, once per run: node:fs/promises alone costs ~2 ms of start-up (it loads readline).
 import { statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { checkDistinct, planOutput, type PlannedOutput } from './capture/outputs.js';
+import { PacketBatch } from './capture/batch.js';
 import { CaptureReader } from './capture/reader.js';
+import { sharedWindows } from './capture/source.js';
+import { TranslatorPool } from './parallel/pool.js';
 import { RecordKind, type CaptureFormat, type CaptureRecord, type InterfaceInfo } from './capture/record.js';
 import { openOutput, type OutputTarget } from './capture/target.js';
 import { CaptureWriter } from './capture/writer.js';
@@ -24,7 +28,7 @@ import { RuleError, UsageError } from './errors.js';
 import type { InterfaceMapper } from './nat/mapper.js';
 import type { Rule } from './nat/rules.js';
 import { RuleTable, type Direction } from './nat/table.js';
-import { KIND_NAMES, Translator } from './nat/translate.js';
+import { KIND_NAMES, Translator, type BatchContext } from './nat/translate.js';
 import { Findings, type Finding, type Report } from './report/model.js';
 import { verdictOf } from './report/verdict.js';
 import { DECODED_LINK_TYPES, describeLinkType, type DecodeResult } from './wire/decode.js';
@@ -66,6 +70,21 @@ export interface PipelineOptions {
    * does not apply to the captures without that interface.
    */
   checkScopes?: boolean;
+  /**
+   * Threads that translate one capture (rewrite): the main thread, which also
+   * reads, walks and writes, and `jobs - 1` worker threads (src/parallel/).
+   * Default: the cores available (os.availableParallelism()), used for inputs
+   * of PARALLEL_MIN_BYTES or more on PARALLEL_MIN_CORES cores or more; a
+   * number given is used for any size. A run that cannot be split (see
+   * `parallelWorkers`) uses one thread.
+   */
+  jobs?: number;
+  /**
+   * Parallel rewrite: translate nothing until every worker thread has
+   * started, so that the workers take part even in a small capture (tests).
+   * A run does not wait by default: the main thread translates meanwhile.
+   */
+  waitForWorkers?: boolean;
   maxBlock?: number;
   maxRecord?: number;
   /** Called after each chunk: bytes read so far, and the input size when known. */
@@ -80,6 +99,10 @@ export interface PipelineOptions {
 
 export interface RunResult {
   report: Report;
+  /** Threads that translated the capture (1: the single-thread path). */
+  threads: number;
+  /** Parallel rewrite: the batches of packets each thread translated, the main thread's first. */
+  tasksByThread?: number[];
   bytesIn: number;
   bytesOut: number;
   seconds: number;
@@ -115,8 +138,16 @@ function countByKind(maskCounts: Float64Array): Record<string, number> {
 
 /** `packet.undecodable` for a record whose decode found an impossible header (it passes unchanged). */
 export function addUndecodable(findings: Findings, rec: CaptureRecord, d: DecodeResult): void {
-  const extra = rec.hasTimestamp ? { offset: rec.fileOffset, time: Number(rec.timestampNs() / 1000n) / 1e6 } : { offset: rec.fileOffset };
-  findings.add(rec.frame, rec.interfaceId, 'packet.undecodable', `${d.undecodable} (at byte ${d.undecodableOff - rec.dataOffset} of the frame)`, extra);
+  addUndecodableAt(findings, rec.frame, rec.interfaceId, rec.fileOffset, d.undecodable, d.undecodableOff - rec.dataOffset, rec.hasTimestamp ? Number(rec.timestampNs() / 1000n) / 1e6 : undefined);
+}
+
+/**
+ * `packet.undecodable`, from where it is: the frame, its interface id and
+ * file offset, the reason and its byte in the frame, and the packet's time
+ * (seconds, to the microsecond) when it has one.
+ */
+export function addUndecodableAt(findings: Findings, frame: number, interfaceId: number, fileOffset: number, reason: string | null, at: number, time?: number): void {
+  findings.add(frame, interfaceId, 'packet.undecodable', `${reason} (at byte ${at} of the frame)`, time === undefined ? { offset: fileOffset } : { offset: fileOffset, time });
 }
 
 /** The pcapng comment naming a frame's findings ("ssnat: udp.checksum: UDP checksum ..."). */
@@ -125,6 +156,14 @@ export function findingsComment(fs: readonly Finding[], from: number): string {
   for (let i = from; i < fs.length; i++) parts.push(`${fs[i]!.check}: ${fs[i]!.message}`);
   return `ssnat: ${parts.join('; ')}`;
 }
+
+/**
+ * Packets per batch of the rewrite loop (a 2 MB window of the bench capture
+ * holds about 15,000): short loops, so that V8 optimizes the walk and the
+ * translator as whole functions rather than twice (on-stack replacement of
+ * a long first loop, then the function).
+ */
+const BATCH_PACKETS = 1024;
 
 interface LoopFlags {
   /** Rules are applied (rewrite with at least one rule). */
@@ -164,6 +203,10 @@ class RecordLoop {
   /** Per interface (by index): its compiled rules and link type. */
   private readonly mappers: InterfaceMapper[] = [];
   private readonly linkTypes: number[] = [];
+  /** Per interface (by index): its id (Wireshark's frame.interface_id). */
+  private readonly ifaceIds: number[] = [];
+  /** The packet runs of the reader's walk. */
+  private readonly batch = new PacketBatch(BATCH_PACKETS);
   /** Rewrite with nothing else to do per packet (no verifier, no comments): the lean loop. */
   private readonly plain: boolean;
 
@@ -187,8 +230,56 @@ class RecordLoop {
 
   /** Processes records until the reader needs more bytes or is done. */
   drain(): void {
-    if (this.plain) this.drainPlain();
+    if (this.pool !== null) this.drainParallel(this.pool);
+    else if (this.plain) this.drainPlain();
     else this.drainFull();
+  }
+
+  /**
+   * The parallel rewrite's threads, when the run has them (set before the
+   * first drain): batches go to them, and `settle()` must be called after
+   * each drain, before the window is written.
+   */
+  pool: TranslatorPool | null = null;
+
+  /** The main thread's mappers and link types by interface index (shared with the pool's main-thread runner). */
+  get interfaceTables(): { mappers: ReadonlyArray<InterfaceMapper | undefined>; linkTypes: readonly number[] } {
+    return { mappers: this.mappers, linkTypes: this.linkTypes };
+  }
+
+  /** Findings before this window's (parallel rewrite): the window's are put in frame order by settle(). */
+  private windowFindings = 0;
+
+  /**
+   * Parallel rewrite: waits until every packet of the window is translated
+   * (the window may then be written), and puts the window's findings in
+   * frame order, as a single-thread run adds them.
+   */
+  settle(): void {
+    if (this.pool === null) return;
+    this.pool.settle();
+    const list = this.findings.list;
+    if (list.length - this.windowFindings > 1) {
+      const sorted = list.slice(this.windowFindings).sort((a, b) => a.frame - b.frame);
+      list.splice(this.windowFindings, sorted.length, ...sorted);
+    }
+    this.windowFindings = list.length;
+  }
+
+  /** Parallel rewrite: a packet a task found undecodable, translated again here for its finding (nothing is written). */
+  readonly onPoolUndecodable = (buf: Uint8Array, b: PacketBatch, i: number): void => {
+    const k = b.iface[i]!;
+    this.translator.rewrite(buf, b.data[i]!, b.capLen[i]!, b.origLen[i]!, this.linkTypes[k]!, this.mappers[k]!);
+    const d = this.translator.decoded;
+    this.undecodable++;
+    const time = this.reader.recordSeconds(buf, b.record[i]!, this.reader.interfaces[k]!);
+    addUndecodableAt(this.findings, b.firstFrame + i, this.ifaceIds[k]!, b.base + b.record[i]!, d.undecodable, d.undecodableOff - b.data[i]!, time);
+  };
+
+  /** After the last window: the threads' counters. */
+  finishPool(): void {
+    if (this.pool === null) return;
+    this.rewritten += this.pool.addCounts(this.maskCounts, this.translator.ruleHits);
   }
 
   /** A new interface (pcap header or IDB): its compiled rules and link type. */
@@ -197,6 +288,7 @@ class RecordLoop {
     const iface = ifaces[ifaces.length - 1]!;
     this.mappers[iface.index] = this.table.mapperFor(iface);
     this.linkTypes[iface.index] = iface.linkType;
+    this.ifaceIds[iface.index] = iface.id;
     this.ifacePackets[iface.index] = 0;
     this.ifaceFirstFrame[iface.index] = 0;
   }
@@ -213,37 +305,100 @@ class RecordLoop {
     if (this.ifacePackets[i]!++ === 0) this.ifaceFirstFrame[i] = rec.frame;
   }
 
-  /** The main job, kept lean: translate and write. */
+  /**
+   * The main job, kept lean: translate and write. Runs of packet records
+   * come from the reader's walk as batches (`CaptureReader.nextPackets`),
+   * translated in one loop and written as one span when the output keeps the
+   * input's format; everything else goes record by record.
+   */
   private drainPlain(): void {
-    const { reader, translator, mappers, linkTypes, maskCounts } = this;
+    const { reader, translator } = this;
     const writer = this.writer!;
-    let packets = 0;
-    let rewritten = 0;
+    const batch = writer.sameFormat ? this.batch : null;
     for (;;) {
+      if (batch !== null && reader.nextPackets(batch) > 0) {
+        if (!this.seenPacket) this.firstPacket();
+        this.countBatch(batch);
+        const buf = reader.buffer;
+        this.rewritten += translator.rewriteBatch(buf, batch, 0, batch.count, this.batchContext);
+        writer.writeRecords(buf, batch.start, batch.end);
+        continue;
+      }
       const rec = reader.next();
       if (rec === null) break;
-      if (rec.kind === RecordKind.Packet) {
-        if (!this.seenPacket) this.firstPacket();
-        packets++;
-        this.count(rec);
-        const mapper = mappers[rec.interfaceIndex];
-        if (mapper !== undefined && mapper.active) {
-          const r = translator.rewrite(rec.buf, rec.dataOffset, rec.capturedLength, rec.originalLength, linkTypes[rec.interfaceIndex]!, mapper);
-          if (r.undecodable !== null) {
-            this.undecodable++;
-            addUndecodable(this.findings, rec, translator.decoded);
-          } else if (r.changed) {
-            rewritten++;
-            maskCounts[r.rewrites]!++;
-          }
-        }
-      } else if (rec.kind === RecordKind.InterfaceDescription || rec.kind === RecordKind.PcapHeader) {
-        this.addInterface();
-      }
-      writer.write(rec);
+      this.plainRecord(rec, writer);
     }
-    this.packets += packets;
-    this.rewritten += rewritten;
+  }
+
+  /** One record of the lean loop that is not in a batch: translated (a packet) and written. */
+  private plainRecord(rec: CaptureRecord, writer: CaptureWriter): void {
+    if (rec.kind === RecordKind.Packet) {
+      if (!this.seenPacket) this.firstPacket();
+      this.packets++;
+      this.count(rec);
+      const mapper = this.mappers[rec.interfaceIndex];
+      if (mapper !== undefined && mapper.active) {
+        const r = this.translator.rewrite(rec.buf, rec.dataOffset, rec.capturedLength, rec.originalLength, this.linkTypes[rec.interfaceIndex]!, mapper);
+        if (r.undecodable !== null) {
+          this.undecodable++;
+          addUndecodable(this.findings, rec, this.translator.decoded);
+        } else if (r.changed) {
+          this.rewritten++;
+          this.maskCounts[r.rewrites]!++;
+        }
+      }
+    } else if (rec.kind === RecordKind.InterfaceDescription || rec.kind === RecordKind.PcapHeader) {
+      this.addInterface();
+      this.pool?.addInterface(rec.iface!);
+    }
+    writer.write(rec);
+  }
+
+  /**
+   * The lean loop of a parallel rewrite: each batch of the walk is a task
+   * for the pool's threads (the main thread among them, in settle()), its
+   * bytes queued for writing at once; the writer sends them only after
+   * settle(). Any other record goes as in the single-thread loop.
+   */
+  private drainParallel(pool: TranslatorPool): void {
+    const reader = this.reader;
+    const writer = this.writer!;
+    for (;;) {
+      const batch = pool.nextBatch();
+      if (reader.nextPackets(batch) > 0) {
+        if (!this.seenPacket) this.firstPacket();
+        this.countBatch(batch);
+        pool.publish(reader.buffer, batch);
+        writer.writeRecords(reader.buffer, batch.start, batch.end);
+        continue;
+      }
+      const rec = reader.next();
+      if (rec === null) break;
+      this.plainRecord(rec, writer);
+    }
+  }
+
+  /** `packet.undecodable` for packet `i` of the batch. */
+  private readonly onUndecodable = (i: number, d: DecodeResult): void => {
+    const b = this.batch;
+    const k = b.iface[i]!;
+    this.undecodable++;
+    const time = this.reader.recordSeconds(this.reader.buffer, b.record[i]!, this.reader.interfaces[k]!);
+    addUndecodableAt(this.findings, b.firstFrame + i, this.ifaceIds[k]!, b.base + b.record[i]!, d.undecodable, d.undecodableOff - b.data[i]!, time);
+  };
+
+  /** What the translator's batch loop needs: this loop's tables and counters. */
+  private readonly batchContext: BatchContext = { mappers: this.mappers, linkTypes: this.linkTypes, maskCounts: this.maskCounts, onUndecodable: this.onUndecodable };
+
+  /** Counts a batch's packets on their interfaces. */
+  private countBatch(batch: PacketBatch): void {
+    const { ifacePackets, ifaceFirstFrame } = this;
+    const iface = batch.iface;
+    this.packets += batch.count;
+    for (let i = 0; i < batch.count; i++) {
+      const k = iface[i]!;
+      if (ifacePackets[k]!++ === 0) ifaceFirstFrame[k] = batch.firstFrame + i;
+    }
   }
 
   /** Everything else: verification, comments, verify without output. */
@@ -352,6 +507,43 @@ function addUnsupportedLinks(findings: Findings, reader: CaptureReader, loop: Re
   }
 }
 
+/**
+ * Inputs from this size on are rewritten on every core by default: below it,
+ * starting a worker thread (60-100 ms on the development machine, before it
+ * translates a packet) costs more than it saves; README "Performance".
+ */
+export const PARALLEL_MIN_BYTES = 256 * 1024 * 1024;
+
+/**
+ * Cores a machine needs before a run is split by default. A single-thread
+ * run already keeps two cores busy: the main thread translates while
+ * libuv's threads read ahead and write back, and on the 2-core development
+ * machine `--jobs 2` took 1.1x the wall time of `--jobs 1` on the 2 GB bench
+ * capture and 1.4x on the 1M-packet one (and more CPU on both).
+ */
+export const PARALLEL_MIN_CORES = 3;
+
+/**
+ * Worker threads for the run (0: the single-thread path). Only a rewrite
+ * that only translates (no --verify, whose checks follow flows across
+ * packets in order; no --annotate, whose comments change block sizes) of a
+ * regular file (stdin and pipes have no size to decide by and are read as
+ * they come) to an output that is not gzip-compressed (deflate is one
+ * stream) is split; a gzip-compressed input and a format conversion are
+ * found out later (runPipeline). `jobs` (default: the cores available) counts
+ * the main thread, which translates too; by default a run is split only from
+ * PARALLEL_MIN_BYTES on, on PARALLEL_MIN_CORES cores or more.
+ */
+function parallelWorkers(opts: PipelineOptions, totalBytes: number | null, plan: PlannedOutput | null): number {
+  const cores = availableParallelism();
+  const jobs = opts.jobs ?? cores;
+  if (jobs < 2 || totalBytes === null) return 0;
+  if (opts.jobs === undefined && (totalBytes < PARALLEL_MIN_BYTES || cores < PARALLEL_MIN_CORES)) return 0;
+  if (opts.command !== 'rewrite' || opts.rules.length === 0 || opts.verify === true || opts.annotate) return 0;
+  if (plan === null || /\.gz$/i.test(plan.given)) return 0;
+  return jobs - 1;
+}
+
 export async function runPipeline(opts: PipelineOptions): Promise<RunResult> {
   const started = process.hrtime.bigint();
   const annotateOutput = opts.command === 'verify' ? (opts.annotateOutput ?? null) : null;
@@ -365,7 +557,9 @@ export async function runPipeline(opts: PipelineOptions): Promise<RunResult> {
     checkDistinct([opts.input], [plan]);
   }
   const totalBytes = fileSize(opts.input);
-  const reader = await CaptureReader.open(opts.input, { maxBlock: opts.maxBlock, maxRecord: opts.maxRecord });
+  const workers = parallelWorkers(opts, totalBytes, plan);
+  // Worker threads translate in the read windows themselves: those are then in shared memory.
+  const reader = await CaptureReader.open(opts.input, { maxBlock: opts.maxBlock, maxRecord: opts.maxRecord, ...(workers > 0 ? { allocate: sharedWindows } : {}) });
   const notes: string[] = [];
   const nameFormat = opts.format === 'same' ? (opts.nameFormat ?? null) : null;
   let outFormat: CaptureFormat = opts.format !== 'same' ? opts.format : (nameFormat ?? reader.format);
@@ -383,6 +577,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<RunResult> {
   }
   let target: OutputTarget | null = null;
   let writer: CaptureWriter | null = null;
+  let pool: TranslatorPool | null = null;
   try {
     if (plan !== null) {
       target = await openOutput(plan);
@@ -403,15 +598,23 @@ export async function runPipeline(opts: PipelineOptions): Promise<RunResult> {
       leakCheck: verifier !== null && opts.rules.length > 0,
       scopesAtFirstPacket: plan !== null && plan.kind !== 'file' && opts.checkScopes !== false,
     });
+    // A gzip-compressed input inflates as it streams (one thread); a conversion builds every block anew.
+    if (workers > 0 && reader.gzip === null && writer !== null && writer.sameFormat) {
+      pool = TranslatorPool.start({ workers, rules: opts.rules, direction: opts.direction, ...loop.interfaceTables, onUndecodable: loop.onPoolUndecodable });
+      loop.pool = pool;
+      if (opts.waitForWorkers === true) await pool.ready();
+    }
 
     for (;;) {
       loop.drain();
+      loop.settle();
       if (reader.done) break;
       // Writing this window overlaps parsing the next (the read window keeps it intact until the fill after next).
       if (writer !== null) await writer.flushBehind();
       opts.onProgress?.(reader.gzip?.consumed ?? reader.position, totalBytes);
       await reader.fill();
     }
+    loop.finishPool();
     writer?.finish();
     await writer?.flush();
     opts.onProgress?.(reader.gzip?.consumed ?? reader.position, totalBytes);
@@ -458,6 +661,8 @@ export async function runPipeline(opts: PipelineOptions): Promise<RunResult> {
     await target?.commit();
     return {
       report,
+      threads: pool === null ? 1 : workers + 1,
+      ...(pool === null ? {} : { tasksByThread: pool.tasksByThread }),
       bytesIn: reader.position,
       bytesOut: writer?.bytesWritten ?? 0,
       seconds: Number(process.hrtime.bigint() - started) / 1e9,
@@ -470,6 +675,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<RunResult> {
     await target?.abort();
     throw e;
   } finally {
+    pool?.close();
     await reader.close().catch(() => undefined);
   }
 }

@@ -22,9 +22,10 @@
  * `truncatedTail` (the offset where the incomplete record starts).
  */
 import { CaptureError } from '../errors.js';
-import { BlockType, CaptureRecord, RecordKind, type BlockOption, type CaptureFormat, type InterfaceInfo } from './record.js';
+import type { PacketBatch } from './batch.js';
+import { BlockType, CaptureRecord, RecordKind, pcapSeconds, unitsToSeconds, type BlockOption, type CaptureFormat, type InterfaceInfo } from './record.js';
 import { GunzipSource, PrefixedSource, isGzip } from './gzip.js';
-import { BytesSource, FileSource, ReadWindow, stdinSource, type ByteSource } from './source.js';
+import { BytesSource, DEFAULT_WINDOW, FileSource, ReadWindow, stdinSource, type ByteSource, type WindowAllocator } from './source.js';
 
 export const PCAP_MAGIC_MICRO = 0xa1b2c3d4;
 export const PCAP_MAGIC_NANO = 0xa1b23c4d;
@@ -94,6 +95,8 @@ export interface ReaderOptions {
   maxBlock?: number;
   /** Largest pcap record accepted; default max(snaplen, 262144). */
   maxRecord?: number;
+  /** How window buffers are allocated: in shared memory (`sharedWindows`) for worker threads. */
+  allocate?: WindowAllocator;
 }
 
 export interface PcapHeaderInfo {
@@ -183,7 +186,7 @@ export class CaptureReader implements AsyncIterable<CaptureRecord> {
 
   /** Sniffs the format from the magic number and reads the first header. */
   static async fromSource(source: ByteSource, opts: ReaderOptions = {}): Promise<CaptureReader> {
-    const win = new ReadWindow(source);
+    const win = new ReadWindow(source, DEFAULT_WINDOW, opts.allocate);
     const name = opts.name ?? 'input';
     try {
       await win.fill(PCAP_HEADER_LEN);
@@ -218,6 +221,11 @@ export class CaptureReader implements AsyncIterable<CaptureRecord> {
   /** True once every record has been returned. */
   get done(): boolean {
     return this.ended;
+  }
+
+  /** The window's buffer now: where the records and batches handed out since the last fill are. */
+  get buffer(): Buffer {
+    return this.win.buf;
   }
 
   /** Size of the read window now (it grows only for records larger than it). */
@@ -276,6 +284,101 @@ export class CaptureReader implements AsyncIterable<CaptureRecord> {
     return r;
   }
 
+  /**
+   * The rewrite loop's walk: the packet records that follow, into `batch`
+   * (up to its capacity), as long as each is a plain one whose every check
+   * passes: pcap records, and pcapng enhanced packet blocks of the current
+   * section no larger than a quarter of the window. Returns how many; 0 when
+   * the next record is anything else, is not all in the window or is in
+   * error, for `next()` to handle as always (with the same errors). Each
+   * packet taken here is one `next()` would have returned, with the same
+   * frame number, bytes and interface.
+   */
+  nextPackets(batch: PacketBatch): number {
+    const win = this.win;
+    batch.count = 0;
+    batch.start = batch.end = win.start;
+    batch.firstFrame = this.frames + 1;
+    batch.base = win.base;
+    if (this.ended) return 0;
+    // The walks return where they stopped; nothing after their loop (a function optimized
+    // while its loop runs must not meet code it has not run yet: V8 would deoptimize it).
+    const end = this.format === 'pcap' ? this.walkPcap(batch) : this.walkPcapng(batch);
+    const n = batch.count;
+    win.start = end;
+    batch.end = end;
+    this.frames += n;
+    return n;
+  }
+
+  /** Walks pcap records from the window's start into `batch` (its count); returns where it stopped. */
+  private walkPcap(batch: PacketBatch): number {
+    const header = this.pcapHeader;
+    if (header === null) return this.win.start;
+    const win = this.win;
+    const v = win.view;
+    const le = this.littleEndian;
+    const hdrLen = header.modified ? PCAP_MODIFIED_RECORD_LEN : PCAP_RECORD_LEN;
+    const max = this.maxRecord;
+    const end = win.end;
+    const { record, data, capLen: caps, origLen: origs, iface } = batch;
+    let at = win.start;
+    let n = 0;
+    while (n < batch.capacity && end - at >= hdrLen) {
+      const capLen = v.getUint32(at + 8, le);
+      if (capLen > max || end - at < hdrLen + capLen) break;
+      record[n] = at;
+      data[n] = at + hdrLen;
+      caps[n] = capLen;
+      origs[n] = v.getUint32(at + 12, le);
+      iface[n] = 0;
+      batch.count = ++n;
+      at += hdrLen + capLen;
+    }
+    return at;
+  }
+
+  /** Walks enhanced packet blocks from the window's start into `batch` (its count); returns where it stopped. */
+  private walkPcapng(batch: PacketBatch): number {
+    if (this.sections === 0) return this.win.start;
+    const win = this.win;
+    const v = win.view;
+    const le = this.sectionLE;
+    const ifaces = this.sectionIfaces;
+    const maxLen = Math.min(this.maxBlock, win.buf.length / 4);
+    const end = win.end;
+    const { record, data, capLen: caps, origLen: origs, iface } = batch;
+    let at = win.start;
+    let n = 0;
+    while (n < batch.capacity && end - at >= EPB_DATA) {
+      const len = v.getUint32(at + BLOCK_LEN, le);
+      if (v.getUint32(at + BLOCK_TYPE, le) !== BlockType.EPB || len < 32 || len % 4 !== 0 || len > maxLen || end - at < len) break;
+      const capLen = v.getUint32(at + EPB_CAPLEN, le);
+      const info = ifaces[v.getUint32(at + EPB_IFACE, le)];
+      if (v.getUint32(at + len - 4, le) !== len || capLen > len - 32 || info === undefined) break;
+      record[n] = at;
+      data[n] = at + EPB_DATA;
+      caps[n] = capLen;
+      origs[n] = v.getUint32(at + EPB_ORIGLEN, le);
+      iface[n] = info.index;
+      batch.count = ++n;
+      at += len;
+    }
+    return at;
+  }
+
+  /**
+   * The time (seconds, to the microsecond) of a packet record of a batch, from
+   * its bytes: a pcap record header, or an enhanced packet block of interface
+   * `iface` (the only blocks batches hold). For findings about batch packets.
+   */
+  recordSeconds(buf: Uint8Array, at: number, iface: InterfaceInfo): number {
+    const v = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    const le = iface.littleEndian;
+    if (this.format === 'pcap') return pcapSeconds(v.getUint32(at, le), v.getUint32(at + 4, le), this.pcapHeader?.nanos === true);
+    return unitsToSeconds(v.getUint32(at + EPB_TS_HIGH, le), v.getUint32(at + EPB_TS_LOW, le), Number(iface.unitsPerSecond), Number(iface.tsOffset));
+  }
+
   private error(message: string, at: number, frame?: number): CaptureError {
     return new CaptureError(message, { file: this.name, offset: this.win.offsetOf(at), frame });
   }
@@ -328,6 +431,7 @@ export class CaptureReader implements AsyncIterable<CaptureRecord> {
         unitsPerSecond: header.nanos ? 1_000_000_000n : 1_000_000n,
         tsOffset: 0n,
         fcsLength: fcsBits & 1 ? (fcsBits >>> 1) * 2 : -1,
+        littleEndian: le,
         options: [],
       };
       this.interfaces.push(iface);
@@ -501,6 +605,7 @@ export class CaptureReader implements AsyncIterable<CaptureRecord> {
       unitsPerSecond: (tsResolution & 0x80) === 0 ? 10n ** BigInt(exp) : 1n << BigInt(exp),
       tsOffset,
       fcsLength,
+      littleEndian: le,
       options,
     };
     this.interfaces.push(info);

@@ -55,8 +55,36 @@ export interface InterfaceInfo extends CaptureInterface {
   readonly tsOffset: bigint;
   /** FCS length in bytes from pcap's link-type field, or the if_fcslen option; -1 when unknown. */
   readonly fcsLength: number;
+  /** Byte order of the interface's records (the pcap file's, or its pcapng section's). */
+  readonly littleEndian: boolean;
   /** Every option of the IDB (empty for pcap). */
   readonly options: readonly BlockOption[];
+}
+
+/**
+ * A timestamp in seconds since the epoch, truncated to the microsecond:
+ * whole microseconds divided by 1e6, so that reports print each time exactly
+ * (verify/context.ts reportTime). `hi`, `lo`: the two 32-bit halves of a
+ * pcapng count of `unitsPerSecond` units; integer arithmetic only, BigInt
+ * only for resolutions that are neither decimal microseconds or coarser nor
+ * nanoseconds.
+ */
+export function unitsToSeconds(hi: number, lo: number, unitsPerSecond: number, offsetSeconds: number): number {
+  let micros: number;
+  if (unitsPerSecond === 1e9) {
+    // units = hi * 2^32 + lo, 2^32 = 1000 * 4294967 + 296: floor(units / 1000) without leaving 2^53.
+    micros = hi * 4294967 + Math.floor((hi * 296 + lo) / 1000);
+  } else if (unitsPerSecond <= 1e6 && 1e6 % unitsPerSecond === 0) {
+    micros = (hi * 4294967296 + lo) * (1e6 / unitsPerSecond);
+  } else {
+    micros = Number((((BigInt(hi) << 32n) | BigInt(lo)) * 1_000_000n) / BigInt(unitsPerSecond));
+  }
+  return micros / 1e6 + offsetSeconds;
+}
+
+/** A pcap record's timestamp in seconds, truncated to the microsecond (see unitsToSeconds). */
+export function pcapSeconds(sec: number, frac: number, nanos: boolean): number {
+  return (sec * 1e6 + (nanos ? Math.floor(frac / 1000) : frac)) / 1e6;
 }
 
 export class CaptureRecord {

@@ -129,6 +129,17 @@ export class BytesSource implements ByteSource {
 
 export const DEFAULT_WINDOW = 1 << 21;
 
+/** Allocates a window buffer of `size` bytes (not zeroed). */
+export type WindowAllocator = (size: number) => Buffer;
+
+/**
+ * Window buffers in shared memory, whole SharedArrayBuffers (byteOffset 0),
+ * for a reader whose records worker threads translate (src/parallel/).
+ */
+export const sharedWindows: WindowAllocator = (size) => Buffer.from(new SharedArrayBuffer(size));
+
+const privateWindows: WindowAllocator = (size) => Buffer.allocUnsafe(size);
+
 /**
  * Room left at the front of a buffer that is read ahead into: the unconsumed
  * tail of the window (a record cut by the end of the previous read) is copied
@@ -167,8 +178,9 @@ export class ReadWindow {
   constructor(
     private readonly source: ByteSource,
     private readonly capacity = DEFAULT_WINDOW,
+    private readonly allocate: WindowAllocator = privateWindows,
   ) {
-    this.buf = Buffer.allocUnsafe(capacity);
+    this.buf = allocate(capacity);
     this.view = viewOf(this.buf);
   }
 
@@ -200,7 +212,7 @@ export class ReadWindow {
       haveRead = true;
     } else {
       let next = this.free;
-      if (next === null || next.length < this.available) next = Buffer.allocUnsafe(Math.max(this.capacity, this.available));
+      if (next === null || next.length < this.available) next = this.allocate(Math.max(this.capacity, this.available));
       this.switchTo(next, -1);
     }
     // Read until `want` bytes are there (one short read from a pipe must not
@@ -232,7 +244,7 @@ export class ReadWindow {
     let dataEnd = read < 0 ? tail : READ_AHEAD_HEADROOM + read;
     if (at < 0) {
       // The tail does not fit in front of the bytes read ahead: one copy of both.
-      const joined = Buffer.allocUnsafe(Math.max(this.capacity, tail + read));
+      const joined = this.allocate(Math.max(this.capacity, tail + read));
       next.copy(joined, tail, READ_AHEAD_HEADROOM, READ_AHEAD_HEADROOM + read);
       this.free = next;
       next = joined;
@@ -254,7 +266,7 @@ export class ReadWindow {
 
   /** Moves the unconsumed bytes to the front of a new buffer of `capacity` bytes. */
   private compact(capacity: number): void {
-    const moved = Buffer.allocUnsafe(capacity);
+    const moved = this.allocate(capacity);
     this.buf.copy(moved, 0, this.start, this.end);
     this.base += this.start;
     this.end -= this.start;
@@ -267,7 +279,7 @@ export class ReadWindow {
   private readAhead(): void {
     if (this.eof || this.source.readAhead === undefined) return;
     let next = this.free;
-    if (next === null || next.length !== this.capacity) next = Buffer.allocUnsafe(this.capacity);
+    if (next === null || next.length !== this.capacity) next = this.allocate(this.capacity);
     this.free = null;
     const bytes = this.source.readAhead(next, READ_AHEAD_HEADROOM, next.length - READ_AHEAD_HEADROOM);
     // A failure is thrown by the fill that waits for it; until then it must not count as unhandled.

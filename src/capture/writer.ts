@@ -105,6 +105,20 @@ export class CaptureWriter {
     }
   }
 
+  /** Records are written back as the reader saw them (the output's format is the input's). */
+  get sameFormat(): boolean {
+    return this.format === this.inputFormat;
+  }
+
+  /**
+   * Writes window bytes that hold whole packet records, exactly as `write`
+   * writes each of them when the output's format is the input's and they
+   * carry no comment: a batch of the reader's walk (PacketBatch).
+   */
+  writeRecords(buf: Uint8Array, start: number, end: number): void {
+    this.raw(buf, start, end);
+  }
+
   /**
    * One-line notes on what a format conversion left out (pcapng -> pcap);
    * empty when nothing was lost.

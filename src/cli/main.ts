@@ -10,7 +10,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { EXIT_CODES, EXIT_INPUT, EXIT_OK, EXIT_OUTPUT, EXIT_USAGE, RuleError, SsnatError, UsageError, errnoWords, formatError } from '../errors.js';
 import type { Rule } from '../nat/rules.js';
 import type { Direction } from '../nat/table.js';
-import { reverseRuleHits, runPipeline, type PipelineOptions, type RunResult } from '../pipeline.js';
+import { PARALLEL_MIN_BYTES, PARALLEL_MIN_CORES, reverseRuleHits, runPipeline, type PipelineOptions, type RunResult } from '../pipeline.js';
 import { checkDistinct, planOutput, type PlannedOutput } from '../capture/outputs.js';
 import { removeTempFiles, TextOutput } from '../capture/target.js';
 import { VERSION } from '../version.js';
@@ -47,12 +47,12 @@ type VerifyLimitOptions = VerifierOptions;
 
 interface RewriteOptions extends CommonOptions, VerifyLimitOptions {
   outDir?: string;
-  jobs?: number;
   /** Absent: the output's name decides (.pcapng, .pcap, .cap), else the input's format. */
   format?: 'same' | 'pcap' | 'pcapng';
   verify?: boolean;
   annotate?: boolean;
   force?: boolean;
+  jobs?: number;
 }
 
 interface VerifyCommandOptions extends CommonOptions, VerifyLimitOptions {
@@ -218,10 +218,14 @@ export function buildProgram(run: (result: Promise<number>) => void): Command {
   ))
     .addOption(new Option('--format <format>', 'output format (default: from the output\'s name, else the input\'s)').choices(['same', 'pcap', 'pcapng']))
     .option('--out-dir <dir>', 'rewrite every input (files, and directories walked for .pcap, .pcapng, .cap and .gz) into DIR, keeping their paths', pathValue)
-    .addOption(jobsOption())
     .option('--verify', 'verify the output while writing it')
     .option('--annotate', 'add a pcapng packet comment naming each rewrite')
     .option('-f, --force', 'replace an existing output file')
+    .option(
+      '-j, --jobs <n>',
+      `threads: with --out-dir, captures rewritten at once; else threads that translate the one capture (default: the cores available, ${defaultJobs()} here; one capture is split from ${PARALLEL_MIN_BYTES >> 20} MB on ${PARALLEL_MIN_CORES} cores or more)`,
+      positiveCount,
+    )
     .addHelpText('after', REWRITE_EXAMPLES)
     .action((paths: string[], opts: RewriteOptions) => run(rewriteAction(paths, opts)));
 
@@ -428,6 +432,7 @@ async function rewriteCommand(input: string, output: string, opts: RewriteOption
         outputPlan: outPlan ?? null,
         verify: opts.verify === true,
         verifyOptions: verifierOptions(opts),
+        ...(opts.jobs === undefined ? {} : { jobs: opts.jobs }),
       },
       reportFile,
     );

@@ -96,6 +96,8 @@ function baseJob(command: 'rewrite' | 'verify', input: string, opts: ManyOptions
     strict: opts.strict,
     // Across a suite a scope just does not apply to the captures without that interface.
     checkScopes: false,
+    // The files are the unit of work on the --jobs threads: each on one.
+    jobs: 1,
     verifyOptions: opts.verifyOptions,
     ...(opts.maxBlock === undefined ? {} : { maxBlock: opts.maxBlock }),
     ...(opts.maxRecord === undefined ? {} : { maxRecord: opts.maxRecord }),

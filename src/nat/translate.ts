@@ -52,6 +52,7 @@ import * as ipv4 from '../wire/ipv4.js';
 import * as tcp from '../wire/tcp.js';
 import * as udp from '../wire/udp.js';
 import * as dccp from '../wire/dccp.js';
+import type { PacketBatch } from '../capture/batch.js';
 import type { InterfaceMapper } from './mapper.js';
 
 /** Kinds of rewritten address (bit index in `TranslateResult.rewrites`). */
@@ -111,8 +112,20 @@ export const C_L4 = 2;
 export const C_INNER_IPV4 = 4;
 export const C_INNER_L4 = 8;
 
-/** Bytes after the Ethernet header that `rewrite`'s direct path needs at least: IPv4 header and UDP header. */
+/** Bytes after the Ethernet header that `rewrite`'s direct path needs at least: IPv4 header and UDP header (an Ethernet ARP message too). */
 const FAST_MIN = ipv4.MIN_HEADER_LEN + udp.HEADER_LEN;
+
+/** Where the direct path's packets have their IPv4 header (or ARP message): after the Ethernet header. */
+const DIRECT_IP = eth.HEADER_LEN;
+/** The first bytes of a frame the direct path may write: up to a TCP checksum. */
+const DIRECT_SPAN = DIRECT_IP + ipv4.MIN_HEADER_LEN + tcp.CHECKSUM + 2;
+/** The addresses the direct path may rewrite: kind and offset in the frame. */
+const DIRECT_ADDRESSES: ReadonlyArray<readonly [number, number]> = [
+  [K_IPV4_SRC, DIRECT_IP + ipv4.SRC_ADDR],
+  [K_IPV4_DST, DIRECT_IP + ipv4.DST_ADDR],
+  [K_ARP_SENDER, DIRECT_IP + arp.SPA],
+  [K_ARP_TARGET, DIRECT_IP + arp.TPA],
+];
 
 /** Most address rewrites recorded per packet (more cannot happen: 2 outer + 2 inner or 2 NDP). */
 export const MAX_RECORDS = 8;
@@ -202,6 +215,17 @@ export class TranslateResult {
   }
 }
 
+/** What `Translator.rewriteBatch` needs besides the batch. */
+export interface BatchContext {
+  /** Per interface index: its compiled rules (undefined: none) and link type. */
+  readonly mappers: ReadonlyArray<InterfaceMapper | undefined>;
+  readonly linkTypes: readonly number[];
+  /** Packets rewritten, per bitmask of K_*. */
+  readonly maskCounts: Float64Array;
+  /** Called, in order, for each undecodable packet (left as it is), with its decode result (valid only then). */
+  readonly onUndecodable: (index: number, d: DecodeResult) => void;
+}
+
 export class Translator {
   /** The decoder used by `translate`; its `result` describes the last packet (valid after translation too). */
   readonly decoder: PacketDecoder;
@@ -210,6 +234,11 @@ export class Translator {
   private buf: Uint8Array = new Uint8Array(0);
   private mapper: InterfaceMapper | null = null;
   private readonly scratch6 = new Uint8Array(16);
+  /** rewriteBatch: the packets left to `translate`. */
+  private others = new Int32Array(0);
+  /** rewrite: the first bytes of the frame as they were before the direct path. */
+  private readonly before = new Uint8Array(DIRECT_SPAN);
+  private readonly beforeView = new DataView(this.before.buffer);
 
   /**
    * Keep each rewrite's old and new address for `describe()`. A run that
@@ -262,45 +291,175 @@ export class Translator {
    * rewrite loop; `decoded` is then meaningful only when this returns an
    * undecodable packet). The commonest packet by far, Ethernet + IPv4
    * without options + an unfragmented TCP or UDP segment captured whole, is
-   * translated straight from its bytes, skipping the general decoder; every
-   * other packet goes through `translate`. Both write the same bytes and
-   * return the same result (test/nat/fast-path.test.ts).
+   * translated straight from its bytes (`direct`), skipping the general
+   * decoder; every other packet goes through `translate`. Both write the same
+   * bytes and return the same result (test/nat/fast-path.test.ts).
    */
   rewrite(buf: Uint8Array, off: number, capLen: number, origLen: number, linkType: number, mapper: InterfaceMapper): TranslateResult {
+    if (linkType !== LINKTYPE_ETHERNET || !mapper.active) return this.translate(buf, off, capLen, origLen, linkType, mapper);
+    // The bytes the direct path may change, to describe what it did afterwards.
+    this.before.set(buf.subarray(off, off + Math.min(capLen, DIRECT_SPAN)));
+    const v = this.decoder.viewOf(buf);
+    const kinds = this.direct(v, off, capLen, mapper);
+    if (kinds < 0) return this.translate(buf, off, capLen, origLen, linkType, mapper);
+    const r = this.result;
+    r.reset();
+    r.truncated = capLen < origLen;
+    if (kinds === 0) return r;
+    const was = this.beforeView;
+    for (const [kind, at] of DIRECT_ADDRESSES) {
+      if ((kinds & (1 << kind)) === 0) continue;
+      const old = was.getUint32(at);
+      mapper.map4(old); // for its lastRule
+      const i = this.record(kind, mapper.lastRule);
+      if (i >= 0) {
+        r.old4[i] = old;
+        r.new4[i] = v.getUint32(off + at);
+      }
+    }
+    if ((kinds & ((1 << K_IPV4_SRC) | (1 << K_IPV4_DST))) !== 0) {
+      const ck = DIRECT_IP + ipv4.MIN_HEADER_LEN + (was.getUint8(DIRECT_IP + ipv4.PROTOCOL) === IPPROTO_TCP ? tcp.CHECKSUM : udp.CHECKSUM);
+      if (v.getUint16(off + DIRECT_IP + ipv4.CHECKSUM) !== was.getUint16(DIRECT_IP + ipv4.CHECKSUM)) r.checksums |= C_IPV4;
+      if (v.getUint16(off + ck) !== was.getUint16(ck)) r.checksums |= C_L4;
+    }
+    return r;
+  }
+
+  /**
+   * Rewrites the packets of a batch in place, `batch.data[from..to)`: each
+   * as `rewrite` would (the direct path, then `translate` for the packets it
+   * does not take, in a second loop: translation is per packet, so the order
+   * changes nothing, and the hot loop stays small for the JIT), with the
+   * mapper and link type of its interface (a packet whose interface has no
+   * active mapper is left as it is). Counts into `ctx.maskCounts` and returns
+   * how many packets were rewritten.
+   */
+  rewriteBatch(buf: Uint8Array, batch: PacketBatch, from: number, to: number, ctx: BatchContext): number {
+    const { mappers, linkTypes, maskCounts } = ctx;
+    const v = this.decoder.viewOf(buf);
+    const { data, capLen, iface } = batch;
+    const others = this.others.length >= to - from ? this.others : (this.others = new Int32Array(to - from));
+    let n = 0;
+    let rewritten = 0;
+    for (let i = from; i < to; i++) {
+      const mapper = mappers[iface[i]!];
+      if (mapper === undefined || !mapper.active) continue;
+      const kinds = linkTypes[iface[i]!] === LINKTYPE_ETHERNET ? this.direct(v, data[i]!, capLen[i]!, mapper) : -1;
+      if (kinds < 0) {
+        others[n++] = i;
+      } else if (kinds !== 0) {
+        rewritten++;
+        maskCounts[kinds]!++;
+      }
+    }
+    return n === 0 ? rewritten : rewritten + this.translateOthers(buf, batch, others, n, ctx);
+  }
+
+  /** Packets of a batch the direct path did not take (`others[0..n)`): `translate` for each. */
+  private translateOthers(buf: Uint8Array, batch: PacketBatch, others: Int32Array, n: number, ctx: BatchContext): number {
+    const { mappers, linkTypes, maskCounts } = ctx;
+    const { data, capLen, origLen, iface } = batch;
+    let rewritten = 0;
+    for (let k = 0; k < n; k++) {
+      const i = others[k]!;
+      const r = this.translate(buf, data[i]!, capLen[i]!, origLen[i]!, linkTypes[iface[i]!]!, mappers[iface[i]!]!);
+      if (r.undecodable !== null) ctx.onUndecodable(i, this.decoder.result);
+      else if (r.changed) {
+        rewritten++;
+        maskCounts[r.rewrites]!++;
+      }
+    }
+    return rewritten;
+  }
+
+  /**
+   * The direct path: the commonest packets, translated in place straight
+   * from their bytes by the rules `translate` follows: Ethernet + IPv4
+   * without options + an unfragmented TCP or UDP segment captured whole
+   * whose checksum field is not the pseudo-header seed that transmit offload
+   * leaves (those go to `translate`, which tells a seed from a checksum),
+   * and Ethernet ARP. Returns -1 for any other packet (nothing is written),
+   * else the bitmask of the addresses rewritten (1 << K_*; 0 for none).
+   * Addresses are handled as int32 and every helper is small enough to be
+   * inlined: the batch loop runs it without allocating, and no branch calls
+   * a function the common packets never reach (V8 would deoptimize it).
+   */
+  private direct(v: DataView, off: number, capLen: number, mapper: InterfaceMapper): number {
     const ip = off + eth.HEADER_LEN;
     const capEnd = off + capLen;
-    if (linkType !== LINKTYPE_ETHERNET || ip + FAST_MIN > capEnd || !mapper.active) return this.translate(buf, off, capLen, origLen, linkType, mapper);
-    const v = this.decoder.viewOf(buf);
+    if (ip + FAST_MIN > capEnd) return -1;
+    const etherType = v.getUint16(off + eth.ETHERTYPE);
+    if (etherType === eth.ETHERTYPE_ARP) return this.directArp(v, ip, capEnd, mapper);
     const total = v.getUint16(ip + ipv4.TOTAL_LEN);
     const proto = v.getUint8(ip + ipv4.PROTOCOL);
     const l4 = ip + ipv4.MIN_HEADER_LEN;
     const ck = proto === IPPROTO_TCP ? l4 + tcp.CHECKSUM : proto === IPPROTO_UDP ? l4 + udp.CHECKSUM : -1;
     if (
-      v.getUint16(off + eth.ETHERTYPE) !== eth.ETHERTYPE_IPV4 ||
+      etherType !== eth.ETHERTYPE_IPV4 ||
       v.getUint8(ip + ipv4.VER_IHL) !== ipv4.VER_IHL_NO_OPTIONS ||
       (v.getUint16(ip + ipv4.FLAGS_FRAG) & (ipv4.FLAG_MF | ipv4.FRAG_OFFSET_MASK)) !== 0 ||
       ck < 0 ||
       ck + 2 > ip + total || // also a total length below the headers
       ip + total > capEnd
     ) {
-      return this.translate(buf, off, capLen, origLen, linkType, mapper);
+      return -1;
     }
-    const r = this.result;
-    r.reset();
-    r.truncated = capLen < origLen;
-    this.v = v;
-    this.buf = buf;
-    this.mapper = mapper;
-    const oldSrc = v.getUint32(ip + ipv4.SRC_ADDR);
-    const oldDst = v.getUint32(ip + ipv4.DST_ADDR);
-    const pseudo = this.map4At(ip + ipv4.SRC_ADDR, K_IPV4_SRC) + this.map4At(ip + ipv4.DST_ADDR, K_IPV4_DST);
-    this.mapper = null;
-    if (pseudo === 0) return r;
-    this.fixChecksum(ip + ipv4.CHECKSUM, pseudo, false, C_IPV4);
-    const len = total - ipv4.MIN_HEADER_LEN;
-    if (this.holdsSeed(ck, fold(pseudoSum4(oldSrc, oldDst, proto, len)), l4, len, true)) this.fixOffloadSeed(ck, pseudo, C_L4);
-    else this.fixChecksum(ck, pseudo, proto === IPPROTO_UDP, C_L4);
-    return r;
+    const oldSrc = v.getInt32(ip + ipv4.SRC_ADDR);
+    const oldDst = v.getInt32(ip + ipv4.DST_ADDR);
+    const field = v.getUint16(ck);
+    const seed = fold(pseudoSum4(oldSrc, oldDst, proto, total - ipv4.MIN_HEADER_LEN));
+    if (field === seed || (field === 0 && seed === 0xffff)) return -1;
+    const newSrc = mapper.map4(oldSrc >>> 0); // -1: no rule
+    const srcRule = mapper.lastRule;
+    const newDst = mapper.map4(oldDst >>> 0);
+    let kinds = 0;
+    let delta = 0;
+    if (newSrc >= 0 && (newSrc | 0) !== oldSrc) {
+      v.setInt32(ip + ipv4.SRC_ADDR, newSrc | 0);
+      delta += delta32(oldSrc, newSrc | 0);
+      kinds = 1 << K_IPV4_SRC;
+      this.hit(srcRule);
+    }
+    if (newDst >= 0 && (newDst | 0) !== oldDst) {
+      v.setInt32(ip + ipv4.DST_ADDR, newDst | 0);
+      delta += delta32(oldDst, newDst | 0);
+      kinds |= 1 << K_IPV4_DST;
+      this.hit(mapper.lastRule);
+    }
+    if (kinds === 0) return 0;
+    v.setUint16(ip + ipv4.CHECKSUM, applyDelta(v.getUint16(ip + ipv4.CHECKSUM), delta));
+    if (proto !== IPPROTO_UDP) {
+      v.setUint16(ck, applyDelta(field, delta));
+    } else if (field !== 0) {
+      const n = applyDelta(field, delta);
+      v.setUint16(ck, n === 0 ? 0xffff : n);
+    }
+    return kinds;
+  }
+
+  /** The direct path for an ARP message at `a` (after an Ethernet header): what `translateArp` does. */
+  private directArp(v: DataView, a: number, capEnd: number, mapper: InterfaceMapper): number {
+    if (a + arp.FIXED_LEN > capEnd || !arp.isEthernetIpv4(v, a)) return 0;
+    let kinds = 0;
+    if (a + arp.SPA + 4 <= capEnd) {
+      const old = v.getInt32(a + arp.SPA);
+      const n = mapper.map4(old >>> 0);
+      if (n >= 0 && (n | 0) !== old) {
+        v.setInt32(a + arp.SPA, n | 0);
+        kinds = 1 << K_ARP_SENDER;
+        this.hit(mapper.lastRule);
+      }
+    }
+    if (a + arp.TPA + 4 <= capEnd) {
+      const old = v.getInt32(a + arp.TPA);
+      const n = mapper.map4(old >>> 0);
+      if (n >= 0 && (n | 0) !== old) {
+        v.setInt32(a + arp.TPA, n | 0);
+        kinds |= 1 << K_ARP_TARGET;
+        this.hit(mapper.lastRule);
+      }
+    }
+    return kinds;
   }
 
   private translateArp(off: number, capEnd: number): void {
@@ -487,6 +646,7 @@ export class Translator {
     const n = mapped >>> 0;
     if (n === old) return 0;
     v.setUint32(at, n);
+    this.hit(m.lastRule);
     const r = this.result;
     const i = this.record(kind, m.lastRule);
     if (i >= 0) {
@@ -511,6 +671,7 @@ export class Translator {
     }
     if (same) return 0;
     const dd = deltaBytes(b, at, s, 0, 16);
+    this.hit(m.lastRule);
     const r = this.result;
     const i = this.record(kind, m.lastRule);
     if (i >= 0) {
@@ -529,9 +690,13 @@ export class Translator {
     this.ruleHits = new Float64Array(rules);
   }
 
+  /** One more address rewritten by `rule`, when counting (ruleHits). */
+  private hit(rule: number): void {
+    if (rule < this.ruleHits.length) this.ruleHits[rule]!++;
+  }
+
   private record(kind: number, rule: number): number {
     const r = this.result;
-    if (rule < this.ruleHits.length) this.ruleHits[rule]!++;
     r.changed = true;
     r.rewrites |= 1 << kind;
     if (r.rule < 0) r.rule = rule;

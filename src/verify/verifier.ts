@@ -17,7 +17,7 @@
  * while a frame was checked).
  * Nothing is allocated per packet except when a finding is made.
  */
-import type { CaptureRecord } from '../capture/record.js';
+import { pcapSeconds, unitsToSeconds, type CaptureRecord } from '../capture/record.js';
 import type { InterfaceMapper } from '../nat/mapper.js';
 import type { Collision, Findings } from '../report/model.js';
 import { NET_ARP, NET_IPV4, NET_IPV6, type DecodeResult } from '../wire/decode.js';
@@ -91,7 +91,7 @@ export class Verifier {
    */
   private seconds(rec: CaptureRecord): number {
     if (!rec.hasTimestamp) return this.ctx.time; // SPB: no timestamp, keep the last one
-    if (rec.blockType === 0) return (rec.tsHigh * 1e6 + (rec.pcapNanos ? Math.floor(rec.tsLow / 1000) : rec.tsLow)) / 1e6;
+    if (rec.blockType === 0) return pcapSeconds(rec.tsHigh, rec.tsLow, rec.pcapNanos);
     const id = rec.interfaceIndex;
     let ups = this.unitsPerSecond[id];
     if (ups === undefined) {
@@ -99,19 +99,7 @@ export class Verifier {
       this.unitsPerSecond[id] = ups;
       this.tsOffset[id] = rec.iface === null ? 0 : Number(rec.iface.tsOffset);
     }
-    const hi = rec.tsHigh;
-    const lo = rec.tsLow;
-    let micros: number;
-    if (ups === 1e9) {
-      // units = hi * 2^32 + lo, 2^32 = 1000 * 4294967 + 296: floor(units / 1000) without leaving 2^53.
-      micros = hi * 4294967 + Math.floor((hi * 296 + lo) / 1000);
-    } else if (ups <= 1e6 && 1e6 % ups === 0) {
-      micros = (hi * 4294967296 + lo) * (1e6 / ups);
-    } else {
-      const units = (BigInt(hi) << 32n) | BigInt(lo);
-      micros = Number((units * 1_000_000n) / BigInt(ups));
-    }
-    return micros / 1e6 + this.tsOffset[id]!;
+    return unitsToSeconds(rec.tsHigh, rec.tsLow, ups, this.tsOffset[id]!);
   }
 
   /**

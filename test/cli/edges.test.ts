@@ -574,3 +574,22 @@ describe('rules that match nothing are named, with a hint', () => {
     expect(JSON.parse(cli(['verify', guest, '--report', 'json']).stdout.toString()).ruleHits).toBeUndefined();
   });
 });
+
+describe('finding times', () => {
+  it('an undecodable packet has the same time in rewrite (batch path, one thread and many) and in verify', () => {
+    const dir = tempDir();
+    const raw = hex('5000001400000000400100000a0000020a000001'); // raw IP whose header length is impossible
+    const frames = [{ data: query(), time: 1700000000.25 }, { data: ether(0x0800, raw), time: 1700000001.123456 }, { data: query(), time: 1700000002 }];
+    for (const [name, bytes] of [
+      ['u.pcap', pcapBytes(1, frames)],
+      ['u.pcapng', pcapngBytes(1, frames)],
+    ] as const) {
+      const input = write(dir, name, bytes);
+      const times = (args: string[]): unknown[] => JSON.parse(cli(args).stdout.toString()).findings.map((f: { frame: number; time: number }) => [f.frame, f.time]);
+      const expected = [[2, 1700000001.123456]];
+      expect(times(['verify', input, '--report', 'json'])).toEqual(expected);
+      expect(times([input, join(dir, `o-${name}`), '-r', RULE, '--report', 'json', '-q', '--force'])).toEqual(expected);
+      expect(times([input, join(dir, `p-${name}`), '-r', RULE, '--report', 'json', '-q', '--force', '--jobs', '2'])).toEqual(expected);
+    }
+  });
+});

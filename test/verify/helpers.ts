@@ -41,6 +41,7 @@ function fakeIface(id: number, linkType: number): InterfaceInfo {
     unitsPerSecond: 1_000_000n,
     tsOffset: 0n,
     fcsLength: -1,
+    littleEndian: true,
     options: [],
   };
 }

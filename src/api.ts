@@ -13,7 +13,7 @@ import { parseRule, validateRuleSet, type Rule } from './nat/rules.js';
 import { RuleTable, type Direction } from './nat/table.js';
 import { Translator, type TranslateResult } from './nat/translate.js';
 import { addUndecodable, runPipeline } from './pipeline.js';
-import { Findings, type Collision, type Finding, type Report } from './report/model.js';
+import { Findings, type CheckName, type Collision, type Finding, type Report } from './report/model.js';
 import { Verifier, type VerifierOptions } from './verify/verifier.js';
 
 /** A rule as text (`"10.0.0.0/24=192.168.1.0/24@tap1"`) or as parsed by `parseRule`. */
@@ -40,6 +40,8 @@ export interface RewriteFileOptions {
   verifyOptions?: VerifierOptions;
   maxBlock?: number;
   maxRecord?: number;
+  /** Findings listed per check (default 10,000; 0: all); the report's `omitted` counts the rest. */
+  maxFindings?: number;
   /**
    * Threads that translate the capture: default the cores available, for
    * inputs of 256 MB or more on 3 cores or more; a number given is used for
@@ -68,6 +70,7 @@ export async function rewriteFile(input: string, output: string, options: Rewrit
     ...(options.verifyOptions === undefined ? {} : { verifyOptions: options.verifyOptions }),
     ...(options.maxBlock === undefined ? {} : { maxBlock: options.maxBlock }),
     ...(options.maxRecord === undefined ? {} : { maxRecord: options.maxRecord }),
+    ...(options.maxFindings === undefined ? {} : { maxFindings: options.maxFindings }),
     ...(options.jobs === undefined ? {} : { jobs: options.jobs }),
   });
   return report;
@@ -83,6 +86,8 @@ export interface VerifyFileOptions {
   verifyOptions?: VerifierOptions;
   maxBlock?: number;
   maxRecord?: number;
+  /** Findings listed per check (default 10,000; 0: all); the report's `omitted` counts the rest. */
+  maxFindings?: number;
 }
 
 /** Verifies a capture and resolves to the report (`summary.errors > 0` is what makes the CLI exit 1). */
@@ -100,6 +105,7 @@ export async function verifyFile(input: string, options: VerifyFileOptions = {})
     ...(options.verifyOptions === undefined ? {} : { verifyOptions: options.verifyOptions }),
     ...(options.maxBlock === undefined ? {} : { maxBlock: options.maxBlock }),
     ...(options.maxRecord === undefined ? {} : { maxRecord: options.maxRecord }),
+    ...(options.maxFindings === undefined ? {} : { maxFindings: options.maxFindings }),
   });
   return report;
 }
@@ -211,13 +217,27 @@ export function createTranslator(rules: readonly RuleInput[], direction: Directi
 export interface RecordVerifier {
   /** Checks one record; returns the findings it made for it (empty for clean packets and other records). */
   check(rec: CaptureRecord): Finding[];
-  /** End of the capture: every finding, the checksum counts and the collisions. */
-  finish(): { findings: Finding[]; errors: number; warnings: number; checksums: { verified: number; bad: number; unverifiable: number }; collisions: Collision[] };
+  /**
+   * End of the capture: the findings (at most `maxFindings` of each check;
+   * `omitted` counts the rest), the counts, the checksum counts and the collisions.
+   */
+  finish(): {
+    findings: Finding[];
+    omitted?: Partial<Record<CheckName, number>>;
+    errors: number;
+    warnings: number;
+    checksums: { verified: number; bad: number; unverifiable: number };
+    collisions: Collision[];
+  };
 }
 
-/** The verifier as a function over records. With rules, the leak check runs too. */
-export function createVerifier(options: VerifierOptions & { rules?: readonly RuleInput[]; direction?: Direction } = {}): RecordVerifier {
-  const findings = new Findings();
+/**
+ * The verifier as a function over records. With rules, the leak check runs
+ * too. `maxFindings`: findings kept per check (default DEFAULT_MAX_FINDINGS,
+ * 0 all); check() returns every finding of its record either way.
+ */
+export function createVerifier(options: VerifierOptions & { rules?: readonly RuleInput[]; direction?: Direction; maxFindings?: number } = {}): RecordVerifier {
+  const findings = new Findings(options.maxFindings);
   const verifier = new Verifier(findings, options);
   const translator = new Translator();
   const decoder = translator.decoder;
@@ -225,18 +245,22 @@ export function createVerifier(options: VerifierOptions & { rules?: readonly Rul
   return {
     check(rec) {
       if (rec.kind !== RecordKind.Packet || rec.iface === null) return [];
-      const before = findings.list.length;
+      findings.mark();
       const d = decoder.decode(rec.buf, rec.dataOffset, rec.capturedLength, rec.originalLength, rec.iface.linkType);
       if (d.undecodable !== null) {
         addUndecodable(findings, rec, d);
       } else {
         verifier.packet(rec, d, mappers?.of(rec) ?? null, decoder.view);
       }
-      return findings.list.slice(before);
+      // Applied record by record: findings come in frame order here.
+      findings.trim();
+      return [...findings.recent];
     },
     finish() {
       const s = verifier.finish();
-      return { findings: findings.list, errors: findings.errors, warnings: findings.warnings, ...s };
+      findings.trim();
+      const omitted = findings.omittedReport();
+      return { findings: findings.list, ...(omitted === undefined ? {} : { omitted }), errors: findings.errors, warnings: findings.warnings, ...s };
     },
   };
 }

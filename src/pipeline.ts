@@ -64,6 +64,8 @@ export interface PipelineOptions {
   outputPlan?: PlannedOutput | null;
   /** Warnings fail the run (the report's verdict). */
   strict?: boolean;
+  /** Findings listed per check in the report (default DEFAULT_MAX_FINDINGS; 0: all); the rest are counted in `omitted`. */
+  maxFindings?: number;
   /**
    * A rule scoped to an interface the capture does not have is an error
    * (default). A run over many captures turns it off: there, a scope simply
@@ -247,9 +249,6 @@ class RecordLoop {
     return { mappers: this.mappers, linkTypes: this.linkTypes };
   }
 
-  /** Findings before this window's (parallel rewrite): the window's are put in frame order by settle(). */
-  private windowFindings = 0;
-
   /**
    * Parallel rewrite: waits until every packet of the window is translated
    * (the window may then be written), and puts the window's findings in
@@ -258,12 +257,13 @@ class RecordLoop {
   settle(): void {
     if (this.pool === null) return;
     this.pool.settle();
+    // The window's findings (those since the last trim) in frame order, as a single-thread run adds them.
     const list = this.findings.list;
-    if (list.length - this.windowFindings > 1) {
-      const sorted = list.slice(this.windowFindings).sort((a, b) => a.frame - b.frame);
-      list.splice(this.windowFindings, sorted.length, ...sorted);
+    const from = this.findings.settled;
+    if (list.length - from > 1) {
+      const sorted = list.slice(from).sort((a, b) => a.frame - b.frame);
+      list.splice(from, sorted.length, ...sorted);
     }
-    this.windowFindings = list.length;
   }
 
   /** Parallel rewrite: a packet a task found undecodable, translated again here for its finding (nothing is written). */
@@ -419,7 +419,7 @@ class RecordLoop {
       const mapper = mappers[rec.interfaceIndex];
       const linkType = linkTypes[rec.interfaceIndex]!;
       let comment: string | undefined;
-      const before = findings.list.length;
+      findings.mark();
       let d: DecodeResult | null = null;
       if (flags.translating && mapper !== undefined && mapper.active) {
         const r = translator.translate(rec.buf, rec.dataOffset, rec.capturedLength, rec.originalLength, linkType, mapper);
@@ -440,8 +440,8 @@ class RecordLoop {
         }
       }
       if (verifier !== null && d !== null) verifier.packet(rec, d, flags.leakCheck && mapper !== undefined ? mapper : null, decoder.view);
-      if (flags.annotating && findings.list.length > before) {
-        const f = findingsComment(findings.list, before);
+      if (flags.annotating && findings.recent.length > 0) {
+        const f = findingsComment(findings.recent, 0);
         comment = comment === undefined ? f : `${comment}; ${f.slice('ssnat: '.length)}`;
       }
       writer?.write(rec, comment);
@@ -587,7 +587,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<RunResult> {
     const annotating = opts.annotate || annotateOutput !== null;
     writer = target === null ? null : new CaptureWriter(target, reader.format, { format: outFormat, annotating });
     const table = new RuleTable(opts.rules, opts.direction);
-    const findings = new Findings();
+    const findings = new Findings(opts.maxFindings);
     const verifier = opts.command === 'verify' || opts.verify === true ? new Verifier(findings, opts.verifyOptions) : null;
     const translating = opts.command === 'rewrite' && opts.rules.length > 0;
     if (verifier !== null && !translating && opts.rules.length > 0) verifier.leaks.countRuleHits(opts.rules.length);
@@ -608,6 +608,8 @@ export async function runPipeline(opts: PipelineOptions): Promise<RunResult> {
     for (;;) {
       loop.drain();
       loop.settle();
+      // The window's findings are in frame order now: the --max-findings limit can apply to them.
+      findings.trim();
       if (reader.done) break;
       // Writing this window overlaps parsing the next (the read window keeps it intact until the fill after next).
       if (writer !== null) await writer.flushBehind();
@@ -630,6 +632,8 @@ export async function runPipeline(opts: PipelineOptions): Promise<RunResult> {
       findings.add(0, -1, 'capture.truncated-tail', `the input ends between two records after frame ${reader.frames}${gzipCut}: every record before it is kept, but the capture may have held more`);
     }
     const summary = verifier?.finish() ?? null;
+    findings.trim();
+    const omitted = findings.omittedReport();
     const counts: Report['summary'] = {
       packets: loop.packets,
       rewritten: loop.rewritten,
@@ -652,6 +656,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<RunResult> {
       summary: counts,
       verdict: verdictOf({ summary: counts }, { strict: opts.strict === true, verified: verifier !== null, checked: verifier?.checked ?? 0 }),
       findings: findings.list,
+      ...(omitted === undefined ? {} : { omitted }),
       collisions: summary?.collisions ?? [],
     };
     const timeline = verifier?.timeline.report(new Map(reader.interfaces.filter((i) => i.name !== undefined).reverse().map((i) => [i.id, i.name!]))) ?? null;

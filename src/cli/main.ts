@@ -14,7 +14,7 @@ import { PARALLEL_MIN_BYTES, PARALLEL_MIN_CORES, reverseRuleHits, runPipeline, t
 import { checkDistinct, planOutput, type PlannedOutput } from '../capture/outputs.js';
 import { removeTempFiles, TextOutput } from '../capture/target.js';
 import { VERSION } from '../version.js';
-import type { Report } from '../report/model.js';
+import { DEFAULT_MAX_FINDINGS, type Report } from '../report/model.js';
 import { renderJson } from '../report/json.js';
 import { renderText } from '../report/text.js';
 import { renderJunit } from '../report/junit.js';
@@ -23,7 +23,7 @@ import { startProgress, type Progress } from './progress.js';
 import type { VerifierOptions } from '../verify/verifier.js';
 import { OutputClosed } from '../capture/pipe.js';
 import { checkInput, formatFromName, loadRules } from './inputs.js';
-import { isMany, mergeReports, readFileList, rewriteMany, verifyMany, type ManyOptions, type ReportKind } from './many.js';
+import { isMany, mergeReports, readFileList, rewriteMany, sizedReport, verifyMany, type ManyOptions, type ReportKind } from './many.js';
 import { defaultJobs } from '../multi/run.js';
 import { join } from 'node:path';
 
@@ -40,6 +40,7 @@ interface CommonOptions {
   progress?: boolean;
   maxBlock?: number;
   maxRecord?: number;
+  maxFindings?: number;
 }
 
 /** --collision-window, --max-flows, ...: commander's camel-cased names are the verifier's option names. */
@@ -83,6 +84,12 @@ function positiveInt(value: string): number {
 function positiveCount(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n <= 0 || n > 0x7fffffff) throw new InvalidArgumentError('expected a positive whole number');
+  return n;
+}
+
+function countOrZero(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 0x7fffffff) throw new InvalidArgumentError('expected a whole number (0: no limit)');
   return n;
 }
 
@@ -194,7 +201,8 @@ function addCommonOptions(cmd: Command): Command {
     .option('--progress', 'show a progress bar on stderr (default: when stderr is a terminal)')
     .option('--no-progress', 'never show a progress bar')
     .option('--max-block <bytes>', 'largest pcapng block accepted (default 268435456)', positiveInt)
-    .option('--max-record <bytes>', 'largest pcap record accepted (default: max(snaplen, 262144))', positiveInt);
+    .option('--max-record <bytes>', 'largest pcap record accepted (default: max(snaplen, 262144))', positiveInt)
+    .option('--max-findings <n>', `findings listed per check in the report (default ${DEFAULT_MAX_FINDINGS}; 0: all); the rest are counted, not listed`, countOrZero);
 }
 
 export function buildProgram(run: (result: Promise<number>) => void): Command {
@@ -276,6 +284,7 @@ function pipelineOptions(command: 'rewrite' | 'verify', input: string, output: s
     strict: opts.strict === true,
     ...(opts.maxBlock === undefined ? {} : { maxBlock: opts.maxBlock }),
     ...(opts.maxRecord === undefined ? {} : { maxRecord: opts.maxRecord }),
+    ...(opts.maxFindings === undefined ? {} : { maxFindings: opts.maxFindings }),
     ...(progress === null ? {} : { onProgress: progress.update }),
   };
 }
@@ -287,6 +296,10 @@ function wantsProgress(opts: CommonOptions): boolean {
 
 /** The report as text in the asked format. */
 function render(report: Report, kind: ReportKind): string {
+  return sizedReport(() => renderAs(report, kind));
+}
+
+function renderAs(report: Report, kind: ReportKind): string {
   switch (kind) {
     case 'json':
       return renderJson(report);
@@ -365,6 +378,7 @@ function manyOptions(opts: CommonOptions & VerifyLimitOptions & { jobs?: number;
     verifyOptions: verifierOptions(opts),
     maxBlock: opts.maxBlock,
     maxRecord: opts.maxRecord,
+    maxFindings: opts.maxFindings,
     workerEntry: workerEntry(),
   };
 }
@@ -525,7 +539,8 @@ function printFindings(report: Report, opts: CommonOptions): void {
   if (opts.quiet) return;
   const fs = report.findings;
   for (const f of fs.slice(0, MAX_STDERR_FINDINGS)) process.stderr.write(`${f.severity}: ${f.frame > 0 ? `frame ${f.frame}: ` : ''}${f.check}: ${f.message}\n`);
-  if (fs.length > MAX_STDERR_FINDINGS) process.stderr.write(`... ${fs.length - MAX_STDERR_FINDINGS} more finding(s); --report json lists all\n`);
+  const listed = report.summary.errors + report.summary.warnings;
+  if (listed > MAX_STDERR_FINDINGS) process.stderr.write(`... ${listed - MAX_STDERR_FINDINGS} more finding(s); --report json lists them\n`);
   for (const c of report.collisions.slice(0, MAX_STDERR_FINDINGS)) process.stderr.write(`collision: ${c.protocol} ${c.flow} on interfaces ${c.interfaces.join(', ')} (frames ${c.frames.join(', ')})\n`);
 }
 

@@ -14,7 +14,7 @@ import { expandInputs, type InputFile } from '../multi/inputs.js';
 import { runFiles, type FileJob } from '../multi/run.js';
 import type { Rule } from '../nat/rules.js';
 import type { Direction } from '../nat/table.js';
-import type { MultiReport, Report } from '../report/model.js';
+import { DEFAULT_MAX_FINDINGS, type MultiReport, type Report } from '../report/model.js';
 import { combineReports, failedReport, renderMultiJson, renderMultiJunit, renderMultiText } from '../report/multi.js';
 import { VERSION } from '../version.js';
 import { renderHtmlReport } from '../report/html.js';
@@ -38,10 +38,28 @@ export interface ManyOptions {
   verifyOptions: VerifierOptions;
   maxBlock?: number | undefined;
   maxRecord?: number | undefined;
+  maxFindings?: number | undefined;
   workerEntry: string | URL;
 }
 
+/**
+ * A rendered report, or one line when it is larger than a string can be
+ * (V8's limit is about 512 MB: a report listing millions of findings).
+ */
+export function sizedReport(render: () => string): string {
+  try {
+    return render();
+  } catch (e) {
+    if (e instanceof RangeError) throw new OutputError(`the report is too large to write as one document (${e.message}): list fewer findings per check with --max-findings (default ${DEFAULT_MAX_FINDINGS})`);
+    throw e;
+  }
+}
+
 export function renderMulti(report: MultiReport, kind: ReportKind): string {
+  return sizedReport(() => renderMultiAs(report, kind));
+}
+
+function renderMultiAs(report: MultiReport, kind: ReportKind): string {
   switch (kind) {
     case 'json':
       return renderMultiJson(report);
@@ -101,6 +119,7 @@ function baseJob(command: 'rewrite' | 'verify', input: string, opts: ManyOptions
     verifyOptions: opts.verifyOptions,
     ...(opts.maxBlock === undefined ? {} : { maxBlock: opts.maxBlock }),
     ...(opts.maxRecord === undefined ? {} : { maxRecord: opts.maxRecord }),
+    ...(opts.maxFindings === undefined ? {} : { maxFindings: opts.maxFindings }),
   };
 }
 

@@ -162,6 +162,8 @@ export interface Report {
   /** The verdict the exit code gives (see Verdict). */
   verdict?: Verdict;
   findings: Finding[];
+  /** Findings counted but not listed, per check (past --max-findings); absent when none. */
+  omitted?: Partial<Record<CheckName, number>>;
   collisions: Collision[];
   /** Packets per lane over time (verify, and rewrite --verify). */
   timeline?: Timeline;
@@ -222,18 +224,84 @@ export const CHECK_SEVERITY: Readonly<Record<CheckName, Severity>> = {
   'verify.limit': 'warning',
 };
 
-/** Collects findings and keeps the error/warning counts of the summary in step. */
+/** Findings listed per check, by default (`--max-findings`); the rest are counted, not listed. */
+export const DEFAULT_MAX_FINDINGS = 10_000;
+
+/**
+ * Collects findings and keeps the error/warning counts of the summary in
+ * step. At most `maxPerCheck` findings of one check are listed (0: no
+ * limit): `trim()`, called as a run goes (after each read window) and at its
+ * end, keeps the first ones of each check in list order and counts the rest
+ * in `omitted`, so a capture with a finding on every packet costs bounded
+ * memory and gives a report of bounded size, and a run whose threads add
+ * findings out of order keeps the same ones once it has put them in order.
+ * `recent` holds every finding since the last `mark()`, for the comment of
+ * the frame in hand.
+ */
 export class Findings {
   readonly list: Finding[] = [];
   errors = 0;
   warnings = 0;
+  /** Findings not listed, per check. */
+  readonly omitted = new Map<CheckName, number>();
+  /** Every finding added since the last mark(). */
+  readonly recent: Finding[] = [];
+  private readonly listed = new Map<CheckName, number>();
+  /** list[0, trimmed) is settled: within the limit. */
+  private trimmed = 0;
+
+  constructor(readonly maxPerCheck = DEFAULT_MAX_FINDINGS) {}
 
   add(frame: number, iface: number, check: CheckName, message: string, extra: Partial<Pick<Finding, 'expected' | 'actual' | 'offset' | 'time' | 'vlan'>> = {}): Finding {
     const severity = CHECK_SEVERITY[check];
     const f: Finding = { frame, interface: iface, check, severity, message, ...extra };
-    this.list.push(f);
     if (severity === 'error') this.errors++;
     else this.warnings++;
+    this.recent.push(f);
+    this.list.push(f);
     return f;
+  }
+
+  /** list[0, settled) is in its final order and within the limit; what follows was added since the last trim(). */
+  get settled(): number {
+    return this.trimmed;
+  }
+
+  /** Starts a new `recent` (the findings of the next frame). */
+  mark(): void {
+    this.recent.length = 0;
+  }
+
+  /** Applies the limit to the findings added since the last trim (they must be in their final order). */
+  trim(): void {
+    const list = this.list;
+    if (this.maxPerCheck <= 0) {
+      this.trimmed = list.length;
+      return;
+    }
+    let kept = this.trimmed;
+    for (let i = this.trimmed; i < list.length; i++) {
+      const f = list[i]!;
+      const n = this.listed.get(f.check) ?? 0;
+      if (n >= this.maxPerCheck) {
+        this.omitted.set(f.check, (this.omitted.get(f.check) ?? 0) + 1);
+        continue;
+      }
+      this.listed.set(f.check, n + 1);
+      list[kept++] = f;
+    }
+    list.length = kept;
+    this.trimmed = kept;
+  }
+
+  /** The report's `omitted`: per check, in the checks table's order; undefined when nothing was left out. */
+  omittedReport(): Partial<Record<CheckName, number>> | undefined {
+    if (this.omitted.size === 0) return undefined;
+    const out: Partial<Record<CheckName, number>> = {};
+    for (const c of Object.keys(CHECK_SEVERITY) as CheckName[]) {
+      const n = this.omitted.get(c);
+      if (n !== undefined) out[c] = n;
+    }
+    return out;
   }
 }

@@ -25,11 +25,14 @@ export function renderText(report: Report): string {
   for (const [check, fs] of groupByCheck(report.findings)) {
     const sev = fs[0]!.severity;
     const head = sev === 'error' ? chalk.red(`error ${check}`) : chalk.yellow(`warning ${check}`);
-    out.push('', `${head} (${fs.length})`);
-    for (const f of fs.slice(0, MAX_PER_CHECK)) {
+    const omitted = report.omitted?.[check] ?? 0;
+    out.push('', `${head} (${(fs.length + omitted).toLocaleString('en-US')})`);
+    const shown = fs.slice(0, MAX_PER_CHECK);
+    for (const f of shown) {
       out.push(`  ${f.frame > 0 ? `frame ${f.frame}` : 'file'}${f.interface >= 0 ? ` if ${f.interface}` : ''}: ${f.message}`);
     }
-    if (fs.length > MAX_PER_CHECK) out.push(chalk.dim(`  ... ${fs.length - MAX_PER_CHECK} more (--report json lists all)`));
+    const more = fs.length + omitted - shown.length;
+    if (more > 0) out.push(chalk.dim(`  ... ${more.toLocaleString('en-US')} more (--report json lists ${omitted === 0 ? 'all' : 'up to --max-findings'})`));
   }
   for (const c of report.collisions) {
     out.push('', chalk.yellow(`collision ${c.protocol} ${c.flow}`) + ` on interfaces ${c.interfaces.join(', ')} (frames ${c.frames.join(', ')})`);

@@ -593,3 +593,27 @@ describe('finding times', () => {
     }
   });
 });
+
+describe('a finding on every packet: counted exactly, listed up to --max-findings per check', () => {
+  it('the report stays small, the counts and the exit code stay exact, comments still name every finding', () => {
+    const dir = tempDir();
+    const input = write(dir, 'guests.pcap', pcapBytes(1, Array.from({ length: 40 }, () => ({ data: query() }))));
+    const r = cli(['verify', input, '-r', RULE, '--report', 'json', '--max-findings', '5']);
+    expect(r.code).toBe(1);
+    const j = JSON.parse(r.stdout.toString());
+    expect(j.summary.errors).toBe(80); // source and destination of 40 packets
+    expect(j.findings).toHaveLength(5);
+    expect(j.findings.map((f: { frame: number }) => f.frame)).toEqual([1, 1, 2, 2, 3]);
+    expect(j.omitted).toEqual({ 'addr.untranslated': 75 });
+    expect(Object.keys(j).indexOf('omitted')).toBe(Object.keys(j).indexOf('findings') + 1);
+    expect(JSON.parse(cli(['verify', input, '-r', RULE, '--report', 'json', '--max-findings', '0']).stdout.toString()).findings).toHaveLength(80);
+    const text = cli(['verify', input, '-r', RULE, '--max-findings', '5']).stdout.toString();
+    expect(text).toContain('error addr.untranslated (80)');
+    expect(text).toContain('  ... 75 more (--report json lists up to --max-findings)');
+    // The annotated copy comments every frame, past the limit too.
+    const annotated = join(dir, 'a.pcapng');
+    expect(cli(['verify', input, '-r', RULE, '--max-findings', '5', '--annotate', annotated, '--report-file', join(dir, 'r.json'), '--report', 'json']).code).toBe(1);
+    const commented = readFileSync(annotated).toString('latin1').split('ssnat: addr.untranslated').length - 1;
+    expect(commented).toBe(40);
+  });
+});

@@ -94,6 +94,7 @@ const REPORT: Schema = {
         },
       },
     ],
+    ['omitted', { type: 'object', keys: Object.keys(CHECK_SEVERITY).map((c): [string, Schema, boolean] => [c, { type: 'integer' }, true]) }, true],
     [
       'collisions',
       {

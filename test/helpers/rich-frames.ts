@@ -2,7 +2,8 @@
  * A handful of Ethernet frames that between them reach every address site
  * the translator knows (all K_* kinds) and the decoder's deeper branches:
  * QinQ tags, IPv6 extension headers (hop-by-hop, routing, fragment), ICMP
- * and ICMPv6 errors with a quoted packet, NDP NS and Redirect. Guest side:
+ * and ICMPv6 errors with a quoted packet, NDP NS and Redirect (with and
+ * without a Redirected Header option), RARP. Guest side:
  * 10.0.0.0/24 and fd00::/64.
  */
 import { be16, be32, concat, ether, icmpMsg, ip4, ip6, ipv4L4, ipv6, ipv6L4, udp } from './wire-build.js';
@@ -61,7 +62,7 @@ export function ndpRedirect(): Uint8Array {
 
 /** All of the above, in this order. */
 export function richFrames(): Uint8Array[] {
-  return [qinqUdp4(), arpRequest(), icmpError4(), ipv6ExtensionHeaders(), icmpError6(), neighborSolicitation(), ndpRedirect()];
+  return [qinqUdp4(), arpRequest(), icmpError4(), ipv6ExtensionHeaders(), icmpError6(), neighborSolicitation(), ndpRedirect(), redirectWithHeader(), rarpReply()];
 }
 
 /**

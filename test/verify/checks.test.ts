@@ -29,6 +29,7 @@ import {
   udp,
 } from '../helpers/wire-build.js';
 import { only, verifyFrames, type Frame } from './helpers.js';
+import { wlanFromEthernet } from '../helpers/wlan-build.js';
 
 const A = ip4('10.0.0.2');
 const B = ip4('10.0.0.1');
@@ -323,6 +324,75 @@ describe('addr.untranslated (leak check with rules)', () => {
     expect(leaks[2]!.message).toContain('quoted IPv4 source');
     expect(leaks[3]!.message).toContain('NDP target');
   });
+  it('reports a guest-side address where ssnat-rewrite does not translate: options, routing headers, tunnels, nested quotes, 802.11 A-MSDU and fragments', () => {
+    const G = ip4('8.8.8.8');
+    const H = ip4('192.168.1.2');
+    const inner4 = ipv4L4(A, G, 17, udp(2345, 53, dns));
+    const inner6 = ipv6L4(ip6('fd00::2'), ip6('2001:db8::1'), 17, udp(2345, 53, dns));
+    const lsrr = concat(Uint8Array.of(131, 11, 4), be32(ip4('10.0.0.9')), be32(G), Uint8Array.of(0)); // 12 bytes of options
+    const rr = concat(Uint8Array.of(1, 7, 7, 4), be32(ip4('10.0.0.8'))); // NOP, record route
+    const ts = concat(Uint8Array.of(68, 12, 13, 0x01), be32(ip4('10.0.0.7')), be32(0x01020304)); // timestamp with addresses
+    const rh0 = concat(Uint8Array.of(17, 4, 0, 2), be32(0), ip6('fd00::8'), ip6('2001:db8::9'));
+    const srh = concat(Uint8Array.of(17, 4, 4, 1, 1, 0, 0, 0), ip6('2001:db8::9'), ip6('fd00::6'));
+    const greV4 = concat(be16(0), be16(0x0800), inner4);
+    const greKeyed = concat(be16(0x2000), be16(0x86dd), be32(7), inner6);
+    const teb = concat(be16(0), be16(0x6558), arpFrame(1, MAC_A, '10.0.0.2', ZERO, '10.0.0.1'));
+    const pptp = concat(be16(0x3001), be16(0x880b), be16(inner4.length + 4), be16(9), be32(1), hex('ff030021'), inner4);
+    const nested = ipv4L4(H, G, 1, icmpMsg(3, 3, 0, ipv4L4(A, G, 17, udp(2345, 53, dns)).subarray(0, 28))).subarray(0, 56);
+    const amsdu = wlanFromEthernet(eth4(inner4), { amsdu: true });
+    const fragment = wlanFromEthernet(eth4(inner4), { moreFragments: true });
+    const frames: Frame[] = [
+      { data: eth4(ipv4L4(H, G, 17, udp(2345, 53, dns), { options: lsrr })) },
+      { data: eth4(ipv4L4(H, G, 17, udp(2345, 53, dns), { options: concat(rr, ts) })) },
+      { data: eth6(ipv6(ip6('fd00:1::2'), ip6('2001:db8::1'), 43, concat(rh0, udp(2345, 53, dns)))) },
+      { data: eth6(ipv6(ip6('fd00:1::2'), ip6('2001:db8::1'), 43, concat(srh, udp(2345, 53, dns)))) },
+      { data: eth4(ipv4(H, G, 4, inner4)) },
+      { data: eth4(ipv4(H, G, 41, inner6)) },
+      { data: eth4(ipv4(H, G, 47, greV4)) },
+      { data: eth4(ipv4(H, G, 47, greKeyed)) },
+      { data: eth4(ipv4(H, G, 47, teb)) },
+      { data: eth4(ipv4(H, G, 47, pptp)) },
+      { data: eth4(ipv4L4(G, H, 1, icmpMsg(11, 0, 0, nested))) },
+      { data: amsdu, linkType: 127 },
+      { data: fragment, linkType: 127 },
+    ];
+    const r = verifyFrames(frames, {}, RULES);
+    const leaks = only(r.findings, 'addr.untranslated');
+    expect(leaks.map((f) => `${f.frame} ${f.message}`)).toEqual([
+      '1 IPv4 address 10.0.0.9 in an IPv4 loose source route option (not translated by ssnat-rewrite) is a guest-side address: rule 10.0.0.0/24=192.168.1.0/24 maps it to 192.168.1.9',
+      '2 IPv4 address 10.0.0.8 in an IPv4 record route option (not translated by ssnat-rewrite) is a guest-side address: rule 10.0.0.0/24=192.168.1.0/24 maps it to 192.168.1.8',
+      '2 IPv4 address 10.0.0.7 in an IPv4 timestamp option (not translated by ssnat-rewrite) is a guest-side address: rule 10.0.0.0/24=192.168.1.0/24 maps it to 192.168.1.7',
+      '3 IPv6 address fd00::8 in an IPv6 routing header (not translated by ssnat-rewrite) is a guest-side address: rule fd00::/64=fd00:1::/64 maps it to fd00:1::8',
+      '4 IPv6 address fd00::6 in an IPv6 routing header (not translated by ssnat-rewrite) is a guest-side address: rule fd00::/64=fd00:1::/64 maps it to fd00:1::6',
+      '5 IPv4 source 10.0.0.2 inside IP-in-IP (not translated by ssnat-rewrite) is a guest-side address: rule 10.0.0.0/24=192.168.1.0/24 maps it to 192.168.1.2',
+      '6 IPv6 source fd00::2 inside IP-in-IP (not translated by ssnat-rewrite) is a guest-side address: rule fd00::/64=fd00:1::/64 maps it to fd00:1::2',
+      '7 IPv4 source 10.0.0.2 inside GRE (not translated by ssnat-rewrite) is a guest-side address: rule 10.0.0.0/24=192.168.1.0/24 maps it to 192.168.1.2',
+      '8 IPv6 source fd00::2 inside GRE (not translated by ssnat-rewrite) is a guest-side address: rule fd00::/64=fd00:1::/64 maps it to fd00:1::2',
+      '9 ARP sender 10.0.0.2 inside GRE (not translated by ssnat-rewrite) is a guest-side address: rule 10.0.0.0/24=192.168.1.0/24 maps it to 192.168.1.2',
+      '9 ARP target 10.0.0.1 inside GRE (not translated by ssnat-rewrite) is a guest-side address: rule 10.0.0.0/24=192.168.1.0/24 maps it to 192.168.1.1',
+      '10 IPv4 source 10.0.0.2 inside GRE (not translated by ssnat-rewrite) is a guest-side address: rule 10.0.0.0/24=192.168.1.0/24 maps it to 192.168.1.2',
+      '11 IPv4 source 10.0.0.2 in the ICMP error quoted by the ICMP error (not translated by ssnat-rewrite) is a guest-side address: rule 10.0.0.0/24=192.168.1.0/24 maps it to 192.168.1.2',
+      '12 IPv4 source 10.0.0.2 inside an 802.11 A-MSDU (not translated by ssnat-rewrite) is a guest-side address: rule 10.0.0.0/24=192.168.1.0/24 maps it to 192.168.1.2',
+      '13 IPv4 source 10.0.0.2 inside a fragmented 802.11 frame (not translated by ssnat-rewrite) is a guest-side address: rule 10.0.0.0/24=192.168.1.0/24 maps it to 192.168.1.2',
+    ]);
+    expect(leaks.map((f) => [f.severity, f.expected !== undefined])).toEqual(leaks.map(() => ['error', true]));
+    // The quoted packet's own sites are walked too (here: its IPv4 options), and the 11th frame's quote (G > A) is the host side.
+    const quoting = eth4(ipv4L4(G, H, 1, icmpMsg(3, 3, 0, ipv4L4(H, G, 17, udp(2345, 53, dns), { options: lsrr }))));
+    expect(only(verifyFrames([{ data: quoting }], {}, RULES).findings, 'addr.untranslated').map((f) => f.message)).toEqual([
+      'IPv4 address 10.0.0.9 in an IPv4 loose source route option of the quoted packet (not translated by ssnat-rewrite) is a guest-side address: rule 10.0.0.0/24=192.168.1.0/24 maps it to 192.168.1.9',
+    ]);
+  });
+
+  it('at most 16 such addresses per packet, then one finding for the rest', () => {
+    // A type 0 routing header with 20 guest addresses.
+    const rh0 = concat(Uint8Array.of(17, 40, 0, 20), be32(0), ...Array.from({ length: 20 }, (_, i) => ip6(`fd00::${i + 1}`)));
+    const f = eth6(ipv6(ip6('fd00:1::2'), ip6('2001:db8::1'), 43, concat(rh0, udp(2345, 53, dns))));
+    const leaks = only(verifyFrames([{ data: f }], {}, RULES).findings, 'addr.untranslated');
+    expect(leaks).toHaveLength(17);
+    expect(leaks[15]!.actual).toBe('fd00::16');
+    expect(leaks[16]!.message).toBe('and 4 more guest-side address(es) in places ssnat-rewrite does not translate');
+  });
+
   it('without rules there is no leak check', () => {
     expect(verifyFrames([{ data: eth4(ipv4L4(A, B, 17, udp(2345, 53, dns))) }]).findings).toEqual([]);
   });

@@ -29,7 +29,7 @@ import {
   udp,
 } from '../helpers/wire-build.js';
 import { only, verifyFrames, type Frame } from './helpers.js';
-import { wlanFromEthernet } from '../helpers/wlan-build.js';
+import { wlanFromEthernet, type WlanOptions } from '../helpers/wlan-build.js';
 
 const A = ip4('10.0.0.2');
 const B = ip4('10.0.0.1');
@@ -286,16 +286,47 @@ describe('ARP', () => {
       [3, 'arp.ip-mac-mismatch', 'warning', '52:54:00:12:34:56', '52:54:00:c0:ff:ee'],
     ]);
   });
-  it('arp.malformed: not Ethernet/IPv4, or cut short on the wire (a snaplen cut is not)', () => {
-    const ieee = arpFrame(1, MAC_A, '10.0.0.2', ZERO, '10.0.0.1');
-    ieee[15] = 6; // htype 6
+  it('arp.malformed: lengths that contradict the types, a zero length, or cut short on the wire (a snaplen cut is not)', () => {
+    const hlen4 = arpFrame(1, MAC_A, '10.0.0.2', ZERO, '10.0.0.1');
+    hlen4[18] = 4; // Ethernet hardware type with 4-byte hardware addresses
+    const plen6 = arpFrame(1, MAC_A, '10.0.0.2', ZERO, '10.0.0.1');
+    plen6[19] = 6; // IPv4 with 6-byte protocol addresses
+    const zero = arpFrame(1, MAC_A, '10.0.0.2', ZERO, '10.0.0.1');
+    zero[16] = 0x12; // protocol 0x1200
+    zero[19] = 0;
     const full = arpFrame(1, MAC_A, '10.0.0.2', ZERO, '10.0.0.1');
     const short = full.subarray(0, 14 + 20);
-    const r = verifyFrames([{ data: ieee }, { data: short }, { data: short, orig: full.length }]);
-    expect(r.findings.map((f) => [f.frame, f.check, f.severity])).toEqual([
-      [1, 'arp.malformed', 'warning'],
-      [2, 'arp.malformed', 'warning'],
+    const r = verifyFrames([{ data: hlen4 }, { data: plen6 }, { data: zero }, { data: short }, { data: short, orig: full.length }]);
+    expect(r.findings.map((f) => [f.frame, f.check, f.severity, f.message])).toEqual([
+      [1, 'arp.malformed', 'warning', 'ARP for hardware type 1, protocol 0x0800 with address lengths 4/4: Ethernet addresses are 6 bytes'],
+      [2, 'arp.malformed', 'warning', 'ARP for hardware type 1, protocol 0x0800 with address lengths 6/6: IPv4 addresses are 4 bytes'],
+      [3, 'arp.malformed', 'warning', 'ARP for hardware type 1, protocol 0x1200 with address lengths 6/0: an address length of 0'],
+      [4, 'arp.malformed', 'warning', 'ARP packet cut short: 20 bytes, its address lengths 6/4 need 28'],
     ]);
+  });
+  it('not malformed: ARP of another hardware type (IEEE 802; InfiniBand with 20-byte addresses), RARP; RARP binds nothing', () => {
+    const ieee = arpFrame(1, MAC_A, '10.0.0.2', ZERO, '10.0.0.1');
+    ieee[15] = 6; // htype 6, IEEE 802: checked like Ethernet (6-byte addresses)
+    const ieeeDup = arpFrame(1, MAC_C, '10.0.0.2', ZERO, '10.0.0.1');
+    ieeeDup[15] = 6;
+    const hw = Uint8Array.from({ length: 20 }, (_, i) => i);
+    const ib = ether(0x0806, concat(hex('0020 0800 14 04 0001'), hw, be32(ip4('10.0.0.5')), hw, be32(ip4('10.0.0.1'))));
+    const rarp = (sha: Uint8Array, spa: string) => ether(0x8035, concat(hex('0001 0800 06 04 0004'), sha, be32(ip4(spa)), MAC_A, be32(ip4('10.0.0.2'))));
+    const r = verifyFrames([{ data: ieee }, { data: ieeeDup }, { data: ib }, { data: rarp(MAC_B, '10.0.0.1') }, { data: rarp(MAC_C, '10.0.0.1') }]);
+    expect(r.findings.map((f) => [f.frame, f.check])).toEqual([[2, 'arp.duplicate-ip']]);
+    const cut = rarp(MAC_B, '10.0.0.1').subarray(0, 14 + 12);
+    expect(verifyFrames([{ data: cut }]).findings.map((f) => f.message)).toEqual(['RARP packet cut short: 12 bytes, its address lengths 6/4 need 28']);
+  });
+  it('802.11: the ARP checks use the source address (SA) the DS bits place, and the interface/VLAN domain', () => {
+    const arp11 = (o: WlanOptions) => wlanFromEthernet(arpFrame(1, MAC_A, '10.0.0.2', ZERO, '10.0.0.1'), o);
+    const ip11 = (src: Uint8Array, o: WlanOptions) => wlanFromEthernet(ether(0x0800, ipv4L4(A, B, 17, udp(2345, 53, dns)), MAC_B, src), o);
+    const r = verifyFrames([
+      { data: arp11({ toDs: true, fromDs: false }), linkType: 127 },
+      { data: ip11(MAC_A, { toDs: false, fromDs: true }), linkType: 127 },
+      { data: ip11(MAC_A, { toDs: true, fromDs: true, qos: true }), linkType: 127 },
+      { data: ip11(MAC_C, { toDs: true, fromDs: false, fcs: true }), linkType: 127 },
+    ]);
+    expect(r.findings.map((f) => [f.frame, f.check, f.expected, f.actual])).toEqual([[4, 'arp.ip-mac-mismatch', '52:54:00:12:34:56', '52:54:00:c0:ff:ee']]);
   });
 });
 
@@ -444,6 +475,17 @@ describe('flow collisions', () => {
       { data: mcast(), iface: 1 },
       { data: q(), iface: 0 },
       { data: q(), iface: 1 },
+    ]);
+    expect(r.summary.collisions.map((c) => c.flow)).toEqual(['10.0.0.2:2345 > 10.0.0.1:53']);
+  });
+  it("802.11: a group DA is no collision, a unicast one is (the DA's place follows the DS bits)", () => {
+    const bcast = (o: WlanOptions) => wlanFromEthernet(ether(0x0800, ipv4L4(A, ip4('10.0.0.255'), 17, udp(17500, 17500, dns)), hex('ffffffffffff')), o);
+    const uni = (o: WlanOptions) => wlanFromEthernet(q(), o);
+    const r = verifyFrames([
+      { data: bcast({ toDs: true, fromDs: false }), iface: 0, linkType: 127 },
+      { data: bcast({ toDs: false, fromDs: true }), iface: 1, linkType: 127 },
+      { data: uni({ toDs: true, fromDs: false }), iface: 0, linkType: 127 },
+      { data: uni({ toDs: false, fromDs: true }), iface: 1, linkType: 127 },
     ]);
     expect(r.summary.collisions.map((c) => c.flow)).toEqual(['10.0.0.2:2345 > 10.0.0.1:53']);
   });

@@ -235,6 +235,101 @@ describe('ICMP errors', () => {
       },
     ]);
   });
+
+  // Quoted UDP/TCP checksums: judged when the quote holds all they cover, as tshark 4.0 judges them.
+  const G = ip4('10.0.0.3');
+  const err4 = (quoted: Uint8Array, type = 3): Uint8Array => eth4(ipv4L4(B, A, 1, icmpMsg(type, type === 11 ? 0 : 3, 0, quoted)));
+  const err6 = (quoted: Uint8Array): Uint8Array => eth6(ipv6L4(ip6('fd00::1'), ip6('fd00::2'), 58, icmpMsg(1, 4, 0, quoted)));
+  const spoil = (b: Uint8Array, at: number): { right: number; bad: Uint8Array } => {
+    const bad = Uint8Array.from(b);
+    const right = getU16(b, at);
+    setU16(bad, at, right ^ 0x5555);
+    return { right, bad };
+  };
+  it('a quoted whole UDP datagram with a wrong checksum is icmp.inner-udp.checksum (warning); over IPv6 too', () => {
+    const u4 = spoil(ipv4L4(A, G, 17, udp(2345, 5000, dns)), 20 + 6);
+    const u6 = spoil(ipv6L4(ip6('fd00::2'), ip6('fd00::3'), 17, udp(2345, 5000, dns)), 40 + 6);
+    const r = verifyFrames([{ data: err4(u4.bad) }, { data: err6(u6.bad) }, { data: err4(ipv4L4(A, G, 17, udp(2345, 5000, dns))) }]);
+    expect(r.findings).toEqual([
+      {
+        frame: 1,
+        interface: 0,
+        check: 'icmp.inner-udp.checksum',
+        severity: 'warning',
+        message: `UDP checksum of the datagram quoted in the ICMP error is ${h16(u4.right ^ 0x5555)}, expected ${h16(u4.right)}`,
+        expected: h16(u4.right),
+        actual: h16(u4.right ^ 0x5555),
+        time: 0,
+      },
+      {
+        frame: 2,
+        interface: 0,
+        check: 'icmp.inner-udp.checksum',
+        severity: 'warning',
+        message: `UDP checksum of the datagram quoted in the ICMPv6 error is ${h16(u6.right ^ 0x5555)}, expected ${h16(u6.right)}`,
+        expected: h16(u6.right),
+        actual: h16(u6.right ^ 0x5555),
+        time: 1,
+      },
+    ]);
+    // Counted: frames 1 and 3, the IPv4 header, ICMP and the quoted IPv4 header; frame 2, ICMPv6. Not the quoted UDP.
+    expect(r.summary.checksums).toEqual({ verified: 7, bad: 0, unverifiable: 0 });
+  });
+  it('a quoted whole TCP segment with a wrong checksum is icmp.inner-tcp.checksum; 0xFFFF for 0x0000 too', () => {
+    const seg = tcp(2345, 5000, dns);
+    const t = spoil(ipv4L4(A, G, 6, seg), 20 + 16);
+    const r = verifyFrames([{ data: err4(t.bad) }]);
+    expect(r.findings.map((f) => [f.check, f.expected, f.actual])).toEqual([['icmp.inner-tcp.checksum', h16(t.right), h16(t.right ^ 0x5555)]]);
+    expect(r.findings[0]!.message).toBe(`TCP checksum of the segment quoted in the ICMP error is ${h16(t.right ^ 0x5555)}, expected ${h16(t.right)}`);
+  });
+  it('not judged (and not counted): a cut quote, a quoted fragment, UDP checksum 0, UDP-Lite, ICMP; TCP cut anywhere', () => {
+    const u = spoil(ipv4L4(A, G, 17, udp(2345, 5000, dns)), 20 + 6).bad;
+    const t = spoil(ipv4L4(A, G, 6, tcp(2345, 5000, dns)), 20 + 16).bad;
+    const frag = spoil(ipv4L4(A, G, 17, udp(2345, 5000, dns), { ff: 0x2000 }), 20 + 6).bad;
+    const zero = ipv4L4(A, G, 17, udp(2345, 5000, dns), {}, true);
+    const zero6 = ipv6L4(ip6('fd00::2'), ip6('fd00::3'), 17, udp(2345, 5000, dns), true);
+    const lite = spoil(ipv4L4(A, G, 136, udp(2345, 5000, dns)), 20 + 6).bad;
+    const echo = spoil(ipv4L4(A, G, 1, icmpMsg(8, 0, 0x01020304, dns)), 20 + 2).bad;
+    const r = verifyFrames([
+      { data: err4(u.subarray(0, 28)) },
+      { data: err4(u.subarray(0, u.length - 1)) },
+      { data: err4(t.subarray(0, t.length - 1)) },
+      { data: err4(frag) },
+      { data: err4(zero) },
+      { data: err6(zero6) },
+      { data: err4(lite) },
+      { data: err4(echo) },
+    ]);
+    expect(r.findings).toEqual([]);
+  });
+  it("an ICMPv4 Redirect's quote is judged only within the header and 8 bytes (as Wireshark reads it)", () => {
+    const u = spoil(ipv4L4(A, G, 17, udp(2345, 5000, dns)), 20 + 6).bad;
+    const empty = spoil(ipv4L4(A, G, 17, udp(2345, 5000, new Uint8Array(0))), 20 + 6).bad;
+    const r = verifyFrames([{ data: err4(u, 5) }, { data: err4(empty, 5) }, { data: err4(u, 11) }, { data: err4(u, 4) }, { data: err4(u, 12) }]);
+    expect(r.findings.map((f) => [f.frame, f.check])).toEqual([
+      [2, 'icmp.inner-udp.checksum'],
+      [3, 'icmp.inner-udp.checksum'],
+      [4, 'icmp.inner-udp.checksum'],
+      [5, 'icmp.inner-udp.checksum'],
+    ]);
+  });
+  it('RFC 4884: a quote ends at its length field; extension bytes after it are never summed', () => {
+    // A 140-byte UDP datagram quoted to 128 bytes, then a 12-byte extension: it would fit the message but not the quote.
+    const big = ipv4L4(A, G, 17, udp(2345, 5000, new Uint8Array(112)));
+    const msg = icmpMsg(3, 3, 0x00200000, concat(big.subarray(0, 128), hex('2000000000080101 0a000001')));
+    const r = verifyFrames([{ data: eth4(ipv4L4(B, A, 1, msg)) }]);
+    expect(r.findings).toEqual([]);
+  });
+  it("the datagram an NDP Redirect's Redirected Header option quotes is judged too", () => {
+    const quoted = spoil(ipv6L4(ip6('fd00::2'), ip6('fd00::3'), 17, udp(2345, 5000, dns)), 40 + 6);
+    const padded = concat(quoted.bad, new Uint8Array((8 - (quoted.bad.length % 8)) % 8));
+    const opt = concat(Uint8Array.of(4, padded.length / 8 + 1), new Uint8Array(6), padded);
+    const redirect = eth6(ipv6L4(ip6('fe80::1'), ip6('fd00::2'), 58, concat(Uint8Array.of(137, 0, 0, 0), be32(0), ip6('fd00::9'), ip6('fd00::7'), opt)));
+    const r = verifyFrames([{ data: redirect }]);
+    expect(r.findings.map((f) => [f.check, f.expected, f.message])).toEqual([
+      ['icmp.inner-udp.checksum', h16(quoted.right), `UDP checksum of the datagram quoted in the NDP Redirect's Redirected Header option is ${h16(quoted.right ^ 0x5555)}, expected ${h16(quoted.right)}`],
+    ]);
+  });
 });
 
 function arpFrame(op: number, sha: Uint8Array, spa: string, tha: Uint8Array, tpa: string, src = sha): Uint8Array {

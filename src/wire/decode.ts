@@ -316,12 +316,13 @@ export class PacketDecoder {
     let capEnd = r.capEnd;
     let cur = off;
     let et = -1;
+    // An 802.11 frame behind its radio header: where it starts, and radiotap's flags (FCS, data padding).
+    let wlanAt = -1;
+    let wlanFlags = 0;
     switch (linkType) {
       case raw.LINKTYPE_ETHERNET:
-        if (cur + eth.HEADER_LEN > capEnd) return this.cut();
-        r.dstMacOff = cur + eth.DST_MAC;
-        r.srcMacOff = cur + eth.SRC_MAC;
-        et = v.getUint16(cur + eth.ETHERTYPE);
+        et = this.ethernet(v, cur);
+        if (et < 0) return r;
         cur += eth.HEADER_LEN;
         break;
       case sll.LINKTYPE_LINUX_SLL: {
@@ -401,72 +402,58 @@ export class PacketDecoder {
         et = eth.ETHERTYPE_IPV6;
         break;
       case ieee.LINKTYPE_IEEE802_11:
-        cur = this.wlan(v, cur, false, false);
-        if (cur < 0) return r;
-        et = this.wlanEtherType;
+        wlanAt = cur;
         break;
       case ieee.LINKTYPE_IEEE802_11_RADIOTAP: {
-        if (cur + ieee.RT_MIN_LEN > capEnd) return this.cut();
-        if (v.getUint8(cur + ieee.RT_VERSION) !== 0) return this.bad(ieee.ERR_RADIOTAP_VERSION, cur);
-        const len = v.getUint16(cur + ieee.RT_LEN, true);
-        if (len < ieee.RT_MIN_LEN) return this.bad(ieee.ERR_RADIOTAP_LEN, cur);
-        if (cur + len > r.frameEnd) return this.bad(ieee.ERR_RADIO_HEADER_PAST_FRAME, cur);
-        if (cur + len > capEnd) return this.cut();
-        const flags = ieee.radiotapFlags(v, cur, len);
-        if (flags < 0) return this.bad(ieee.ERR_RADIOTAP_LEN, cur);
-        cur = this.wlan(v, cur + len, (flags & ieee.RT_FLAG_FCS) !== 0, (flags & ieee.RT_FLAG_DATAPAD) !== 0);
-        if (cur < 0) return r;
-        et = this.wlanEtherType;
+        const len = this.versionedRadioHeader(v, cur, ieee.ERR_RADIOTAP_VERSION, ieee.ERR_RADIOTAP_LEN);
+        if (len < 0) return r;
+        wlanFlags = ieee.radiotapFlags(v, cur, len);
+        if (wlanFlags < 0) return this.bad(ieee.ERR_RADIOTAP_LEN, cur);
+        wlanAt = cur + len;
         break;
       }
       case ieee.LINKTYPE_PPI: {
-        if (cur + ieee.PPI_HEADER_LEN > capEnd) return this.cut();
-        if (v.getUint8(cur + ieee.PPI_VERSION) !== 0) return this.bad(ieee.ERR_PPI_VERSION, cur);
-        const len = v.getUint16(cur + ieee.PPI_LEN, true);
-        if (len < ieee.PPI_HEADER_LEN) return this.bad(ieee.ERR_PPI_LEN, cur);
-        if (cur + len > r.frameEnd) return this.bad(ieee.ERR_RADIO_HEADER_PAST_FRAME, cur);
-        if (cur + len > capEnd) return this.cut();
+        const len = this.versionedRadioHeader(v, cur, ieee.ERR_PPI_VERSION, ieee.ERR_PPI_LEN);
+        if (len < 0) return r;
         const dlt = v.getUint32(cur + ieee.PPI_DLT, true);
         if (dlt === ieee.LINKTYPE_IEEE802_11) {
-          cur = this.wlan(v, cur + len, (ieee.ppiCommonFlags(v, cur, len) & ieee.PPI_COMMON_FLAG_FCS) !== 0, false);
-          if (cur < 0) return r;
-          et = this.wlanEtherType;
+          if ((ieee.ppiCommonFlags(v, cur, len) & ieee.PPI_COMMON_FLAG_FCS) !== 0) wlanFlags = ieee.RT_FLAG_FCS;
+          wlanAt = cur + len;
           break;
         }
         if (dlt !== raw.LINKTYPE_ETHERNET) {
           r.unknownLink = true;
           return r;
         }
-        cur += len;
-        if (cur + eth.HEADER_LEN > capEnd) return this.cut();
-        r.dstMacOff = cur + eth.DST_MAC;
-        r.srcMacOff = cur + eth.SRC_MAC;
-        et = v.getUint16(cur + eth.ETHERTYPE);
-        cur += eth.HEADER_LEN;
+        et = this.ethernet(v, cur + len);
+        if (et < 0) return r;
+        cur += len + eth.HEADER_LEN;
         break;
       }
       case ieee.LINKTYPE_PRISM:
       case ieee.LINKTYPE_IEEE802_11_AVS: {
         if (cur + 4 > capEnd) return this.cut();
-        let len = 0;
+        let len: number;
         if (linkType === ieee.LINKTYPE_IEEE802_11_AVS || ((v.getUint32(cur + ieee.AVS_VERSION) & ieee.AVS_COOKIE_MASK) >>> 0) === ieee.AVS_COOKIE_BASE) {
           if (cur + ieee.AVS_MIN_LEN > capEnd) return this.cut();
-          len = v.getUint32(cur + ieee.AVS_LEN);
-          if (len < ieee.AVS_MIN_LEN) return this.bad(ieee.ERR_AVS_LEN, cur);
+          len = this.radioHeader(cur, v.getUint32(cur + ieee.AVS_LEN), ieee.AVS_MIN_LEN, ieee.ERR_AVS_LEN);
         } else {
           const code = v.getUint32(cur, true);
-          if (code === ieee.PRISM_MSGCODE_1 || code === ieee.PRISM_MSGCODE_2) len = ieee.PRISM_HEADER_LEN;
+          // Neither Prism nor AVS: a bare 802.11 frame (as Wireshark takes it).
+          len = code === ieee.PRISM_MSGCODE_1 || code === ieee.PRISM_MSGCODE_2 ? this.radioHeader(cur, ieee.PRISM_HEADER_LEN, 0, ieee.ERR_AVS_LEN) : 0;
         }
-        if (cur + len > r.frameEnd) return this.bad(ieee.ERR_RADIO_HEADER_PAST_FRAME, cur);
-        if (cur + len > capEnd) return this.cut();
-        cur = this.wlan(v, cur + len, false, false);
-        if (cur < 0) return r;
-        et = this.wlanEtherType;
+        if (len < 0) return r;
+        wlanAt = cur + len;
         break;
       }
       default:
         r.unknownLink = true;
         return r;
+    }
+    if (wlanAt >= 0) {
+      cur = this.wlan(v, wlanAt, wlanFlags);
+      if (cur < 0) return r;
+      et = this.wlanEtherType;
     }
     r.linkHeaderLen = cur - off;
     capEnd = r.capEnd; // an FCS (802.11) ends the network layer's bytes before it
@@ -531,15 +518,16 @@ export class PacketDecoder {
   }
 
   /**
-   * The 802.11 frame at `at` (after its radio header): sets the MAC address
-   * offsets, the FCS (`fcs`: the frame ends with one) and the body, and
+   * The 802.11 frame at `at` (after its radio header; `flags` as radiotap's:
+   * RT_FLAG_FCS the frame ends with an FCS, RT_FLAG_DATAPAD its body is
+   * padded to 4 bytes): sets the MAC address offsets, the FCS and the body, and
    * returns the offset after the LLC/SNAP header, its EtherType in
    * `wlanEtherType`. Returns -1 when the result is final (not a data frame
    * we read, cut, or impossible).
    */
-  private wlan(v: DataView, at: number, fcs: boolean, datapad: boolean): number {
+  private wlan(v: DataView, at: number, flags: number): number {
     const r = this.result;
-    if (fcs) {
+    if ((flags & ieee.RT_FLAG_FCS) !== 0) {
       const fe = r.frameEnd - ieee80211FcsLen;
       if (fe < at) return this.fail(this.bad(ieee.ERR_WLAN_SHORT, at));
       r.fcsLen = ieee80211FcsLen;
@@ -553,29 +541,29 @@ export class PacketDecoder {
     const capEnd = r.capEnd;
     if (at + 2 > capEnd) return this.fail(at + 2 > r.frameEnd ? this.bad(ieee.ERR_WLAN_SHORT, at) : this.cut());
     const fc = v.getUint8(at + ieee.FC);
-    const flags = v.getUint8(at + ieee.FC_FLAGS);
+    const fcFlags = v.getUint8(at + ieee.FC_FLAGS);
     const type = (fc >> 2) & 3;
     const subtype = fc >> 4;
     r.linkSubtype = (type << 4) | subtype;
     if ((fc & ieee.FC_VERSION_MASK) !== 0 || type !== ieee.TYPE_DATA) return this.fail(this.other(-1, at));
-    const ds = flags & (ieee.FLAG_TO_DS | ieee.FLAG_FROM_DS);
+    const ds = fcFlags & (ieee.FLAG_TO_DS | ieee.FLAG_FROM_DS);
     const qos = (subtype & ieee.SUBTYPE_QOS) !== 0;
     const qosOff = at + ieee.DATA_HEADER_LEN + (ds === (ieee.FLAG_TO_DS | ieee.FLAG_FROM_DS) ? ieee.ADDR4_LEN : 0);
     let hl = qosOff - at;
-    if (qos) hl += (flags & ieee.FLAG_ORDER) !== 0 ? ieee.QOS_LEN + ieee.HTC_LEN : ieee.QOS_LEN;
+    if (qos) hl += (fcFlags & ieee.FLAG_ORDER) !== 0 ? ieee.QOS_LEN + ieee.HTC_LEN : ieee.QOS_LEN;
     if (at + hl > capEnd) return this.fail(at + hl > r.frameEnd ? this.bad(ieee.ERR_WLAN_SHORT, at) : this.cut());
     // DA is address 1 unless the frame goes to the DS (then 3); SA is address 2 unless it comes from the DS (then 3, or 4 with both bits).
     r.dstMacOff = at + ((ds & ieee.FLAG_TO_DS) === 0 ? ieee.ADDR1 : ieee.ADDR3);
     r.srcMacOff = at + ((ds & ieee.FLAG_FROM_DS) === 0 ? ieee.ADDR2 : ds === ieee.FLAG_FROM_DS ? ieee.ADDR3 : ieee.ADDR4);
-    const body = datapad ? at + ((hl + 3) & ~3) : at + hl;
+    const body = (flags & ieee.RT_FLAG_DATAPAD) !== 0 ? at + ((hl + 3) & ~3) : at + hl;
     if (body !== at + hl && r.fcsOff >= 0) {
       r.fcsPadOff = at + hl;
       r.fcsPadLen = body - (at + hl);
     }
     r.linkHeaderLen = body - r.off;
-    if ((subtype & ieee.SUBTYPE_NO_DATA) !== 0 || (flags & ieee.FLAG_PROTECTED) !== 0) return this.fail(this.other(-1, body));
+    if ((subtype & ieee.SUBTYPE_NO_DATA) !== 0 || (fcFlags & ieee.FLAG_PROTECTED) !== 0) return this.fail(this.other(-1, body));
     const fragment = v.getUint16(at + ieee.SEQ_CTL, true) & ieee.SEQ_FRAGMENT_MASK;
-    if ((flags & ieee.FLAG_MORE_FRAGMENTS) !== 0 || fragment !== 0) {
+    if ((fcFlags & ieee.FLAG_MORE_FRAGMENTS) !== 0 || fragment !== 0) {
       if (fragment === 0) r.wlanBody = ieee.WLAN_BODY_FIRST_FRAGMENT;
       return this.fail(this.other(-1, body));
     }
@@ -588,6 +576,36 @@ export class PacketDecoder {
     if (pid < eth.ETHERTYPE_MIN) return this.fail(this.other(-1, body));
     this.wlanEtherType = pid;
     return body + llc.SNAP_HEADER_LEN;
+  }
+
+  /** The Ethernet header at `cur`: its MAC offsets, and its EtherType; -1 with the result final when it is cut. */
+  private ethernet(v: DataView, cur: number): number {
+    const r = this.result;
+    if (cur + eth.HEADER_LEN > r.capEnd) return this.fail(this.cut());
+    r.dstMacOff = cur + eth.DST_MAC;
+    r.srcMacOff = cur + eth.SRC_MAC;
+    return v.getUint16(cur + eth.ETHERTYPE);
+  }
+
+  /**
+   * A radio header of `len` bytes at `cur` (at least `min`; the caller read
+   * its length field): returns `len`, or -1 with the result final when the
+   * length is impossible (too short, past the frame) or cut by the capture.
+   */
+  private radioHeader(cur: number, len: number, min: number, errLen: string): number {
+    const r = this.result;
+    if (len < min) this.bad(errLen, cur);
+    else if (cur + len > r.frameEnd) this.bad(ieee.ERR_RADIO_HEADER_PAST_FRAME, cur);
+    else if (cur + len > r.capEnd) this.cut();
+    else return len;
+    return -1;
+  }
+
+  /** A radiotap or PPI header at `cur` (they begin alike: ieee80211.RADIO_*): its length, or -1 with the result final. */
+  private versionedRadioHeader(v: DataView, cur: number, errVersion: string, errLen: string): number {
+    if (cur + ieee.RADIO_MIN_LEN > this.result.capEnd) return this.fail(this.cut());
+    if (v.getUint8(cur + ieee.RADIO_VERSION) !== 0) return this.fail(this.bad(errVersion, cur));
+    return this.radioHeader(cur, v.getUint16(cur + ieee.RADIO_LEN, true), ieee.RADIO_MIN_LEN, errLen);
   }
 
   /** For `wlan`: the result is final. */

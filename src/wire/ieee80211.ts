@@ -31,6 +31,10 @@ export const RT_VERSION = 0;
 export const RT_LEN = 2;
 export const RT_PRESENT = 4;
 export const RT_MIN_LEN = 8;
+/** Radiotap and PPI begin alike: version (0), a byte, the header length (LE 16), at least 8 bytes. */
+export const RADIO_VERSION = RT_VERSION;
+export const RADIO_LEN = RT_LEN;
+export const RADIO_MIN_LEN = RT_MIN_LEN;
 export const RT_PRESENT_TSFT = 1 << 0;
 export const RT_PRESENT_FLAGS = 1 << 1;
 export const RT_PRESENT_EXT = 1 << 31;

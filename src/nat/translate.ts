@@ -19,6 +19,8 @@
  *   substituted. ICMPv4/IGMP/GRE/SCTP/ESP: nothing (no pseudo-header).
  *   An unexhausted LSRR/SSRR option moves the pseudo-header destination to the
  *   route's last address (RFC 9293 3.1); option addresses are not translated.
+ * - ICMPv4 Redirect: the gateway address (offset 4), folded into the ICMP
+ *   checksum like the quote.
  * - ICMP errors (v4 3/4/5/11/12, v6 1-4) and the NDP Redirected Header
  *   option (RFC 4861 4.6.3): the quoted header's addresses, its header
  *   checksum and its L4 checksum (when quoted) are translated, and every
@@ -84,6 +86,7 @@ export const K_NDP_TARGET = 10;
 export const K_NDP_REDIRECT_DST = 11;
 export const K_RARP_SENDER = 12;
 export const K_RARP_TARGET = 13;
+export const K_ICMP_REDIRECT_GATEWAY = 14;
 
 /** Names of the kinds, as used in annotations. */
 export const KIND_NAMES: readonly string[] = [
@@ -101,6 +104,7 @@ export const KIND_NAMES: readonly string[] = [
   'ndp.redirect-destination',
   'rarp.sender',
   'rarp.target',
+  'icmp.redirect-gateway',
 ];
 
 /** The kinds in words, as the leak check's `addr.untranslated` messages name them. */
@@ -119,6 +123,7 @@ export const KIND_LABELS: readonly string[] = [
   'NDP redirect destination',
   'RARP sender',
   'RARP target',
+  'ICMP redirect gateway',
 ];
 
 /** True for the kinds of IPv6 address (their records are in old6/new6; the others in old4/new4). */
@@ -137,7 +142,7 @@ export const C_FCS = 16;
 /** Bytes after the Ethernet header that `rewrite`'s direct path needs at least: IPv4 header and UDP header. */
 const FAST_MIN = ipv4.MIN_HEADER_LEN + udp.HEADER_LEN;
 
-/** Most address rewrites recorded per packet (more cannot happen: 2 outer + 2 NDP + 2 quoted). */
+/** Most address rewrites recorded per packet (more cannot happen: 2 outer + 2 NDP + 2 quoted, or 2 outer + a redirect gateway + 2 quoted). */
 export const MAX_RECORDS = 8;
 
 /** The reused result of `Translator.translate`. Valid until the next call. */
@@ -427,8 +432,10 @@ export class Translator {
       case IPPROTO_ICMP: {
         if (depth !== 0 || ip.version !== 4) break;
         const d = this.decoder.result;
-        if (!d.icmpError || d.inner.version === 0) break;
-        const body = this.translateIp(d.inner, d.quoteEnd, 1);
+        let body = 0;
+        // A Redirect names the gateway to use instead: an address on the guest's network.
+        if (d.icmpType === icmp.REDIRECT && l4 + icmp.REDIRECT_GATEWAY + 4 <= end) body += this.map4At(l4 + icmp.REDIRECT_GATEWAY, K_ICMP_REDIRECT_GATEWAY);
+        if (d.icmpError && d.inner.version !== 0) body += this.translateIp(d.inner, d.quoteEnd, 1);
         if (body !== 0 && l4 + icmp.CHECKSUM + 2 <= end) addr += this.fixChecksum(l4 + icmp.CHECKSUM, body, false, l4c);
         break;
       }

@@ -5,6 +5,8 @@
 export const TYPE = 0;
 export const CODE = 1;
 export const CHECKSUM = 2;
+/** Redirect (RFC 792): the gateway the host should use instead, at offset 4. */
+export const REDIRECT_GATEWAY = 4;
 /** Echo request/reply (RFC 792): identifier and sequence number. */
 export const ECHO_ID = 4;
 export const ECHO_SEQ = 6;

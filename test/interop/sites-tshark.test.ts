@@ -2,7 +2,8 @@
  * The address sites issue #14 added, held to tshark: a capture with an NDP
  * Redirect whose Redirected Header option quotes a whole UDP datagram,
  * RARP, ARP of IEEE 802 and InfiniBand hardware, IPv4/UDP and ARP in 802.3
- * frames with LLC/SNAP, and an ICMP error with an RFC 4884 extension, is
+ * frames with LLC/SNAP, an ICMP error with an RFC 4884 extension and an
+ * ICMP Redirect (its gateway address), is
  * rewritten with rules; tshark then shows every address translated (the
  * quoted ones included) and every checksum it judges good, as they were.
  */
@@ -10,13 +11,13 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { verifyFile } from '../../src/api.js';
 import { cli, tempDir } from '../helpers/cli.js';
-import { redirectWithHeader, rarpReply } from '../helpers/rich-frames.js';
+import { icmpRedirect4, redirectWithHeader, rarpReply } from '../helpers/rich-frames.js';
 import { badVerdicts, tsharkChecksums, tsharkFields } from '../helpers/tshark.js';
 import { needs } from '../helpers/tools.js';
 import { be16, be32, concat, ether, hex, icmpMsg, ip4, ipv4L4, udp, writePcap } from '../helpers/wire-build.js';
 
 const RULES = ['10.0.0.0/24=192.168.1.0/24', 'fd00::/64=fd00:1::/64'];
-const ADDRESSES = ['frame.number', 'ip.src', 'ip.dst', 'ipv6.src', 'ipv6.dst', 'arp.src.proto_ipv4', 'arp.dst.proto_ipv4', 'icmpv6.nd.ns.target_address'];
+const ADDRESSES = ['frame.number', 'ip.src', 'ip.dst', 'ipv6.src', 'ipv6.dst', 'arp.src.proto_ipv4', 'arp.dst.proto_ipv4', 'icmp.redir_gw'];
 const data = Uint8Array.from({ length: 24 }, (_, i) => i + 1);
 
 function frames(): Uint8Array[] {
@@ -34,11 +35,12 @@ function frames(): Uint8Array[] {
     ether(snapIp.length, snapIp),
     ether(snapArp.length, snapArp),
     ether(0x0800, ipv4L4(ip4('8.8.8.8'), ip4('10.0.0.2'), 1, rfc4884)),
+    icmpRedirect4(),
   ];
 }
 
 describe('tshark sees the new address sites translated, with good checksums', () => {
-  it('Redirected Header, RARP, IEEE 802 and InfiniBand ARP, 802.3 LLC/SNAP, an RFC 4884 error', async (ctx) => {
+  it('Redirected Header, RARP, IEEE 802 and InfiniBand ARP, 802.3 LLC/SNAP, an RFC 4884 error, an ICMP Redirect', async (ctx) => {
     needs(ctx, 'tshark');
     const dir = tempDir();
     const input = join(dir, 'in.pcap');

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { C_FCS, C_INNER_L4, C_L4, K_ARP_SENDER, K_ARP_TARGET, K_INNER_IPV4_DST, K_INNER_IPV4_SRC, K_IPV4_DST, K_IPV4_SRC, K_IPV6_DST, K_IPV6_SRC, K_INNER_IPV6_DST, K_INNER_IPV6_SRC, K_NDP_REDIRECT_DST, K_NDP_TARGET, K_RARP_SENDER, K_RARP_TARGET, Translator } from '../../src/nat/translate.js';
+import { C_FCS, C_INNER_L4, C_L4, K_ARP_SENDER, K_ARP_TARGET, K_INNER_IPV4_DST, K_INNER_IPV4_SRC, K_IPV4_DST, K_IPV4_SRC, K_IPV6_DST, K_IPV6_SRC, K_INNER_IPV6_DST, K_INNER_IPV6_SRC, K_NDP_REDIRECT_DST, K_NDP_TARGET, K_ICMP_REDIRECT_GATEWAY, K_RARP_SENDER, K_RARP_TARGET, Translator } from '../../src/nat/translate.js';
 import * as B from '../helpers/wire-build.js';
 import { TestMapper } from '../helpers/wire-mapper.js';
 import { residuals, sameResidual } from '../helpers/wire-verify.js';
-import { redirectWithHeader } from '../helpers/rich-frames.js';
+import { icmpRedirect4, redirectWithHeader } from '../helpers/rich-frames.js';
 import { wlanFromEthernet, type WlanOptions } from '../helpers/wlan-build.js';
 import { crc32 } from 'node:zlib';
 
@@ -528,5 +528,21 @@ describe('802.11 frames (radiotap) and their FCS', () => {
     expect(r.rewrites).toBe(bit(K_IPV4_SRC));
     expect(r.checksums & C_FCS).toBe(0);
     expect(toHex(buf.subarray(buf.length - 4))).toBe(tail);
+  });
+});
+
+describe('ICMPv4 Redirect', () => {
+  it('the gateway address is translated with the quote, the ICMP checksum kept right', () => {
+    const buf = icmpRedirect4();
+    const r = xlate(buf);
+    expect(r.rewrites).toBe(bit(K_IPV4_SRC, K_IPV4_DST, K_ICMP_REDIRECT_GATEWAY, K_INNER_IPV4_SRC));
+    expect(toHex(buf.subarray(34 + 4, 34 + 8))).toBe('c0a801fe');
+    expect(residuals(buf, 1).l4).toBe(0xffff);
+    expect(r.describe(g2h)).toContain('icmp.redirect-gateway 10.0.0.254>192.168.1.254');
+  });
+  it('a Redirect whose quote is cut away still has its gateway translated', () => {
+    const buf = icmpRedirect4().slice(0, 34 + 8);
+    const r = xlate(buf, 1, buf.length, buf.length + 28);
+    expect(r.rewrites & bit(K_ICMP_REDIRECT_GATEWAY)).toBe(bit(K_ICMP_REDIRECT_GATEWAY));
   });
 });

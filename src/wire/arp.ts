@@ -16,12 +16,11 @@ export const PLEN = 5;
 export const OPER = 6;
 /** Fixed header before the variable addresses. */
 export const FIXED_LEN = 8;
-// Ethernet/IPv4 layout
+// The layout with 6-byte hardware and 4-byte protocol addresses (Ethernet/IPv4, and IEEE 802)
 export const SHA = 8;
 export const SPA = 14;
 export const THA = 18;
 export const TPA = 24;
-export const ETH_IPV4_LEN = 28;
 
 export const HTYPE_ETHERNET = 1;
 export const PTYPE_IPV4 = 0x0800;
@@ -46,9 +45,4 @@ export function targetProtocolOffset(hlen: number, plen: number): number {
 /** The packet's whole length by its own lengths: the fixed bytes and the four addresses. */
 export function packetLength(hlen: number, plen: number): number {
   return FIXED_LEN + 2 * (hlen + plen);
-}
-
-/** True when the 6 fixed bytes at `off` (caller checked they are captured) say Ethernet/IPv4. */
-export function isEthernetIpv4(v: DataView, off: number): boolean {
-  return v.getUint16(off + HTYPE) === HTYPE_ETHERNET && v.getUint16(off + PTYPE) === PTYPE_IPV4 && v.getUint8(off + HLEN) === HLEN_ETHERNET && v.getUint8(off + PLEN) === PLEN_IPV4;
 }

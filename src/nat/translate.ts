@@ -19,9 +19,14 @@
  *   substituted. ICMPv4/IGMP/GRE/SCTP/ESP: nothing (no pseudo-header).
  *   An unexhausted LSRR/SSRR option moves the pseudo-header destination to the
  *   route's last address (RFC 9293 3.1); option addresses are not translated.
- * - ICMP errors (v4 3/4/5/11/12, v6 1-4): the quoted header's addresses, its
- *   header checksum and its L4 checksum (when quoted) are translated, and every
- *   changed quoted word is folded into the outer ICMP checksum. One level only.
+ * - ICMPv4 Redirect: the gateway address (offset 4), folded into the ICMP
+ *   checksum like the quote.
+ * - ICMP errors (v4 3/4/5/11/12, v6 1-4) and the NDP Redirected Header
+ *   option (RFC 4861 4.6.3): the quoted header's addresses, its header
+ *   checksum and its L4 checksum (when quoted) are translated, and every
+ *   changed quoted word is folded into the outer ICMP checksum. One level
+ *   only. The quote ends where the decoder says (`quoteEnd`: the option's
+ *   end, an RFC 4884 length).
  * - IPv6: only the header's src/dst are translated. Addresses inside a routing
  *   header (type 0/2/SRH segment lists) are not: a stateless NAT rewrites what
  *   the forwarding path looks at, and a segment list names hops beyond this
@@ -30,10 +35,20 @@
  *   is the final destination (no routing header with segments left > 0).
  * - NDP: NS/NA target and Redirect target/destination, ICMPv6 checksum adjusted;
  *   link-layer address options untouched.
- * - ARP: only Ethernet/IPv4 ARP (htype 1, ptype 0x0800, hlen 6, plen 4),
- *   sender/target protocol addresses; RARP (0x8035) passes unchanged.
+ * - ARP and RARP (0x8035) with IPv4 protocol addresses (ptype 0x0800,
+ *   plen 4) of any hardware type and length (RFC 826 places them by hlen):
+ *   sender/target protocol addresses, never hardware addresses.
+ * - An FCS the link header says the frame ends with (802.11 behind radiotap
+ *   or PPI) is updated as the checksums are: F' = F ^ crc(old) ^ crc(new),
+ *   right if it was right, exactly as wrong if it was wrong
+ *   (src/wire/crc32.ts), as a NIC would compute it on transmit.
  * - Undecodable packets (an impossible header) pass unchanged; so do unknown
  *   link types and protocols.
+ * - Left alone on purpose (src/nat/untranslated.ts lists them for the leak
+ *   check, which reports a guest-side address there): IPv4 route and
+ *   timestamp option addresses, IPv6 routing header addresses, tunnelled
+ *   packets (IP-in-IP, GRE), an ICMP error quoted inside an ICMP error,
+ *   the packets in an 802.11 A-MSDU or first fragment.
  *
  * The leak check (src/verify/leaks.ts) finds untranslated addresses by
  * running this translator on a copy of each packet and reporting its
@@ -41,6 +56,7 @@
  */
 import { formatIpv4, formatIpv6 } from '../wire/address.js';
 import { applyDelta, delta16, delta32, deltaBytes, fold, onesSum, pseudoSum4, pseudoSum6 } from '../wire/checksum.js';
+import { crc32 } from '../wire/crc32.js';
 import * as arp from '../wire/arp.js';
 import { type DecodeResult, NET_ARP, NET_IPV4, NET_IPV6, PacketDecoder } from '../wire/decode.js';
 import * as eth from '../wire/ethernet.js';
@@ -54,6 +70,7 @@ import * as udp from '../wire/udp.js';
 import * as dccp from '../wire/dccp.js';
 import type { PacketBatch } from '../capture/batch.js';
 import type { InterfaceMapper } from './mapper.js';
+import type { UntranslatedSites } from './untranslated.js';
 
 /** Kinds of rewritten address (bit index in `TranslateResult.rewrites`). */
 export const K_IPV4_SRC = 0;
@@ -68,6 +85,9 @@ export const K_INNER_IPV6_SRC = 8;
 export const K_INNER_IPV6_DST = 9;
 export const K_NDP_TARGET = 10;
 export const K_NDP_REDIRECT_DST = 11;
+export const K_RARP_SENDER = 12;
+export const K_RARP_TARGET = 13;
+export const K_ICMP_REDIRECT_GATEWAY = 14;
 
 /** Names of the kinds, as used in annotations. */
 export const KIND_NAMES: readonly string[] = [
@@ -83,6 +103,9 @@ export const KIND_NAMES: readonly string[] = [
   'icmp.inner-ipv6.dst',
   'ndp.target',
   'ndp.redirect-destination',
+  'rarp.sender',
+  'rarp.target',
+  'icmp.redirect-gateway',
 ];
 
 /** The kinds in words, as the leak check's `addr.untranslated` messages name them. */
@@ -99,6 +122,9 @@ export const KIND_LABELS: readonly string[] = [
   'quoted IPv6 destination',
   'NDP target',
   'NDP redirect destination',
+  'RARP sender',
+  'RARP target',
+  'ICMP redirect gateway',
 ];
 
 /** True for the kinds of IPv6 address (their records are in old6/new6; the others in old4/new4). */
@@ -111,6 +137,8 @@ export const C_IPV4 = 1;
 export const C_L4 = 2;
 export const C_INNER_IPV4 = 4;
 export const C_INNER_L4 = 8;
+/** The link FCS (802.11). */
+export const C_FCS = 16;
 
 /** Bytes after the Ethernet header that `rewrite`'s direct path needs at least: IPv4 header and UDP header (an Ethernet ARP message too). */
 const FAST_MIN = ipv4.MIN_HEADER_LEN + udp.HEADER_LEN;
@@ -127,7 +155,7 @@ const DIRECT_ADDRESSES: ReadonlyArray<readonly [number, number]> = [
   [K_ARP_TARGET, DIRECT_IP + arp.TPA],
 ];
 
-/** Most address rewrites recorded per packet (more cannot happen: 2 outer + 2 inner or 2 NDP). */
+/** Most address rewrites recorded per packet (more cannot happen: 2 outer + 2 NDP + 2 quoted, or 2 outer + a redirect gateway + 2 quoted). */
 export const MAX_RECORDS = 8;
 
 /** The reused result of `Translator.translate`. Valid until the next call. */
@@ -215,6 +243,14 @@ export class TranslateResult {
   }
 }
 
+/** CRC-32 of the bytes a link FCS covers (DecodeResult.fcsCoverOff .. fcsOff, without the 802.11 data padding). */
+function fcsCrc(buf: Uint8Array, d: DecodeResult): number {
+  if (d.fcsPadLen === 0) return crc32(buf, d.fcsCoverOff, d.fcsOff - d.fcsCoverOff);
+  const head = crc32(buf, d.fcsCoverOff, d.fcsPadOff - d.fcsCoverOff);
+  const rest = d.fcsPadOff + d.fcsPadLen;
+  return crc32(buf, rest, d.fcsOff - rest, head);
+}
+
 /** What `Translator.rewriteBatch` needs besides the batch. */
 export interface BatchContext {
   /** Per interface index: its compiled rules (undefined: none) and link type. */
@@ -254,6 +290,16 @@ export class Translator {
    */
   ruleHits: Float64Array = new Float64Array(0);
 
+  /** Keep a link FCS right after a change (off for the leak check's scratch copies, which are thrown away). */
+  fcs = true;
+
+  /**
+   * The leak check's walker of the address sites left alone on purpose:
+   * after `translate`, it has been shown the packet (it is reset by its
+   * owner, not here: `rewrite`'s direct path never reaches such a site).
+   */
+  untranslated: UntranslatedSites | null = null;
+
   constructor(decoder: PacketDecoder = new PacketDecoder()) {
     this.decoder = decoder;
     this.v = decoder.view;
@@ -280,8 +326,11 @@ export class Translator {
     this.v = this.decoder.view;
     this.buf = buf;
     this.mapper = mapper;
+    const crcBefore = d.fcsCoverOff >= 0 && this.fcs ? fcsCrc(buf, d) : -1;
     if (d.net === NET_IPV4 || d.net === NET_IPV6) this.translateIp(d.ip, d.capEnd, 0);
-    else if (d.net === NET_ARP && d.etherType === eth.ETHERTYPE_ARP) this.translateArp(d.netOff, d.capEnd);
+    else if (d.net === NET_ARP) this.translateArp(d);
+    if (crcBefore >= 0 && r.changed) this.fixFcs(d, crcBefore);
+    if (this.untranslated !== null) this.untranslated.walk(buf, this.v, d, mapper);
     this.mapper = null;
     return r;
   }
@@ -439,7 +488,7 @@ export class Translator {
 
   /** The direct path for an ARP message at `a` (after an Ethernet header): what `translateArp` does. */
   private directArp(v: DataView, a: number, capEnd: number, mapper: InterfaceMapper): number {
-    if (a + arp.FIXED_LEN > capEnd || !arp.isEthernetIpv4(v, a)) return 0;
+    if (a + arp.FIXED_LEN > capEnd || !arp.hasSixByteIpv4Layout(v, a)) return -1; // other layouts: translate
     let kinds = 0;
     if (a + arp.SPA + 4 <= capEnd) {
       const old = v.getInt32(a + arp.SPA);
@@ -462,10 +511,28 @@ export class Translator {
     return kinds;
   }
 
-  private translateArp(off: number, capEnd: number): void {
-    if (off + arp.FIXED_LEN > capEnd || !arp.isEthernetIpv4(this.v, off)) return;
-    if (off + arp.SPA + 4 <= capEnd) this.map4At(off + arp.SPA, K_ARP_SENDER);
-    if (off + arp.TPA + 4 <= capEnd) this.map4At(off + arp.TPA, K_ARP_TARGET);
+  /** ARP or RARP with IPv4 protocol addresses, of any hardware address length. */
+  private translateArp(d: DecodeResult): void {
+    const v = this.v;
+    const off = d.netOff;
+    const capEnd = d.capEnd;
+    if (off + arp.FIXED_LEN > capEnd || v.getUint16(off + arp.PTYPE) !== arp.PTYPE_IPV4 || v.getUint8(off + arp.PLEN) !== arp.PLEN_IPV4) return;
+    const hlen = v.getUint8(off + arp.HLEN);
+    const spa = off + arp.senderProtocolOffset(hlen);
+    const tpa = off + arp.targetProtocolOffset(hlen, arp.PLEN_IPV4);
+    const rarp = d.etherType === eth.ETHERTYPE_RARP;
+    if (spa + 4 <= capEnd) this.map4At(spa, rarp ? K_RARP_SENDER : K_ARP_SENDER);
+    if (tpa + 4 <= capEnd) this.map4At(tpa, rarp ? K_RARP_TARGET : K_ARP_TARGET);
+  }
+
+  /** The FCS after a change: F' = F ^ crc(before) ^ crc(after) (src/wire/crc32.ts). */
+  private fixFcs(d: DecodeResult, crcBefore: number): void {
+    const v = this.v;
+    const old = v.getUint32(d.fcsOff, true);
+    const n = (old ^ crcBefore ^ fcsCrc(this.buf, d)) >>> 0;
+    if (n === old) return;
+    v.setUint32(d.fcsOff, n, true);
+    this.result.checksums |= C_FCS;
   }
 
   /**
@@ -531,8 +598,10 @@ export class Translator {
       case IPPROTO_ICMP: {
         if (depth !== 0 || ip.version !== 4) break;
         const d = this.decoder.result;
-        if (!d.icmpError || d.inner.version === 0) break;
-        const body = this.translateIp(d.inner, end, 1);
+        let body = 0;
+        // A Redirect names the gateway to use instead: an address on the guest's network.
+        if (d.icmpType === icmp.REDIRECT && l4 + icmp.REDIRECT_GATEWAY + 4 <= end) body += this.map4At(l4 + icmp.REDIRECT_GATEWAY, K_ICMP_REDIRECT_GATEWAY);
+        if (d.icmpError && d.inner.version !== 0) body += this.translateIp(d.inner, d.quoteEnd, 1);
         if (body !== 0 && l4 + icmp.CHECKSUM + 2 <= end) addr += this.fixChecksum(l4 + icmp.CHECKSUM, body, false, l4c);
         break;
       }
@@ -549,15 +618,16 @@ export class Translator {
     return addr;
   }
 
-  /** NDP targets and the quoted packet of an ICMPv6 error; returns the delta of the words changed. */
+  /** NDP targets, and the quoted packet of an ICMPv6 error or of a Redirect's Redirected Header option; returns the delta of the words changed. */
   private translateIcmpv6Body(l4: number, end: number): number {
     const d = this.decoder.result;
-    if (d.icmpError) return d.inner.version === 0 ? 0 : this.translateIp(d.inner, end, 1);
+    if (d.icmpError) return d.inner.version === 0 ? 0 : this.translateIp(d.inner, d.quoteEnd, 1);
     const t = d.icmpType;
     let body = 0;
     if (t === icmpv6.NEIGHBOR_SOLICITATION || t === icmpv6.NEIGHBOR_ADVERTISEMENT || t === icmpv6.REDIRECT) {
       if (l4 + icmpv6.NDP_TARGET + 16 <= end) body += this.map6At(l4 + icmpv6.NDP_TARGET, K_NDP_TARGET);
       if (t === icmpv6.REDIRECT && l4 + icmpv6.NDP_REDIRECT_DEST + 16 <= end) body += this.map6At(l4 + icmpv6.NDP_REDIRECT_DEST, K_NDP_REDIRECT_DST);
+      if (d.redirectQuote && d.inner.version !== 0) body += this.translateIp(d.inner, d.quoteEnd, 1);
     }
     return body;
   }

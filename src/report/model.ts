@@ -22,6 +22,8 @@ export type CheckName =
   | 'udp.checksum-offloaded'
   | 'udp.checksum-missing'
   | 'icmp.inner-ipv4.checksum'
+  | 'icmp.inner-udp.checksum'
+  | 'icmp.inner-tcp.checksum'
   | 'arp.duplicate-ip'
   | 'arp.reply-mismatch'
   | 'arp.ip-mac-mismatch'
@@ -212,6 +214,8 @@ export const CHECK_SEVERITY: Readonly<Record<CheckName, Severity>> = {
   'udp.checksum-offloaded': 'warning',
   'udp.checksum-missing': 'error',
   'icmp.inner-ipv4.checksum': 'warning',
+  'icmp.inner-udp.checksum': 'warning',
+  'icmp.inner-tcp.checksum': 'warning',
   'arp.duplicate-ip': 'warning',
   'arp.reply-mismatch': 'error',
   'arp.ip-mac-mismatch': 'warning',

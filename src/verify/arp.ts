@@ -1,11 +1,18 @@
 /**
  * ARP consistency, per broadcast domain (capture interface + VLAN tags):
  *
- * - `arp.malformed` (warning): an ARP packet that is not Ethernet/IPv4
- *   (htype 1, ptype 0x0800, hlen 6, plen 4), or whose frame on the wire is
- *   too short for the 28-byte Ethernet/IPv4 body. A snaplen cut is not
- *   malformed (the capture's choice, not the sender's): such packets are
- *   skipped.
+ * - `arp.malformed` (warning): an ARP or RARP packet whose lengths
+ *   contradict its types (hardware type 1, Ethernet, with a hardware length
+ *   other than 6; protocol type 0x0800, IPv4, with a protocol length other
+ *   than 4), that has a zero length, or whose frame on the wire is too short
+ *   for the fixed header and the four addresses its own lengths give (RFC
+ *   826 is generic over them: IEEE 802, InfiniBand's 20-byte or any other
+ *   hardware addresses are not malformed). A snaplen cut is not malformed
+ *   (the capture's choice, not the sender's): such packets are skipped.
+ *   The checks below look at ARP with 6-byte hardware and IPv4 protocol
+ *   addresses (any hardware type), and not at RARP (RFC 903): a RARP
+ *   exchange asks a server for the asker's own address, which binds nothing
+ *   a request/reply or duplicate check could hold against it.
  * - `arp.duplicate-ip` (warning): a sender protocol address claimed with two
  *   different sender hardware addresses. Bindings are learnt from the sender
  *   fields of every request and reply (gratuitous ARP and announcements
@@ -23,8 +30,14 @@
  *   from another MAC than M is an error too (sender/target not swapped).
  *   Unsolicited and gratuitous replies (sender == target) are fine, as are
  *   answers to probes.
- * - `arp.ip-mac-mismatch` (warning): an IPv4 packet on an Ethernet link from
- *   an address ARP has bound to one MAC, sent from another MAC. Off-link
+ * - `arp.ip-mac-mismatch` (warning): an IPv4 packet from an address ARP has
+ *   bound to one MAC, sent from another MAC: the Ethernet source, or an
+ *   802.11 data frame's source address (SA: address 2, 3 or 4 by its
+ *   ToDS/FromDS bits, the station that sent the packet, which is the MAC
+ *   its ARP names; not the transmitter, an access point relaying it). Links
+ *   without a source MAC (raw IP, PPP) are not checked, nor Linux cooked
+ *   captures, whose one interface "any" merges the host's links: a routed
+ *   packet leaves with the router's MAC on another link. Off-link
  *   addresses never appear as ARP senders, so traffic routed in through a
  *   router's MAC is not flagged; with proxy ARP the router's MAC is the
  *   binding and matches. One finding per address and domain; addresses
@@ -37,12 +50,18 @@
 import * as arp from '../wire/arp.js';
 import type { DecodeResult } from '../wire/decode.js';
 import * as eth from '../wire/ethernet.js';
-import { LINKTYPE_ETHERNET } from '../wire/raw.js';
 import { formatIpv4, formatMac } from '../wire/address.js';
 import type { PacketContext } from './context.js';
 import { KeyTable, grown } from './keytable.js';
 
 const PENDING_SECONDS = 30;
+
+/** Why an ARP packet's address lengths are malformed (for the message). */
+function lengthProblem(htype: number, ptype: number, hlen: number, plen: number): string {
+  if (htype === arp.HTYPE_ETHERNET && hlen !== arp.HLEN_ETHERNET) return `Ethernet addresses are ${arp.HLEN_ETHERNET} bytes`;
+  if (ptype === arp.PTYPE_IPV4 && plen !== arp.PLEN_IPV4) return `IPv4 addresses are ${arp.PLEN_IPV4} bytes`;
+  return 'an address length of 0';
+}
 const F_DUP = 1;
 const F_MISMATCH = 2;
 
@@ -88,25 +107,29 @@ export class ArpChecker {
     ctx.add('verify.limit', `ARP ${what} table full (${this.bindings.maxEntries} entries): later addresses are not checked`);
   }
 
-  /** An ARP packet (d.net === NET_ARP). */
+  /** An ARP or RARP packet (d.net === NET_ARP). */
   arp(v: DataView, d: DecodeResult, ctx: PacketContext): void {
     const off = d.netOff;
     const capEnd = d.capEnd;
+    const what = d.etherType === eth.ETHERTYPE_RARP ? 'RARP' : 'ARP';
     if (off + arp.FIXED_LEN > capEnd) {
-      if (off + arp.FIXED_LEN > d.frameEnd) ctx.add('arp.malformed', `ARP packet cut short: ${d.frameEnd - off} bytes, the fixed header needs ${arp.FIXED_LEN}`);
+      if (off + arp.FIXED_LEN > d.frameEnd) ctx.add('arp.malformed', `${what} packet cut short: ${d.frameEnd - off} bytes, the fixed header needs ${arp.FIXED_LEN}`);
       return;
     }
-    if (!arp.isEthernetIpv4(v, off)) {
-      ctx.add(
-        'arp.malformed',
-        `ARP for hardware type ${v.getUint16(off + arp.HTYPE)}, protocol 0x${v.getUint16(off + arp.PTYPE).toString(16).padStart(4, '0')}, lengths ${v.getUint8(off + arp.HLEN)}/${v.getUint8(off + arp.PLEN)}: not Ethernet/IPv4`,
-      );
+    const htype = v.getUint16(off + arp.HTYPE);
+    const ptype = v.getUint16(off + arp.PTYPE);
+    const hlen = v.getUint8(off + arp.HLEN);
+    const plen = v.getUint8(off + arp.PLEN);
+    if ((htype === arp.HTYPE_ETHERNET && hlen !== arp.HLEN_ETHERNET) || (ptype === arp.PTYPE_IPV4 && plen !== arp.PLEN_IPV4) || hlen === 0 || plen === 0) {
+      ctx.add('arp.malformed', `${what} for hardware type ${htype}, protocol 0x${ptype.toString(16).padStart(4, '0')} with address lengths ${hlen}/${plen}: ${lengthProblem(htype, ptype, hlen, plen)}`);
       return;
     }
-    if (off + arp.ETH_IPV4_LEN > capEnd) {
-      if (off + arp.ETH_IPV4_LEN > d.frameEnd) ctx.add('arp.malformed', `ARP packet cut short: ${d.frameEnd - off} bytes, Ethernet/IPv4 ARP needs ${arp.ETH_IPV4_LEN}`);
+    const need = arp.packetLength(hlen, plen);
+    if (off + need > capEnd) {
+      if (off + need > d.frameEnd) ctx.add('arp.malformed', `${what} packet cut short: ${d.frameEnd - off} bytes, its address lengths ${hlen}/${plen} need ${need}`);
       return;
     }
+    if (what === 'RARP' || hlen !== arp.HLEN_ETHERNET || ptype !== arp.PTYPE_IPV4) return;
     const op = v.getUint16(off + arp.OPER);
     const shaHi = v.getUint16(off + arp.SHA);
     const shaLo = v.getInt32(off + arp.SHA + 2);
@@ -194,12 +217,12 @@ export class ArpChecker {
   /** An IPv4 packet: its source MAC against the ARP binding of its source address. */
   ipv4(v: DataView, d: DecodeResult, ctx: PacketContext): void {
     const b = this.bindings;
-    if (b.count === 0 || d.linkType !== LINKTYPE_ETHERNET || d.ip.srcOff + 4 > d.capEnd) return;
+    if (b.count === 0 || d.srcMacOff < 0 || d.ip.srcOff + 4 > d.capEnd) return;
     const src = v.getInt32(d.ip.srcOff);
     const e = b.find3(ctx.iface, ctx.vlanKey, src);
     if (e < 0) return;
-    const hi = v.getUint16(d.off + eth.SRC_MAC);
-    const lo = v.getInt32(d.off + eth.SRC_MAC + 2);
+    const hi = v.getUint16(d.srcMacOff);
+    const lo = v.getInt32(d.srcMacOff + 2);
     if ((hi === this.bMacHi[e] && lo === this.bMacLo[e]) || this.bFlags[e] !== 0) return;
     this.bFlags[e]! |= F_MISMATCH;
     const bound = formatMac(this.bMacHi[e]!, this.bMacLo[e]!);

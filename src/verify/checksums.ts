@@ -19,9 +19,23 @@
  * - Fragments: reassembled (src/verify/reassembly.ts) and checked on the
  *   frame that completes the datagram.
  * - ICMP errors: the quoted IPv4 header's checksum, when the quote holds the
- *   whole header -> `icmp.inner-ipv4.checksum` (warning). The quoted L4
- *   checksum is not judged (no check in the contract; NATs on the way often
- *   leave it stale).
+ *   whole header -> `icmp.inner-ipv4.checksum` (warning). The quoted UDP
+ *   or TCP checksum (of an ICMP/ICMPv6 error, or of the packet an NDP
+ *   Redirect's Redirected Header option quotes) -> `icmp.inner-udp.checksum`,
+ *   `icmp.inner-tcp.checksum` (warnings), judged as tshark 4.0 judges it
+ *   and only when the quote holds everything it covers: UDP when its
+ *   length field's bytes are quoted (not over IPv4 or IPv6 with checksum 0:
+ *   Wireshark says "not present" in a quote), TCP when the quoted IP
+ *   header's whole datagram is (Wireshark then agrees; it also calls a
+ *   partly quoted TCP segment bad, computing over the quoted bytes, which
+ *   we do not). Not: a quoted fragment, UDP-Lite, DCCP, ICMP (Wireshark
+ *   judges none of them); in an ICMPv4 Redirect, beyond the quoted header
+ *   and 8 bytes (Wireshark reads no further). A quote too short to judge is
+ *   not counted as unverifiable: a quote need only hold 8 bytes of the
+ *   datagram (RFC 792, RFC 4443). Nor are the verdicts counted in the
+ *   summary's checksums: they are findings about the quoted packet, which
+ *   is not in the capture (the quoted IPv4 header's check, older, is
+ *   counted).
  * - Transmit checksum offload: a wrong TCP/UDP checksum equal to the
  *   pseudo-header-only sum the stack leaves for the NIC (Linux
  *   CHECKSUM_PARTIAL stores the folded pseudo-header sum, others its
@@ -108,6 +122,9 @@ function checkOf(p: number): CheckName {
   }
 }
 
+/** An ICMP error quotes at least the IP header and this many bytes of the datagram (RFC 792); a Redirect's quote, as Wireshark reads it, no more. */
+const QUOTED_DATA = 8;
+
 /** "0x1234" as reports show checksums. */
 function hex16(n: number): string {
   return '0x' + n.toString(16).padStart(4, '0');
@@ -128,6 +145,20 @@ function fieldOffset(p: number): number {
     default:
       return icmpv6.CHECKSUM;
   }
+}
+
+/**
+ * An L4 checksum's verdict: -1 when it is right, else the value the field
+ * should hold. `sum` covers the L4 bytes with the field in place, `pseudo`
+ * is the pseudo-header sum (0 for ICMPv4).
+ */
+function expectedChecksum(p: number, sum: number, pseudo: number, field: number): number {
+  const s = fold(sum + pseudo);
+  // Good, unless TCP carries 0xFFFF: a sum that checks with 0xFFFF in the field checks with
+  // 0x0000 too, which is the checksum a sender computes (Wireshark calls 0xFFFF bad).
+  if (s === 0xffff && !(p === IPPROTO_TCP && field === 0xffff)) return -1;
+  const expected = ~fold(s + (~field & 0xffff)) & 0xffff;
+  return (p === IPPROTO_UDP || p === IPPROTO_UDPLITE) && expected === 0 ? 0xffff : expected;
 }
 
 export class ChecksumChecker {
@@ -153,10 +184,45 @@ export class ChecksumChecker {
     } else if (ip.l4Off >= 0) {
       this.l4(v, ip, capEnd, d.frameEnd, ctx);
     }
-    if (d.icmpError && d.inner.version === 4 && d.net === NET_IPV4) {
-      // The quote's bytes end at the outer datagram's captured end.
-      this.ipv4Header(v, d.inner, ip.dataEnd, ctx, true);
+    if ((d.icmpError || d.redirectQuote) && d.inner.version !== 0) this.quoted(v, d, ctx);
+  }
+
+  /** The packet quoted by an ICMP error or a Redirected Header option: its IPv4 header and its UDP/TCP checksum. */
+  private quoted(v: DataView, d: DecodeResult, ctx: PacketContext): void {
+    const q = d.inner;
+    const avail = d.quoteEnd;
+    if (d.icmpError && q.version === 4 && d.net === NET_IPV4) this.ipv4Header(v, q, avail, ctx, true);
+    if (q.isFragment || q.l4Off < 0) return;
+    const l4 = q.l4Off;
+    let end = avail;
+    if (d.net === NET_IPV4 && d.icmpType === icmp.REDIRECT && q.off + q.headerLen + QUOTED_DATA < end) end = q.off + q.headerLen + QUOTED_DATA;
+    let len: number;
+    let field: number;
+    if (q.proto === IPPROTO_UDP) {
+      if (l4 + udp.HEADER_LEN > end) return;
+      field = v.getUint16(l4 + udp.CHECKSUM);
+      len = v.getUint16(l4 + udp.LENGTH);
+      if (field === 0 || len < udp.HEADER_LEN || l4 + len > end || l4 + len > q.end) return;
+    } else if (q.proto === IPPROTO_TCP) {
+      len = q.end - l4;
+      if (q.end > end || len < tcp.MIN_HEADER_LEN) return;
+      field = v.getUint16(l4 + tcp.CHECKSUM);
+    } else {
+      return;
     }
+    const addr = this.pseudoAddr(v, q, end);
+    if (addr < 0) return;
+    const p = q.proto;
+    const expected = expectedChecksum(p, sumRange(v, l4, len), addr + p + len, field);
+    if (expected < 0) return;
+    const where = d.redirectQuote ? "the NDP Redirect's Redirected Header option" : d.net === NET_IPV4 ? 'the ICMP error' : 'the ICMPv6 error';
+    const what = p === IPPROTO_TCP ? 'TCP checksum of the segment' : 'UDP checksum of the datagram';
+    ctx.add(
+      p === IPPROTO_TCP ? 'icmp.inner-tcp.checksum' : 'icmp.inner-udp.checksum',
+      `${what} quoted in ${where} is ${hex16(field)}, expected ${hex16(expected)}`,
+      hex16(expected),
+      hex16(field),
+    );
   }
 
   /** Returns true when the header checksum is right (or cannot be judged). */
@@ -277,17 +343,13 @@ export class ChecksumChecker {
    * is no pseudo-header.
    */
   private judge(ctx: PacketContext, p: number, sum: number, pseudo: number, field: number, addr: number): void {
-    const s = fold(sum + pseudo);
-    // Good, unless TCP carries 0xFFFF: a sum that checks with 0xFFFF in the field checks with
-    // 0x0000 too, which is the checksum a sender computes (Wireshark calls 0xFFFF bad).
-    if (s === 0xffff && !(p === IPPROTO_TCP && field === 0xffff)) {
+    const expected = expectedChecksum(p, sum, pseudo, field);
+    if (expected < 0) {
       this.verified++;
       return;
     }
-    const expectedRaw = ~fold(s + (~field & 0xffff)) & 0xffff;
     this.bad++;
     const label = protoLabel(p);
-    const expected = (p === IPPROTO_UDP || p === IPPROTO_UDPLITE) && expectedRaw === 0 ? 0xffff : expectedRaw;
     if ((p === IPPROTO_TCP || p === IPPROTO_UDP) && addr >= 0) {
       const ps = fold(pseudo);
       const ps0 = fold(addr + p); // TSO: pseudo-header without the length

@@ -52,7 +52,6 @@ import type { DecodeResult } from '../wire/decode.js';
 import * as eth from '../wire/ethernet.js';
 import * as icmp from '../wire/icmp.js';
 import * as icmpv6 from '../wire/icmpv6.js';
-import { LINKTYPE_ETHERNET } from '../wire/raw.js';
 import * as tcp from '../wire/tcp.js';
 import { IPPROTO_DCCP, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP, IPPROTO_UDPLITE } from '../wire/ip.js';
 import { formatIpv4, formatIpv6 } from '../wire/address.js';
@@ -244,12 +243,13 @@ function flowPacket(frame: number, iface: number, vlanKey: number, time: number)
 }
 
 /**
- * A destination that is a group, not a peer: an Ethernet group MAC (the I/G
- * bit: broadcast and multicast frames), IPv4 multicast or limited broadcast,
+ * A destination that is a group, not a peer: a group MAC (the I/G bit:
+ * broadcast and multicast frames; Ethernet's destination, an 802.11 data
+ * frame's DA), IPv4 multicast or limited broadcast,
  * IPv6 multicast. (An IPv4 subnet broadcast shows as such in its MAC.)
  */
 function isGroupDestination(v: DataView, d: DecodeResult): boolean {
-  if (d.linkType === LINKTYPE_ETHERNET && d.off + eth.DST_MAC + eth.MAC_LEN <= d.capEnd && (v.getUint8(d.off + eth.DST_MAC) & eth.GROUP_BIT) !== 0) return true;
+  if (d.dstMacOff >= 0 && (v.getUint8(d.dstMacOff) & eth.GROUP_BIT) !== 0) return true;
   const ip = d.ip;
   if (ip.version === 4) {
     if (ip.dstOff + 4 > d.capEnd) return false;

@@ -15,6 +15,12 @@
  * and a rule that maps an address onto itself is not a leak (the translator
  * records no unchanged address). The packet's own bytes are never written.
  *
+ * The sites the translator leaves alone on purpose (IPv4 route options,
+ * IPv6 routing headers, tunnelled packets, an error quoted in an error,
+ * 802.11 A-MSDUs; src/nat/untranslated.ts) are walked too, by the same
+ * translation of the copy: a guest-side address there is reported as in a
+ * place "not translated by ssnat-rewrite", for no rewrite will fix it.
+ *
  * Cost per packet on an interface with rules: one copy of the captured
  * bytes (word by word through DataViews: no allocation) and one
  * `Translator.rewrite`, whose direct path takes the common Ethernet/IPv4
@@ -22,16 +28,26 @@
  */
 import type { InterfaceMapper } from '../nat/mapper.js';
 import { KIND_LABELS, Translator } from '../nat/translate.js';
+import { UntranslatedSites } from '../nat/untranslated.js';
 import type { DecodeResult } from '../wire/decode.js';
 import type { PacketContext } from './context.js';
+
+/** How a message says the address sits where no rewrite changes it. */
+export const NOT_TRANSLATED = 'not translated by ssnat-rewrite';
 
 /** Initial scratch size: a full-size Ethernet frame and then some; grown to the largest frame seen. */
 const SCRATCH_BYTES = 4096;
 
 export class LeakChecker {
   private readonly translator = new Translator();
+  private readonly sites = new UntranslatedSites();
   private scratch = new Uint8Array(SCRATCH_BYTES);
   private scratchView = new DataView(this.scratch.buffer);
+
+  constructor() {
+    this.translator.fcs = false;
+    this.translator.untranslated = this.sites;
+  }
 
   /** Counts, per rule, the guest-side addresses found (the report's ruleHits). */
   countRuleHits(rules: number): void {
@@ -52,12 +68,19 @@ export class LeakChecker {
     const len = d.capLen;
     if (len > this.scratch.length) this.grow(len);
     this.copy(v, d.off, len);
+    const sites = this.sites;
+    sites.reset();
     const r = this.translator.rewrite(this.scratch, 0, len, d.origLen, d.linkType, mapper);
     for (let i = 0; i < r.count; i++) {
       const from = r.oldText(i);
       const to = r.newText(i);
       ctx.add('addr.untranslated', `${KIND_LABELS[r.kinds[i]!]} ${from} is a guest-side address: rule ${mapper.ruleText(r.rules[i]!)} maps it to ${to}`, to, from);
     }
+    for (let i = 0; i < sites.count; i++) {
+      const to = sites.mappedText(i);
+      ctx.add('addr.untranslated', `${sites.describe(i)} (${NOT_TRANSLATED}) is a guest-side address: rule ${mapper.ruleText(sites.rules[i]!)} maps it to ${to}`, to, sites.addressText(i));
+    }
+    if (sites.more > 0) ctx.add('addr.untranslated', `and ${sites.more} more guest-side address(es) in places ssnat-rewrite does not translate`);
   }
 
   /** Copies `len` bytes at `from` in `v` to the start of the scratch buffer. */

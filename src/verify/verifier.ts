@@ -5,12 +5,14 @@
  * collisions. Each check lives in its own module:
  *
  * - checksums.ts   IPv4 header, TCP, UDP, UDP-Lite, DCCP, ICMP, ICMPv6,
- *                  quoted IPv4 headers, offload; reassembly.ts for fragments
- * - arp.ts         duplicate IPs, reply mismatches, IP/MAC mismatches, malformed ARP
+ *                  quoted IPv4 headers and UDP/TCP checksums, offload;
+ *                  reassembly.ts for fragments
+ * - arp.ts         duplicate IPs, reply mismatches, IP/MAC mismatches, malformed ARP/RARP
  * - collisions.ts  one flow on several interfaces/VLANs (the clones' bug);
  *                  flowlog.ts its single-domain log, hash.ts the table hash
  * - leaks.ts       guest-side addresses left in the output (with rules), found
- *                  by running the translator on a copy of the packet
+ *                  by running the translator on a copy of the packet, and
+ *                  those where it does not translate (src/nat/untranslated.ts)
  *
  * Findings go to the run's `Findings` collector, on the frame that shows
  * them, in frame order (the pipeline's annotations take the findings added

@@ -1,7 +1,13 @@
 /**
- * ARP (RFC 826). Only Ethernet/IPv4 ARP (htype 1, ptype 0x0800, hlen 6, plen 4)
- * has the fixed layout below; the translator rewrites only the two protocol
- * addresses of that form and never the hardware addresses.
+ * ARP (RFC 826) and RARP (RFC 903, the same packet under EtherType 0x8035,
+ * operations 3 and 4). RFC 826 is generic over the address lengths: after
+ * the 8 fixed bytes come the sender hardware address (hlen bytes), sender
+ * protocol address (plen), target hardware address (hlen), target protocol
+ * address (plen). Ethernet/IPv4 ARP (htype 1, ptype 0x0800, hlen 6, plen
+ * 4) has the fixed layout below; `senderProtocolOffset` and
+ * `targetProtocolOffset` place the IPv4 addresses of any hardware type
+ * (IEEE 802, InfiniBand's 20-byte addresses, ...). The translator rewrites
+ * only those two protocol addresses, never hardware addresses.
  */
 export const HTYPE = 0;
 export const PTYPE = 2;
@@ -10,12 +16,11 @@ export const PLEN = 5;
 export const OPER = 6;
 /** Fixed header before the variable addresses. */
 export const FIXED_LEN = 8;
-// Ethernet/IPv4 layout
+// The layout with 6-byte hardware and 4-byte protocol addresses (Ethernet/IPv4, and IEEE 802)
 export const SHA = 8;
 export const SPA = 14;
 export const THA = 18;
 export const TPA = 24;
-export const ETH_IPV4_LEN = 28;
 
 export const HTYPE_ETHERNET = 1;
 export const PTYPE_IPV4 = 0x0800;
@@ -23,8 +28,26 @@ export const HLEN_ETHERNET = 6;
 export const PLEN_IPV4 = 4;
 export const OP_REQUEST = 1;
 export const OP_REPLY = 2;
+/** RARP (RFC 903). */
+export const OP_REVERSE_REQUEST = 3;
+export const OP_REVERSE_REPLY = 4;
 
-/** True when the 6 fixed bytes at `off` (caller checked they are captured) say Ethernet/IPv4. */
-export function isEthernetIpv4(v: DataView, off: number): boolean {
-  return v.getUint16(off + HTYPE) === HTYPE_ETHERNET && v.getUint16(off + PTYPE) === PTYPE_IPV4 && v.getUint8(off + HLEN) === HLEN_ETHERNET && v.getUint8(off + PLEN) === PLEN_IPV4;
+/** True when the fixed bytes at `off` (caller checked they are captured) give IPv4 addresses after 6-byte hardware addresses: the layout above, of any hardware type. */
+export function hasSixByteIpv4Layout(v: DataView, off: number): boolean {
+  return v.getUint16(off + PTYPE) === PTYPE_IPV4 && v.getUint8(off + HLEN) === HLEN_ETHERNET && v.getUint8(off + PLEN) === PLEN_IPV4;
+}
+
+/** Offset of the sender protocol address for hardware addresses of `hlen` bytes. */
+export function senderProtocolOffset(hlen: number): number {
+  return FIXED_LEN + hlen;
+}
+
+/** Offset of the target protocol address for hardware addresses of `hlen` bytes and protocol addresses of `plen`. */
+export function targetProtocolOffset(hlen: number, plen: number): number {
+  return FIXED_LEN + 2 * hlen + plen;
+}
+
+/** The packet's whole length by its own lengths: the fixed bytes and the four addresses. */
+export function packetLength(hlen: number, plen: number): number {
+  return FIXED_LEN + 2 * (hlen + plen);
 }

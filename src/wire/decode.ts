@@ -19,9 +19,13 @@ import * as arp from './arp.js';
 import * as eth from './ethernet.js';
 import * as icmp from './icmp.js';
 import * as icmpv6 from './icmpv6.js';
+import * as ieee from './ieee80211.js';
 import { IPPROTO_ICMP, IPPROTO_ICMPV6, IpInfo } from './ip.js';
+import * as ipv4 from './ipv4.js';
 import { decodeIpv4 } from './ipv4.js';
+import * as ipv6 from './ipv6.js';
 import { decodeIpv6 } from './ipv6.js';
+import * as llc from './llc.js';
 import * as mpls from './mpls.js';
 import * as nul from './null.js';
 import * as ppp from './ppp.js';
@@ -34,8 +38,11 @@ import { ViewCache } from './view.js';
 export const NET_NONE = 0; // not reached (truncated, unknown link, undecodable link header)
 export const NET_IPV4 = 4;
 export const NET_IPV6 = 6;
-export const NET_ARP = 1; // ARP (EtherType 0x0806) of any hardware/protocol type
+export const NET_ARP = 1; // ARP (EtherType 0x0806) or RARP (0x8035, RFC 903) of any hardware/protocol type: `etherType` says which
 export const NET_OTHER = 2; // unknown EtherType / address family / MPLS payload: `etherType` says which
+
+/** The 802.11 FCS: a CRC-32 (src/wire/crc32.ts). */
+const ieee80211FcsLen = 4;
 
 export const ERR_RAW_VERSION = 'raw: first nibble is neither 4 nor 6';
 export const ERR_QUOTE_VERSION = 'icmp: quoted header is neither IPv4 nor IPv6';
@@ -54,14 +61,56 @@ export class DecodeResult {
   truncated = false;
   /** A header the decoder needed (link, VLAN, IP, extension header) was cut by the capture: decoding stopped there. */
   headerCut = false;
-  /** Link type not handled (not Ethernet, SLL, SLL2, raw, IPv4/IPv6, NULL, LOOP, PPP, PPPoE, Cisco HDLC): nothing else is decoded. */
+  /**
+   * Link type not handled (not Ethernet, SLL, SLL2, raw, IPv4/IPv6, NULL,
+   * LOOP, PPP, PPPoE, Cisco HDLC, 802.11 bare or behind radiotap, PPI,
+   * Prism or AVS; or a PPI header for another link type): nothing else is
+   * decoded.
+   */
   unknownLink = false;
-  /** The payload type is not one we handle (unknown EtherType / AF / MPLS payload / 802.3 length frame). */
+  /**
+   * The payload type is not one we handle (unknown EtherType / AF / MPLS
+   * payload, an 802.3 frame whose LLC is not SNAP with an EtherType, an
+   * 802.11 frame that is not a data frame with an LLC/SNAP body).
+   */
   unknownProtocol = false;
   /** Static reason when a header is impossible; the packet must pass through unchanged. */
   undecodable: string | null = null;
   /** Offset of the header that was impossible, -1 otherwise. */
   undecodableOff = -1;
+
+  /**
+   * The link header's source and destination MAC addresses: Ethernet's, or
+   * an 802.11 data frame's SA and DA (which of its addresses they are
+   * depends on the ToDS/FromDS bits); -1 when the link has none.
+   */
+  srcMacOff = -1;
+  dstMacOff = -1;
+  /**
+   * A frame check sequence the link header says the frame ends with (802.11
+   * behind radiotap or PPI): 4, else 0. `capEnd` and `frameEnd` then end
+   * before it, so nothing above the link layer reads, sums or writes it.
+   */
+  fcsLen = 0;
+  /** Offset of that FCS when it is captured (the frame is not cut), -1 otherwise. */
+  fcsOff = -1;
+  /**
+   * What the FCS covers: the bytes from `fcsCoverOff` (the 802.11 header) to
+   * `fcsOff`, except `fcsPadLen` bytes at `fcsPadOff` (radiotap's data
+   * padding between the 802.11 header and its body, which the sender never
+   * saw). -1 / 0 when there is no captured FCS.
+   */
+  fcsCoverOff = -1;
+  fcsPadOff = -1;
+  fcsPadLen = 0;
+  /**
+   * An 802.11 data frame whose body holds packets that are not decoded:
+   * ieee80211.WLAN_BODY_AMSDU (several, in A-MSDU subframes) or
+   * WLAN_BODY_FIRST_FRAGMENT (the start of one, continued in the next
+   * frame). `netOff` is the body's first byte; the packet is an unknown
+   * protocol. 0 otherwise.
+   */
+  wlanBody = 0;
 
   /** Link header length (bytes before the first network / VLAN / MPLS byte). */
   linkHeaderLen = 0;
@@ -71,7 +120,11 @@ export class DecodeResult {
    * Below 0x0600 it is an 802.3 length field.
    */
   etherType = -1;
-  /** SLL/SLL2 ARPHRD type, NULL/LOOP address family (as read, after byte-order fix), PPP protocol; -1 otherwise. */
+  /**
+   * SLL/SLL2 ARPHRD type, NULL/LOOP address family (as read, after
+   * byte-order fix), PPP protocol, 802.11 type and subtype (type << 4 |
+   * subtype, Wireshark's wlan.fc.type_subtype); -1 otherwise.
+   */
   linkSubtype = -1;
   /** VLAN tags in wire order (outermost first): `vlanCount` valid entries. */
   vlanCount = 0;
@@ -95,14 +148,27 @@ export class DecodeResult {
 
   /** The L4 header is ICMPv4 types 3/4/5/11/12 or ICMPv6 types 1-4 and its quote was decoded into `inner`. */
   icmpError = false;
+  /**
+   * The L4 header is an ICMPv6 Redirect (NDP) with a Redirected Header
+   * option (RFC 4861 4.6.3), whose quoted packet was decoded into `inner`.
+   */
+  redirectQuote = false;
+  /**
+   * Where the quoted bytes end (when `icmpError` or `redirectQuote`): the
+   * outer datagram's `dataEnd`, or sooner: at the end of the Redirected
+   * Header option, or at the original datagram length an RFC 4884 error
+   * gives before its extension structure.
+   */
+  quoteEnd = 0;
   /** ICMP / ICMPv6 type and code (-1 when not ICMP or not captured). */
   icmpType = -1;
   icmpCode = -1;
   /**
-   * The quoted IP header of an ICMP error (one level only; an error quoting an
-   * error is not looked into further). Offsets are into the same buffer; its
-   * available bytes end at the outer datagram's `dataEnd`. Meaningful only
-   * when `icmpError` is set; fresh (version 0) otherwise.
+   * The quoted IP header of an ICMP error or of an NDP Redirected Header
+   * option (one level only; an error quoting an error is not looked into
+   * further). Offsets are into the same buffer; its available bytes end at
+   * `quoteEnd`. Meaningful only when `icmpError` or `redirectQuote` is set;
+   * fresh (version 0) otherwise.
    */
   readonly inner = new IpInfo();
   /** Static reason when the quoted header is impossible (the outer packet is still fine); null otherwise. */
@@ -121,6 +187,16 @@ export class DecodeResult {
     this.unknownProtocol = false;
     this.undecodable = null;
     this.undecodableOff = -1;
+    this.srcMacOff = -1;
+    this.dstMacOff = -1;
+    if (this.fcsLen !== 0) {
+      this.fcsLen = 0;
+      this.fcsOff = -1;
+      this.fcsCoverOff = -1;
+      this.fcsPadOff = -1;
+      this.fcsPadLen = 0;
+    }
+    this.wlanBody = 0;
     this.linkHeaderLen = 0;
     this.etherType = -1;
     this.linkSubtype = -1;
@@ -137,6 +213,8 @@ export class DecodeResult {
     this.ip.reset();
     this.padding = 0;
     this.icmpError = false;
+    this.redirectQuote = false;
+    this.quoteEnd = 0;
     this.icmpType = -1;
     this.icmpCode = -1;
     // `inner` is touched only when a quote is decoded, which sets its `off` first.
@@ -161,6 +239,11 @@ export const DECODED_LINK_TYPES: ReadonlySet<number> = new Set([
   ppp.LINKTYPE_PPP_ETHER,
   raw.LINKTYPE_IPV4,
   raw.LINKTYPE_IPV6,
+  ieee.LINKTYPE_IEEE802_11,
+  ieee.LINKTYPE_IEEE802_11_RADIOTAP,
+  ieee.LINKTYPE_PPI,
+  ieee.LINKTYPE_PRISM,
+  ieee.LINKTYPE_IEEE802_11_AVS,
 ]);
 
 /** Names of common link types, for messages ("IEEE 802.11 radiotap"); numbers not listed are shown as numbers. */
@@ -208,6 +291,8 @@ export class PacketDecoder {
   /** The reused result of `decode`. */
   readonly result = new DecodeResult();
   private readonly views = new ViewCache();
+  /** The EtherType `wlan` found in the LLC/SNAP header. */
+  private wlanEtherType = -1;
 
   /** The DataView over the last decoded buffer (index 0 = buf[0]). */
   get view(): DataView {
@@ -228,13 +313,16 @@ export class PacketDecoder {
     const r = this.result;
     r.reset(linkType, off, capLen, origLen);
     const v = this.viewOf(buf);
-    const capEnd = r.capEnd;
+    let capEnd = r.capEnd;
     let cur = off;
     let et = -1;
+    // An 802.11 frame behind its radio header: where it starts, and radiotap's flags (FCS, data padding).
+    let wlanAt = -1;
+    let wlanFlags = 0;
     switch (linkType) {
       case raw.LINKTYPE_ETHERNET:
-        if (cur + eth.HEADER_LEN > capEnd) return this.cut();
-        et = v.getUint16(cur + eth.ETHERTYPE);
+        et = this.ethernet(v, cur);
+        if (et < 0) return r;
         cur += eth.HEADER_LEN;
         break;
       case sll.LINKTYPE_LINUX_SLL: {
@@ -313,21 +401,83 @@ export class PacketDecoder {
       case raw.LINKTYPE_IPV6:
         et = eth.ETHERTYPE_IPV6;
         break;
+      case ieee.LINKTYPE_IEEE802_11:
+        wlanAt = cur;
+        break;
+      case ieee.LINKTYPE_IEEE802_11_RADIOTAP: {
+        const len = this.versionedRadioHeader(v, cur, ieee.ERR_RADIOTAP_VERSION, ieee.ERR_RADIOTAP_LEN);
+        if (len < 0) return r;
+        wlanFlags = ieee.radiotapFlags(v, cur, len);
+        if (wlanFlags < 0) return this.bad(ieee.ERR_RADIOTAP_LEN, cur);
+        wlanAt = cur + len;
+        break;
+      }
+      case ieee.LINKTYPE_PPI: {
+        const len = this.versionedRadioHeader(v, cur, ieee.ERR_PPI_VERSION, ieee.ERR_PPI_LEN);
+        if (len < 0) return r;
+        const dlt = v.getUint32(cur + ieee.PPI_DLT, true);
+        if (dlt === ieee.LINKTYPE_IEEE802_11) {
+          if ((ieee.ppiCommonFlags(v, cur, len) & ieee.PPI_COMMON_FLAG_FCS) !== 0) wlanFlags = ieee.RT_FLAG_FCS;
+          wlanAt = cur + len;
+          break;
+        }
+        if (dlt !== raw.LINKTYPE_ETHERNET) {
+          r.unknownLink = true;
+          return r;
+        }
+        et = this.ethernet(v, cur + len);
+        if (et < 0) return r;
+        cur += len + eth.HEADER_LEN;
+        break;
+      }
+      case ieee.LINKTYPE_PRISM:
+      case ieee.LINKTYPE_IEEE802_11_AVS: {
+        if (cur + 4 > capEnd) return this.cut();
+        let len: number;
+        if (linkType === ieee.LINKTYPE_IEEE802_11_AVS || ((v.getUint32(cur + ieee.AVS_VERSION) & ieee.AVS_COOKIE_MASK) >>> 0) === ieee.AVS_COOKIE_BASE) {
+          if (cur + ieee.AVS_MIN_LEN > capEnd) return this.cut();
+          len = this.radioHeader(cur, v.getUint32(cur + ieee.AVS_LEN), ieee.AVS_MIN_LEN, ieee.ERR_AVS_LEN);
+        } else {
+          const code = v.getUint32(cur, true);
+          // Neither Prism nor AVS: a bare 802.11 frame (as Wireshark takes it).
+          len = code === ieee.PRISM_MSGCODE_1 || code === ieee.PRISM_MSGCODE_2 ? this.radioHeader(cur, ieee.PRISM_HEADER_LEN, 0, ieee.ERR_AVS_LEN) : 0;
+        }
+        if (len < 0) return r;
+        wlanAt = cur + len;
+        break;
+      }
       default:
         r.unknownLink = true;
         return r;
     }
+    if (wlanAt >= 0) {
+      cur = this.wlan(v, wlanAt, wlanFlags);
+      if (cur < 0) return r;
+      et = this.wlanEtherType;
+    }
     r.linkHeaderLen = cur - off;
+    capEnd = r.capEnd; // an FCS (802.11) ends the network layer's bytes before it
 
-    // VLAN tags (any TPID order), then MPLS.
-    while (eth.isVlanTpid(et)) {
-      if (r.vlanCount >= eth.MAX_VLAN_TAGS) return this.bad(eth.ERR_VLAN_DEPTH, cur);
-      if (cur + eth.VLAN_TAG_LEN > capEnd) return this.cut();
-      r.vlanTpids[r.vlanCount] = et;
-      r.vlanIds[r.vlanCount] = v.getUint16(cur + eth.VLAN_TCI) & eth.VLAN_VID_MASK;
-      r.vlanCount++;
-      et = v.getUint16(cur + eth.VLAN_ETHERTYPE);
-      cur += eth.VLAN_TAG_LEN;
+    // VLAN tags (any TPID order) and LLC/SNAP headers (802.3 length frames, SLL's 802.2 protocol), then MPLS.
+    for (;;) {
+      if (eth.isVlanTpid(et)) {
+        if (r.vlanCount >= eth.MAX_VLAN_TAGS) return this.bad(eth.ERR_VLAN_DEPTH, cur);
+        if (cur + eth.VLAN_TAG_LEN > capEnd) return this.cut();
+        r.vlanTpids[r.vlanCount] = et;
+        r.vlanIds[r.vlanCount] = v.getUint16(cur + eth.VLAN_TCI) & eth.VLAN_VID_MASK;
+        r.vlanCount++;
+        et = v.getUint16(cur + eth.VLAN_ETHERTYPE);
+        cur += eth.VLAN_TAG_LEN;
+      } else if (et >= 0 && et < eth.ETHERTYPE_MIN) {
+        // An 802.3 length (or SLL's ETH_P_802_2): an LLC header follows.
+        const pid = llc.readSnap(v, cur, capEnd);
+        if (pid === llc.SNAP_CUT && cur + llc.SNAP_HEADER_LEN <= r.frameEnd) return this.cut();
+        if (pid < eth.ETHERTYPE_MIN) return this.other(et, cur);
+        et = pid;
+        cur += llc.SNAP_HEADER_LEN;
+      } else {
+        break;
+      }
     }
     if (et === ppp.ETHERTYPE_PPPOE_SESSION) {
       // PPPoE session stage: 6-byte header, then PPP.
@@ -359,12 +509,108 @@ export class PacketDecoder {
     r.etherType = et;
     r.netOff = cur;
     if (et === eth.ETHERTYPE_IPV4 || et === eth.ETHERTYPE_IPV6) return this.decodeIp(v, et === eth.ETHERTYPE_IPV4, cur);
-    if (et === eth.ETHERTYPE_ARP) {
+    if (et === eth.ETHERTYPE_ARP || et === eth.ETHERTYPE_RARP) {
       r.net = NET_ARP;
       if (cur + arp.FIXED_LEN > capEnd) r.headerCut = true;
       return r;
     }
     return this.other(et, cur);
+  }
+
+  /**
+   * The 802.11 frame at `at` (after its radio header; `flags` as radiotap's:
+   * RT_FLAG_FCS the frame ends with an FCS, RT_FLAG_DATAPAD its body is
+   * padded to 4 bytes): sets the MAC address offsets, the FCS and the body, and
+   * returns the offset after the LLC/SNAP header, its EtherType in
+   * `wlanEtherType`. Returns -1 when the result is final (not a data frame
+   * we read, cut, or impossible).
+   */
+  private wlan(v: DataView, at: number, flags: number): number {
+    const r = this.result;
+    if ((flags & ieee.RT_FLAG_FCS) !== 0) {
+      const fe = r.frameEnd - ieee80211FcsLen;
+      if (fe < at) return this.fail(this.bad(ieee.ERR_WLAN_SHORT, at));
+      r.fcsLen = ieee80211FcsLen;
+      if (r.capEnd >= r.frameEnd) {
+        r.fcsOff = fe;
+        r.fcsCoverOff = at;
+      }
+      r.frameEnd = fe;
+      if (r.capEnd > fe) r.capEnd = fe;
+    }
+    const capEnd = r.capEnd;
+    if (at + 2 > capEnd) return this.fail(at + 2 > r.frameEnd ? this.bad(ieee.ERR_WLAN_SHORT, at) : this.cut());
+    const fc = v.getUint8(at + ieee.FC);
+    const fcFlags = v.getUint8(at + ieee.FC_FLAGS);
+    const type = (fc >> 2) & 3;
+    const subtype = fc >> 4;
+    r.linkSubtype = (type << 4) | subtype;
+    if ((fc & ieee.FC_VERSION_MASK) !== 0 || type !== ieee.TYPE_DATA) return this.fail(this.other(-1, at));
+    const ds = fcFlags & (ieee.FLAG_TO_DS | ieee.FLAG_FROM_DS);
+    const qos = (subtype & ieee.SUBTYPE_QOS) !== 0;
+    const qosOff = at + ieee.DATA_HEADER_LEN + (ds === (ieee.FLAG_TO_DS | ieee.FLAG_FROM_DS) ? ieee.ADDR4_LEN : 0);
+    let hl = qosOff - at;
+    if (qos) hl += (fcFlags & ieee.FLAG_ORDER) !== 0 ? ieee.QOS_LEN + ieee.HTC_LEN : ieee.QOS_LEN;
+    if (at + hl > capEnd) return this.fail(at + hl > r.frameEnd ? this.bad(ieee.ERR_WLAN_SHORT, at) : this.cut());
+    // DA is address 1 unless the frame goes to the DS (then 3); SA is address 2 unless it comes from the DS (then 3, or 4 with both bits).
+    r.dstMacOff = at + ((ds & ieee.FLAG_TO_DS) === 0 ? ieee.ADDR1 : ieee.ADDR3);
+    r.srcMacOff = at + ((ds & ieee.FLAG_FROM_DS) === 0 ? ieee.ADDR2 : ds === ieee.FLAG_FROM_DS ? ieee.ADDR3 : ieee.ADDR4);
+    const body = (flags & ieee.RT_FLAG_DATAPAD) !== 0 ? at + ((hl + 3) & ~3) : at + hl;
+    if (body !== at + hl && r.fcsOff >= 0) {
+      r.fcsPadOff = at + hl;
+      r.fcsPadLen = body - (at + hl);
+    }
+    r.linkHeaderLen = body - r.off;
+    if ((subtype & ieee.SUBTYPE_NO_DATA) !== 0 || (fcFlags & ieee.FLAG_PROTECTED) !== 0) return this.fail(this.other(-1, body));
+    const fragment = v.getUint16(at + ieee.SEQ_CTL, true) & ieee.SEQ_FRAGMENT_MASK;
+    if ((fcFlags & ieee.FLAG_MORE_FRAGMENTS) !== 0 || fragment !== 0) {
+      if (fragment === 0) r.wlanBody = ieee.WLAN_BODY_FIRST_FRAGMENT;
+      return this.fail(this.other(-1, body));
+    }
+    if (qos && (v.getUint8(qosOff) & ieee.QOS_AMSDU) !== 0) {
+      r.wlanBody = ieee.WLAN_BODY_AMSDU;
+      return this.fail(this.other(-1, body));
+    }
+    const pid = llc.readSnap(v, body, capEnd);
+    if (pid === llc.SNAP_CUT && body + llc.SNAP_HEADER_LEN <= r.frameEnd) return this.fail(this.cut());
+    if (pid < eth.ETHERTYPE_MIN) return this.fail(this.other(-1, body));
+    this.wlanEtherType = pid;
+    return body + llc.SNAP_HEADER_LEN;
+  }
+
+  /** The Ethernet header at `cur`: its MAC offsets, and its EtherType; -1 with the result final when it is cut. */
+  private ethernet(v: DataView, cur: number): number {
+    const r = this.result;
+    if (cur + eth.HEADER_LEN > r.capEnd) return this.fail(this.cut());
+    r.dstMacOff = cur + eth.DST_MAC;
+    r.srcMacOff = cur + eth.SRC_MAC;
+    return v.getUint16(cur + eth.ETHERTYPE);
+  }
+
+  /**
+   * A radio header of `len` bytes at `cur` (at least `min`; the caller read
+   * its length field): returns `len`, or -1 with the result final when the
+   * length is impossible (too short, past the frame) or cut by the capture.
+   */
+  private radioHeader(cur: number, len: number, min: number, errLen: string): number {
+    const r = this.result;
+    if (len < min) this.bad(errLen, cur);
+    else if (cur + len > r.frameEnd) this.bad(ieee.ERR_RADIO_HEADER_PAST_FRAME, cur);
+    else if (cur + len > r.capEnd) this.cut();
+    else return len;
+    return -1;
+  }
+
+  /** A radiotap or PPI header at `cur` (they begin alike: ieee80211.RADIO_*): its length, or -1 with the result final. */
+  private versionedRadioHeader(v: DataView, cur: number, errVersion: string, errLen: string): number {
+    if (cur + ieee.RADIO_MIN_LEN > this.result.capEnd) return this.fail(this.cut());
+    if (v.getUint8(cur + ieee.RADIO_VERSION) !== 0) return this.fail(this.bad(errVersion, cur));
+    return this.radioHeader(cur, v.getUint16(cur + ieee.RADIO_LEN, true), ieee.RADIO_MIN_LEN, errLen);
+  }
+
+  /** For `wlan`: the result is final. */
+  private fail(_: DecodeResult): number {
+    return -1;
   }
 
   private decodeIp(v: DataView, isV4: boolean, cur: number): DecodeResult {
@@ -390,22 +636,70 @@ export class PacketDecoder {
         const q = l4 + icmp.QUOTE;
         if (q < ip.dataEnd) {
           r.icmpError = true;
-          const nib = v.getUint8(q) >> 4;
-          const inner = r.inner; // fresh: decode() began with reset()
-          let e: string | null;
-          if (nib === 4) e = decodeIpv4(v, q, ip.dataEnd, ip.dataEnd, inner);
-          else if (nib === 6) e = decodeIpv6(v, q, ip.dataEnd, ip.dataEnd, inner);
-          else e = ERR_QUOTE_VERSION;
-          // A quoted datagram is longer than its quote: that is normal, not a lying length.
-          inner.lengthExceedsFrame = false;
-          if (e !== null) {
-            r.innerUndecodable = e;
-            inner.version = 0;
-          }
+          this.quote(v, q, this.rfc4884End(v, isIcmp4, type, l4, q, ip.dataEnd));
         }
+      } else if (isIcmp6 && type === icmpv6.REDIRECT) {
+        this.redirectedHeader(v, l4, ip.dataEnd);
       }
     }
     return r;
+  }
+
+  /**
+   * The end of an ICMP error's quote. RFC 4884: in ICMPv4 types 3, 11, 12
+   * (length in 32-bit words at offset 5) and ICMPv6 types 1 and 3 (in 64-bit
+   * words at offset 4), a non-zero length is where the original datagram,
+   * cut or zero-padded, ends and an extension structure begins. Taken, as
+   * Wireshark takes it, when the message is longer than that and the quoted
+   * datagram's own length is too.
+   */
+  private rfc4884End(v: DataView, isV4: boolean, type: number, l4: number, q: number, end: number): number {
+    let n = 0;
+    if (isV4) {
+      if (type === icmp.DEST_UNREACHABLE || type === icmp.TIME_EXCEEDED || type === icmp.PARAMETER_PROBLEM) n = v.getUint8(l4 + icmp.LENGTH) << 2;
+    } else if (type === icmpv6.DEST_UNREACHABLE || type === icmpv6.TIME_EXCEEDED) {
+      n = v.getUint8(l4 + icmpv6.LENGTH) << 3;
+    }
+    if (n === 0 || q + n >= end || q + 8 > end) return end;
+    const quoted = isV4 ? v.getUint16(q + ipv4.TOTAL_LEN) : v.getUint16(q + ipv6.PAYLOAD_LEN) + ipv6.HEADER_LEN;
+    return quoted > n ? q + n : end;
+  }
+
+  /** Decodes the packet quoted at `q` (its bytes end at `end`) into `inner`. */
+  private quote(v: DataView, q: number, end: number): void {
+    const r = this.result;
+    r.quoteEnd = end;
+    const nib = v.getUint8(q) >> 4;
+    const inner = r.inner; // fresh: decode() began with reset()
+    let e: string | null;
+    if (nib === 4) e = decodeIpv4(v, q, end, end, inner);
+    else if (nib === 6) e = decodeIpv6(v, q, end, end, inner);
+    else e = ERR_QUOTE_VERSION;
+    // A quoted datagram is longer than its quote: that is normal, not a lying length.
+    inner.lengthExceedsFrame = false;
+    if (e !== null) {
+      r.innerUndecodable = e;
+      inner.version = 0;
+    }
+  }
+
+  /** An NDP Redirect's options: the first Redirected Header option's quote, if any, into `inner`. */
+  private redirectedHeader(v: DataView, l4: number, end: number): void {
+    let p = l4 + icmpv6.REDIRECT_OPTIONS;
+    while (p + icmpv6.OPT_HEADER_LEN <= end) {
+      const len = v.getUint8(p + icmpv6.OPT_LEN) << 3;
+      if (len === 0) return; // invalid (RFC 4861 4.6): nothing after it can be found
+      if (v.getUint8(p + icmpv6.OPT_TYPE) === icmpv6.OPT_REDIRECTED_HEADER) {
+        const q = p + icmpv6.REDIRECTED_HEADER_DATA;
+        const qe = p + len < end ? p + len : end;
+        if (q < qe) {
+          this.result.redirectQuote = true;
+          this.quote(v, q, qe);
+        }
+        return;
+      }
+      p += len;
+    }
   }
 
   private cut(): DecodeResult {

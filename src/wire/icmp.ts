@@ -5,9 +5,13 @@
 export const TYPE = 0;
 export const CODE = 1;
 export const CHECKSUM = 2;
+/** Redirect (RFC 792): the gateway the host should use instead, at offset 4. */
+export const REDIRECT_GATEWAY = 4;
 /** Echo request/reply (RFC 792): identifier and sequence number. */
 export const ECHO_ID = 4;
 export const ECHO_SEQ = 6;
+/** RFC 4884: types 3, 11, 12 give the quoted original datagram's length (in 32-bit words) at offset 5; 0 when absent. */
+export const LENGTH = 5;
 /** Error messages quote the offending datagram from offset 8 (RFC 792, RFC 1812 4.3.2.3). */
 export const QUOTE = 8;
 export const HEADER_LEN = 8;

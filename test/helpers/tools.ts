@@ -19,7 +19,7 @@ export interface Tool {
 
 export const TOOLS = {
   tshark: { command: 'tshark', args: ['--version'], pkg: 'tshark' },
-  editcap: { command: 'editcap', args: ['-V'], pkg: 'tshark' },
+  editcap: { command: 'editcap', args: ['-h'], pkg: 'tshark' },
   chromium: { command: 'chromium', args: ['--version'], pkg: 'chromium' },
   parallel: { command: 'parallel', args: ['--version'], pkg: 'parallel' },
 } as const satisfies Record<string, Tool>;

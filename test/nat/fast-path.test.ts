@@ -14,6 +14,7 @@ import { RuleTable } from '../../src/nat/table.js';
 import { Translator, type TranslateResult } from '../../src/nat/translate.js';
 import { readPackets, type TestPacket } from '../helpers/capture.js';
 import { corpusPath, manifest } from '../helpers/corpus.js';
+import { icmpRedirect4, rarpReply, redirectWithHeader, richFrames } from '../helpers/rich-frames.js';
 import { rulesForCapture } from '../helpers/survey.js';
 import { be16, be32, concat, ether, fold16, ip4, ipv4, pseudo4, sum, tcp, udp } from '../helpers/wire-build.js';
 
@@ -127,6 +128,33 @@ describe('rewrite (direct path) = translate (general decoder)', () => {
       }),
       { numRuns: 20_000, seed: 0x5eed },
     );
+  });
+
+  it('ARP of every layout, RARP and the rich frames: the direct path takes Ethernet-layout ARP of any hardware type, leaves the rest to translate', () => {
+    const m = mapperOf(['10.0.0.0/24=192.168.1.0/24'], 'guest-to-host', 1);
+    const arpOf = (htype: number, hlen: number, cut = 0): Uint8Array => {
+      const hw = (b: number): Uint8Array => new Uint8Array(hlen).fill(b);
+      const body = concat(be16(htype), be16(0x0800), Uint8Array.of(hlen, 4), be16(1), hw(0x11), be32(ip4('10.0.0.2')), hw(0), be32(ip4('10.0.0.1')));
+      return ether(0x0806, body.subarray(0, body.length - cut));
+    };
+    const frames: Array<[string, Uint8Array]> = [
+      ['Ethernet ARP', arpOf(1, 6)],
+      ['IEEE 802 ARP', arpOf(6, 6)],
+      ['InfiniBand ARP (20-byte hardware addresses)', arpOf(32, 20)],
+      ['ARP cut inside the target address', arpOf(1, 6, 2)],
+      ['RARP', rarpReply()],
+      ...richFrames().map((f, i): [string, Uint8Array] => [`rich frame ${i}`, f]),
+      ['ICMP redirect', icmpRedirect4()],
+      ['Redirected Header', redirectWithHeader()],
+    ];
+    for (const [name, frame] of frames) same(frame, frame.length, 1, m, true, name);
+    // Each of the first three has both addresses rewritten in place, by whichever path took it.
+    for (const [name, frame] of frames.slice(0, 3)) {
+      const b = frame.slice();
+      const r = direct.rewrite(b, 0, b.length, b.length, 1, m);
+      expect(r.count, name).toBe(2);
+      expect([r.newText(0), r.newText(1)], name).toEqual(['192.168.1.2', '192.168.1.1']);
+    }
   });
 
   it('a checksum that comes out 0 is written 0xFFFF for UDP and 0 for TCP, on both paths', () => {

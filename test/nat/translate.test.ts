@@ -1,8 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { C_INNER_L4, C_L4, K_ARP_SENDER, K_ARP_TARGET, K_INNER_IPV4_DST, K_INNER_IPV4_SRC, K_IPV4_DST, K_IPV4_SRC, K_IPV6_DST, K_IPV6_SRC, K_NDP_REDIRECT_DST, K_NDP_TARGET, Translator } from '../../src/nat/translate.js';
+import { C_FCS, C_INNER_L4, C_L4, K_ARP_SENDER, K_ARP_TARGET, K_INNER_IPV4_DST, K_INNER_IPV4_SRC, K_IPV4_DST, K_IPV4_SRC, K_IPV6_DST, K_IPV6_SRC, K_INNER_IPV6_DST, K_INNER_IPV6_SRC, K_NDP_REDIRECT_DST, K_NDP_TARGET, K_ICMP_REDIRECT_GATEWAY, K_RARP_SENDER, K_RARP_TARGET, Translator } from '../../src/nat/translate.js';
 import * as B from '../helpers/wire-build.js';
 import { TestMapper } from '../helpers/wire-mapper.js';
 import { residuals, sameResidual } from '../helpers/wire-verify.js';
+import { icmpRedirect4, redirectWithHeader } from '../helpers/rich-frames.js';
+import { wlanFromEthernet, type WlanOptions } from '../helpers/wlan-build.js';
+import { crc32 } from 'node:zlib';
 
 const { hex, toHex, ip4, ip6, concat, be16, be32 } = B;
 const RULES = ['10.0.0.0/24=192.168.1.0/24', 'fd00::/64=fd00:1::/64', 'fd10:0:0:8::/61=fd20:0:0:10::/61'];
@@ -134,11 +137,48 @@ describe('ARP', () => {
     expect(toHex(buf.subarray(38, 42))).toBe('c0a80102');
     expect(toHex(buf.subarray(22, 28))).toBe(toHex(B.MAC_A)); // hardware address untouched
   });
-  it('non-Ethernet ARP passes unchanged', () => {
+  it('ARP of another hardware type (IEEE 802, htype 6) is translated too: RFC 826 places the addresses by hlen', () => {
     const buf = B.ether(0x806, arp(6, '10.0.0.2', '10.0.0.1'));
+    expect(xlate(buf).rewrites).toBe(bit(K_ARP_SENDER, K_ARP_TARGET));
+    expect(toHex(buf.subarray(28, 32))).toBe('c0a80102');
+    expect(toHex(buf.subarray(38, 42))).toBe('c0a80101');
+  });
+  it('InfiniBand ARP (htype 32, 20-byte hardware addresses): protocol addresses at 8+20 and 8+20+4+20', () => {
+    const hw = Uint8Array.from({ length: 20 }, (_, i) => 0xa0 + i);
+    const body = concat(be16(32), be16(0x800), Uint8Array.of(20, 4), be16(2), hw, be32(ip4('10.0.0.2')), hw, be32(ip4('10.0.0.7')));
+    const buf = B.ether(0x806, body);
     const before = buf.slice();
-    expect(xlate(buf).changed).toBe(false);
-    expect(toHex(buf)).toBe(toHex(before));
+    expect(xlate(buf).rewrites).toBe(bit(K_ARP_SENDER, K_ARP_TARGET));
+    expect(toHex(buf.subarray(14 + 28, 14 + 32))).toBe('c0a80102');
+    expect(toHex(buf.subarray(14 + 52, 14 + 56))).toBe('c0a80107');
+    // Hardware addresses untouched.
+    expect(toHex(buf.subarray(14 + 8, 14 + 28))).toBe(toHex(before.subarray(14 + 8, 14 + 28)));
+    expect(toHex(buf.subarray(14 + 32, 14 + 52))).toBe(toHex(before.subarray(14 + 32, 14 + 52)));
+  });
+  it('RARP (0x8035): the same places, its own kinds', () => {
+    const body = concat(be16(1), be16(0x800), Uint8Array.of(6, 4), be16(4), B.MAC_B, be32(ip4('10.0.0.1')), B.MAC_A, be32(ip4('10.0.0.2')));
+    const buf = B.ether(0x8035, body);
+    expect(xlate(buf).rewrites).toBe(bit(K_RARP_SENDER, K_RARP_TARGET));
+    expect(toHex(buf.subarray(28, 32))).toBe('c0a80101');
+    expect(toHex(buf.subarray(38, 42))).toBe('c0a80102');
+  });
+  it('protocol addresses that are not IPv4 (or not 4 bytes) pass unchanged', () => {
+    for (const [ptype, plen] of [
+      [0x86dd, 4],
+      [0x800, 6],
+    ] as const) {
+      const body = concat(be16(1), be16(ptype), Uint8Array.of(6, plen), be16(1), B.MAC_A, be32(ip4('10.0.0.2')), new Uint8Array(plen - 4), new Uint8Array(6), be32(ip4('10.0.0.1')), new Uint8Array(plen - 4));
+      const buf = B.ether(0x806, body);
+      const before = buf.slice();
+      expect(xlate(buf).changed).toBe(false);
+      expect(toHex(buf)).toBe(toHex(before));
+    }
+  });
+  it('ARP over 802.3 LLC/SNAP is translated', () => {
+    const snap = concat(hex('aaaa03000000'), be16(0x806), arp(1, '10.0.0.2', '10.0.0.1'));
+    const buf = B.ether(snap.length, snap);
+    expect(xlate(buf).rewrites).toBe(bit(K_ARP_SENDER, K_ARP_TARGET));
+    expect(toHex(buf.subarray(22 + 14, 22 + 18))).toBe('c0a80102');
   });
   it('cut short: the captured sender is translated, the missing target is not', () => {
     const buf = B.ether(0x806, arp(1, '10.0.0.2', '10.0.0.1'));
@@ -419,5 +459,90 @@ describe('PPP, PPPoE and Cisco HDLC', () => {
     expect(r.changed).toBe(false);
     expect(tr.decoded.unknownProtocol).toBe(true);
     expect(toHex(lcp)).toBe(toHex(before));
+  });
+});
+
+describe('NDP Redirected Header option (RFC 4861 4.6.3)', () => {
+  it('the quoted packet is translated like an ICMPv6 error quote; the outer ICMPv6 and the quoted UDP checksums stay right', () => {
+    const buf = redirectWithHeader();
+    const r = xlate(buf);
+    expect(r.rewrites).toBe(bit(K_IPV6_DST, K_NDP_TARGET, K_NDP_REDIRECT_DST, K_INNER_IPV6_SRC, K_INNER_IPV6_DST));
+    expect(r.checksums & (C_L4 | C_INNER_L4)).toBe(C_L4 | C_INNER_L4);
+    expect(residuals(buf, 1).l4).toBe(0xffff);
+    const q = tr.decoded.inner;
+    expect(toHex(buf.subarray(q.srcOff, q.srcOff + 16))).toBe(toHex(ip6('fd00:1::2')));
+    expect(toHex(buf.subarray(q.dstOff, q.dstOff + 16))).toBe(toHex(ip6('fd00:1::3')));
+    // The quoted datagram is whole: its UDP checksum checks against the translated addresses.
+    const qres = residuals(buf.subarray(q.off, tr.decoded.quoteEnd), 229);
+    expect(qres.l4).toBe(0xffff);
+  });
+  it('a Redirect without the option, or with it cut short, translates what is there', () => {
+    const full = redirectWithHeader();
+    const cut = full.slice(0, 14 + 40 + 40 + 8 + 8 + 20);
+    const r = xlate(cut, 1, cut.length, full.length);
+    expect(r.rewrites & bit(K_INNER_IPV6_SRC)).toBe(bit(K_INNER_IPV6_SRC)); // 8..24 of the quote is its source
+    expect(r.rewrites & bit(K_INNER_IPV6_DST)).toBe(0);
+  });
+});
+
+describe('802.11 frames (radiotap) and their FCS', () => {
+  const eth = () => B.ether(0x800, B.ipv4L4(ip4('10.0.0.2'), ip4('8.8.8.8'), 17, B.udp(1000, 53, payload(30))));
+  const fcsOk = (f: Uint8Array, o: WlanOptions, radio: number): boolean => {
+    // The FCS covers the 802.11 header (no data padding) and the body.
+    const hdr = o.qos ? 26 : 24;
+    const pad = o.datapad ? (4 - (hdr % 4)) % 4 : 0;
+    const body = f.subarray(radio + hdr + pad, f.length - 4);
+    const c = crc32(concat(f.subarray(radio, radio + hdr), body)) >>> 0;
+    return (f[f.length - 4]! | (f[f.length - 3]! << 8) | (f[f.length - 2]! << 16) | (f[f.length - 1]! << 24)) >>> 0 === c;
+  };
+  it.each([
+    ['no FCS', {}],
+    ['FCS', { fcs: true }],
+    ['QoS, data padding, FCS', { qos: true, datapad: true, fcs: true }],
+  ] as Array<[string, WlanOptions]>)('%s: the packet is translated as on Ethernet; an FCS is recomputed', (_n, o) => {
+    const ref = eth();
+    xlate(ref);
+    const buf = wlanFromEthernet(eth(), o);
+    const r = xlate(buf, 127);
+    expect(r.rewrites).toBe(bit(K_IPV4_SRC));
+    expect(toHex(buf)).toBe(toHex(wlanFromEthernet(ref, o)));
+    if (o.fcs) expect(r.checksums & C_FCS).toBe(C_FCS);
+    if (o.fcs) expect(fcsOk(buf, o, 9)).toBe(true);
+  });
+  it('a wrong FCS stays exactly as wrong (F ^ crc(old) ^ crc(new)); an untouched frame keeps its FCS', () => {
+    const o: WlanOptions = { fcs: true, badFcs: true };
+    const buf = wlanFromEthernet(eth(), o);
+    const ref = eth();
+    xlate(ref);
+    xlate(buf, 127);
+    expect(toHex(buf)).toBe(toHex(wlanFromEthernet(ref, o)));
+    const other = wlanFromEthernet(B.ether(0x800, B.ipv4L4(ip4('1.2.3.4'), ip4('8.8.8.8'), 17, B.udp(1000, 53, payload(30)))), o);
+    const before = other.slice();
+    expect(xlate(other, 127).changed).toBe(false);
+    expect(toHex(other)).toBe(toHex(before));
+  });
+  it('an FCS the capture cut is not written', () => {
+    const buf = wlanFromEthernet(eth(), { fcs: true });
+    const tail = toHex(buf.subarray(buf.length - 4));
+    const r = xlate(buf, 127, buf.length - 2, buf.length);
+    expect(r.rewrites).toBe(bit(K_IPV4_SRC));
+    expect(r.checksums & C_FCS).toBe(0);
+    expect(toHex(buf.subarray(buf.length - 4))).toBe(tail);
+  });
+});
+
+describe('ICMPv4 Redirect', () => {
+  it('the gateway address is translated with the quote, the ICMP checksum kept right', () => {
+    const buf = icmpRedirect4();
+    const r = xlate(buf);
+    expect(r.rewrites).toBe(bit(K_IPV4_SRC, K_IPV4_DST, K_ICMP_REDIRECT_GATEWAY, K_INNER_IPV4_SRC));
+    expect(toHex(buf.subarray(34 + 4, 34 + 8))).toBe('c0a801fe');
+    expect(residuals(buf, 1).l4).toBe(0xffff);
+    expect(r.describe(g2h)).toContain('icmp.redirect-gateway 10.0.0.254>192.168.1.254');
+  });
+  it('a Redirect whose quote is cut away still has its gateway translated', () => {
+    const buf = icmpRedirect4().slice(0, 34 + 8);
+    const r = xlate(buf, 1, buf.length, buf.length + 28);
+    expect(r.rewrites & bit(K_ICMP_REDIRECT_GATEWAY)).toBe(bit(K_ICMP_REDIRECT_GATEWAY));
   });
 });

@@ -29,6 +29,7 @@ import {
   udp,
 } from '../helpers/wire-build.js';
 import { only, verifyFrames, type Frame } from './helpers.js';
+import { wlanFromEthernet, type WlanOptions } from '../helpers/wlan-build.js';
 
 const A = ip4('10.0.0.2');
 const B = ip4('10.0.0.1');
@@ -234,6 +235,101 @@ describe('ICMP errors', () => {
       },
     ]);
   });
+
+  // Quoted UDP/TCP checksums: judged when the quote holds all they cover, as tshark 4.0 judges them.
+  const G = ip4('10.0.0.3');
+  const err4 = (quoted: Uint8Array, type = 3): Uint8Array => eth4(ipv4L4(B, A, 1, icmpMsg(type, type === 11 ? 0 : 3, 0, quoted)));
+  const err6 = (quoted: Uint8Array): Uint8Array => eth6(ipv6L4(ip6('fd00::1'), ip6('fd00::2'), 58, icmpMsg(1, 4, 0, quoted)));
+  const spoil = (b: Uint8Array, at: number): { right: number; bad: Uint8Array } => {
+    const bad = Uint8Array.from(b);
+    const right = getU16(b, at);
+    setU16(bad, at, right ^ 0x5555);
+    return { right, bad };
+  };
+  it('a quoted whole UDP datagram with a wrong checksum is icmp.inner-udp.checksum (warning); over IPv6 too', () => {
+    const u4 = spoil(ipv4L4(A, G, 17, udp(2345, 5000, dns)), 20 + 6);
+    const u6 = spoil(ipv6L4(ip6('fd00::2'), ip6('fd00::3'), 17, udp(2345, 5000, dns)), 40 + 6);
+    const r = verifyFrames([{ data: err4(u4.bad) }, { data: err6(u6.bad) }, { data: err4(ipv4L4(A, G, 17, udp(2345, 5000, dns))) }]);
+    expect(r.findings).toEqual([
+      {
+        frame: 1,
+        interface: 0,
+        check: 'icmp.inner-udp.checksum',
+        severity: 'warning',
+        message: `UDP checksum of the datagram quoted in the ICMP error is ${h16(u4.right ^ 0x5555)}, expected ${h16(u4.right)}`,
+        expected: h16(u4.right),
+        actual: h16(u4.right ^ 0x5555),
+        time: 0,
+      },
+      {
+        frame: 2,
+        interface: 0,
+        check: 'icmp.inner-udp.checksum',
+        severity: 'warning',
+        message: `UDP checksum of the datagram quoted in the ICMPv6 error is ${h16(u6.right ^ 0x5555)}, expected ${h16(u6.right)}`,
+        expected: h16(u6.right),
+        actual: h16(u6.right ^ 0x5555),
+        time: 1,
+      },
+    ]);
+    // Counted: frames 1 and 3, the IPv4 header, ICMP and the quoted IPv4 header; frame 2, ICMPv6. Not the quoted UDP.
+    expect(r.summary.checksums).toEqual({ verified: 7, bad: 0, unverifiable: 0 });
+  });
+  it('a quoted whole TCP segment with a wrong checksum is icmp.inner-tcp.checksum; 0xFFFF for 0x0000 too', () => {
+    const seg = tcp(2345, 5000, dns);
+    const t = spoil(ipv4L4(A, G, 6, seg), 20 + 16);
+    const r = verifyFrames([{ data: err4(t.bad) }]);
+    expect(r.findings.map((f) => [f.check, f.expected, f.actual])).toEqual([['icmp.inner-tcp.checksum', h16(t.right), h16(t.right ^ 0x5555)]]);
+    expect(r.findings[0]!.message).toBe(`TCP checksum of the segment quoted in the ICMP error is ${h16(t.right ^ 0x5555)}, expected ${h16(t.right)}`);
+  });
+  it('not judged (and not counted): a cut quote, a quoted fragment, UDP checksum 0, UDP-Lite, ICMP; TCP cut anywhere', () => {
+    const u = spoil(ipv4L4(A, G, 17, udp(2345, 5000, dns)), 20 + 6).bad;
+    const t = spoil(ipv4L4(A, G, 6, tcp(2345, 5000, dns)), 20 + 16).bad;
+    const frag = spoil(ipv4L4(A, G, 17, udp(2345, 5000, dns), { ff: 0x2000 }), 20 + 6).bad;
+    const zero = ipv4L4(A, G, 17, udp(2345, 5000, dns), {}, true);
+    const zero6 = ipv6L4(ip6('fd00::2'), ip6('fd00::3'), 17, udp(2345, 5000, dns), true);
+    const lite = spoil(ipv4L4(A, G, 136, udp(2345, 5000, dns)), 20 + 6).bad;
+    const echo = spoil(ipv4L4(A, G, 1, icmpMsg(8, 0, 0x01020304, dns)), 20 + 2).bad;
+    const r = verifyFrames([
+      { data: err4(u.subarray(0, 28)) },
+      { data: err4(u.subarray(0, u.length - 1)) },
+      { data: err4(t.subarray(0, t.length - 1)) },
+      { data: err4(frag) },
+      { data: err4(zero) },
+      { data: err6(zero6) },
+      { data: err4(lite) },
+      { data: err4(echo) },
+    ]);
+    expect(r.findings).toEqual([]);
+  });
+  it("an ICMPv4 Redirect's quote is judged only within the header and 8 bytes (as Wireshark reads it)", () => {
+    const u = spoil(ipv4L4(A, G, 17, udp(2345, 5000, dns)), 20 + 6).bad;
+    const empty = spoil(ipv4L4(A, G, 17, udp(2345, 5000, new Uint8Array(0))), 20 + 6).bad;
+    const r = verifyFrames([{ data: err4(u, 5) }, { data: err4(empty, 5) }, { data: err4(u, 11) }, { data: err4(u, 4) }, { data: err4(u, 12) }]);
+    expect(r.findings.map((f) => [f.frame, f.check])).toEqual([
+      [2, 'icmp.inner-udp.checksum'],
+      [3, 'icmp.inner-udp.checksum'],
+      [4, 'icmp.inner-udp.checksum'],
+      [5, 'icmp.inner-udp.checksum'],
+    ]);
+  });
+  it('RFC 4884: a quote ends at its length field; extension bytes after it are never summed', () => {
+    // A 140-byte UDP datagram quoted to 128 bytes, then a 12-byte extension: it would fit the message but not the quote.
+    const big = ipv4L4(A, G, 17, udp(2345, 5000, new Uint8Array(112)));
+    const msg = icmpMsg(3, 3, 0x00200000, concat(big.subarray(0, 128), hex('2000000000080101 0a000001')));
+    const r = verifyFrames([{ data: eth4(ipv4L4(B, A, 1, msg)) }]);
+    expect(r.findings).toEqual([]);
+  });
+  it("the datagram an NDP Redirect's Redirected Header option quotes is judged too", () => {
+    const quoted = spoil(ipv6L4(ip6('fd00::2'), ip6('fd00::3'), 17, udp(2345, 5000, dns)), 40 + 6);
+    const padded = concat(quoted.bad, new Uint8Array((8 - (quoted.bad.length % 8)) % 8));
+    const opt = concat(Uint8Array.of(4, padded.length / 8 + 1), new Uint8Array(6), padded);
+    const redirect = eth6(ipv6L4(ip6('fe80::1'), ip6('fd00::2'), 58, concat(Uint8Array.of(137, 0, 0, 0), be32(0), ip6('fd00::9'), ip6('fd00::7'), opt)));
+    const r = verifyFrames([{ data: redirect }]);
+    expect(r.findings.map((f) => [f.check, f.expected, f.message])).toEqual([
+      ['icmp.inner-udp.checksum', h16(quoted.right), `UDP checksum of the datagram quoted in the NDP Redirect's Redirected Header option is ${h16(quoted.right ^ 0x5555)}, expected ${h16(quoted.right)}`],
+    ]);
+  });
 });
 
 function arpFrame(op: number, sha: Uint8Array, spa: string, tha: Uint8Array, tpa: string, src = sha): Uint8Array {
@@ -285,16 +381,47 @@ describe('ARP', () => {
       [3, 'arp.ip-mac-mismatch', 'warning', '52:54:00:12:34:56', '52:54:00:c0:ff:ee'],
     ]);
   });
-  it('arp.malformed: not Ethernet/IPv4, or cut short on the wire (a snaplen cut is not)', () => {
-    const ieee = arpFrame(1, MAC_A, '10.0.0.2', ZERO, '10.0.0.1');
-    ieee[15] = 6; // htype 6
+  it('arp.malformed: lengths that contradict the types, a zero length, or cut short on the wire (a snaplen cut is not)', () => {
+    const hlen4 = arpFrame(1, MAC_A, '10.0.0.2', ZERO, '10.0.0.1');
+    hlen4[18] = 4; // Ethernet hardware type with 4-byte hardware addresses
+    const plen6 = arpFrame(1, MAC_A, '10.0.0.2', ZERO, '10.0.0.1');
+    plen6[19] = 6; // IPv4 with 6-byte protocol addresses
+    const zero = arpFrame(1, MAC_A, '10.0.0.2', ZERO, '10.0.0.1');
+    zero[16] = 0x12; // protocol 0x1200
+    zero[19] = 0;
     const full = arpFrame(1, MAC_A, '10.0.0.2', ZERO, '10.0.0.1');
     const short = full.subarray(0, 14 + 20);
-    const r = verifyFrames([{ data: ieee }, { data: short }, { data: short, orig: full.length }]);
-    expect(r.findings.map((f) => [f.frame, f.check, f.severity])).toEqual([
-      [1, 'arp.malformed', 'warning'],
-      [2, 'arp.malformed', 'warning'],
+    const r = verifyFrames([{ data: hlen4 }, { data: plen6 }, { data: zero }, { data: short }, { data: short, orig: full.length }]);
+    expect(r.findings.map((f) => [f.frame, f.check, f.severity, f.message])).toEqual([
+      [1, 'arp.malformed', 'warning', 'ARP for hardware type 1, protocol 0x0800 with address lengths 4/4: Ethernet addresses are 6 bytes'],
+      [2, 'arp.malformed', 'warning', 'ARP for hardware type 1, protocol 0x0800 with address lengths 6/6: IPv4 addresses are 4 bytes'],
+      [3, 'arp.malformed', 'warning', 'ARP for hardware type 1, protocol 0x1200 with address lengths 6/0: an address length of 0'],
+      [4, 'arp.malformed', 'warning', 'ARP packet cut short: 20 bytes, its address lengths 6/4 need 28'],
     ]);
+  });
+  it('not malformed: ARP of another hardware type (IEEE 802; InfiniBand with 20-byte addresses), RARP; RARP binds nothing', () => {
+    const ieee = arpFrame(1, MAC_A, '10.0.0.2', ZERO, '10.0.0.1');
+    ieee[15] = 6; // htype 6, IEEE 802: checked like Ethernet (6-byte addresses)
+    const ieeeDup = arpFrame(1, MAC_C, '10.0.0.2', ZERO, '10.0.0.1');
+    ieeeDup[15] = 6;
+    const hw = Uint8Array.from({ length: 20 }, (_, i) => i);
+    const ib = ether(0x0806, concat(hex('0020 0800 14 04 0001'), hw, be32(ip4('10.0.0.5')), hw, be32(ip4('10.0.0.1'))));
+    const rarp = (sha: Uint8Array, spa: string) => ether(0x8035, concat(hex('0001 0800 06 04 0004'), sha, be32(ip4(spa)), MAC_A, be32(ip4('10.0.0.2'))));
+    const r = verifyFrames([{ data: ieee }, { data: ieeeDup }, { data: ib }, { data: rarp(MAC_B, '10.0.0.1') }, { data: rarp(MAC_C, '10.0.0.1') }]);
+    expect(r.findings.map((f) => [f.frame, f.check])).toEqual([[2, 'arp.duplicate-ip']]);
+    const cut = rarp(MAC_B, '10.0.0.1').subarray(0, 14 + 12);
+    expect(verifyFrames([{ data: cut }]).findings.map((f) => f.message)).toEqual(['RARP packet cut short: 12 bytes, its address lengths 6/4 need 28']);
+  });
+  it('802.11: the ARP checks use the source address (SA) the DS bits place, and the interface/VLAN domain', () => {
+    const arp11 = (o: WlanOptions) => wlanFromEthernet(arpFrame(1, MAC_A, '10.0.0.2', ZERO, '10.0.0.1'), o);
+    const ip11 = (src: Uint8Array, o: WlanOptions) => wlanFromEthernet(ether(0x0800, ipv4L4(A, B, 17, udp(2345, 53, dns)), MAC_B, src), o);
+    const r = verifyFrames([
+      { data: arp11({ toDs: true, fromDs: false }), linkType: 127 },
+      { data: ip11(MAC_A, { toDs: false, fromDs: true }), linkType: 127 },
+      { data: ip11(MAC_A, { toDs: true, fromDs: true, qos: true }), linkType: 127 },
+      { data: ip11(MAC_C, { toDs: true, fromDs: false, fcs: true }), linkType: 127 },
+    ]);
+    expect(r.findings.map((f) => [f.frame, f.check, f.expected, f.actual])).toEqual([[4, 'arp.ip-mac-mismatch', '52:54:00:12:34:56', '52:54:00:c0:ff:ee']]);
   });
 });
 
@@ -323,6 +450,75 @@ describe('addr.untranslated (leak check with rules)', () => {
     expect(leaks[2]!.message).toContain('quoted IPv4 source');
     expect(leaks[3]!.message).toContain('NDP target');
   });
+  it('reports a guest-side address where ssnat-rewrite does not translate: options, routing headers, tunnels, nested quotes, 802.11 A-MSDU and fragments', () => {
+    const G = ip4('8.8.8.8');
+    const H = ip4('192.168.1.2');
+    const inner4 = ipv4L4(A, G, 17, udp(2345, 53, dns));
+    const inner6 = ipv6L4(ip6('fd00::2'), ip6('2001:db8::1'), 17, udp(2345, 53, dns));
+    const lsrr = concat(Uint8Array.of(131, 11, 4), be32(ip4('10.0.0.9')), be32(G), Uint8Array.of(0)); // 12 bytes of options
+    const rr = concat(Uint8Array.of(1, 7, 7, 4), be32(ip4('10.0.0.8'))); // NOP, record route
+    const ts = concat(Uint8Array.of(68, 12, 13, 0x01), be32(ip4('10.0.0.7')), be32(0x01020304)); // timestamp with addresses
+    const rh0 = concat(Uint8Array.of(17, 4, 0, 2), be32(0), ip6('fd00::8'), ip6('2001:db8::9'));
+    const srh = concat(Uint8Array.of(17, 4, 4, 1, 1, 0, 0, 0), ip6('2001:db8::9'), ip6('fd00::6'));
+    const greV4 = concat(be16(0), be16(0x0800), inner4);
+    const greKeyed = concat(be16(0x2000), be16(0x86dd), be32(7), inner6);
+    const teb = concat(be16(0), be16(0x6558), arpFrame(1, MAC_A, '10.0.0.2', ZERO, '10.0.0.1'));
+    const pptp = concat(be16(0x3001), be16(0x880b), be16(inner4.length + 4), be16(9), be32(1), hex('ff030021'), inner4);
+    const nested = ipv4L4(H, G, 1, icmpMsg(3, 3, 0, ipv4L4(A, G, 17, udp(2345, 53, dns)).subarray(0, 28))).subarray(0, 56);
+    const amsdu = wlanFromEthernet(eth4(inner4), { amsdu: true });
+    const fragment = wlanFromEthernet(eth4(inner4), { moreFragments: true });
+    const frames: Frame[] = [
+      { data: eth4(ipv4L4(H, G, 17, udp(2345, 53, dns), { options: lsrr })) },
+      { data: eth4(ipv4L4(H, G, 17, udp(2345, 53, dns), { options: concat(rr, ts) })) },
+      { data: eth6(ipv6(ip6('fd00:1::2'), ip6('2001:db8::1'), 43, concat(rh0, udp(2345, 53, dns)))) },
+      { data: eth6(ipv6(ip6('fd00:1::2'), ip6('2001:db8::1'), 43, concat(srh, udp(2345, 53, dns)))) },
+      { data: eth4(ipv4(H, G, 4, inner4)) },
+      { data: eth4(ipv4(H, G, 41, inner6)) },
+      { data: eth4(ipv4(H, G, 47, greV4)) },
+      { data: eth4(ipv4(H, G, 47, greKeyed)) },
+      { data: eth4(ipv4(H, G, 47, teb)) },
+      { data: eth4(ipv4(H, G, 47, pptp)) },
+      { data: eth4(ipv4L4(G, H, 1, icmpMsg(11, 0, 0, nested))) },
+      { data: amsdu, linkType: 127 },
+      { data: fragment, linkType: 127 },
+    ];
+    const r = verifyFrames(frames, {}, RULES);
+    const leaks = only(r.findings, 'addr.untranslated');
+    expect(leaks.map((f) => `${f.frame} ${f.message}`)).toEqual([
+      '1 IPv4 address 10.0.0.9 in an IPv4 loose source route option (not translated by ssnat-rewrite) is a guest-side address: rule 10.0.0.0/24=192.168.1.0/24 maps it to 192.168.1.9',
+      '2 IPv4 address 10.0.0.8 in an IPv4 record route option (not translated by ssnat-rewrite) is a guest-side address: rule 10.0.0.0/24=192.168.1.0/24 maps it to 192.168.1.8',
+      '2 IPv4 address 10.0.0.7 in an IPv4 timestamp option (not translated by ssnat-rewrite) is a guest-side address: rule 10.0.0.0/24=192.168.1.0/24 maps it to 192.168.1.7',
+      '3 IPv6 address fd00::8 in an IPv6 routing header (not translated by ssnat-rewrite) is a guest-side address: rule fd00::/64=fd00:1::/64 maps it to fd00:1::8',
+      '4 IPv6 address fd00::6 in an IPv6 routing header (not translated by ssnat-rewrite) is a guest-side address: rule fd00::/64=fd00:1::/64 maps it to fd00:1::6',
+      '5 IPv4 source 10.0.0.2 inside IP-in-IP (not translated by ssnat-rewrite) is a guest-side address: rule 10.0.0.0/24=192.168.1.0/24 maps it to 192.168.1.2',
+      '6 IPv6 source fd00::2 inside IP-in-IP (not translated by ssnat-rewrite) is a guest-side address: rule fd00::/64=fd00:1::/64 maps it to fd00:1::2',
+      '7 IPv4 source 10.0.0.2 inside GRE (not translated by ssnat-rewrite) is a guest-side address: rule 10.0.0.0/24=192.168.1.0/24 maps it to 192.168.1.2',
+      '8 IPv6 source fd00::2 inside GRE (not translated by ssnat-rewrite) is a guest-side address: rule fd00::/64=fd00:1::/64 maps it to fd00:1::2',
+      '9 ARP sender 10.0.0.2 inside GRE (not translated by ssnat-rewrite) is a guest-side address: rule 10.0.0.0/24=192.168.1.0/24 maps it to 192.168.1.2',
+      '9 ARP target 10.0.0.1 inside GRE (not translated by ssnat-rewrite) is a guest-side address: rule 10.0.0.0/24=192.168.1.0/24 maps it to 192.168.1.1',
+      '10 IPv4 source 10.0.0.2 inside GRE (not translated by ssnat-rewrite) is a guest-side address: rule 10.0.0.0/24=192.168.1.0/24 maps it to 192.168.1.2',
+      '11 IPv4 source 10.0.0.2 in the ICMP error quoted by the ICMP error (not translated by ssnat-rewrite) is a guest-side address: rule 10.0.0.0/24=192.168.1.0/24 maps it to 192.168.1.2',
+      '12 IPv4 source 10.0.0.2 inside an 802.11 A-MSDU (not translated by ssnat-rewrite) is a guest-side address: rule 10.0.0.0/24=192.168.1.0/24 maps it to 192.168.1.2',
+      '13 IPv4 source 10.0.0.2 inside a fragmented 802.11 frame (not translated by ssnat-rewrite) is a guest-side address: rule 10.0.0.0/24=192.168.1.0/24 maps it to 192.168.1.2',
+    ]);
+    expect(leaks.map((f) => [f.severity, f.expected !== undefined])).toEqual(leaks.map(() => ['error', true]));
+    // The quoted packet's own sites are walked too (here: its IPv4 options), and the 11th frame's quote (G > A) is the host side.
+    const quoting = eth4(ipv4L4(G, H, 1, icmpMsg(3, 3, 0, ipv4L4(H, G, 17, udp(2345, 53, dns), { options: lsrr }))));
+    expect(only(verifyFrames([{ data: quoting }], {}, RULES).findings, 'addr.untranslated').map((f) => f.message)).toEqual([
+      'IPv4 address 10.0.0.9 in an IPv4 loose source route option of the quoted packet (not translated by ssnat-rewrite) is a guest-side address: rule 10.0.0.0/24=192.168.1.0/24 maps it to 192.168.1.9',
+    ]);
+  });
+
+  it('at most 16 such addresses per packet, then one finding for the rest', () => {
+    // A type 0 routing header with 20 guest addresses.
+    const rh0 = concat(Uint8Array.of(17, 40, 0, 20), be32(0), ...Array.from({ length: 20 }, (_, i) => ip6(`fd00::${i + 1}`)));
+    const f = eth6(ipv6(ip6('fd00:1::2'), ip6('2001:db8::1'), 43, concat(rh0, udp(2345, 53, dns))));
+    const leaks = only(verifyFrames([{ data: f }], {}, RULES).findings, 'addr.untranslated');
+    expect(leaks).toHaveLength(17);
+    expect(leaks[15]!.actual).toBe('fd00::16');
+    expect(leaks[16]!.message).toBe('and 4 more guest-side address(es) in places ssnat-rewrite does not translate');
+  });
+
   it('without rules there is no leak check', () => {
     expect(verifyFrames([{ data: eth4(ipv4L4(A, B, 17, udp(2345, 53, dns))) }]).findings).toEqual([]);
   });
@@ -374,6 +570,17 @@ describe('flow collisions', () => {
       { data: mcast(), iface: 1 },
       { data: q(), iface: 0 },
       { data: q(), iface: 1 },
+    ]);
+    expect(r.summary.collisions.map((c) => c.flow)).toEqual(['10.0.0.2:2345 > 10.0.0.1:53']);
+  });
+  it("802.11: a group DA is no collision, a unicast one is (the DA's place follows the DS bits)", () => {
+    const bcast = (o: WlanOptions) => wlanFromEthernet(ether(0x0800, ipv4L4(A, ip4('10.0.0.255'), 17, udp(17500, 17500, dns)), hex('ffffffffffff')), o);
+    const uni = (o: WlanOptions) => wlanFromEthernet(q(), o);
+    const r = verifyFrames([
+      { data: bcast({ toDs: true, fromDs: false }), iface: 0, linkType: 127 },
+      { data: bcast({ toDs: false, fromDs: true }), iface: 1, linkType: 127 },
+      { data: uni({ toDs: true, fromDs: false }), iface: 0, linkType: 127 },
+      { data: uni({ toDs: false, fromDs: true }), iface: 1, linkType: 127 },
     ]);
     expect(r.summary.collisions.map((c) => c.flow)).toEqual(['10.0.0.2:2345 > 10.0.0.1:53']);
   });

@@ -11,7 +11,8 @@ import { RuleTable } from '../../src/nat/table.js';
 import { TranslateResult, Translator } from '../../src/nat/translate.js';
 import { DecodeResult, PacketDecoder } from '../../src/wire/decode.js';
 import { IpInfo } from '../../src/wire/ip.js';
-import { richFrames } from '../helpers/rich-frames.js';
+import { redirectWithHeader, richFrames } from '../helpers/rich-frames.js';
+import { wlanFromEthernet } from '../helpers/wlan-build.js';
 
 const mapper = new RuleTable(['10.0.0.0/24=192.168.1.0/24', 'fd00::/64=fd00:1::/64'].map((r) => parseRule(r)), 'guest-to-host').mapperFor({
   id: 0,
@@ -46,6 +47,21 @@ describe('reset() returns a reused result to its fresh state', () => {
     expect(r.count).toBeGreaterThan(0);
     r.reset();
     expect(r).toStrictEqual(new TranslateResult());
+  });
+
+  it('802.11 (FCS, data padding, MAC offsets, an A-MSDU body) and an NDP Redirected Header quote: reset() leaves a fresh result', () => {
+    const dec = new PacketDecoder();
+    const frames: Array<[Uint8Array, number]> = [
+      [wlanFromEthernet(richFrames()[0]!, { qos: true, datapad: true, fcs: true }), 127],
+      [wlanFromEthernet(richFrames()[0]!, { amsdu: true, fcs: true }), 127],
+      [redirectWithHeader(), 1],
+    ];
+    for (const [f, lt] of frames) {
+      const d = dec.decode(f, 0, f.length, f.length, lt);
+      expect(d).not.toStrictEqual(new DecodeResult());
+      d.reset(...FRESH);
+      expect(d).toStrictEqual(new DecodeResult());
+    }
   });
 
   it('the quote of an ICMP error does not outlive its packet', () => {

@@ -1,0 +1,369 @@
+/**
+ * The address sites the translator leaves alone on purpose (src/nat/
+ * translate.ts says why for each), walked for the leak check: after the
+ * translator has done its part on the leak check's scratch copy, `walk`
+ * looks at each such site of the packet and records every address there
+ * that a rule would translate. No rewrite will ever fix those, so `verify
+ * --rule` reports them as `addr.untranslated` "(not translated by
+ * ssnat-rewrite)" instead of passing the packet as clean.
+ *
+ * The sites:
+ * - IPv4 options that carry addresses: loose and strict source route,
+ *   record route, timestamp with addresses (RFC 791);
+ * - IPv6 routing header addresses: type 0, type 2 (Mobile IPv6 home
+ *   address), segment routing (RFC 8754) segment lists;
+ * - tunnelled packets: the inner IPv4/IPv6 header of IP-in-IP (protocols 4
+ *   and 41) and of GRE (RFC 2784/2890; IPv4, IPv6, transparent Ethernet
+ *   bridging with its ARP; PPTP's enhanced GRE carrying PPP), one level;
+ * - an ICMP error quoted inside an ICMP error: its quoted header;
+ * - 802.11: the packets in an A-MSDU's subframes and in the first fragment
+ *   of a fragmented frame (the decoder leaves them undecoded).
+ * The same walk covers the packet quoted by an ICMP error (its options,
+ * routing header, tunnel).
+ *
+ * Only whole addresses inside the captured (or quoted) bytes are judged.
+ * At most MAX_SITES addresses are recorded per packet; `more` counts the
+ * rest. Nothing is allocated per packet.
+ */
+import * as arp from '../wire/arp.js';
+import { type DecodeResult, NET_IPV4, NET_IPV6 } from '../wire/decode.js';
+import * as eth from '../wire/ethernet.js';
+import * as icmp from '../wire/icmp.js';
+import * as icmpv6 from '../wire/icmpv6.js';
+import * as ieee from '../wire/ieee80211.js';
+import { IPPROTO_GRE, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_IPIP, IPPROTO_IPV6, type IpInfo } from '../wire/ip.js';
+import * as ipv4 from '../wire/ipv4.js';
+import * as ipv6 from '../wire/ipv6.js';
+import * as llc from '../wire/llc.js';
+import * as ppp from '../wire/ppp.js';
+import { formatIpv4, formatIpv6 } from '../wire/address.js';
+import type { InterfaceMapper } from './mapper.js';
+
+/** Where an untranslated address was found (index into PLACE_LABELS). */
+export const P_LSRR = 0;
+export const P_SSRR = 1;
+export const P_RECORD_ROUTE = 2;
+export const P_TIMESTAMP = 3;
+export const P_ROUTING_HEADER = 4;
+export const P_IP_IN_IP = 5;
+export const P_GRE = 6;
+export const P_NESTED_QUOTE = 7;
+export const P_AMSDU = 8;
+export const P_WLAN_FRAGMENT = 9;
+
+export const PLACE_LABELS: readonly string[] = [
+  'in an IPv4 loose source route option',
+  'in an IPv4 strict source route option',
+  'in an IPv4 record route option',
+  'in an IPv4 timestamp option',
+  'in an IPv6 routing header',
+  'inside IP-in-IP',
+  'inside GRE',
+  'in the ICMP error quoted by the ICMP error',
+  'inside an 802.11 A-MSDU',
+  'inside a fragmented 802.11 frame',
+];
+
+/** What the address is there (index into ROLE_LABELS). */
+export const R_IPV4_ADDRESS = 0;
+export const R_IPV4_SOURCE = 1;
+export const R_IPV4_DESTINATION = 2;
+export const R_IPV6_ADDRESS = 3;
+export const R_IPV6_SOURCE = 4;
+export const R_IPV6_DESTINATION = 5;
+export const R_ARP_SENDER = 6;
+export const R_ARP_TARGET = 7;
+
+export const ROLE_LABELS: readonly string[] = ['IPv4 address', 'IPv4 source', 'IPv4 destination', 'IPv6 address', 'IPv6 source', 'IPv6 destination', 'ARP sender', 'ARP target'];
+
+function isV6Role(role: number): boolean {
+  return role >= R_IPV6_ADDRESS && role <= R_IPV6_DESTINATION;
+}
+
+/** Addresses recorded per packet, at most. */
+export const MAX_SITES = 16;
+
+/** IPv4 option types that carry addresses (RFC 791). */
+const OPT_RR = 7;
+const OPT_TS = 68;
+/** Timestamp option: flags in the low nibble of its fourth byte; 1 and 3 carry (address, timestamp) pairs from its fifth byte. */
+const TS_FLAGS = 3;
+const TS_DATA = 4;
+const TS_FLAG_ADDRESSES = 1;
+const TS_FLAG_PRESPECIFIED = 3;
+/** Route options: pointer at 2, addresses from 3. */
+const ROUTE_DATA = 3;
+
+/** GRE (RFC 2784, RFC 2890; RFC 2637 enhanced GRE for PPTP): flags and version, protocol type, optional words. */
+const GRE_FLAGS = 0;
+const GRE_PROTOCOL = 2;
+const GRE_HEADER_LEN = 4;
+const GRE_C = 0x8000;
+const GRE_R = 0x4000;
+const GRE_K = 0x2000;
+const GRE_S = 0x1000;
+const GRE_A = 0x0080; // enhanced GRE: acknowledgment number present
+const GRE_VERSION_MASK = 0x0007;
+const GRE_PPP = 0x880b;
+const ETHERTYPE_TEB = 0x6558; // transparent Ethernet bridging
+
+/** Segment routing header: last entry at 4 (RFC 8754). */
+const SRH_LAST_ENTRY = 4;
+
+export class UntranslatedSites {
+  /** Number of valid records. */
+  count = 0;
+  /** Addresses found beyond MAX_SITES. */
+  more = 0;
+  readonly places = new Uint8Array(MAX_SITES);
+  readonly roles = new Uint8Array(MAX_SITES);
+  /** The record is in the packet an ICMP error quotes. */
+  readonly quoted = new Uint8Array(MAX_SITES);
+  readonly rules = new Int32Array(MAX_SITES);
+  readonly old4 = new Uint32Array(MAX_SITES);
+  readonly new4 = new Uint32Array(MAX_SITES);
+  readonly old6 = new Uint8Array(MAX_SITES * 16);
+  readonly new6 = new Uint8Array(MAX_SITES * 16);
+
+  private v: DataView = new DataView(new ArrayBuffer(0));
+  private buf: Uint8Array = new Uint8Array(0);
+  private mapper: InterfaceMapper | null = null;
+  private inQuote = 0;
+  private readonly scratch6 = new Uint8Array(16);
+
+  reset(): void {
+    this.count = 0;
+    this.more = 0;
+  }
+
+  /** Records the guest-side addresses at the sites of the decoded packet `d` (in `buf`, `v` a DataView over it) that `mapper` would translate. */
+  walk(buf: Uint8Array, v: DataView, d: DecodeResult, mapper: InterfaceMapper): void {
+    this.v = v;
+    this.buf = buf;
+    this.mapper = mapper;
+    if (d.net === NET_IPV4 || d.net === NET_IPV6) {
+      this.inQuote = 0;
+      this.ip(d.ip);
+      if ((d.icmpError || d.redirectQuote) && d.inner.version !== 0) {
+        this.inQuote = 1;
+        this.ip(d.inner);
+        this.inQuote = 0; // the place says it: "in the ICMP error quoted by the ICMP error"
+        this.nestedQuote(d.inner);
+      }
+    } else if (d.wlanBody !== 0) {
+      this.inQuote = 0;
+      this.wlanBody(d);
+    }
+    this.mapper = null;
+  }
+
+  /** "IPv4 source 10.0.0.2 inside IP-in-IP": the record's address and place, for messages (allocates). */
+  describe(i: number): string {
+    return `${ROLE_LABELS[this.roles[i]!]} ${this.addressText(i)} ${PLACE_LABELS[this.places[i]!]}${this.quoted[i] === 1 ? ' of the quoted packet' : ''}`;
+  }
+
+  /** What the rule would make of record i's address (allocates). */
+  mappedText(i: number): string {
+    return isV6Role(this.roles[i]!) ? formatIpv6(this.new6, i * 16) : formatIpv4(this.new4[i]!);
+  }
+
+  /** The address record i found (allocates). */
+  addressText(i: number): string {
+    return isV6Role(this.roles[i]!) ? formatIpv6(this.old6, i * 16) : formatIpv4(this.old4[i]!);
+  }
+
+  /** One IP header's own sites (options, routing header) and a tunnelled packet behind it. */
+  private ip(ip: IpInfo): void {
+    if (ip.version === 4) {
+      if (ip.headerLen > ipv4.MIN_HEADER_LEN && ip.headerCaptured) this.ipv4Options(ip.off + ipv4.MIN_HEADER_LEN, ip.off + ip.headerLen);
+    } else if (ip.routingOff >= 0) {
+      this.routingHeader(ip.routingOff, ip.dataEnd);
+    }
+    if (ip.l4Off < 0) return;
+    const p = ip.proto;
+    if (p === IPPROTO_IPIP || p === IPPROTO_IPV6) this.packet(p === IPPROTO_IPIP ? eth.ETHERTYPE_IPV4 : eth.ETHERTYPE_IPV6, ip.l4Off, ip.dataEnd, P_IP_IN_IP);
+    else if (p === IPPROTO_GRE) this.gre(ip.l4Off, ip.dataEnd);
+  }
+
+  private ipv4Options(from: number, end: number): void {
+    const v = this.v;
+    let p = from;
+    while (p < end) {
+      const t = v.getUint8(p);
+      if (t === ipv4.OPT_EOL) return;
+      if (t === ipv4.OPT_NOP) {
+        p++;
+        continue;
+      }
+      if (p + 2 > end) return;
+      const len = v.getUint8(p + 1);
+      if (len < 2 || p + len > end) return;
+      if (t === ipv4.OPT_LSRR || t === ipv4.OPT_SSRR || t === OPT_RR) {
+        const place = t === ipv4.OPT_LSRR ? P_LSRR : t === ipv4.OPT_SSRR ? P_SSRR : P_RECORD_ROUTE;
+        for (let a = p + ROUTE_DATA; a + 4 <= p + len; a += 4) this.check4(a, place, R_IPV4_ADDRESS);
+      } else if (t === OPT_TS && len > TS_DATA) {
+        const flags = v.getUint8(p + TS_FLAGS) & 0x0f;
+        if (flags === TS_FLAG_ADDRESSES || flags === TS_FLAG_PRESPECIFIED) {
+          for (let a = p + TS_DATA; a + 8 <= p + len; a += 8) this.check4(a, P_TIMESTAMP, R_IPV4_ADDRESS);
+        }
+      }
+      p += len;
+    }
+  }
+
+  /** The addresses of a type 0, type 2 or segment routing header at `rh` (its bytes are captured: the decoder walked past it). */
+  private routingHeader(rh: number, end: number): void {
+    const v = this.v;
+    const len = (v.getUint8(rh + ipv6.EXT_LEN) + 1) << 3;
+    const stop = rh + len < end ? rh + len : end;
+    const type = v.getUint8(rh + ipv6.RH_TYPE);
+    let n: number;
+    if (type === ipv6.RH_TYPE0) n = (len - ipv6.RH_DATA) >> 4;
+    else if (type === ipv6.RH_TYPE2) n = 1;
+    else if (type === ipv6.RH_SRH) n = v.getUint8(rh + SRH_LAST_ENTRY) + 1;
+    else return; // RPL (3) and others: compressed or unknown layouts
+    for (let i = 0, a = rh + ipv6.RH_DATA; i < n && a + 16 <= stop; i++, a += 16) this.check6(a, P_ROUTING_HEADER, R_IPV6_ADDRESS);
+  }
+
+  /** A GRE header at `at` and the packet it carries. */
+  private gre(at: number, end: number): void {
+    const v = this.v;
+    if (at + GRE_HEADER_LEN > end) return;
+    const flags = v.getUint16(at + GRE_FLAGS);
+    const proto = v.getUint16(at + GRE_PROTOCOL);
+    if ((flags & GRE_R) !== 0) return; // RFC 1701 source routing: variable, obsolete
+    let p = at + GRE_HEADER_LEN;
+    if ((flags & GRE_C) !== 0) p += 4;
+    if ((flags & GRE_K) !== 0) p += 4;
+    if ((flags & GRE_S) !== 0) p += 4;
+    const version = flags & GRE_VERSION_MASK;
+    if (version === 1) {
+      // Enhanced GRE (PPTP): key always, acknowledgment optional, then a PPP frame.
+      if ((flags & GRE_A) !== 0) p += 4;
+      if (proto !== GRE_PPP || p + 2 > end) return;
+      if (v.getUint8(p) === ppp.HDLC_ADDRESS && v.getUint8(p + 1) === ppp.HDLC_CONTROL) p += 2;
+      const pr = ppp.readProtocol(v, p, end);
+      if (pr < 0) return;
+      const et = (pr & 0xffff) === ppp.PPP_IPV4 ? eth.ETHERTYPE_IPV4 : (pr & 0xffff) === ppp.PPP_IPV6 ? eth.ETHERTYPE_IPV6 : -1;
+      if (et >= 0) this.packet(et, p + (pr >>> 16), end, P_GRE);
+      return;
+    }
+    if (version !== 0) return;
+    if (proto === ETHERTYPE_TEB) this.ethernet(p, end, P_GRE);
+    else this.packet(proto, p, end, P_GRE);
+  }
+
+  /** An Ethernet frame at `at` (its VLAN tags walked) and its packet. */
+  private ethernet(at: number, end: number, place: number): void {
+    const v = this.v;
+    let p = at + eth.HEADER_LEN;
+    if (p > end) return;
+    let et = v.getUint16(at + eth.ETHERTYPE);
+    for (let n = 0; eth.isVlanTpid(et) && n < eth.MAX_VLAN_TAGS; n++) {
+      if (p + eth.VLAN_TAG_LEN > end) return;
+      et = v.getUint16(p + eth.VLAN_ETHERTYPE);
+      p += eth.VLAN_TAG_LEN;
+    }
+    this.packet(et, p, end, place);
+  }
+
+  /** The addresses of the IPv4, IPv6 or ARP/RARP packet of EtherType `et` at `at`. */
+  private packet(et: number, at: number, end: number, place: number): void {
+    const v = this.v;
+    if (at >= end) return;
+    if (et === eth.ETHERTYPE_IPV4) {
+      if (v.getUint8(at) >> 4 !== 4) return;
+      if (at + ipv4.SRC_ADDR + 4 <= end) this.check4(at + ipv4.SRC_ADDR, place, R_IPV4_SOURCE);
+      if (at + ipv4.DST_ADDR + 4 <= end) this.check4(at + ipv4.DST_ADDR, place, R_IPV4_DESTINATION);
+    } else if (et === eth.ETHERTYPE_IPV6) {
+      if (v.getUint8(at) >> 4 !== 6) return;
+      if (at + ipv6.SRC_ADDR + 16 <= end) this.check6(at + ipv6.SRC_ADDR, place, R_IPV6_SOURCE);
+      if (at + ipv6.DST_ADDR + 16 <= end) this.check6(at + ipv6.DST_ADDR, place, R_IPV6_DESTINATION);
+    } else if (et === eth.ETHERTYPE_ARP || et === eth.ETHERTYPE_RARP) {
+      if (at + arp.FIXED_LEN > end || v.getUint16(at + arp.PTYPE) !== arp.PTYPE_IPV4 || v.getUint8(at + arp.PLEN) !== arp.PLEN_IPV4) return;
+      const hlen = v.getUint8(at + arp.HLEN);
+      const spa = at + arp.senderProtocolOffset(hlen);
+      const tpa = at + arp.targetProtocolOffset(hlen, arp.PLEN_IPV4);
+      if (spa + 4 <= end) this.check4(spa, place, R_ARP_SENDER);
+      if (tpa + 4 <= end) this.check4(tpa, place, R_ARP_TARGET);
+    }
+  }
+
+  /** The quoted packet is itself an ICMP error: the header it quotes. */
+  private nestedQuote(inner: IpInfo): void {
+    const l4 = inner.l4Off;
+    const end = inner.dataEnd;
+    if (l4 < 0 || l4 + icmp.QUOTE >= end) return;
+    const v = this.v;
+    const type = v.getUint8(l4 + icmp.TYPE);
+    const error = inner.version === 4 ? inner.proto === IPPROTO_ICMP && icmp.isIcmpError(type) : inner.proto === IPPROTO_ICMPV6 && icmpv6.isIcmpv6Error(type);
+    if (!error) return;
+    const q = l4 + icmp.QUOTE;
+    const nib = v.getUint8(q) >> 4; // the quoted header's version (packet() checks it again)
+    this.packet(nib === 6 ? eth.ETHERTYPE_IPV6 : eth.ETHERTYPE_IPV4, q, end, P_NESTED_QUOTE);
+  }
+
+  /** An 802.11 body the decoder did not decode: A-MSDU subframes, or the first fragment's start. */
+  private wlanBody(d: DecodeResult): void {
+    const v = this.v;
+    const end = d.capEnd;
+    if (d.wlanBody === ieee.WLAN_BODY_FIRST_FRAGMENT) {
+      const pid = llc.readSnap(v, d.netOff, end);
+      if (pid >= eth.ETHERTYPE_MIN) this.packet(pid, d.netOff + llc.SNAP_HEADER_LEN, end, P_WLAN_FRAGMENT);
+      return;
+    }
+    const body = d.netOff;
+    for (let p = body; p + ieee.AMSDU_HEADER_LEN <= end; ) {
+      const len = v.getUint16(p + ieee.AMSDU_LENGTH);
+      const sub = p + ieee.AMSDU_HEADER_LEN;
+      const subEnd = sub + len < end ? sub + len : end;
+      const pid = llc.readSnap(v, sub, subEnd);
+      if (pid >= eth.ETHERTYPE_MIN) this.packet(pid, sub + llc.SNAP_HEADER_LEN, subEnd, P_AMSDU);
+      // Each subframe but the last is padded to a multiple of 4 bytes from the body's start.
+      p = body + ((sub + len - body + 3) & ~3);
+    }
+  }
+
+  private check4(at: number, place: number, role: number): void {
+    const old = this.v.getUint32(at);
+    const mapped = this.mapper!.map4(old);
+    if (mapped < 0 || mapped >>> 0 === old) return;
+    const i = this.record(place, role);
+    if (i < 0) return;
+    this.old4[i] = old;
+    this.new4[i] = mapped >>> 0;
+  }
+
+  private check6(at: number, place: number, role: number): void {
+    const b = this.buf;
+    const s = this.scratch6;
+    if (!this.mapper!.map6(b, at, s, 0)) return;
+    let same = true;
+    for (let k = 0; k < 16; k++) {
+      if (b[at + k] !== s[k]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return;
+    const i = this.record(place, role);
+    if (i < 0) return;
+    for (let k = 0; k < 16; k++) {
+      this.old6[i * 16 + k] = b[at + k]!;
+      this.new6[i * 16 + k] = s[k]!;
+    }
+  }
+
+  private record(place: number, role: number): number {
+    if (this.count >= MAX_SITES) {
+      this.more++;
+      return -1;
+    }
+    const i = this.count++;
+    this.places[i] = place;
+    this.roles[i] = role;
+    this.quoted[i] = this.inQuote;
+    this.rules[i] = this.mapper!.lastRule;
+    return i;
+  }
+}

@@ -4,17 +4,18 @@
  * DNS-like UDP, TCP ACKs and data, some ARP, ~5% of packets outside the
  * benchmark rule's range (10.0.0.0/24). Every checksum is correct.
  *
- *   node bench/generate.mjs OUT [--packets N] [--format pcap|pcapng] [--bytes N]
+ *   node bench/generate.mjs OUT [--packets N] [--format pcap|pcapng] [--bytes N] [--seed N]
  *
  * --bytes keeps writing (repeating the packet sequence) until the file has
- * at least N bytes: the 2 GB memory check uses it.
+ * at least N bytes: the 2 GB memory check uses it. --seed varies the
+ * packets (the suite of CI-size captures gives each file its own).
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
 
 const args = process.argv.slice(2);
 const out = args[0];
 if (!out) {
-  console.error('usage: generate.mjs OUT [--packets N] [--format pcap|pcapng] [--bytes N]');
+  console.error('usage: generate.mjs OUT [--packets N] [--format pcap|pcapng] [--bytes N] [--seed N]');
   process.exit(2);
 }
 const opt = (name, dflt) => {
@@ -26,7 +27,7 @@ const format = opt('--format', 'pcap');
 const minBytes = Number(opt('--bytes', '0'));
 
 // mulberry32: a small seeded PRNG, so every run writes the same file.
-let seed = 0x5eed1234;
+let seed = (0x5eed1234 + Number(opt('--seed', '0'))) | 0;
 function rand() {
   seed = (seed + 0x6d2b79f5) | 0;
   let t = seed;

@@ -12,6 +12,7 @@
  *   npm run bench -- --tcprewrite PATH   # also another tcprewrite build (e.g. 4.5.5 -O2);
  *                                        # or SSNAT_BENCH_TCPREWRITE=PATH
  *   npm run bench -- --keep-env   # time Node with NODE_EXTRA_CA_CERTS as it is set
+ *   npm run bench -- --suite-runs 3      # rounds of the 200-capture suite (0: skip it)
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, statSync, rmSync } from 'node:fs';
@@ -30,6 +31,7 @@ const TSHARK_RUNS = Number(opt('--tshark-runs', '1'));
 const PACKETS = Number(opt('--packets', '1000000'));
 const BIG = args.includes('--big');
 const KEEP_ENV = args.includes('--keep-env');
+const SUITE_RUNS = Number(opt('--suite-runs', '3'));
 /** A second tcprewrite, e.g. 4.5.5 built -O2, the fastest C peer: never a dependency, only timed when given. */
 const TCPREWRITE_PEER = opt('--tcprewrite', process.env.SSNAT_BENCH_TCPREWRITE || null);
 const data = join(root, 'bench/data');
@@ -171,6 +173,43 @@ console.log(`  stdin->stdout / file->file  ${ratio('ssnat-rewrite rewrite - - (p
 console.log(`    Node's pipe floor          ${ratio('cat | node pass-through | cat', 'ssnat-rewrite rewrite pcap')}  cat | node -e "process.stdin.pipe(process.stdout)" | cat, against our file->file rewrite`);
 console.log(`  rewrite / cp                ${ratio('ssnat-rewrite rewrite pcap', 'cp (I/O floor)')}`);
 console.log(`  --help startup              ${(med('ssnat-rewrite --help (startup)') * 1000).toFixed(0)} ms  (< 150 ms)`);
+
+/**
+ * A CI suite: 200 generated captures of 100 KB to 5 MB (sizes spread evenly
+ * on a log scale, every fourth one pcapng, each with its own packets), verified
+ * in one run with one worker and with every core, against a shell loop of one
+ * process per capture: what a CI job did before `verify DIR`.
+ */
+if (SUITE_RUNS > 0) {
+  const suite = join(data, 'suite-200');
+  const files = [];
+  for (let i = 0; i < 200; i++) {
+    const bytes = 100e3 * 50 ** ((i * 0.6180339887) % 1);
+    const file = join(suite, `c${String(i).padStart(3, '0')}.${i % 4 === 3 ? 'pcapng' : 'pcap'}`);
+    files.push(file);
+    if (existsSync(file)) continue;
+    mkdirSync(suite, { recursive: true });
+    const r = spawnSync(node, [join(root, 'bench/generate.mjs'), file, '--packets', String(Math.max(1, Math.round(bytes / 143.6))), '--seed', String(i), '--format', i % 4 === 3 ? 'pcapng' : 'pcap']);
+    if (r.status !== 0) process.exit(1);
+  }
+  const total = files.reduce((n, f) => n + statSync(f).size, 0) / 1e6;
+  const sizes = files.map((f) => statSync(f).size / 1e6).sort((a, b) => a - b);
+  const suiteCases = [
+    { name: 'verify DIR --jobs 1', cmd: `${node} ${BIN} verify ${suite} --jobs 1 --report json > /dev/null` },
+    { name: `verify DIR --jobs ${JOBS}`, cmd: `${node} ${BIN} verify ${suite} --jobs ${JOBS} --report json > /dev/null` },
+    { name: 'shell loop, a process per file', cmd: `for f in ${suite}/*; do ${node} ${BIN} verify "$f" --report json > /dev/null || test $? -eq 1 || exit 2; done` },
+  ];
+  const rs = new Map(suiteCases.map((c) => [c.name, []]));
+  for (let round = 0; round < SUITE_RUNS; round++) {
+    for (const c of suiteCases) rs.get(c.name).push(measure(c.cmd));
+    process.stderr.write(`suite round ${round + 1}/${SUITE_RUNS} done\n`);
+  }
+  const m = (name, key = 'wall') => median(rs.get(name).map((r) => r[key]));
+  console.log(`\n200 CI-size captures (${sizes[0].toFixed(2)}-${sizes[sizes.length - 1].toFixed(2)} MB, ${total.toFixed(0)} MB in all), verify, ${SUITE_RUNS} rounds, medians:`);
+  for (const c of suiteCases) console.log(`  ${c.name.padEnd(32)} ${m(c.name).toFixed(2)} s wall, ${m(c.name, 'cpu').toFixed(2)} s CPU, peak RSS ${Math.max(...rs.get(c.name).map((r) => r.rss)).toFixed(0)} MB`);
+  console.log(`  --jobs 1 / --jobs ${JOBS}                ${(m('verify DIR --jobs 1') / m(`verify DIR --jobs ${JOBS}`)).toFixed(2)}x  (>= 1.7)`);
+  console.log(`  shell loop / --jobs ${JOBS}              ${(m('shell loop, a process per file') / m(`verify DIR --jobs ${JOBS}`)).toFixed(2)}x  (> 1)`);
+}
 
 if (BIG) {
   const big = join(data, 'bench-2g.pcap');

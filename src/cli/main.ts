@@ -26,6 +26,7 @@ import { checkInput, formatFromName, loadRules } from './inputs.js';
 import { isMany, mergeReports, readFileList, rewriteMany, sizedReport, verifyMany, type ManyOptions, type ReportKind } from './many.js';
 import { defaultJobs } from '../multi/run.js';
 import { join } from 'node:path';
+import { num } from '../report/numbers.js';
 
 export { workerMain } from '../multi/run.js';
 
@@ -522,7 +523,7 @@ async function unmatchedRules(input: string, rules: Rule[], hits: NonNullable<Re
   const flip = opts.direction === 'guest-to-host' ? 'host-to-guest' : 'guest-to-host';
   return unmatched.map((i) => {
     const n = other?.[i] ?? 0;
-    const hint = n > 0 ? `; the other way it matches ${n.toLocaleString('en-US')} address(es): did you mean -d ${flip}?` : '';
+    const hint = n > 0 ? `; the other way it matches ${num(n)} address(es): did you mean -d ${flip}?` : '';
     return `rule "${rules[i]!.text}" matched no address${hint}`;
   });
 }
@@ -547,9 +548,9 @@ function printFindings(report: Report, opts: CommonOptions): void {
 function summaryLine(r: RunResult, output: string): string {
   const s = r.report.summary;
   const mb = (r.bytesIn / 1e6).toFixed(1);
-  const rate = r.seconds > 0 ? Math.round(s.packets / r.seconds).toLocaleString('en-US') : '-';
-  const kinds = Object.entries(r.rewritesByKind).map(([k, n]) => `${k} ${n.toLocaleString('en-US')}`);
-  const parts = [`${s.packets.toLocaleString('en-US')} packets`, `${s.rewritten.toLocaleString('en-US')} rewritten${kinds.length > 0 ? ` (${kinds.join(', ')})` : ''}`];
+  const rate = r.seconds > 0 ? num(Math.round(s.packets / r.seconds)) : '-';
+  const kinds = Object.entries(r.rewritesByKind).map(([k, n]) => `${k} ${num(n)}`);
+  const parts = [`${num(s.packets)} packets`, `${num(s.rewritten)} rewritten${kinds.length > 0 ? ` (${kinds.join(', ')})` : ''}`];
   if (s.undecodable > 0) parts.push(`${s.undecodable} undecodable (passed unchanged)`);
   if (s.warnings > 0) parts.push(`${s.warnings} warning(s)`);
   if (s.errors > 0) parts.push(`${s.errors} error(s)`);

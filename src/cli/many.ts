@@ -20,6 +20,7 @@ import { VERSION } from '../version.js';
 import { renderHtmlReport } from '../report/html.js';
 import type { VerifierOptions } from '../verify/verifier.js';
 import { startRunProgress } from './progress.js';
+import { num } from '../report/numbers.js';
 
 export type ReportKind = 'text' | 'json' | 'junit' | 'html';
 
@@ -214,7 +215,7 @@ export async function rewriteMany(inputs: readonly string[], outDir: string, for
   if (!opts.quiet) {
     for (const f of report.files) {
       const s = f.summary;
-      const line = f.error !== undefined ? `error: ${f.error.message}` : `${s.packets.toLocaleString('en-US')} packets, ${s.rewritten.toLocaleString('en-US')} rewritten -> ${f.output?.path ?? '?'}`;
+      const line = f.error !== undefined ? `error: ${f.error.message}` : `${num(s.packets)} packets, ${num(s.rewritten)} rewritten -> ${f.output?.path ?? '?'}`;
       process.stderr.write(`ssnat-rewrite: ${f.input.path}: ${line}\n`);
     }
     process.stderr.write(`ssnat-rewrite: ${report.verdict.why}\n`);

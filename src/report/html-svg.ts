@@ -13,7 +13,8 @@
  * lanes, frames) that the browser tests read, and a <title> with the facts.
  */
 import { frameFilter } from './wireshark.js';
-import { clip, count, duration, esc, num } from './html-text.js';
+import { clip, duration, esc } from './html-text.js';
+import { count, num } from './numbers.js';
 import type { Axis, Mark, Point, Scene, SceneFlow, SceneLane, WrongReply } from './html-scene.js';
 
 export const LANE_H = 54;

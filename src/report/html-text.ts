@@ -13,17 +13,6 @@ export function esc(s: string | number): string {
   return String(s).replace(/[&<>"']/g, (c) => ESCAPES[c]!);
 }
 
-/** 1234567 -> "1,234,567" (not toLocaleString: the page must not depend on the machine's locale). */
-export function num(n: number): string {
-  const [int, frac] = String(n).split('.');
-  const grouped = int!.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
-  return frac === undefined ? grouped : `${grouped}.${frac}`;
-}
-
-/** "1 error", "2 errors". */
-export function count(n: number, one: string, many = `${one}s`): string {
-  return `${num(n)} ${n === 1 ? one : many}`;
-}
 
 /** At most `max` characters, with an ellipsis when cut. */
 export function clip(s: string, max: number): string {

@@ -16,7 +16,8 @@
 import { CSS, SCRIPT } from './html-assets.js';
 import { buildScene, DEFAULT_LIMITS, laneKey, type Limits, type Scene, type SceneLane, type WrongReply } from './html-scene.js';
 import { flowStyle, laneText, picture, swatch, type Ids } from './html-svg.js';
-import { clip, count, esc, num, utc } from './html-text.js';
+import { clip, esc, utc } from './html-text.js';
+import { count, num } from './numbers.js';
 import type { Finding, MultiReport, Report, Verdict, VerdictResult } from './model.js';
 import { checkFilter, frameFilter, laneFilter } from './wireshark.js';
 

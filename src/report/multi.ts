@@ -12,6 +12,7 @@ import { VERSION } from '../version.js';
 import type { MultiReport, Report, Verdict, VerdictResult } from './model.js';
 import { renderJunitSuite, junitDocument } from './junit.js';
 import { verdictLine } from './text.js';
+import { count as plural, num } from './numbers.js';
 
 /** A file's entry when the file could not be processed: what was asked, and why it failed. */
 export function failedReport(
@@ -50,7 +51,6 @@ export function failedReport(
   };
 }
 
-const plural = (n: number, one: string): string => `${n.toLocaleString('en-US')} ${one}${n === 1 ? '' : 's'}`;
 
 /** The combined report: the files sorted by path, totals, and the worst verdict. */
 export function combineReports(command: 'rewrite' | 'verify', reports: readonly Report[], strict: boolean): MultiReport {
@@ -124,13 +124,13 @@ export function renderMultiText(report: MultiReport): string {
     const what =
       f.error !== undefined
         ? f.error.message
-        : `${plural(s.packets, 'packet')}${report.command === 'rewrite' ? `, ${s.rewritten.toLocaleString('en-US')} rewritten` : ''}, ${plural(s.errors, 'error')}, ${plural(s.warnings, 'warning')}, ${plural(s.collisions, 'collision')}`;
+        : `${plural(s.packets, 'packet')}${report.command === 'rewrite' ? `, ${num(s.rewritten)} rewritten` : ''}, ${plural(s.errors, 'error')}, ${plural(s.warnings, 'warning')}, ${plural(s.collisions, 'collision')}`;
     out.push(`  ${colour(result, word(f).padEnd(width))}  ${f.input.path}: ${what}`);
   }
   const t = report.summary;
   out.push(
     '',
-    `  total: ${plural(t.packets, 'packet')}${report.command === 'rewrite' ? `, ${t.rewritten.toLocaleString('en-US')} rewritten` : ''}, ${t.checksums.verified.toLocaleString('en-US')} checksums verified, ${t.checksums.bad.toLocaleString('en-US')} bad, ${plural(t.errors, 'error')}, ${plural(t.warnings, 'warning')}, ${plural(t.collisions, 'collision')}`,
+    `  total: ${plural(t.packets, 'packet')}${report.command === 'rewrite' ? `, ${num(t.rewritten)} rewritten` : ''}, ${num(t.checksums.verified)} checksums verified, ${num(t.checksums.bad)} bad, ${plural(t.errors, 'error')}, ${plural(t.warnings, 'warning')}, ${plural(t.collisions, 'collision')}`,
     '',
     verdictLine(report),
   );

@@ -2,6 +2,7 @@
 import chalk from 'chalk';
 import { groupByCheck } from './families.js';
 import type { Report } from './model.js';
+import { num } from './numbers.js';
 
 const MAX_PER_CHECK = 20;
 
@@ -26,13 +27,13 @@ export function renderText(report: Report): string {
     const sev = fs[0]!.severity;
     const head = sev === 'error' ? chalk.red(`error ${check}`) : chalk.yellow(`warning ${check}`);
     const omitted = report.omitted?.[check] ?? 0;
-    out.push('', `${head} (${(fs.length + omitted).toLocaleString('en-US')})`);
+    out.push('', `${head} (${num(fs.length + omitted)})`);
     const shown = fs.slice(0, MAX_PER_CHECK);
     for (const f of shown) {
       out.push(`  ${f.frame > 0 ? `frame ${f.frame}` : 'file'}${f.interface >= 0 ? ` if ${f.interface}` : ''}: ${f.message}`);
     }
     const more = fs.length + omitted - shown.length;
-    if (more > 0) out.push(chalk.dim(`  ... ${more.toLocaleString('en-US')} more (--report json lists ${omitted === 0 ? 'all' : 'up to --max-findings'})`));
+    if (more > 0) out.push(chalk.dim(`  ... ${num(more)} more (--report json lists ${omitted === 0 ? 'all' : 'up to --max-findings'})`));
   }
   for (const c of report.collisions) {
     out.push('', chalk.yellow(`collision ${c.protocol} ${c.flow}`) + ` on interfaces ${c.interfaces.join(', ')} (frames ${c.frames.join(', ')})`);

@@ -6,8 +6,8 @@
  */
 import { EXIT_FINDINGS, EXIT_INPUT, EXIT_OK } from '../errors.js';
 import type { Report, Verdict } from './model.js';
+import { count as plural } from './numbers.js';
 
-const plural = (n: number, one: string): string => `${n.toLocaleString('en-US')} ${one}${n === 1 ? '' : 's'}`;
 
 /**
  * The verdict of one capture's report. `verified`: checks ran (verify, or

@@ -80,7 +80,7 @@ const PROTO_SHIFT = 26;
 const REVERSED = 1 << 30;
 const HAS_COLL = 1 << 31;
 const VLAN_BITS = (1 << PROTO_SHIFT) - 1;
-const MIN_SLOTS = 1 << 17;
+const MIN_SLOTS = 1 << 12;
 /** Key word 0: protocol | family (IPv6 sets FAMILY_V6). */
 const FAMILY_V4 = 0x400;
 const FAMILY_V6 = 0x600;
@@ -723,8 +723,16 @@ export class CollisionTracker implements FlowSink {
     this.hand = 0;
   }
 
-  /** The report's collisions, in order of detection. */
   /** The colliding flows, in order of detection, with the first frame and time on each lane and the wrong-clone replies. */
+  /**
+   * Done with the table: its memory goes to the next tracker of this thread
+   * (blockpool.ts). Nothing of it may be used afterwards; `report` gives
+   * plain values, so call it first.
+   */
+  dispose(): void {
+    this.pool.release();
+  }
+
   report(): Collision[] {
     return this.collisions.map((c) => ({
       protocol: c.protocol,

@@ -147,4 +147,9 @@ export class Verifier {
       collisions: this.flows.report(),
     };
   }
+
+  /** Done: the flow table's memory goes to the next verifier of this thread (after `finish`, or instead of it on failure). */
+  dispose(): void {
+    this.flows.dispose();
+  }
 }

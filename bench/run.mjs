@@ -15,7 +15,7 @@
  *   npm run bench -- --suite-runs 3      # rounds of the 200-capture suite (0: skip it)
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, statSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -193,11 +193,18 @@ if (SUITE_RUNS > 0) {
     if (r.status !== 0) process.exit(1);
   }
   const total = files.reduce((n, f) => n + statSync(f).size, 0) / 1e6;
+  const halves = [0, 1].map((h) => {
+    const list = join(data, `suite-half-${h}.txt`);
+    writeFileSync(list, `${files.filter((_, i) => i % 2 === h).join('\n')}\n`);
+    return list;
+  });
   const sizes = files.map((f) => statSync(f).size / 1e6).sort((a, b) => a - b);
   const suiteCases = [
     { name: 'verify DIR --jobs 1', cmd: `${node} ${BIN} verify ${suite} --jobs 1 --report json > /dev/null` },
     { name: `verify DIR --jobs ${JOBS}`, cmd: `${node} ${BIN} verify ${suite} --jobs ${JOBS} --report json > /dev/null` },
     { name: 'shell loop, a process per file', cmd: `for f in ${suite}/*; do ${node} ${BIN} verify "$f" --report json > /dev/null || test $? -eq 1 || exit 2; done` },
+    // The machine's own ceiling for two at once: two processes that share nothing, half the files each.
+    { name: 'two processes, half each', cmd: `(${node} ${BIN} verify --files-from ${halves[0]} --jobs 1 --report json > /dev/null & ${node} ${BIN} verify --files-from ${halves[1]} --jobs 1 --report json > /dev/null; r=$?; wait $! ; s=$?; test $r -le 1 && test $s -le 1)` },
   ];
   const rs = new Map(suiteCases.map((c) => [c.name, []]));
   for (let round = 0; round < SUITE_RUNS; round++) {
@@ -209,6 +216,7 @@ if (SUITE_RUNS > 0) {
   for (const c of suiteCases) console.log(`  ${c.name.padEnd(32)} ${m(c.name).toFixed(2)} s wall, ${m(c.name, 'cpu').toFixed(2)} s CPU, peak RSS ${Math.max(...rs.get(c.name).map((r) => r.rss)).toFixed(0)} MB`);
   console.log(`  --jobs 1 / --jobs ${JOBS}                ${(m('verify DIR --jobs 1') / m(`verify DIR --jobs ${JOBS}`)).toFixed(2)}x  (>= 1.7)`);
   console.log(`  shell loop / --jobs ${JOBS}              ${(m('shell loop, a process per file') / m(`verify DIR --jobs ${JOBS}`)).toFixed(2)}x  (> 1)`);
+  console.log(`  --jobs 1 / two processes, half each  ${(m('verify DIR --jobs 1') / m('two processes, half each')).toFixed(2)}x  (what two at once can give on this machine)`);
 }
 
 if (BIG) {

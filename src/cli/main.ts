@@ -102,7 +102,7 @@ function positiveSeconds(value: string): number {
 
 /** --jobs: worker threads for a run over many captures. */
 function jobsOption(): Option {
-  return new Option('-j, --jobs <n>', `captures processed at once, on worker threads (default: the cores available, ${defaultJobs()} here)`).argParser(positiveCount);
+  return new Option('-j, --jobs <n>', `captures processed at once, on this thread and N-1 worker threads (default: the cores available, ${defaultJobs()} here)`).argParser(positiveCount);
 }
 
 /** The script a worker thread of --jobs runs: the CLI bundle's workerMain (bin/worker.cjs, beside the launcher). */

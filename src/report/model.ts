@@ -273,7 +273,8 @@ export class Findings {
 
   /** Starts a new `recent` (the findings of the next frame). */
   mark(): void {
-    this.recent.length = 0;
+    // Checked first: setting an array's length costs even when it is already 0, and this runs for every packet.
+    if (this.recent.length !== 0) this.recent.length = 0;
   }
 
   /** Applies the limit to the findings added since the last trim (they must be in their final order). */

@@ -72,7 +72,7 @@ describe('verify over many captures', () => {
   });
 
   it('the report is the same byte for byte for any --jobs, in every format', () => {
-    for (const format of ['json', 'junit', 'text']) {
+    for (const format of ['json', 'junit', 'text', 'html']) {
       const outs = [1, 2, 3].map((n) => cli(['verify', dir, '--report', format, '--jobs', String(n)]).stdout.toString());
       expect(outs[1]).toBe(outs[0]);
       expect(outs[2]).toBe(outs[0]);

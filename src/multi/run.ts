@@ -137,13 +137,8 @@ export async function runFiles(jobs: readonly FileJob[], threads: number, worker
     });
   try {
     for (let i = 1; i < n; i++) workers.push(new WorkerClass(workerEntry, { stdout: true, stderr: false }));
-    await Promise.all([
-      ...workers.map(lane),
-      here().catch((e: unknown) => {
-        stop(e);
-        throw e;
-      }),
-    ]);
+    // Every lane ends (after a failure, each finishes the file it is in and takes no other) before the run does.
+    await Promise.allSettled([...workers.map(lane), here().catch(stop)]);
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));
   }

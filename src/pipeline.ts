@@ -402,10 +402,16 @@ class RecordLoop {
   private countBatch(batch: PacketBatch): void {
     const { ifacePackets, ifaceFirstFrame } = this;
     const iface = batch.iface;
-    this.packets += batch.count;
-    for (let i = 0; i < batch.count; i++) {
+    const n = batch.count;
+    this.packets += n;
+    // By runs of one interface (a pcap batch is one run): the inner loop only compares.
+    for (let i = 0; i < n; ) {
       const k = iface[i]!;
-      if (ifacePackets[k]!++ === 0) ifaceFirstFrame[k] = batch.firstFrame + i;
+      let j = i + 1;
+      while (j < n && iface[j] === k) j++;
+      if (ifacePackets[k] === 0) ifaceFirstFrame[k] = batch.firstFrame + i;
+      ifacePackets[k]! += j - i;
+      i = j;
     }
   }
 

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { describe, expect, it, type TestContext } from 'vitest';
 import { FAMILIES } from '../../src/report/families.js';
 import { BIN, cli, ROOT, tempDir } from '../helpers/cli.js';
+import { epb, idb, shb } from '../helpers/pcapng-build.js';
 import { ether, hex, ip4, ipv4L4, udp } from '../helpers/wire-build.js';
 import { pcapBytes, pcapngBytes } from '../verify/helpers.js';
 
@@ -313,6 +314,21 @@ describe('never call unchecked traffic OK', () => {
     expect(r.code).toBe(0);
     expect(r.stderr).toContain('warning: frame 1: capture.unsupported-link: 2 packet(s) on interface 0 have link type 147 (USER0), which ssnat-rewrite does not decode: nothing in them was checked or translated; they pass unchanged');
     expect(cli([input, join(dir, 'p.pcap'), '-r', RULE, '--strict', '-q']).code).toBe(1);
+  });
+
+  it('interfaces interleaved: the count and the first frame of the one not decoded, the same from rewrite and verify', () => {
+    const dir = tempDir();
+    // Frames 1-6 on interfaces 0 (Ethernet), 1 (USER0), 1, 0, 1, 0: interface 1 has 3 packets, from frame 2.
+    const on = [0, 1, 1, 0, 1, 0];
+    const input = write(dir, 'mixed.pcapng', Buffer.concat([shb(true), idb('eth0', true), idb('user0', true, 147), ...on.map((i, t) => epb(i, query(), true, t))]));
+    const line = '2: capture.unsupported-link: 3 packet(s) on interface 1 (user0) have link type 147 (USER0), which ssnat-rewrite does not decode: nothing in them was checked';
+    const r = cli([input, join(dir, 'o.pcapng'), '-r', RULE]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain(`warning: frame ${line} or translated; they pass unchanged`);
+    const json = JSON.parse(cli(['verify', input, '--report', 'json']).stdout.toString());
+    expect(json.findings.filter((f: { check: string }) => f.check === 'capture.unsupported-link')).toEqual([
+      { frame: 2, interface: 1, check: 'capture.unsupported-link', severity: 'warning', message: line.slice(line.indexOf('3 packet')) + '; they pass unchanged' },
+    ]);
   });
 
   it('an empty capture is not OK either', () => {

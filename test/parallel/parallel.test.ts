@@ -22,6 +22,7 @@ import { readPackets, type TestPacket } from '../helpers/capture.js';
 import { BIN, ROOT, cli, cliAsync } from '../helpers/cli.js';
 import { corpusPath, manifest } from '../helpers/corpus.js';
 import { rulesForCapture } from '../helpers/survey.js';
+import { block, epb, idb, shb, spb, u32 } from '../helpers/pcapng-build.js';
 import { concat, ether, ip4, ipv4L4, tcp, udp } from '../helpers/wire-build.js';
 
 // The tests run the sources; a worker thread runs the build of them (the suite's global setup makes it).
@@ -122,39 +123,6 @@ function pcapOf(fs: readonly Uint8Array[]): Buffer {
   });
   return Buffer.concat(parts);
 }
-
-/** A pcapng block: type, body, padded, both lengths. */
-function block(type: number, body: Uint8Array, le = true): Buffer {
-  const padded = (body.length + 3) & ~3;
-  const b = Buffer.alloc(12 + padded);
-  const w = (v: number, at: number) => (le ? b.writeUInt32LE(v, at) : b.writeUInt32BE(v, at));
-  w(type, 0);
-  w(b.length, 4);
-  Buffer.from(body).copy(b, 8);
-  w(b.length, b.length - 4);
-  return b;
-}
-function u32(v: number, le: boolean): Buffer {
-  const b = Buffer.alloc(4);
-  if (le) b.writeUInt32LE(v >>> 0);
-  else b.writeUInt32BE(v >>> 0);
-  return b;
-}
-function u16(v: number, le: boolean): Buffer {
-  const b = Buffer.alloc(2);
-  if (le) b.writeUInt16LE(v);
-  else b.writeUInt16BE(v);
-  return b;
-}
-function option(code: number, value: Uint8Array, le: boolean): Buffer {
-  return Buffer.concat([u16(code, le), u16(value.length, le), Buffer.from(value), Buffer.alloc(((value.length + 3) & ~3) - value.length)]);
-}
-const shb = (le: boolean): Buffer => block(0x0a0d0d0a, Buffer.concat([u32(0x1a2b3c4d, le), u16(1, le), u16(0, le), Buffer.alloc(8, 0xff)]), le);
-const idb = (name: string, le: boolean): Buffer =>
-  block(1, Buffer.concat([u16(1, le), u16(0, le), u32(65535, le), option(2, Buffer.from(name), le), option(0, new Uint8Array(0), le)]), le);
-const epb = (iface: number, f: Uint8Array, le: boolean, t: number): Buffer =>
-  block(6, Buffer.concat([u32(iface, le), u32(0, le), u32(t, le), u32(f.length, le), u32(f.length, le), Buffer.from(f), Buffer.alloc(((f.length + 3) & ~3) - f.length)]), le);
-const spb = (f: Uint8Array, le: boolean): Buffer => block(3, Buffer.concat([u32(f.length, le), Buffer.from(f), Buffer.alloc(((f.length + 3) & ~3) - f.length)]), le);
 
 /**
  * Sections in both byte orders, each describing its interfaces (tap0, tap1,

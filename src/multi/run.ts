@@ -1,8 +1,9 @@
 /**
  * Many captures in one run, on every core: each file is one pipeline run
  * (src/pipeline.ts), in this thread or, when `jobs` > 1, on one of `jobs - 1`
- * worker threads beside it. Results come back in the files' fixed order whatever finished
- * first, so the combined report is the same byte for byte for any `jobs`.
+ * worker threads beside it. Results come back in the files' fixed order
+ * whatever finished first, so the combined report is the same byte for byte
+ * for any `jobs`.
  *
  * A file that fails (unreadable, damaged, an output that cannot be written)
  * becomes an entry of its own (report/multi.ts failedReport); the other files

@@ -109,8 +109,6 @@ export interface RunResult {
   bytesIn: number;
   bytesOut: number;
   seconds: number;
-  /** Blocks the output format could not hold (pcapng -> pcap). */
-  droppedBlocks: number;
   /** Addresses rewritten, by kind ("ipv4.src", "arp.target", "icmp.inner-ipv4.dst", "ndp.target", ...). */
   rewritesByKind: Record<string, number>;
   /** One-line notes for the user (a format chosen for them, what a conversion dropped). */
@@ -155,9 +153,9 @@ export function addUndecodableAt(findings: Findings, frame: number, interfaceId:
 }
 
 /** The pcapng comment naming a frame's findings ("ssnat: udp.checksum: UDP checksum ..."). */
-export function findingsComment(fs: readonly Finding[], from: number): string {
+export function findingsComment(fs: readonly Finding[]): string {
   const parts: string[] = [];
-  for (let i = from; i < fs.length; i++) parts.push(`${fs[i]!.check}: ${fs[i]!.message}`);
+  for (let i = 0; i < fs.length; i++) parts.push(`${fs[i]!.check}: ${fs[i]!.message}`);
   return `ssnat: ${parts.join('; ')}`;
 }
 
@@ -278,11 +276,16 @@ class RecordLoop {
   readonly onPoolUndecodable = (buf: Uint8Array, b: PacketBatch, i: number): void => {
     const k = b.iface[i]!;
     this.translator.rewrite(buf, b.data[i]!, b.capLen[i]!, b.origLen[i]!, this.linkTypes[k]!, this.mappers[k]!);
-    const d = this.translator.decoded;
+    this.batchUndecodable(buf, b, i, this.translator.decoded);
+  };
+
+  /** `packet.undecodable` for packet `i` of batch `b` (in `buf`), whose decode is `d`. */
+  private batchUndecodable(buf: Uint8Array, b: PacketBatch, i: number, d: DecodeResult): void {
+    const k = b.iface[i]!;
     this.undecodable++;
     const time = this.reader.recordSeconds(buf, b.record[i]!, this.reader.interfaces[k]!);
     addUndecodableAt(this.findings, b.firstFrame + i, this.ifaceIds[k]!, b.base + b.record[i]!, d.undecodable, d.undecodableOff - b.data[i]!, time);
-  };
+  }
 
   /** After the last window: the threads' counters. */
   finishPool(): void {
@@ -386,14 +389,8 @@ class RecordLoop {
     }
   }
 
-  /** `packet.undecodable` for packet `i` of the batch. */
-  private readonly onUndecodable = (i: number, d: DecodeResult): void => {
-    const b = this.batch;
-    const k = b.iface[i]!;
-    this.undecodable++;
-    const time = this.reader.recordSeconds(this.reader.buffer, b.record[i]!, this.reader.interfaces[k]!);
-    addUndecodableAt(this.findings, b.firstFrame + i, this.ifaceIds[k]!, b.base + b.record[i]!, d.undecodable, d.undecodableOff - b.data[i]!, time);
-  };
+  /** `packet.undecodable` for packet `i` of the single-thread loop's batch. */
+  private readonly onUndecodable = (i: number, d: DecodeResult): void => this.batchUndecodable(this.reader.buffer, this.batch, i, d);
 
   /** What the translator's batch loop needs: this loop's tables and counters. */
   private readonly batchContext: BatchContext;
@@ -455,7 +452,7 @@ class RecordLoop {
       }
       if (verifier !== null && d !== null) verifier.packet(rec, d, flags.leakCheck && mapper !== undefined ? mapper : null, decoder.view);
       if (flags.annotating && findings.recent.length > 0) {
-        const f = findingsComment(findings.recent, 0);
+        const f = findingsComment(findings.recent);
         comment = comment === undefined ? f : `${comment}; ${f.slice('ssnat: '.length)}`;
       }
       writer?.write(rec, comment);
@@ -565,9 +562,10 @@ export async function runPipeline(opts: PipelineOptions): Promise<RunResult> {
     throw new UsageError('--annotate writes pcapng packet comments; it cannot be used with --format pcap');
   }
   const outGiven = annotateOutput ?? opts.output;
+  const outName = annotateOutput !== null ? '--annotate output' : 'output';
   let plan = opts.outputPlan ?? null;
   if (plan === null && outGiven !== null) {
-    plan = planOutput(annotateOutput !== null ? '--annotate output' : 'output', outGiven, opts.force, true);
+    plan = planOutput(outName, outGiven, opts.force, true);
     checkDistinct([opts.input], [plan]);
   }
   const totalBytes = fileSize(opts.input);
@@ -577,7 +575,6 @@ export async function runPipeline(opts: PipelineOptions): Promise<RunResult> {
   const notes: string[] = [];
   const nameFormat = opts.format === 'same' ? (opts.nameFormat ?? null) : null;
   let outFormat: CaptureFormat = opts.format !== 'same' ? opts.format : (nameFormat ?? reader.format);
-  const outName = annotateOutput !== null ? '--annotate output' : 'output';
   const annotatingRun = opts.annotate || annotateOutput !== null;
   if (annotatingRun && outFormat !== 'pcapng' && nameFormat === 'pcap') {
     notes.push(`comments need pcapng: the ${outName} ${outGiven} is written as pcapng, though its name says pcap (Wireshark reads it by its content; name it .pcapng)`);
@@ -599,8 +596,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<RunResult> {
       // An output named .gz is written compressed, as tshark and editcap read it.
       if (/\.gz$/i.test(plan.given)) target = new GzipTarget(target, `${plan.role} ${plan.given}`);
     }
-    const annotating = opts.annotate || annotateOutput !== null;
-    writer = target === null ? null : new CaptureWriter(target, reader.format, { format: outFormat, annotating });
+    writer = target === null ? null : new CaptureWriter(target, reader.format, { format: outFormat, annotating: annotatingRun });
     const table = new RuleTable(opts.rules, opts.direction);
     const findings = new Findings(opts.maxFindings);
     verifier = opts.command === 'verify' || opts.verify === true ? new Verifier(findings, opts.verifyOptions) : null;
@@ -609,7 +605,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<RunResult> {
     const loop = new RecordLoop(reader, writer, table, findings, verifier, {
       translating,
       describeRewrites: opts.annotate,
-      annotating,
+      annotating: annotatingRun,
       leakCheck: verifier !== null && opts.rules.length > 0,
       scopesAtFirstPacket: plan !== null && plan.kind !== 'file' && opts.checkScopes !== false,
     });
@@ -625,6 +621,8 @@ export async function runPipeline(opts: PipelineOptions): Promise<RunResult> {
       loop.settle();
       // The window's findings are in frame order now: the --max-findings limit can apply to them.
       findings.trim();
+      // `recent` serves the annotations of drainFull, which marks before every packet; the other loops never do.
+      findings.mark();
       if (reader.done) break;
       // Writing this window overlaps parsing the next (the read window keeps it intact until the fill after next).
       if (writer !== null) await writer.flushBehind();
@@ -686,7 +684,6 @@ export async function runPipeline(opts: PipelineOptions): Promise<RunResult> {
       bytesIn: reader.position,
       bytesOut: writer?.bytesWritten ?? 0,
       seconds: Number(process.hrtime.bigint() - started) / 1e9,
-      droppedBlocks: writer?.droppedBlocks ?? 0,
       rewritesByKind: loop.rewritten === 0 ? {} : countByKind(loop.maskCounts),
       notes,
     };

@@ -24,6 +24,7 @@ import { accessSync, constants, fstatSync, lstatSync, readlinkSync, realpathSync
 import { basename, dirname, join, resolve } from 'node:path';
 import { isatty } from 'node:tty';
 import { OutputError, UsageError, errnoWords } from '../errors.js';
+import { noteOutputDirectory } from './target.js';
 
 /** What a written path is for, as messages name it. */
 export type OutputRole = 'output' | '--report-file' | '--annotate output';
@@ -109,7 +110,10 @@ function checkDirectory(role: OutputRole, given: string, target: string): string
   } catch (e) {
     throw new OutputError(`cannot write ${role} ${given}: directory ${dir}: ${errnoWords(e)}`);
   }
-  return join(realpathSync(dir), basename(target));
+  const real = realpathSync(dir);
+  // Noted where outputs are planned, the main thread: the temporary file may be made by a worker thread, whose notes a signal here would not see.
+  noteOutputDirectory(real);
+  return join(real, basename(target));
 }
 
 /**

@@ -34,10 +34,10 @@ export function pendingTempFiles(): ReadonlySet<string> {
   return liveTemps;
 }
 
-/** Directories where this process may be writing temporary files (see removeTempFilesIn). */
+/** Directories where this process may be writing temporary files (see removeTempFiles). */
 const tempDirs = new Set<string>();
 
-/** Notes a directory outputs of this run go to, for removeTempFilesIn. */
+/** Notes a directory outputs of this run go to, for removeTempFiles. */
 export function noteOutputDirectory(dir: string): void {
   tempDirs.add(dir);
 }
@@ -239,15 +239,10 @@ export class FdTarget implements OutputTarget {
  * FIFO or a device named as the output) is written with writev and closed
  * on commit, which is the reader's end of file.
  */
-export function fdTarget(fd = 1, name = 'output stdout', owned = false): OutputTarget {
+export function fdTarget(fd: number, name: string, owned = false): OutputTarget {
   const st = fstatSync(fd);
   if (!owned && (st.isFIFO() || st.isSocket())) return new PipeTarget(new PipeSink(fd), name);
   return new FdTarget(fd, name, owned);
-}
-
-/** The target for '-': stdout. */
-export function stdoutTarget(): OutputTarget {
-  return fdTarget(1);
 }
 
 /**

@@ -358,9 +358,9 @@ async function runWithReport(options: PipelineOptions, reportFile: ReportFile): 
   return result;
 }
 
-function printNotes(result: RunResult, opts: CommonOptions): void {
+function printNotes(notes: readonly string[], opts: CommonOptions): void {
   if (opts.quiet) return;
-  for (const n of result.notes) process.stderr.write(`ssnat-rewrite: note: ${n}\n`);
+  for (const n of notes) process.stderr.write(`ssnat-rewrite: note: ${n}\n`);
 }
 
 /** The options of a run over many captures, from the command line's. */
@@ -454,9 +454,9 @@ async function rewriteCommand(input: string, output: string, opts: RewriteOption
   } finally {
     progress?.stop();
   }
-  printNotes(result, opts);
+  printNotes(result.notes, opts);
   if (!opts.quiet) {
-    for (const note of await unmatchedRules(input, rules, result.report.ruleHits ?? [], opts)) process.stderr.write(`ssnat-rewrite: note: ${note}\n`);
+    printNotes(await unmatchedRules(input, rules, result.report.ruleHits ?? [], opts), opts);
     process.stderr.write(summaryLine(result, output) + '\n');
   }
   if (reportKind !== undefined && reportPlan === null) {
@@ -501,7 +501,7 @@ async function verifyCommand(input: string, opts: VerifyCommandOptions): Promise
   } finally {
     progress?.stop();
   }
-  printNotes(result, opts);
+  printNotes(result.notes, opts);
   if (reportPlan === null) writeReport(result.report, kind, stdoutStream());
   return result.report.verdict!.exitCode;
 }

@@ -76,8 +76,6 @@ export function defaultJobs(): number {
  */
 export async function runFiles(jobs: readonly FileJob[], threads: number, workerEntry: string | URL, onProgress?: FileProgress): Promise<Report[]> {
   const n = Math.max(1, Math.min(threads, jobs.length));
-  if (n === 1) return runHere(jobs, onProgress);
-  const { Worker: WorkerClass } = process.getBuiltinModule('node:worker_threads');
   const results: Report[] = new Array<Report>(jobs.length);
   /** The next job to take, shared with the workers. */
   const next = new Int32Array(new SharedArrayBuffer(4));
@@ -97,6 +95,11 @@ export async function runFiles(jobs: readonly FileJob[], threads: number, worker
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
   };
+  if (n === 1) {
+    await here();
+    return results;
+  }
+  const { Worker: WorkerClass } = process.getBuiltinModule('node:worker_threads');
   const lane = (worker: Worker): Promise<void> =>
     new Promise<void>((resolve, reject) => {
       let finished = false;
@@ -144,16 +147,6 @@ export async function runFiles(jobs: readonly FileJob[], threads: number, worker
     await Promise.all(workers.map((w) => w.terminate()));
   }
   if (failure !== null) throw failure;
-  return results;
-}
-
-/** jobs = 1: one file after the other, in this thread. */
-async function runHere(jobs: readonly FileJob[], onProgress?: FileProgress): Promise<Report[]> {
-  const results: Report[] = [];
-  for (let i = 0; i < jobs.length; i++) {
-    results.push(await runJob(jobs[i]!, onProgress === undefined ? undefined : (b) => onProgress.read(i, b)));
-    onProgress?.done(i);
-  }
   return results;
 }
 

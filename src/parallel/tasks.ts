@@ -122,10 +122,6 @@ export class TaskArea {
     return this.meta[(t % SLOTS) * META + M_BUFFER]!;
   }
 
-  countOf(t: number): number {
-    return this.meta[(t % SLOTS) * META + M_COUNT]!;
-  }
-
   /** The indices (into the task's batch) of the packets found undecodable. */
   undecodableOf(t: number): Int32Array {
     const s = t % SLOTS;

@@ -723,7 +723,6 @@ export class CollisionTracker implements FlowSink {
     this.hand = 0;
   }
 
-  /** The colliding flows, in order of detection, with the first frame and time on each lane and the wrong-clone replies. */
   /**
    * Done with the table: its memory goes to the next tracker of this thread
    * (blockpool.ts). Nothing of it may be used afterwards; `report` gives
@@ -733,6 +732,7 @@ export class CollisionTracker implements FlowSink {
     this.pool.release();
   }
 
+  /** The colliding flows, in order of detection, with the first frame and time on each lane and the wrong-clone replies. */
   report(): Collision[] {
     return this.collisions.map((c) => ({
       protocol: c.protocol,

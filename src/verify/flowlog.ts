@@ -130,16 +130,6 @@ export class FlowLog {
     this.active = sizes.max > 0;
   }
 
-  /** Entries waiting to be replayed. */
-  get size(): number {
-    return this.n;
-  }
-
-  /** Entries the log may hold before its next replay (0 when it is empty). */
-  get capacity(): number {
-    return this.cap;
-  }
-
   /** Logs an IPv4 packet; false when it is to be tracked in the table instead (the log may have been replayed first). */
   appendV4(ctx: PacketContext, proto: number, rev: number, ports: number, x: number, y: number): boolean {
     const w = this.slot(ctx);

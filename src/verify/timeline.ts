@@ -9,7 +9,7 @@
  * not always in time order) counts in the first slice.
  */
 import type { Timeline as TimelineReport } from '../report/model.js';
-import { vlanText } from './context.js';
+import { reportTime, vlanText } from './context.js';
 
 /** Slices of the timeline, at most. */
 export const BUCKETS = 256;
@@ -90,6 +90,6 @@ export class Timeline {
         const vlan = vlanText(l.vlanKey);
         return { interface: l.iface, ...(name === undefined ? {} : { name }), ...(vlan === '' ? {} : { vlan }), packets: Array.from(l.counts.subarray(0, n)) };
       });
-    return { start: Math.round(this.start * 1e6) / 1e6, bucketSeconds: this.width, lanes, lanesOmitted: this.omitted.size };
+    return { start: reportTime(this.start), bucketSeconds: this.width, lanes, lanesOmitted: this.omitted.size };
   }
 }

@@ -15,7 +15,8 @@ import { runFiles, type FileJob } from '../multi/run.js';
 import type { Rule } from '../nat/rules.js';
 import type { Direction } from '../nat/table.js';
 import { DEFAULT_MAX_FINDINGS, type MultiReport, type Report } from '../report/model.js';
-import { combineReports, failedReport, renderMultiJson, renderMultiJunit, renderMultiText } from '../report/multi.js';
+import { renderJson } from '../report/json.js';
+import { combineReports, failedReport, renderMultiJunit, renderMultiText } from '../report/multi.js';
 import { VERSION } from '../version.js';
 import { renderHtmlReport } from '../report/html.js';
 import type { VerifierOptions } from '../verify/verifier.js';
@@ -63,7 +64,7 @@ export function renderMulti(report: MultiReport, kind: ReportKind): string {
 function renderMultiAs(report: MultiReport, kind: ReportKind): string {
   switch (kind) {
     case 'json':
-      return renderMultiJson(report);
+      return renderJson(report);
     case 'junit':
       return renderMultiJunit(report);
     case 'html':

@@ -7,7 +7,7 @@
  * million packets draws a bounded number of elements. Every cap says how much
  * it left out. Pure data: src/report/html-svg.ts draws it.
  */
-import { CHECKS } from './families.js';
+import { groupByCheck } from './families.js';
 import type { CheckName, Collision, Finding, Report } from './model.js';
 import { flowFilter } from './wireshark.js';
 
@@ -215,20 +215,15 @@ export function buildScene(report: Report, limits: Limits = DEFAULT_LIMITS): Sce
     addLane(w.request.interface, w.request.vlan);
     addLane(w.reply.interface, w.reply.vlan);
   }
-  // One pass over the findings: grouped by check, their lanes, and whether all have a time.
-  const groups = new Map<CheckName, Finding[]>();
+  // The findings' lanes, and whether all have a time.
   let findingsTimed = true;
   for (const f of report.findings) {
-    let g = groups.get(f.check);
-    if (g === undefined) groups.set(f.check, (g = []));
-    g.push(f);
     if (f.frame > 0 && f.interface >= 0) {
       addLane(f.interface, f.vlan);
       if (f.time === undefined) findingsTimed = false;
     }
   }
-  const byCheck = new Map<CheckName, Finding[]>();
-  for (const c of CHECKS) if (groups.has(c)) byCheck.set(c, groups.get(c)!);
+  const byCheck = groupByCheck(report.findings);
   const sorted = [...lanes.values()].sort((a, b) => a.iface - b.iface || compareVlan(a.vlan, b.vlan));
   const drawn = sorted.slice(0, limits.lanes);
   const drawnKeys = new Set(drawn.map((l) => l.key));

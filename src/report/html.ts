@@ -13,6 +13,7 @@
  * what is drawn or listed one by one is capped (src/report/html-scene.ts
  * Limits) and the page says how much it left out.
  */
+import { EXIT_FINDINGS, EXIT_INPUT, EXIT_OK } from '../errors.js';
 import { CSS, SCRIPT } from './html-assets.js';
 import { buildScene, DEFAULT_LIMITS, laneKey, type Limits, type Scene, type SceneLane, type WrongReply } from './html-scene.js';
 import { flowStyle, laneText, picture, swatch, type Ids } from './html-svg.js';
@@ -33,13 +34,13 @@ const VERDICT_LOOK: Readonly<Record<VerdictResult, { icon: string; word: string 
  * gets the one its summary implies: failed on an error (exit 1), unreadable
  * when it records a read error (exit 3), else ok.
  */
-export function verdictOf(report: Report): { verdict: Verdict; derived: boolean } {
+function shownVerdict(report: Report): { verdict: Verdict; derived: boolean } {
   if (report.verdict !== undefined) return { verdict: report.verdict, derived: false };
   const s = report.summary;
-  if (report.error !== undefined) return { verdict: { result: 'unreadable', exitCode: 3, strict: false, why: report.error.message }, derived: true };
-  if (s.errors > 0) return { verdict: { result: 'failed', exitCode: 1, strict: false, why: count(s.errors, 'error') }, derived: true };
+  if (report.error !== undefined) return { verdict: { result: 'unreadable', exitCode: EXIT_INPUT, strict: false, why: report.error.message }, derived: true };
+  if (s.errors > 0) return { verdict: { result: 'failed', exitCode: EXIT_FINDINGS, strict: false, why: count(s.errors, 'error') }, derived: true };
   const why = s.warnings > 0 ? `no errors; ${count(s.warnings, 'warning')}` : 'no errors, no warnings';
-  return { verdict: { result: 'ok', exitCode: 0, strict: false, why }, derived: true };
+  return { verdict: { result: 'ok', exitCode: EXIT_OK, strict: false, why }, derived: true };
 }
 
 function verdictBanner(v: Verdict, derived: boolean, small = false): string {
@@ -383,7 +384,7 @@ function isMulti(r: Report | MultiReport): r is MultiReport {
 }
 
 function singlePage(r: Report, limits: Limits): string {
-  const { verdict, derived } = verdictOf(r);
+  const { verdict, derived } = shownVerdict(r);
   const body =
     `<section data-report="" id="r" aria-labelledby="r-title">` +
     `<h1 id="r-title">ssnat-rewrite ${esc(r.command)}: <code>${esc(r.input.path)}</code></h1>` +
@@ -400,8 +401,9 @@ function multiPage(m: MultiReport, limits: Limits): string {
   const share = (k: number): number => Math.max(20, Math.floor(k / Math.max(1, Math.sqrt(n))));
   const each: Limits = { ...limits, rows: share(limits.rows), findingRows: share(limits.findingRows) };
   const s = m.summary;
+  const shown = m.files.map(shownVerdict);
   const overview = m.files.map((r, i) => {
-    const v = verdictOf(r).verdict;
+    const v = shown[i]!.verdict;
     const look = VERDICT_LOOK[v.result];
     return (
       `<tr data-row="" data-file="${i + 1}"><td><a href="#f${i + 1}"><code>${esc(r.input.path)}</code></a></td>` +
@@ -411,7 +413,7 @@ function multiPage(m: MultiReport, limits: Limits): string {
   });
   const files = m.files.map((r, i) => {
     const p = `f${i + 1}`;
-    const { verdict, derived } = verdictOf(r);
+    const { verdict, derived } = shown[i]!;
     return (
       `<section class="file" data-report="" id="${p}" aria-labelledby="${p}-title">` +
       `<h2 id="${p}-title">${i + 1}. <code>${esc(r.input.path)}</code></h2>` +

@@ -96,10 +96,6 @@ function worstVerdict(files: readonly Report[], s: MultiReport['summary'], stric
   return { result, exitCode, strict, why };
 }
 
-/** The JSON document of a multi-file run, pretty-printed. */
-export function renderMultiJson(report: MultiReport): string {
-  return JSON.stringify(report, null, 2) + '\n';
-}
 
 const WORD: Record<VerdictResult, string> = { ok: 'ok', failed: 'FAILED', unchecked: 'NOT CHECKED', unreadable: 'UNREADABLE' };
 

@@ -369,7 +369,7 @@ function parseMapping(p: Piece, ctx: Ctx): Mapping {
     fail(ctx, p.col + third, 'too many ":" fields (QEMU form: ADDR:NETMASK:ADDR; tcprewrite form: PREFIX:PREFIX)');
   }
   // Two networks joined by something else than "=" ("10.0.0.0/24-192.168.1.0/24", "a/24 -> b/24").
-  const joined = /^([0-9A-Fa-f:.]+\/\d+)(\s*(?:->|=>|-|>|,|;|\s)\s*)([0-9A-Fa-f:.]+(?:\/\d+)?)$/.exec(p.text);
+  const joined = /^([0-9A-Fa-f:.]+\/\d+)(\s*(?:->|-|>|,|;|\s)\s*)([0-9A-Fa-f:.]+(?:\/\d+)?)$/.exec(p.text);
   if (joined !== null) {
     fail(ctx, p.col + joined[1]!.length, `expected "=" between the guest and the host network: did you mean ${joined[1]}=${joined[3]}?`);
   }

@@ -488,7 +488,7 @@ export class Translator {
 
   /** The direct path for an ARP message at `a` (after an Ethernet header): what `translateArp` does. */
   private directArp(v: DataView, a: number, capEnd: number, mapper: InterfaceMapper): number {
-    if (a + arp.FIXED_LEN > capEnd || !arp.hasSixByteIpv4Layout(v, a)) return -1; // other layouts: translate
+    if (arp.ipv4HardwareLen(v, a, capEnd) !== arp.HLEN_ETHERNET) return -1; // other layouts: translate
     let kinds = 0;
     if (a + arp.SPA + 4 <= capEnd) {
       const old = v.getInt32(a + arp.SPA);
@@ -516,8 +516,8 @@ export class Translator {
     const v = this.v;
     const off = d.netOff;
     const capEnd = d.capEnd;
-    if (off + arp.FIXED_LEN > capEnd || v.getUint16(off + arp.PTYPE) !== arp.PTYPE_IPV4 || v.getUint8(off + arp.PLEN) !== arp.PLEN_IPV4) return;
-    const hlen = v.getUint8(off + arp.HLEN);
+    const hlen = arp.ipv4HardwareLen(v, off, capEnd);
+    if (hlen < 0) return;
     const spa = off + arp.senderProtocolOffset(hlen);
     const tpa = off + arp.targetProtocolOffset(hlen, arp.PLEN_IPV4);
     const rarp = d.etherType === eth.ETHERTYPE_RARP;

@@ -244,7 +244,7 @@ export class UntranslatedSites {
       if (v.getUint8(p) === ppp.HDLC_ADDRESS && v.getUint8(p + 1) === ppp.HDLC_CONTROL) p += 2;
       const pr = ppp.readProtocol(v, p, end);
       if (pr < 0) return;
-      const et = (pr & 0xffff) === ppp.PPP_IPV4 ? eth.ETHERTYPE_IPV4 : (pr & 0xffff) === ppp.PPP_IPV6 ? eth.ETHERTYPE_IPV6 : -1;
+      const et = ppp.etherTypeOf(pr & 0xffff);
       if (et >= 0) this.packet(et, p + (pr >>> 16), end, P_GRE);
       return;
     }
@@ -280,8 +280,8 @@ export class UntranslatedSites {
       if (at + ipv6.SRC_ADDR + 16 <= end) this.check6(at + ipv6.SRC_ADDR, place, R_IPV6_SOURCE);
       if (at + ipv6.DST_ADDR + 16 <= end) this.check6(at + ipv6.DST_ADDR, place, R_IPV6_DESTINATION);
     } else if (et === eth.ETHERTYPE_ARP || et === eth.ETHERTYPE_RARP) {
-      if (at + arp.FIXED_LEN > end || v.getUint16(at + arp.PTYPE) !== arp.PTYPE_IPV4 || v.getUint8(at + arp.PLEN) !== arp.PLEN_IPV4) return;
-      const hlen = v.getUint8(at + arp.HLEN);
+      const hlen = arp.ipv4HardwareLen(v, at, end);
+      if (hlen < 0) return;
       const spa = at + arp.senderProtocolOffset(hlen);
       const tpa = at + arp.targetProtocolOffset(hlen, arp.PLEN_IPV4);
       if (spa + 4 <= end) this.check4(spa, place, R_ARP_SENDER);

@@ -32,9 +32,14 @@ export const OP_REPLY = 2;
 export const OP_REVERSE_REQUEST = 3;
 export const OP_REVERSE_REPLY = 4;
 
-/** True when the fixed bytes at `off` (caller checked they are captured) give IPv4 addresses after 6-byte hardware addresses: the layout above, of any hardware type. */
-export function hasSixByteIpv4Layout(v: DataView, off: number): boolean {
-  return v.getUint16(off + PTYPE) === PTYPE_IPV4 && v.getUint8(off + HLEN) === HLEN_ETHERNET && v.getUint8(off + PLEN) === PLEN_IPV4;
+/**
+ * The hardware address length of the ARP or RARP packet at `off` when its
+ * protocol addresses are IPv4 and its fixed bytes are captured before `end`;
+ * -1 for any other. HLEN_ETHERNET: the fixed layout above, of any hardware type.
+ */
+export function ipv4HardwareLen(v: DataView, off: number, end: number): number {
+  if (off + FIXED_LEN > end || v.getUint16(off + PTYPE) !== PTYPE_IPV4 || v.getUint8(off + PLEN) !== PLEN_IPV4) return -1;
+  return v.getUint8(off + HLEN);
 }
 
 /** Offset of the sender protocol address for hardware addresses of `hlen` bytes. */

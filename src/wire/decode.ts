@@ -280,13 +280,6 @@ export function describeLinkType(linkType: number): string {
   return `link type ${linkType}${name === undefined ? '' : ` (${name})`}`;
 }
 
-/** The EtherType equivalent of a PPP protocol (IPv4, IPv6), or -1. */
-function pppEtherType(protocol: number): number {
-  if (protocol === ppp.PPP_IPV4) return eth.ETHERTYPE_IPV4;
-  if (protocol === ppp.PPP_IPV6) return eth.ETHERTYPE_IPV6;
-  return -1;
-}
-
 export class PacketDecoder {
   /** The reused result of `decode`. */
   readonly result = new DecodeResult();
@@ -380,7 +373,7 @@ export class PacketDecoder {
         if (pr < 0) return this.cut();
         r.linkSubtype = pr & 0xffff;
         cur += pr >>> 16;
-        et = pppEtherType(pr & 0xffff);
+        et = ppp.etherTypeOf(pr & 0xffff);
         if (et < 0) {
           r.linkHeaderLen = cur - off;
           return this.other(-1, cur);
@@ -484,7 +477,7 @@ export class PacketDecoder {
       if (cur + ppp.PPPOE_HEADER_LEN > capEnd) return this.cut();
       const pr = ppp.readProtocol(v, cur + ppp.PPPOE_HEADER_LEN, capEnd);
       if (pr < 0) return this.cut();
-      const next = pppEtherType(pr & 0xffff);
+      const next = ppp.etherTypeOf(pr & 0xffff);
       if (next < 0) return this.other(et, cur);
       cur += ppp.PPPOE_HEADER_LEN + (pr >>> 16);
       et = next;

@@ -14,6 +14,8 @@
  * A PPP protocol field whose first byte is odd is one byte long (protocol
  * field compression, RFC 1661 6.5). IPv4 is 0x0021, IPv6 0x0057.
  */
+import * as eth from './ethernet.js';
+
 export const LINKTYPE_PPP = 9;
 export const LINKTYPE_PPP_HDLC = 50;
 export const LINKTYPE_PPP_ETHER = 51;
@@ -40,4 +42,11 @@ export function readProtocol(v: DataView, at: number, capEnd: number): number {
   if ((first & 1) === 1) return first | (1 << 16);
   if (at + 2 > capEnd) return -1;
   return v.getUint16(at) | (2 << 16);
+}
+
+/** The EtherType of the packet a PPP protocol number announces (IPv4, IPv6); -1 for any other. */
+export function etherTypeOf(protocol: number): number {
+  if (protocol === PPP_IPV4) return eth.ETHERTYPE_IPV4;
+  if (protocol === PPP_IPV6) return eth.ETHERTYPE_IPV6;
+  return -1;
 }

@@ -63,9 +63,8 @@ function statOrNull(f: () => Stats): Stats | null {
   }
 }
 
-/** The null device: writing to it twice is harmless. */
-function isNullDevice(st: Stats | null): boolean {
-  const nul = statOrNull(() => statSync('/dev/null'));
+/** The null device (`nul`: its stat): writing to it twice is harmless. */
+function isNullDevice(st: Stats | null, nul: Stats | null): boolean {
   return st !== null && st.isCharacterDevice() && nul !== null && st.rdev === nul.rdev;
 }
 
@@ -167,33 +166,51 @@ function inputIdentity(input: string): { id: string | null; real: string | null 
 /**
  * Refuses an output that is an input, or two outputs that are one file:
  * compared by identity (device and inode, so hard links and /dev/stdout
- * count) and by resolved path (for files that do not exist yet).
+ * count) and by resolved path (for files that do not exist yet). The
+ * outputs are indexed once, so a run over ten thousand captures costs ten
+ * thousand lookups, not a hundred million comparisons; the pair named is
+ * the one a plain double loop would find first.
  */
 export function checkDistinct(inputs: readonly string[], outputs: readonly PlannedOutput[]): void {
-  const nullDevice = (o: PlannedOutput): boolean => o.kind === 'special' && isNullDevice(statOrNull(() => statSync(o.target)));
+  const nul = statOrNull(() => statSync('/dev/null'));
+  const counted = outputs.map((o) => !(o.kind === 'special' && isNullDevice(statOrNull(() => statSync(o.target)), nul)));
+  /** The first output with each identity, and with each path written (descriptors have none). */
+  const byId = new Map<string, number>();
+  const byPath = new Map<string, number>();
+  /** The lowest earlier output that output `b` is the same file as, or -1. */
+  const earlier: number[] = [];
+  outputs.forEach((o, b) => {
+    let a = -1;
+    if (counted[b]) {
+      const x = o.id === null ? undefined : byId.get(o.id);
+      const y = o.kind === 'fd' ? undefined : byPath.get(o.target);
+      a = Math.min(x ?? Infinity, y ?? Infinity);
+      if (a === Infinity) a = -1;
+      if (o.id !== null && !byId.has(o.id)) byId.set(o.id, b);
+      if (o.kind !== 'fd' && !byPath.has(o.target)) byPath.set(o.target, b);
+    }
+    earlier.push(a);
+  });
   for (const input of inputs) {
     const i = inputIdentity(input);
-    for (const o of outputs) {
-      if (nullDevice(o)) continue;
-      const sameId = i.id !== null && o.id !== null && i.id === o.id;
-      const samePath = i.real !== null && o.kind !== 'fd' && i.real === o.target;
-      if (sameId || samePath) {
-        const via = input === '-' || (samePath && resolve(o.given) === resolve(input)) ? '' : ' (through a link or another name)';
-        const what = input === '-' ? 'standard input' : `the input ${input}`;
-        throw new UsageError(`${o.role} ${o.given} is ${what}${via}: refusing to overwrite what is being read; choose another path`);
-      }
-    }
+    const x = i.id === null ? undefined : byId.get(i.id);
+    const y = i.real === null ? undefined : byPath.get(i.real);
+    if (x === undefined && y === undefined) continue;
+    const o = outputs[Math.min(x ?? Infinity, y ?? Infinity)]!;
+    const samePath = i.real !== null && o.kind !== 'fd' && i.real === o.target;
+    const via = input === '-' || (samePath && resolve(o.given) === resolve(input)) ? '' : ' (through a link or another name)';
+    const what = input === '-' ? 'standard input' : `the input ${input}`;
+    throw new UsageError(`${o.role} ${o.given} is ${what}${via}: refusing to overwrite what is being read; choose another path`);
   }
-  for (let a = 0; a < outputs.length; a++) {
-    for (let b = a + 1; b < outputs.length; b++) {
-      const x = outputs[a]!;
-      const y = outputs[b]!;
-      if (nullDevice(x) || nullDevice(y)) continue;
-      const sameId = x.id !== null && x.id === y.id;
-      const samePath = x.kind !== 'fd' && y.kind !== 'fd' && x.target === y.target;
-      if (sameId || samePath) {
-        throw new UsageError(`${y.role} ${y.given} and ${x.role} ${x.given} are the same file: give each output its own path`);
-      }
-    }
+  // The pair with the lowest first output, then the lowest second one.
+  let first = -1;
+  let second = -1;
+  for (let b = 0; b < outputs.length; b++) {
+    const a = earlier[b]!;
+    if (a >= 0 && (first < 0 || a < first)) [first, second] = [a, b];
+  }
+  if (first >= 0) {
+    const [x, y] = [outputs[first]!, outputs[second]!];
+    throw new UsageError(`${y.role} ${y.given} and ${x.role} ${x.given} are the same file: give each output its own path`);
   }
 }

@@ -265,7 +265,7 @@ export function buildProgram(run: (result: Promise<number>) => void): Command {
     .option('-f, --force', 'replace an existing report file')
     .addHelpText('after', MERGE_EXAMPLES)
     .action((reports: string[], opts: { report: ReportKind; reportFile?: string; expect?: string; force?: boolean }) =>
-      run(mergeReports(reports, { report: opts.report, reportFile: opts.reportFile, expect: opts.expect, force: opts.force === true }, stdoutStream)),
+      run(mergeReports(reports, { report: opts.report, reportFile: opts.reportFile, expect: opts.expect, force: opts.force === true }, reportToStdout)),
     );
 
   program.addHelpText('after', `\nRun 'ssnat-rewrite rewrite --help' or 'ssnat-rewrite verify --help' for every option.\n${REWRITE_EXAMPLES}`);
@@ -396,7 +396,7 @@ function rewriteRules(opts: RewriteOptions): Rule[] {
 async function rewriteAction(paths: string[], opts: RewriteOptions): Promise<number> {
   if (opts.outDir !== undefined) {
     const rules = rewriteRules(opts);
-    return rewriteMany(paths, opts.outDir, opts.format ?? 'same', opts.annotate === true, opts.verify === true, manyOptions(opts, rules, opts.report ?? 'text'));
+    return rewriteMany(paths, opts.outDir, opts.format ?? 'same', opts.annotate === true, opts.verify === true, manyOptions(opts, rules, opts.report ?? 'text'), reportToStdout);
   }
   if (paths.length !== 2) {
     throw new UsageError(
@@ -414,7 +414,7 @@ async function verifyAction(args: string[], opts: VerifyCommandOptions): Promise
   if (inputs.length === 0 && opts.filesFrom === undefined) throw new UsageError("missing required argument 'inputs': give captures or directories to check");
   if (!isMany(inputs) && opts.filesFrom === undefined) return verifyCommand(inputs[0]!, opts);
   if (opts.annotate !== undefined) throw new UsageError('--annotate writes one capture: give it one input (for many, run verify --annotate per capture)');
-  return verifyMany(inputs, manyOptions(opts, loadRules(opts), opts.report ?? 'text'), stdoutStream);
+  return verifyMany(inputs, manyOptions(opts, loadRules(opts), opts.report ?? 'text'), reportToStdout);
 }
 
 async function rewriteCommand(input: string, output: string, opts: RewriteOptions): Promise<number> {
@@ -461,7 +461,9 @@ async function rewriteCommand(input: string, output: string, opts: RewriteOption
   }
   if (reportKind !== undefined && reportPlan === null) {
     // No --report-file: the report goes to stdout, unless the capture does.
-    writeReport(result.report, reportKind, output === '-' ? process.stderr : stdoutStream());
+    const text = render(result.report, reportKind);
+    if (output === '-') process.stderr.write(text);
+    else reportToStdout(text, result.report.verdict!.exitCode);
   } else if (reportKind === undefined) {
     printFindings(result.report, opts);
   }
@@ -502,7 +504,7 @@ async function verifyCommand(input: string, opts: VerifyCommandOptions): Promise
     progress?.stop();
   }
   printNotes(result.notes, opts);
-  if (reportPlan === null) writeReport(result.report, kind, stdoutStream());
+  if (reportPlan === null) reportToStdout(render(result.report, kind), result.report.verdict!.exitCode);
   return result.report.verdict!.exitCode;
 }
 
@@ -529,10 +531,6 @@ async function unmatchedRules(input: string, rules: Rule[], hits: NonNullable<Re
 }
 
 /** Writes the report to stdout or stderr. */
-function writeReport(report: Report, kind: ReportKind, stream: NodeJS.WritableStream): void {
-  stream.write(render(report, kind));
-}
-
 const MAX_STDERR_FINDINGS = 20;
 
 /** rewrite without --report: the findings (of --verify) and collisions, a line each, on stderr. */
@@ -562,20 +560,26 @@ function cleanupAndExit(code: number): never {
   process.exit(code);
 }
 
+/** The exit code of the run whose report is being written to stdout. */
+let reportExitCode = EXIT_OK;
+
 /**
- * process.stdout, for reports. Not touched before it is needed: making it
- * turns a pipe on fd 1 non-blocking, which the capture's writing thread
- * (capture/pipe.ts) must not find.
+ * Writes a report to process.stdout, which is not touched before it is
+ * needed: making it turns a pipe on fd 1 non-blocking, which the capture's
+ * writing thread (capture/pipe.ts) must not find. EPIPE (`| head`) is the
+ * reader going away, not our failure: the run ends quietly with its own exit
+ * code, so a failed verify is not made a success by a reader who stopped
+ * early, and a large report says the same as one that fits in the pipe.
  */
-function stdoutStream(): NodeJS.WriteStream {
+function reportToStdout(text: string, exitCode: number): void {
+  reportExitCode = exitCode;
   const out = process.stdout;
   if (out.listenerCount('error') === 0) {
-    // EPIPE on stdout (`| head`) is the reader going away, not our failure.
     out.on('error', (e: NodeJS.ErrnoException) => {
-      if (e.code === 'EPIPE') cleanupAndExit(EXIT_OK);
+      if (e.code === 'EPIPE') cleanupAndExit(reportExitCode);
     });
   }
-  return out;
+  out.write(text);
 }
 
 /** Runs the CLI; resolves to the exit code (also set on process.exitCode). */

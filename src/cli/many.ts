@@ -92,11 +92,18 @@ async function run(jobs: FileJob[], opts: ManyOptions): Promise<Report[]> {
   }
 }
 
+/**
+ * Writes a report to stdout. `exitCode` is the run's, so that a reader who
+ * goes away before the end (`| head`) does not turn a failed run into a
+ * success: the checks were done, only the text was not wanted.
+ */
+export type ReportToStdout = (text: string, exitCode: number) => void;
+
 /** Writes the combined report: to --report-file (atomically, checked against every path of the run), else stdout. */
-async function emit(report: MultiReport, opts: ManyOptions, reportPlan: PlannedOutput | null, stdout: NodeJS.WritableStream): Promise<void> {
+async function emit(report: MultiReport, opts: ManyOptions, reportPlan: PlannedOutput | null, toStdout: ReportToStdout): Promise<void> {
   const text = renderMulti(report, opts.report);
   if (reportPlan === null) {
-    stdout.write(text);
+    toStdout(text, report.verdict.exitCode);
     return;
   }
   const out = await TextOutput.prepare(reportPlan, text);
@@ -131,14 +138,14 @@ function problemEntries(command: 'rewrite' | 'verify', problems: ReadonlyArray<{
 }
 
 /** `verify A B DIR ...`: the combined report; resolves to the exit code. */
-export async function verifyMany(inputs: readonly string[], opts: ManyOptions, stdout: () => NodeJS.WritableStream): Promise<number> {
+export async function verifyMany(inputs: readonly string[], opts: ManyOptions, toStdout: ReportToStdout): Promise<number> {
   if (inputs.includes('-')) throw new UsageError("'-' (stdin) can be the only input: give files or directories when there are several");
   const { files, problems } = expandInputs(inputs);
   const reportPlan = opts.reportFile === undefined ? null : planOutput('--report-file', opts.reportFile, opts.force, false);
   if (reportPlan !== null) checkDistinct(files.map((f) => f.path), [reportPlan]);
   const reports = await run(files.map((f) => baseJob('verify', f.path, opts)), opts);
   const report = combineReports('verify', [...reports, ...problemEntries('verify', problems, opts.strict)], opts.strict);
-  await emit(report, opts, reportPlan, stdout());
+  await emit(report, opts, reportPlan, toStdout);
   return report.verdict.exitCode;
 }
 
@@ -154,7 +161,15 @@ function outputName(rel: string, format: 'same' | 'pcap' | 'pcapng'): string {
  * directory given (or its name, for a file given); every output planned and
  * checked before anything is read; two inputs onto one output are refused.
  */
-export async function rewriteMany(inputs: readonly string[], outDir: string, format: 'same' | 'pcap' | 'pcapng', annotate: boolean, verify: boolean, opts: ManyOptions): Promise<number> {
+export async function rewriteMany(
+  inputs: readonly string[],
+  outDir: string,
+  format: 'same' | 'pcap' | 'pcapng',
+  annotate: boolean,
+  verify: boolean,
+  opts: ManyOptions,
+  toStdout: ReportToStdout,
+): Promise<number> {
   if (inputs.includes('-')) throw new UsageError("'-' (stdin) cannot be an input with --out-dir: give files or directories");
   if (inputs.length === 0) throw new UsageError('--out-dir needs at least one input file or directory');
   let outSt;
@@ -221,7 +236,7 @@ export async function rewriteMany(inputs: readonly string[], outDir: string, for
     }
     process.stderr.write(`ssnat-rewrite: ${report.verdict.why}\n`);
   }
-  if (opts.reportFile !== undefined || opts.report !== 'text') await emit(report, opts, reportPlan, process.stdout);
+  if (opts.reportFile !== undefined || opts.report !== 'text') await emit(report, opts, reportPlan, toStdout);
   return report.verdict.exitCode;
 }
 
@@ -264,7 +279,7 @@ function readReports(path: string): { command: 'rewrite' | 'verify'; strict: boo
 export async function mergeReports(
   paths: readonly string[],
   opts: Pick<ManyOptions, 'report' | 'reportFile' | 'force'> & { expect?: string | undefined },
-  stdout: () => NodeJS.WritableStream,
+  toStdout: ReportToStdout,
 ): Promise<number> {
   const parts = paths.map((p) => ({ path: p, ...readReports(p) }));
   const commands = new Set(parts.map((p) => p.command));
@@ -286,7 +301,7 @@ export async function mergeReports(
   const reportPlan = opts.reportFile === undefined ? null : planOutput('--report-file', opts.reportFile, opts.force, false);
   if (reportPlan !== null) checkDistinct(paths, [reportPlan]);
   const text = renderMulti(report, opts.report);
-  if (reportPlan === null) stdout().write(text);
+  if (reportPlan === null) toStdout(text, report.verdict.exitCode);
   else await (await TextOutput.prepare(reportPlan, text)).commit();
   return report.verdict.exitCode;
 }

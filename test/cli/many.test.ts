@@ -3,7 +3,7 @@
  * whatever the number of jobs, rewrite into --out-dir, merge-reports of
  * shards equal to one run, and the recipe for Kubernetes shards.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -258,6 +258,47 @@ describe('merge-reports', () => {
       expect(r.code).toBe(code);
       expect(r.stderr).toBe(`${line}\n`);
     }
+  });
+});
+
+/**
+ * The CLI with its stdout a pipe whose reader has gone before the first
+ * byte (`| head -c0`): every report write meets EPIPE, whatever its size.
+ */
+async function readerGone(args: string[]): Promise<{ code: number | null; stderr: string }> {
+  const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout.destroy();
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+  return { code, stderr };
+}
+
+describe('a report reader that goes away (| head)', () => {
+  const dir = suite();
+  // The suite's verdict is 3 (a damaged capture): a reader that stopped reading must not make it 0.
+  it("verify of many ends quietly with the verdict's exit code", async () => {
+    expect(await readerGone(['verify', dir, '--report', 'json'])).toEqual({ code: 3, stderr: '' });
+    expect(await readerGone(['verify', join(dir, 'corpus/nb6-http.pcap'), join(dir, 'taps'), '--report', 'junit'])).toEqual({ code: 1, stderr: '' });
+  });
+
+  it('verify of one capture too, and rewrite with its report on stdout', async () => {
+    expect(await readerGone(['verify', join(dir, 'corpus/nb6-http.pcap'), '--report', 'json'])).toEqual({ code: 1, stderr: '' });
+    const out = join(tempDir(), 'one.pcap');
+    expect(await readerGone([join(dir, 'corpus/nb6-http.pcap'), out, '-r', RULE, '--verify', '--report', 'json', '-q'])).toEqual({ code: 1, stderr: '' });
+    expect(readFileSync(out).length).toBeGreaterThan(24);
+  });
+
+  it("rewrite --out-dir: no stack trace, the verdict's exit code, every output kept", async () => {
+    const out = join(tempDir(), 'out');
+    expect(await readerGone(['--out-dir', out, join(dir, 'corpus'), '-r', RULE, '--report', 'json', '-q'])).toEqual({ code: 3, stderr: '' });
+    expect(readdirSync(out).sort()).toEqual(['dns_icmp.cap', 'nb6-http.pcap']);
+  });
+
+  it('merge-reports', async () => {
+    const shard = join(tempDir(), 'shard.json');
+    cli(['verify', join(dir, 'taps'), join(dir, 'corpus/nb6-http.pcap'), '--report', 'json', '--report-file', shard]);
+    expect(await readerGone(['merge-reports', shard, '--report', 'text'])).toEqual({ code: 1, stderr: '' });
   });
 });
 

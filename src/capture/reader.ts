@@ -129,6 +129,8 @@ export class CaptureReader implements AsyncIterable<CaptureRecord> {
   sections = 0;
   /** The inflating source of a gzip-compressed input (its compressed position, whether it was cut short); null otherwise. */
   gzip: GunzipSource | null = null;
+  /** The file read, as given (null: stdin or bytes in memory), for the command that keeps the intact part of a damaged capture. */
+  private path: string | null = null;
 
   private readonly win: ReadWindow;
   private readonly rec = new CaptureRecord();
@@ -173,10 +175,11 @@ export class CaptureReader implements AsyncIterable<CaptureRecord> {
       head = file.peek(2);
       source = file;
     }
-    if (!isGzip(head)) return CaptureReader.fromSource(source, { name, ...opts });
-    const gunzip = new GunzipSource(source, name);
-    const reader = await CaptureReader.fromSource(gunzip, { name: `${name} (inflated)`, ...opts });
+    const gzip = isGzip(head);
+    const gunzip = gzip ? new GunzipSource(source, name) : null;
+    const reader = await CaptureReader.fromSource(gunzip ?? source, { name: gzip ? `${name} (inflated)` : name, ...opts });
     reader.gzip = gunzip;
+    reader.path = path === '-' ? null : path;
     return reader;
   }
 
@@ -380,7 +383,24 @@ export class CaptureReader implements AsyncIterable<CaptureRecord> {
   }
 
   private error(message: string, at: number, frame?: number): CaptureError {
-    return new CaptureError(message, { file: this.name, offset: this.win.offsetOf(at), frame });
+    return new CaptureError(message + this.intactBefore(), { file: this.name, offset: this.win.offsetOf(at), frame });
+  }
+
+  /**
+   * After the first frame, what damage leaves intact and how to keep it:
+   * the record being read starts at the window's start, and every record
+   * before it was read whole, so the bytes before it are a capture of their
+   * own (the file header, or each section's header and interfaces, included).
+   */
+  private intactBefore(): string {
+    if (this.frames === 0) return '';
+    const cut = this.win.offsetOf(this.win.start);
+    const frames = this.frames === 1 ? 'the frame' : `the ${this.frames} frames`;
+    const are = this.frames === 1 ? 'is' : 'are';
+    if (this.path === null) return `; ${frames} in its first ${cut} bytes ${are} intact`;
+    const file = shellWord(this.path);
+    const head = this.gzip === null ? `head -c ${cut} ${file}` : `zcat ${file} | head -c ${cut}`;
+    return `; ${frames} before byte offset ${cut} ${are} intact: ${head} > intact.${this.format} keeps ${this.frames === 1 ? 'it' : 'them'}`;
   }
 
   // ---------------------------------------------------------------- pcap
@@ -710,4 +730,10 @@ export class CaptureReader implements AsyncIterable<CaptureRecord> {
       p = next;
     }
   }
+}
+
+/** A path as one shell word: as it is when it is plain, else in single quotes; never read as an option. */
+function shellWord(path: string): string {
+  const p = path.startsWith('-') ? `./${path}` : path;
+  return /^[\w@%+=:,./-]+$/.test(p) ? p : `'${p.replaceAll("'", "'\\''")}'`;
 }

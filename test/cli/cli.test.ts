@@ -2,8 +2,10 @@
  * The command line as users and scripts meet it: exit codes, one-line errors,
  * no partial output, the input never touched, streaming through pipes.
  */
+import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, linkSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { VERSION } from '../../src/version.js';
 import { cli, cliAsync, ROOT, tempDir } from '../helpers/cli.js';
@@ -120,14 +122,45 @@ describe('bad input exits 3 with one line naming file, offset and problem, and l
     ['python-pcapng/test007.ntar', 'byte offset 96: simple packet block: block length 139 is not a multiple of 4'],
     ['libpcap/pcap-invalid-version-1.pcap', 'byte offset 4: unsupported pcap version 1.4 (only 2.x is defined)'],
     ['libpcap/shb-option-too-long.pcapng', 'byte offset 0: section header block: trailing block length 808464432 differs from the leading length 52'],
-    ['gopacket/pcapgo-tests/le/test901.pcapng', 'byte offset 492: unsupported pcapng section version 2.0 (only 1.0 is defined)'],
+    [
+      'gopacket/pcapgo-tests/le/test901.pcapng',
+      'byte offset 492: unsupported pcapng section version 2.0 (only 1.0 is defined); the frame before byte offset 480 is intact: head -c 480 {input} > intact.pcapng keeps it',
+    ],
   ])('%s', (rel, message) => {
     const dir = tempDir();
     const input = corpusPath(rel);
     const r = cli([input, join(dir, 'out'), '-r', NOMATCH]);
     expect(r.code).toBe(3);
-    expect(oneLine(r.stderr)).toBe(`ssnat-rewrite: ${input}: ${message}`);
+    expect(oneLine(r.stderr)).toBe(`ssnat-rewrite: ${input}: ${message.replace('{input}', input)}`);
     expect(readdirSync(dir)).toEqual([]);
+  });
+  it('damage after the first frames: the line says which frames are intact and how to keep them, and that works', () => {
+    const dir = tempDir();
+    const good = readFileSync(join(ROOT, 'fixtures/golden/ssnat/guest0.pcapng'));
+    const frames = Number(/packets +(\d+)/.exec(cli(['verify', join(ROOT, 'fixtures/golden/ssnat/guest0.pcapng'), '--report', 'text']).stdout.toString())![1]);
+    // Spoil the trailing length of the last block: every frame before it stays whole.
+    const bytes = Buffer.from(good);
+    const lastLen = bytes.readUInt32LE(bytes.length - 4);
+    const cut = bytes.length - lastLen;
+    bytes.writeUInt32LE(lastLen + 4, bytes.length - 4);
+    const damaged = join(dir, "clone's capture.pcapng");
+    writeFileSync(damaged, bytes);
+    const r = cli(['verify', damaged]);
+    expect(r.code).toBe(3);
+    const keep = `the ${frames - 1} frames before byte offset ${cut} are intact`;
+    expect(oneLine(r.stderr)).toBe(
+      `ssnat-rewrite: ${damaged}: byte offset ${cut}: enhanced packet block: trailing block length ${lastLen + 4} differs from the leading length ${lastLen}; ${keep}: head -c ${cut} '${dir}/clone'\\''s capture.pcapng' > intact.pcapng keeps them`,
+    );
+    // The command it gives, run by a shell, makes a capture that reads whole.
+    execFileSync('sh', ['-c', `cd ${dir} && ${/: (head -c .*) keeps them$/.exec(oneLine(r.stderr))![1]}`]);
+    const v = cli(['verify', join(dir, 'intact.pcapng'), '--report', 'json']);
+    expect(v.code).toBe(0);
+    expect(JSON.parse(v.stdout.toString()).summary.packets).toBe(frames - 1);
+    // Compressed, it inflates first; on stdin, it says where the intact part ends.
+    writeFileSync(`${damaged}.gz`, gzipSync(bytes));
+    expect(oneLine(cli(['verify', `${damaged}.gz`]).stderr)).toContain(`(inflated): byte offset ${cut}: `);
+    expect(oneLine(cli(['verify', `${damaged}.gz`]).stderr)).toContain(`; ${keep}: zcat '${dir}/clone'\\''s capture.pcapng.gz' | head -c ${cut} > intact.pcapng keeps them`);
+    expect(oneLine(cli(['verify', '-'], bytes).stderr)).toMatch(new RegExp(`; the ${frames - 1} frames in its first ${cut} bytes are intact$`));
   });
   it('a missing input', () => {
     const r = cli(['/nonexistent/in.pcap', join(tempDir(), 'o'), '-r', NOMATCH]);

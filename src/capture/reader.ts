@@ -110,6 +110,22 @@ export interface PcapHeaderInfo {
   readonly modified: boolean;
 }
 
+/**
+ * The format the first four bytes (at least) name: pcapng by its section
+ * header block type (its byte order is the byte-order magic's to say), pcap
+ * by any of its magic numbers in either byte order, which is the file's;
+ * null for anything else.
+ */
+export function sniffFormat(head: DataView): { format: 'pcapng' } | { format: 'pcap'; littleEndian: boolean } | null {
+  if (head.byteLength < 4) return null;
+  if (head.getUint32(0, true) === BlockType.SHB) return { format: 'pcapng' };
+  for (const littleEndian of [true, false]) {
+    const magic = head.getUint32(0, littleEndian);
+    if (magic === PCAP_MAGIC_MICRO || magic === PCAP_MAGIC_NANO || magic === PCAP_MAGIC_MODIFIED) return { format: 'pcap', littleEndian };
+  }
+  return null;
+}
+
 export class CaptureReader implements AsyncIterable<CaptureRecord> {
   readonly format: CaptureFormat;
   /** Byte order of the pcap file, or of the first pcapng section. */
@@ -195,8 +211,8 @@ export class CaptureReader implements AsyncIterable<CaptureRecord> {
       await win.fill(PCAP_HEADER_LEN);
       if (win.available === 0) throw new CaptureError('empty input: not a pcap or pcapng capture', { file: name, offset: 0 });
       if (win.available < 4) throw new CaptureError(`only ${win.available} bytes: not a pcap or pcapng capture`, { file: name, offset: 0 });
-      const magicLE = win.view.getUint32(0, true);
-      if (magicLE === BlockType.SHB) {
+      const sniffed = sniffFormat(win.view);
+      if (sniffed?.format === 'pcapng') {
         if (win.available < 12) throw new CaptureError('file ends inside the first section header block', { file: name, offset: 0 });
         const bom = win.view.getUint32(SHB_BOM, true);
         const le = bom === PCAPNG_BOM;
@@ -205,12 +221,7 @@ export class CaptureReader implements AsyncIterable<CaptureRecord> {
         }
         return new CaptureReader(win, 'pcapng', le, opts);
       }
-      for (const le of [true, false]) {
-        const magic = win.view.getUint32(0, le);
-        if (magic === PCAP_MAGIC_MICRO || magic === PCAP_MAGIC_NANO || magic === PCAP_MAGIC_MODIFIED) {
-          return new CaptureReader(win, 'pcap', le, opts);
-        }
-      }
+      if (sniffed?.format === 'pcap') return new CaptureReader(win, 'pcap', sniffed.littleEndian, opts);
       throw new CaptureError(
         `unknown magic number 0x${win.view.getUint32(0, false).toString(16).padStart(8, '0')}: not a pcap or pcapng capture`,
         { file: name, offset: 0 },

@@ -9,6 +9,8 @@ import { basename } from 'node:path';
 import { CaptureError, UsageError, errnoWords } from '../errors.js';
 import { parseRule, parseRulesFile, validateRuleSet, type Rule } from '../nat/rules.js';
 import type { CaptureFormat } from '../capture/record.js';
+import { isGzip } from '../capture/gzip.js';
+import { sniffFormat } from '../capture/reader.js';
 
 /** The command names, for "did you mean" on an input that does not exist. */
 const COMMANDS = ['rewrite', 'verify', 'merge-reports'];
@@ -25,14 +27,11 @@ function distance(a: string, b: string): number {
   return d[a.length]![b.length]!;
 }
 
-/** Magic numbers of files that are captures, not text: for a rules file given by mistake. */
+/** What a file that is a capture, not text, holds: for a rules file given by mistake. */
 function looksLikeCapture(head: Buffer): string | null {
-  if (head.length < 4) return null;
-  const be = head.readUInt32BE(0);
-  if (be === 0x0a0d0d0a) return 'a pcapng capture';
-  if ([0xa1b2c3d4, 0xd4c3b2a1, 0xa1b23c4d, 0x4d3cb2a1, 0xa1b2cd34, 0x34cdb2a1].includes(be)) return 'a pcap capture';
-  if (head[0] === 0x1f && head[1] === 0x8b) return 'gzip data';
-  return null;
+  if (isGzip(head)) return 'gzip data';
+  const sniffed = sniffFormat(new DataView(head.buffer, head.byteOffset, head.byteLength));
+  return sniffed === null ? null : `a ${sniffed.format} capture`;
 }
 
 /** Reads a rules file, refusing what is not one with a line that says what it is. */

@@ -419,6 +419,17 @@ describe('messages that say what to do', () => {
     ['a missing rules file', [input, join(dir, 'o.pcap'), '--rules-file', join(dir, 'nope.rules')], 2, `ssnat-rewrite: rules file ${join(dir, 'nope.rules')}: no such file or directory`],
     ['an empty rules file', [input, join(dir, 'o.pcap'), '--rules-file', write(dir, 'empty.rules', '# nothing yet\n\n')], 2, `ssnat-rewrite: rules file ${join(dir, 'empty.rules')} has no rules (only blank lines and # comments)`],
     ['a capture as the rules file', [input, join(dir, 'o.pcap'), '--rules-file', input], 2, `ssnat-rewrite: rules file ${input} holds a pcap capture, not rules: give a text file with one rule per line`],
+    ...(
+      [
+        ['a big-endian nanosecond pcap', 'a1b23c4d00020004', 'a pcap capture'],
+        ['a pcapng', '0a0d0d0a1c0000004d3c2b1a', 'a pcapng capture'],
+        ['gzip data', '1f8b0800', 'gzip data'],
+        ['binary data', '00414243', 'binary data'],
+      ] as const
+    ).map(([what, hex, holds]): [string, string[], number, string] => {
+      const file = write(dir, `${what.replaceAll(' ', '-')}.rules`, Buffer.from(hex, 'hex'));
+      return [`${what} as the rules file`, [input, join(dir, 'o.pcap'), '--rules-file', file], 2, `ssnat-rewrite: rules file ${file} holds ${holds}, not rules: give a text file with one rule per line`];
+    }),
     ['a directory as output', [input, dir, '-r', RULE, '--force'], 2, `ssnat-rewrite: output ${dir} is a directory: give a file name (or --out-dir DIR for many inputs)`],
     ['an option where a rule belongs', [input, join(dir, 'o.pcap'), '-r', '--force'], 2, "ssnat-rewrite: option '-r, --rule <rule>' argument '--force' is invalid. expected a rule (GUEST=HOST[@IFACE]), got the option --force"],
     ['an option where a file name belongs', ['verify', input, '--report-file', '--strict'], 2, "ssnat-rewrite: option '--report-file <file>' argument '--strict' is invalid. expected a file name, got the option --strict"],

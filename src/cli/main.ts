@@ -569,7 +569,9 @@ let reportExitCode = EXIT_OK;
  * writing thread (capture/pipe.ts) must not find. EPIPE (`| head`) is the
  * reader going away, not our failure: the run ends quietly with its own exit
  * code, so a failed verify is not made a success by a reader who stopped
- * early, and a large report says the same as one that fits in the pipe.
+ * early, and a large report says the same as one that fits in the pipe. Any
+ * other failure (a full disk behind `> report.json`) means the report asked
+ * for was not written: one line, exit 4, as for any output.
  */
 function reportToStdout(text: string, exitCode: number): void {
   reportExitCode = exitCode;
@@ -577,6 +579,8 @@ function reportToStdout(text: string, exitCode: number): void {
   if (out.listenerCount('error') === 0) {
     out.on('error', (e: NodeJS.ErrnoException) => {
       if (e.code === 'EPIPE') cleanupAndExit(reportExitCode);
+      process.stderr.write(`ssnat-rewrite: cannot write the report to stdout: ${errnoWords(e)}\n`);
+      cleanupAndExit(EXIT_OUTPUT);
     });
   }
   out.write(text);

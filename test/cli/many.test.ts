@@ -4,7 +4,7 @@
  * shards equal to one run, and the recipe for Kubernetes shards.
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { closeSync, copyFileSync, mkdirSync, openSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
@@ -273,6 +273,30 @@ async function readerGone(args: string[]): Promise<{ code: number | null; stderr
   const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
   return { code, stderr };
 }
+
+/** The CLI with its stdout on /dev/full: every report write fails with ENOSPC. */
+function diskFull(args: string[]): { code: number | null; stderr: string } {
+  const fd = openSync('/dev/full', 'w');
+  try {
+    const r = spawnSync(process.execPath, [BIN, ...args], { env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', fd, 'pipe'] });
+    return { code: r.status, stderr: r.stderr.toString() };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+describe('a report on stdout that cannot be written (a full disk) is exit 4 with one line, whatever the verdict', () => {
+  const dir = suite();
+  const line = 'ssnat-rewrite: cannot write the report to stdout: no space left on device\n';
+  it.each([
+    ['verify of many', ['verify', dir, '--report', 'junit']],
+    ['verify of one, text', ['verify', join(dir, 'corpus/nb6-http.pcap')]],
+    ['rewrite --out-dir', ['--out-dir', join(tempDir(), 'out'), join(dir, 'taps'), '-r', RULE, '--report', 'json', '-q']],
+    ['rewrite of one', [join(dir, 'taps/guest0.pcapng'), join(tempDir(), 'o.pcapng'), '-r', RULE, '--report', 'json', '-q']],
+  ])('%s', (_what, args) => {
+    expect(diskFull(args)).toEqual({ code: 4, stderr: line });
+  });
+});
 
 describe('a report reader that goes away (| head)', () => {
   const dir = suite();

@@ -27,6 +27,7 @@ import { isMany, mergeReports, readFileList, rewriteMany, sizedReport, verifyMan
 import { defaultJobs } from '../multi/run.js';
 import { join } from 'node:path';
 import { num } from '../report/numbers.js';
+import { say, stderr } from './stderr.js';
 
 export { workerMain } from '../multi/run.js';
 
@@ -216,7 +217,7 @@ export function buildProgram(run: (result: Promise<number>) => void): Command {
     // The command list shows each command's usage line ("rewrite [options] <input> <output>").
     .configureHelp({ showGlobalOptions: true, subcommandTerm: (cmd) => `${cmd.name()} ${cmd.usage().split('\n')[0]}` })
     // One prefix for every error line, commander's included.
-    .configureOutput({ outputError: (text, write) => write(text.replace(/^error: /, 'ssnat-rewrite: ')) });
+    .configureOutput({ writeErr: say, outputError: (text, write) => write(text.replace(/^error: /, 'ssnat-rewrite: ')) });
 
   addVerifyOptions(addCommonOptions(
     program
@@ -360,7 +361,7 @@ async function runWithReport(options: PipelineOptions, reportFile: ReportFile): 
 
 function printNotes(notes: readonly string[], opts: CommonOptions): void {
   if (opts.quiet) return;
-  for (const n of notes) process.stderr.write(`ssnat-rewrite: note: ${n}\n`);
+  for (const n of notes) say(`ssnat-rewrite: note: ${n}\n`);
 }
 
 /** The options of a run over many captures, from the command line's. */
@@ -457,13 +458,12 @@ async function rewriteCommand(input: string, output: string, opts: RewriteOption
   printNotes(result.notes, opts);
   if (!opts.quiet) {
     printNotes(await unmatchedRules(input, rules, result.report.ruleHits ?? [], opts), opts);
-    process.stderr.write(summaryLine(result, output) + '\n');
+    say(summaryLine(result, output) + '\n');
   }
   if (reportKind !== undefined && reportPlan === null) {
     // No --report-file: the report goes to stdout, unless the capture does.
     const text = render(result.report, reportKind);
-    if (output === '-') process.stderr.write(text);
-    else reportToStdout(text, result.report.verdict!.exitCode);
+    writeReport(text, result.report.verdict!.exitCode, output === '-' ? 'stderr' : 'stdout');
   } else if (reportKind === undefined) {
     printFindings(result.report, opts);
   }
@@ -537,10 +537,10 @@ const MAX_STDERR_FINDINGS = 20;
 function printFindings(report: Report, opts: CommonOptions): void {
   if (opts.quiet) return;
   const fs = report.findings;
-  for (const f of fs.slice(0, MAX_STDERR_FINDINGS)) process.stderr.write(`${f.severity}: ${f.frame > 0 ? `frame ${f.frame}: ` : ''}${f.check}: ${f.message}\n`);
+  for (const f of fs.slice(0, MAX_STDERR_FINDINGS)) say(`${f.severity}: ${f.frame > 0 ? `frame ${f.frame}: ` : ''}${f.check}: ${f.message}\n`);
   const listed = report.summary.errors + report.summary.warnings;
-  if (listed > MAX_STDERR_FINDINGS) process.stderr.write(`... ${listed - MAX_STDERR_FINDINGS} more finding(s); --report json lists them\n`);
-  for (const c of report.collisions.slice(0, MAX_STDERR_FINDINGS)) process.stderr.write(`collision: ${c.protocol} ${c.flow} on interfaces ${c.interfaces.join(', ')} (frames ${c.frames.join(', ')})\n`);
+  if (listed > MAX_STDERR_FINDINGS) say(`... ${listed - MAX_STDERR_FINDINGS} more finding(s); --report json lists them\n`);
+  for (const c of report.collisions.slice(0, MAX_STDERR_FINDINGS)) say(`collision: ${c.protocol} ${c.flow} on interfaces ${c.interfaces.join(', ')} (frames ${c.frames.join(', ')})\n`);
 }
 
 function summaryLine(r: RunResult, output: string): string {
@@ -560,37 +560,45 @@ function cleanupAndExit(code: number): never {
   process.exit(code);
 }
 
-/** The exit code of the run whose report is being written to stdout. */
+/** The exit code of the run whose report is being written. */
 let reportExitCode = EXIT_OK;
+/** The streams a report was written to, each given its error handler once. */
+const reportStreams = new Set<NodeJS.WriteStream>();
 
 /**
- * Writes a report to process.stdout, which is not touched before it is
- * needed: making it turns a pipe on fd 1 non-blocking, which the capture's
- * writing thread (capture/pipe.ts) must not find. EPIPE (`| head`) is the
- * reader going away, not our failure: the run ends quietly with its own exit
- * code, so a failed verify is not made a success by a reader who stopped
- * early, and a large report says the same as one that fits in the pipe. Any
- * other failure (a full disk behind `> report.json`) means the report asked
- * for was not written: one line, exit 4, as for any output.
+ * Writes a report to stdout, or to stderr when stdout carries the capture.
+ * process.stdout is not touched before it is needed: making it turns a pipe
+ * on fd 1 non-blocking, which the capture's writing thread (capture/pipe.ts)
+ * must not find. EPIPE (`| head`) is the reader going away, not our failure:
+ * the run ends quietly with its own exit code, so a failed verify is not
+ * made a success by a reader who stopped early, and a large report says the
+ * same as one that fits in the pipe. Any other failure (a full disk behind
+ * `> report.json`) means the report asked for was not written: exit 4, with
+ * one line when stderr can still carry it.
  */
-function reportToStdout(text: string, exitCode: number): void {
+function writeReport(text: string, exitCode: number, where: 'stdout' | 'stderr'): void {
   reportExitCode = exitCode;
-  const out = process.stdout;
-  if (out.listenerCount('error') === 0) {
+  const out = where === 'stdout' ? process.stdout : stderr();
+  if (!reportStreams.has(out)) {
+    reportStreams.add(out);
     out.on('error', (e: NodeJS.ErrnoException) => {
       if (e.code === 'EPIPE') cleanupAndExit(reportExitCode);
-      process.stderr.write(`ssnat-rewrite: cannot write the report to stdout: ${errnoWords(e)}\n`);
+      if (where === 'stdout') say(`ssnat-rewrite: cannot write the report to stdout: ${errnoWords(e)}\n`);
       cleanupAndExit(EXIT_OUTPUT);
     });
   }
   out.write(text);
 }
 
+function reportToStdout(text: string, exitCode: number): void {
+  writeReport(text, exitCode, 'stdout');
+}
+
 /** Runs the CLI; resolves to the exit code (also set on process.exitCode). */
 export async function main(argv: string[]): Promise<number> {
   for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     process.once(sig, () => {
-      process.stderr.write(`\nssnat-rewrite: interrupted (${sig}); no output was left behind\n`);
+      say(`\nssnat-rewrite: interrupted (${sig}); no output was left behind\n`);
       cleanupAndExit(sig === 'SIGINT' ? 130 : 143);
     });
   }
@@ -627,14 +635,14 @@ function handleError(e: unknown): number {
   // The reader of our stdout went away (`| head`): not our failure, and nothing to say.
   if (e instanceof OutputClosed) return EXIT_OK;
   if (e instanceof RuleError) {
-    process.stderr.write(`ssnat-rewrite: ${formatError(e)}\n`);
+    say(`ssnat-rewrite: ${formatError(e)}\n`);
     if (e.rule !== undefined && e.column !== undefined) {
-      process.stderr.write(`  ${e.rule}\n  ${' '.repeat(e.column)}^\n`);
+      say(`  ${e.rule}\n  ${' '.repeat(e.column)}^\n`);
     }
     return e.exitCode;
   }
   if (e instanceof SsnatError) {
-    process.stderr.write(`ssnat-rewrite: ${formatError(e)}\n`);
+    say(`ssnat-rewrite: ${formatError(e)}\n`);
     return e.exitCode;
   }
   const err = e as NodeJS.ErrnoException;
@@ -642,9 +650,9 @@ function handleError(e: unknown): number {
     // A system error the layers did not word themselves: reading is the input's side, the rest the output's.
     const reading = ['open', 'read', 'stat', 'fstat', 'lstat', 'scandir', 'opendir'].includes(err.syscall);
     const file = typeof err.path === 'string' ? ` ${err.path}` : '';
-    process.stderr.write(`ssnat-rewrite: cannot ${reading ? 'read' : 'write'}${file}: ${errnoWords(err)}\n`);
+    say(`ssnat-rewrite: cannot ${reading ? 'read' : 'write'}${file}: ${errnoWords(err)}\n`);
     return reading ? EXIT_INPUT : EXIT_OUTPUT;
   }
-  process.stderr.write(`ssnat-rewrite: internal error (please report): ${(e as Error)?.stack ?? String(e)}\n`);
+  say(`ssnat-rewrite: internal error (please report): ${(e as Error)?.stack ?? String(e)}\n`);
   return 70;
 }

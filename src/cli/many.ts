@@ -22,6 +22,7 @@ import { renderHtmlReport } from '../report/html.js';
 import type { VerifierOptions } from '../verify/verifier.js';
 import { startRunProgress } from './progress.js';
 import { num } from '../report/numbers.js';
+import { say } from './stderr.js';
 
 export type ReportKind = 'text' | 'json' | 'junit' | 'html';
 
@@ -203,7 +204,7 @@ export async function rewriteMany(
   const clashes = [...byOutput].filter(([, fs]) => fs.length > 1);
   if (clashes.length > 0) {
     for (const [out, fs] of clashes) {
-      process.stderr.write(`ssnat-rewrite: ${fs.map((f) => f.path).join(' and ')} would both be written to ${out}: give their directories instead, or rewrite them in separate runs\n`);
+      say(`ssnat-rewrite: ${fs.map((f) => f.path).join(' and ')} would both be written to ${out}: give their directories instead, or rewrite them in separate runs\n`);
     }
     throw new UsageError(`${clashes.length} output name(s) would be written twice; nothing was written`);
   }
@@ -232,9 +233,9 @@ export async function rewriteMany(
     for (const f of report.files) {
       const s = f.summary;
       const line = f.error !== undefined ? `error: ${f.error.message}` : `${num(s.packets)} packets, ${num(s.rewritten)} rewritten -> ${f.output?.path ?? '?'}`;
-      process.stderr.write(`ssnat-rewrite: ${f.input.path}: ${line}\n`);
+      say(`ssnat-rewrite: ${f.input.path}: ${line}\n`);
     }
-    process.stderr.write(`ssnat-rewrite: ${report.verdict.why}\n`);
+    say(`ssnat-rewrite: ${report.verdict.why}\n`);
   }
   if (opts.reportFile !== undefined || opts.report !== 'text') await emit(report, opts, reportPlan, toStdout);
   return report.verdict.exitCode;

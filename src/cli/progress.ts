@@ -2,6 +2,8 @@
  * A progress bar on stderr (only when asked for or when stderr is a
  * terminal). cli-progress is loaded lazily so that `--help` stays fast.
  */
+import { stderr } from './stderr.js';
+
 export interface Progress {
   update: (bytesRead: number, totalBytes: number | null) => void;
   stop: () => void;
@@ -17,7 +19,7 @@ async function makeBar(format: string, forced: boolean): Promise<Bar> {
   const { default: cliProgress } = await import('cli-progress');
   return new cliProgress.SingleBar(
     {
-      stream: process.stderr,
+      stream: stderr(),
       format,
       hideCursor: true,
       clearOnComplete: process.stderr.isTTY === true,

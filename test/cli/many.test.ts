@@ -274,12 +274,13 @@ async function readerGone(args: string[]): Promise<{ code: number | null; stderr
   return { code, stderr };
 }
 
-/** The CLI with its stdout on /dev/full: every report write fails with ENOSPC. */
-function diskFull(args: string[]): { code: number | null; stderr: string } {
+/** The CLI with its stdout (or stderr) on /dev/full: every write there fails with ENOSPC. */
+function diskFull(args: string[], full: 'stdout' | 'stderr' = 'stdout'): { code: number | null; stderr: string } {
   const fd = openSync('/dev/full', 'w');
   try {
-    const r = spawnSync(process.execPath, [BIN, ...args], { env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', fd, 'pipe'] });
-    return { code: r.status, stderr: r.stderr.toString() };
+    const stdio: Array<'ignore' | 'pipe' | number> = full === 'stdout' ? ['ignore', fd, 'pipe'] : ['ignore', 'ignore', fd];
+    const r = spawnSync(process.execPath, [BIN, ...args], { env: { ...process.env, NO_COLOR: '1' }, stdio });
+    return { code: r.status, stderr: r.stderr?.toString() ?? '' };
   } finally {
     closeSync(fd);
   }
@@ -295,6 +296,22 @@ describe('a report on stdout that cannot be written (a full disk) is exit 4 with
     ['rewrite of one', [join(dir, 'taps/guest0.pcapng'), join(tempDir(), 'o.pcapng'), '-r', RULE, '--report', 'json', '-q']],
   ])('%s', (_what, args) => {
     expect(diskFull(args)).toEqual({ code: 4, stderr: line });
+  });
+});
+
+describe('a stderr that cannot be written changes no exit code', () => {
+  const dir = suite();
+  const out = (): string => join(tempDir(), 'o.pcapng');
+  it.each([
+    ['a damaged capture', ['verify', join(dir, 'corpus/damaged.pcapng')], 3],
+    ['a failed verify', ['verify', join(dir, 'corpus/nb6-http.pcap')], 1],
+    ['a rewrite and its summary line', [join(dir, 'taps/guest0.pcapng'), out(), '-r', RULE], 0],
+    ['a usage error (commander)', ['--no-such-option'], 2],
+    ['a rule error with its caret', [join(dir, 'taps/guest0.pcapng'), out(), '-r', '10.0.0.0/24-192.168.1.0/24'], 2],
+    // Unless what stderr was to carry is the report asked for (stdout holds the capture): then 4.
+    ['a report on stderr beside a capture on stdout', [join(dir, 'taps/guest0.pcapng'), '-', '-r', RULE, '--report', 'json'], 4],
+  ])('%s', (_what, args, code) => {
+    expect(diskFull(args, 'stderr').code).toBe(code);
   });
 });
 

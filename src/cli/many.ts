@@ -282,6 +282,19 @@ export async function mergeReports(
   opts: Pick<ManyOptions, 'report' | 'reportFile' | 'force'> & { expect?: string | undefined },
   toStdout: ReportToStdout,
 ): Promise<number> {
+  const given = new Map<string, string>();
+  for (const p of paths) {
+    let id: string;
+    try {
+      const st = statSync(p);
+      id = `${st.dev}:${st.ino}`;
+    } catch {
+      continue; // readReports says what is wrong with it
+    }
+    const first = given.get(id);
+    if (first !== undefined) throw new UsageError(`${p} is the report ${first} given again: give each report once`);
+    given.set(id, p);
+  }
   const parts = paths.map((p) => ({ path: p, ...readReports(p) }));
   const commands = new Set(parts.map((p) => p.command));
   if (commands.size > 1) throw new UsageError(`the reports mix ${[...commands].join(' and ')} runs: merge reports of one command`);

@@ -248,8 +248,11 @@ describe('merge-reports', () => {
     cli(['verify', join(dir, 'taps/guest0.pcapng'), join(dir, 'taps/deep'), '--strict', '--report', 'json', '--report-file', strict, '--force']);
     const notJson = join(work, 'x.json');
     writeFileSync(notJson, '<testsuites/>');
+    const copy = join(work, 'copy-of-shard-0.json');
+    copyFileSync(parts[0]!, copy);
     const cases: Array<[string[], number, string]> = [
-      [[parts[0]!, parts[0]!], 2, `ssnat-rewrite: ${join(dir, 'corpus/damaged.pcapng')} is in both ${parts[0]} and ${parts[0]}: each file must be in one report only`],
+      [[parts[0]!, parts[1]!, parts[0]!], 2, `ssnat-rewrite: ${parts[0]} is the report ${parts[0]} given again: give each report once`],
+      [[parts[0]!, copy], 2, `ssnat-rewrite: ${join(dir, 'corpus/damaged.pcapng')} is in both ${parts[0]} and ${copy}: each file must be in one report only`],
       [[parts[1]!, strict], 2, 'ssnat-rewrite: the reports were made with and without --strict: merge reports made alike'],
       [[notJson], 3, `ssnat-rewrite: ${notJson}: not a JSON report (Unexpected token '<', "<testsuites/>" is not valid JSON): give the files --report json wrote`],
     ];

@@ -364,8 +364,22 @@ function printNotes(notes: readonly string[], opts: CommonOptions): void {
   for (const n of notes) say(`ssnat-rewrite: note: ${n}\n`);
 }
 
+/**
+ * --jobs past the cores is the user's to ask for (a suite on a slow network
+ * file system may gain from it), but here it only costs: each thread starts
+ * a JavaScript engine of its own. Said once, so a setting copied from a
+ * bigger machine does not silently make a run slower.
+ */
+function noteJobs(jobs: number | undefined, opts: CommonOptions): void {
+  const cores = defaultJobs();
+  if (jobs !== undefined && jobs > cores) {
+    printNotes([`--jobs ${jobs} is more than the ${cores} core(s) this process may use; each thread starts its own JavaScript engine (about 20 MB and 0.1 s), so the threads past the cores make the run slower, not faster`], opts);
+  }
+}
+
 /** The options of a run over many captures, from the command line's. */
 function manyOptions(opts: CommonOptions & VerifyLimitOptions & { jobs?: number; force?: boolean }, rules: Rule[], report: ReportKind): ManyOptions {
+  noteJobs(opts.jobs, opts);
   return {
     rules,
     direction: opts.direction,
@@ -435,6 +449,7 @@ async function rewriteCommand(input: string, output: string, opts: RewriteOption
     opts.force === true,
   );
   const reportFile = new ReportFile(reportPlan ?? null, reportKind ?? 'text');
+  noteJobs(opts.jobs, opts);
   const progress = wantsProgress(opts) ? await startProgress(opts.progress === true) : null;
   let result: RunResult;
   try {

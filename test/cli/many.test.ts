@@ -5,6 +5,7 @@
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { closeSync, copyFileSync, mkdirSync, openSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
@@ -133,6 +134,19 @@ describe('verify over many captures', () => {
     const r = cli(['verify', '-', join(dir, 'taps/guest0.pcapng')]);
     expect(r.code).toBe(2);
     expect(r.stderr).toBe("ssnat-rewrite: '-' (stdin) can be the only input: give files or directories when there are several\n");
+  });
+
+  it('--jobs past the cores gets a note (each thread is an engine of its own), once, and not with -q', () => {
+    const cores = availableParallelism();
+    const note = `ssnat-rewrite: note: --jobs ${cores + 1} is more than the ${cores} core(s) this process may use; each thread starts its own JavaScript engine (about 20 MB and 0.1 s), so the threads past the cores make the run slower, not faster\n`;
+    const over = cli(['verify', join(dir, 'taps'), '--jobs', String(cores + 1), '--report', 'json']);
+    expect(over.code).toBe(0);
+    expect(over.stderr).toBe(note);
+    expect(over.stdout.toString()).toBe(cli(['verify', join(dir, 'taps'), '--jobs', '1', '--report', 'json']).stdout.toString());
+    expect(cli(['verify', join(dir, 'taps'), '--jobs', String(cores), '--report', 'json']).stderr).toBe('');
+    expect(cli(['verify', join(dir, 'taps'), '--jobs', String(cores + 1), '--report', 'json', '-q']).stderr).toBe('');
+    const one = cli([join(dir, 'taps/guest0.pcapng'), join(tempDir(), 'o.pcapng'), '-r', RULE, '--jobs', String(cores + 1)]);
+    expect(one.stderr.startsWith(note)).toBe(true);
   });
 
   it('--progress draws one bar over the whole run: files done of the total', () => {

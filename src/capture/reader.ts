@@ -393,8 +393,14 @@ export class CaptureReader implements AsyncIterable<CaptureRecord> {
     return unitsToSeconds(v.getUint32(at + EPB_TS_HIGH, le), v.getUint32(at + EPB_TS_LOW, le), Number(iface.unitsPerSecond), Number(iface.tsOffset));
   }
 
+  /** Damage at `at`: the message, with what is intact before it and how to keep that. */
   private error(message: string, at: number, frame?: number): CaptureError {
     return new CaptureError(message + this.intactBefore(), { file: this.name, offset: this.win.offsetOf(at), frame });
+  }
+
+  /** A record larger than --max-block or --max-record: maybe not damage at all, so the option is the remedy the message names. */
+  private overLimit(message: string, at: number, frame?: number): CaptureError {
+    return new CaptureError(message, { file: this.name, offset: this.win.offsetOf(at), frame });
   }
 
   /**
@@ -402,16 +408,19 @@ export class CaptureReader implements AsyncIterable<CaptureRecord> {
    * the record being read starts at the window's start, and every record
    * before it was read whole, so the bytes before it are a capture of their
    * own (the file header, or each section's header and interfaces, included).
+   * The command writes beside the input, under a name of its own.
    */
   private intactBefore(): string {
     if (this.frames === 0) return '';
     const cut = this.win.offsetOf(this.win.start);
     const frames = this.frames === 1 ? 'the frame' : `the ${this.frames} frames`;
     const are = this.frames === 1 ? 'is' : 'are';
-    if (this.path === null) return `; ${frames} in its first ${cut} bytes ${are} intact`;
+    // A name with a control character would not fit on the one line (nor be typed): no command then.
+    if (this.path === null || /[\x00-\x1f\x7f]/.test(this.path)) return `; ${frames} in its first ${cut} bytes ${are} intact`;
     const file = shellWord(this.path);
-    const head = this.gzip === null ? `head -c ${cut} ${file}` : `zcat ${file} | head -c ${cut}`;
-    return `; ${frames} before byte offset ${cut} ${are} intact: ${head} > intact.${this.format} keeps ${this.frames === 1 ? 'it' : 'them'}`;
+    const kept = shellWord(`${this.path.replace(/(\.(pcapng|pcap|cap|ntar))?(\.gz)?$/i, '')}.intact.${this.format}`);
+    const head = this.gzip === null ? `head -c ${cut} ${file}` : `gzip -dc ${file} | head -c ${cut}`;
+    return `; ${frames} before byte offset ${cut} ${are} intact: ${head} > ${kept} keeps ${this.frames === 1 ? 'it' : 'them'}`;
   }
 
   // ---------------------------------------------------------------- pcap
@@ -480,7 +489,7 @@ export class CaptureReader implements AsyncIterable<CaptureRecord> {
     const le = this.littleEndian;
     const capLen = v.getUint32(at + 8, le);
     if (capLen > this.maxRecord) {
-      throw this.error(
+      throw this.overLimit(
         `pcap record claims ${capLen} captured bytes, more than the limit of ${this.maxRecord} (snaplen ${header.snapLength}; --max-record)`,
         at,
         this.frames + 1,
@@ -533,7 +542,7 @@ export class CaptureReader implements AsyncIterable<CaptureRecord> {
       throw this.error(`${blockName(type)}: block length ${len} is ${len < 12 ? 'less than 12' : 'not a multiple of 4'}`, at);
     }
     if (len > this.maxBlock) {
-      throw this.error(`${blockName(type)}: block length ${len} is more than the limit of ${this.maxBlock} bytes (--max-block)`, at);
+      throw this.overLimit(`${blockName(type)}: block length ${len} is more than the limit of ${this.maxBlock} bytes (--max-block)`, at);
     }
     if (win.available < len) {
       this.want = len;

@@ -124,14 +124,14 @@ describe('bad input exits 3 with one line naming file, offset and problem, and l
     ['libpcap/shb-option-too-long.pcapng', 'byte offset 0: section header block: trailing block length 808464432 differs from the leading length 52'],
     [
       'gopacket/pcapgo-tests/le/test901.pcapng',
-      'byte offset 492: unsupported pcapng section version 2.0 (only 1.0 is defined); the frame before byte offset 480 is intact: head -c 480 {input} > intact.pcapng keeps it',
+      'byte offset 492: unsupported pcapng section version 2.0 (only 1.0 is defined); the frame before byte offset 480 is intact: head -c 480 {input} > {stem}.intact.pcapng keeps it',
     ],
   ])('%s', (rel, message) => {
     const dir = tempDir();
     const input = corpusPath(rel);
     const r = cli([input, join(dir, 'out'), '-r', NOMATCH]);
     expect(r.code).toBe(3);
-    expect(oneLine(r.stderr)).toBe(`ssnat-rewrite: ${input}: ${message.replace('{input}', input)}`);
+    expect(oneLine(r.stderr)).toBe(`ssnat-rewrite: ${input}: ${message.replace('{input}', input).replace('{stem}', input.replace(/\.pcapng$/, ''))}`);
     expect(readdirSync(dir)).toEqual([]);
   });
   it('damage after the first frames: the line says which frames are intact and how to keep them, and that works', () => {
@@ -149,18 +149,28 @@ describe('bad input exits 3 with one line naming file, offset and problem, and l
     expect(r.code).toBe(3);
     const keep = `the ${frames - 1} frames before byte offset ${cut} are intact`;
     expect(oneLine(r.stderr)).toBe(
-      `ssnat-rewrite: ${damaged}: byte offset ${cut}: enhanced packet block: trailing block length ${lastLen + 4} differs from the leading length ${lastLen}; ${keep}: head -c ${cut} '${dir}/clone'\\''s capture.pcapng' > intact.pcapng keeps them`,
+      `ssnat-rewrite: ${damaged}: byte offset ${cut}: enhanced packet block: trailing block length ${lastLen + 4} differs from the leading length ${lastLen}; ${keep}: head -c ${cut} '${dir}/clone'\\''s capture.pcapng' > '${dir}/clone'\\''s capture.intact.pcapng' keeps them`,
     );
     // The command it gives, run by a shell, makes a capture that reads whole.
     execFileSync('sh', ['-c', `cd ${dir} && ${/: (head -c .*) keeps them$/.exec(oneLine(r.stderr))![1]}`]);
-    const v = cli(['verify', join(dir, 'intact.pcapng'), '--report', 'json']);
+    const v = cli(['verify', join(dir, "clone's capture.intact.pcapng"), '--report', 'json']);
     expect(v.code).toBe(0);
     expect(JSON.parse(v.stdout.toString()).summary.packets).toBe(frames - 1);
     // Compressed, it inflates first; on stdin, it says where the intact part ends.
     writeFileSync(`${damaged}.gz`, gzipSync(bytes));
     expect(oneLine(cli(['verify', `${damaged}.gz`]).stderr)).toContain(`(inflated): byte offset ${cut}: `);
-    expect(oneLine(cli(['verify', `${damaged}.gz`]).stderr)).toContain(`; ${keep}: zcat '${dir}/clone'\\''s capture.pcapng.gz' | head -c ${cut} > intact.pcapng keeps them`);
+    expect(oneLine(cli(['verify', `${damaged}.gz`]).stderr)).toContain(`; ${keep}: gzip -dc '${dir}/clone'\\''s capture.pcapng.gz' | head -c ${cut} > '${dir}/clone'\\''s capture.intact.pcapng' keeps them`);
     expect(oneLine(cli(['verify', '-'], bytes).stderr)).toMatch(new RegExp(`; the ${frames - 1} frames in its first ${cut} bytes are intact$`));
+    // A name no one line can hold gets no command.
+    const odd = join(dir, 'two\nlines.pcapng');
+    writeFileSync(odd, bytes);
+    expect(cli(['verify', odd]).stderr).toBe(`ssnat-rewrite: ${JSON.stringify(odd)}: byte offset ${cut}: enhanced packet block: trailing block length ${lastLen + 4} differs from the leading length ${lastLen}; the ${frames - 1} frames in its first ${cut} bytes are intact\n`);
+  });
+  it('a record over --max-block is not called damage: the option is the remedy, and no frame is given up', () => {
+    const input = join(ROOT, 'fixtures/golden/ssnat/guest0.pcapng');
+    const r = cli(['verify', input, '--max-block', '200']);
+    expect(r.code).toBe(3);
+    expect(oneLine(r.stderr)).toMatch(/: block length \d+ is more than the limit of 200 bytes \(--max-block\)$/);
   });
   it('a missing input', () => {
     const r = cli(['/nonexistent/in.pcap', join(tempDir(), 'o'), '-r', NOMATCH]);

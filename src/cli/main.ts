@@ -217,7 +217,11 @@ export function buildProgram(run: (result: Promise<number>) => void): Command {
     // The command list shows each command's usage line ("rewrite [options] <input> <output>").
     .configureHelp({ showGlobalOptions: true, subcommandTerm: (cmd) => `${cmd.name()} ${cmd.usage().split('\n')[0]}` })
     // One prefix for every error line, commander's included.
-    .configureOutput({ writeErr: say, outputError: (text, write) => write(text.replace(/^error: /, 'ssnat-rewrite: ')) });
+    .configureOutput({
+      writeOut: (text) => writeReport(text, EXIT_OK, 'stdout', 'the help'),
+      writeErr: say,
+      outputError: (text, write) => write(text.replace(/^error: /, 'ssnat-rewrite: ')),
+    });
 
   addVerifyOptions(addCommonOptions(
     program
@@ -364,22 +368,8 @@ function printNotes(notes: readonly string[], opts: CommonOptions): void {
   for (const n of notes) say(`ssnat-rewrite: note: ${n}\n`);
 }
 
-/**
- * --jobs past the cores is the user's to ask for (a suite on a slow network
- * file system may gain from it), but here it only costs: each thread starts
- * a JavaScript engine of its own. Said once, so a setting copied from a
- * bigger machine does not silently make a run slower.
- */
-function noteJobs(jobs: number | undefined, opts: CommonOptions): void {
-  const cores = defaultJobs();
-  if (jobs !== undefined && jobs > cores) {
-    printNotes([`--jobs ${jobs} is more than the ${cores} core(s) this process may use; each thread starts its own JavaScript engine (about 20 MB and 0.1 s), so the threads past the cores make the run slower, not faster`], opts);
-  }
-}
-
 /** The options of a run over many captures, from the command line's. */
 function manyOptions(opts: CommonOptions & VerifyLimitOptions & { jobs?: number; force?: boolean }, rules: Rule[], report: ReportKind): ManyOptions {
-  noteJobs(opts.jobs, opts);
   return {
     rules,
     direction: opts.direction,
@@ -449,7 +439,6 @@ async function rewriteCommand(input: string, output: string, opts: RewriteOption
     opts.force === true,
   );
   const reportFile = new ReportFile(reportPlan ?? null, reportKind ?? 'text');
-  noteJobs(opts.jobs, opts);
   const progress = wantsProgress(opts) ? await startProgress(opts.progress === true) : null;
   let result: RunResult;
   try {
@@ -545,7 +534,6 @@ async function unmatchedRules(input: string, rules: Rule[], hits: NonNullable<Re
   });
 }
 
-/** Writes the report to stdout or stderr. */
 const MAX_STDERR_FINDINGS = 20;
 
 /** rewrite without --report: the findings (of --verify) and collisions, a line each, on stderr. */
@@ -581,24 +569,25 @@ let reportExitCode = EXIT_OK;
 const reportStreams = new Set<NodeJS.WriteStream>();
 
 /**
- * Writes a report to stdout, or to stderr when stdout carries the capture.
- * process.stdout is not touched before it is needed: making it turns a pipe
- * on fd 1 non-blocking, which the capture's writing thread (capture/pipe.ts)
- * must not find. EPIPE (`| head`) is the reader going away, not our failure:
- * the run ends quietly with its own exit code, so a failed verify is not
- * made a success by a reader who stopped early, and a large report says the
- * same as one that fits in the pipe. Any other failure (a full disk behind
- * `> report.json`) means the report asked for was not written: exit 4, with
- * one line when stderr can still carry it.
+ * Writes a report to stdout, or to stderr when stdout carries the capture
+ * (and the help and the version to stdout). process.stdout is not touched
+ * before it is needed: making it turns a pipe on fd 1 non-blocking, which
+ * the capture's writing thread (capture/pipe.ts) must not find. EPIPE (`|
+ * head`) is the reader going away, not our failure: the run ends quietly
+ * with its own exit code, so a failed verify is not made a success by a
+ * reader who stopped early, and a large report says the same as one that
+ * fits in the pipe. Any other failure (a full disk behind `> report.json`)
+ * means what was asked for was not written: exit 4, with one line when
+ * stderr can still carry it.
  */
-function writeReport(text: string, exitCode: number, where: 'stdout' | 'stderr'): void {
+function writeReport(text: string, exitCode: number, where: 'stdout' | 'stderr', what = 'the report'): void {
   reportExitCode = exitCode;
   const out = where === 'stdout' ? process.stdout : stderr();
   if (!reportStreams.has(out)) {
     reportStreams.add(out);
     out.on('error', (e: NodeJS.ErrnoException) => {
       if (e.code === 'EPIPE') cleanupAndExit(reportExitCode);
-      if (where === 'stdout') say(`ssnat-rewrite: cannot write the report to stdout: ${errnoWords(e)}\n`);
+      if (where === 'stdout') say(`ssnat-rewrite: cannot write ${what} to stdout: ${errnoWords(e)}\n`);
       cleanupAndExit(EXIT_OUTPUT);
     });
   }

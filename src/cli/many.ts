@@ -11,7 +11,7 @@ import { checkDistinct, planOutput, type PlannedOutput } from '../capture/output
 import { TextOutput } from '../capture/target.js';
 import { CaptureError, EXIT_INPUT, OutputError, UsageError, errnoWords } from '../errors.js';
 import { expandInputs, type InputFile } from '../multi/inputs.js';
-import { runFiles, type FileJob } from '../multi/run.js';
+import { defaultJobs, runFiles, type FileJob } from '../multi/run.js';
 import type { Rule } from '../nat/rules.js';
 import type { Direction } from '../nat/table.js';
 import { DEFAULT_MAX_FINDINGS, type MultiReport, type Report } from '../report/model.js';
@@ -85,12 +85,28 @@ function fileSize(path: string): number {
 
 /** Runs the jobs with a progress bar over the whole run when asked for. */
 async function run(jobs: FileJob[], opts: ManyOptions): Promise<Report[]> {
+  noteThreads(Math.min(opts.jobs, jobs.length), opts);
   const progress = opts.progress ? await startRunProgress(jobs.map((j) => fileSize(j.input)), opts.progressForced) : null;
   try {
     return await runFiles(jobs, opts.jobs, opts.workerEntry, progress === null ? undefined : { read: progress.file, done: progress.done });
   } finally {
     progress?.stop();
   }
+}
+
+/**
+ * More threads than cores is the user's to ask for (a suite on a slow
+ * network file system may gain from it), but here it only costs: each
+ * thread starts a JavaScript engine of its own. Said once, for the threads a
+ * run really starts, so a --jobs copied from a bigger machine does not
+ * silently make a run slower.
+ */
+function noteThreads(threads: number, opts: ManyOptions): void {
+  const cores = defaultJobs();
+  if (threads <= cores || opts.quiet) return;
+  say(
+    `ssnat-rewrite: note: --jobs ${opts.jobs} starts ${threads} threads on the ${cores} core(s) this process may use; each thread starts its own JavaScript engine (about 20 MB and 0.1 s), so the threads past the cores make the run slower, not faster\n`,
+  );
 }
 
 /**
@@ -292,7 +308,8 @@ export async function mergeReports(
       continue; // readReports says what is wrong with it
     }
     const first = given.get(id);
-    if (first !== undefined) throw new UsageError(`${p} is the report ${first} given again: give each report once`);
+    if (first === p) throw new UsageError(`${p} is given twice: give each report once`);
+    if (first !== undefined) throw new UsageError(`${p} is the report ${first} again (another name for one file): give each report once`);
     given.set(id, p);
   }
   const parts = paths.map((p) => ({ path: p, ...readReports(p) }));

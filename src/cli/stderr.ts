@@ -3,9 +3,8 @@
  * shown (stderr on a full disk, a pipe whose reader left) must not change
  * the exit code: Node throws an 'error' event nobody listens to, and the
  * uncaught exception exits 1, which here means "verification found
- * errors". The stream is made on first use, as process.stdout is
- * (cli/main.ts): a pipe behind both (2>&1) must stay blocking while a worker
- * thread writes a capture to fd 1.
+ * errors". A report sent to stderr has a handler of its own (cli/main.ts
+ * writeReport).
  */
 let guarded = false;
 

@@ -27,7 +27,11 @@ export function verdictOf(report: Pick<Report, 'summary' | 'error'>, opts: { str
   }
   if (!opts.verified) return { result: 'ok', exitCode: EXIT_OK, strict, why: 'rewritten; the output was not verified (add --verify to check it)' };
   if (opts.checked === 0) {
-    const why = s.packets === 0 ? 'the capture holds no packets' : `none of the ${plural(s.packets, 'packet')} could be checked (see the warnings)`;
+    // Warnings say why when a link type is not decoded; else the packets hold nothing the checks look at (LLDP, STP and the like).
+    const why =
+      s.packets === 0
+        ? 'the capture holds no packets'
+        : `none of the ${plural(s.packets, 'packet')} could be checked (${s.warnings > 0 ? 'see the warnings' : 'none holds IPv4, IPv6 or ARP, which the checks look at'})`;
     return { result: 'unchecked', exitCode: strict ? EXIT_FINDINGS : EXIT_OK, strict, why: `nothing was checked: ${why}${strict ? ', which fails the run with --strict' : ''}` };
   }
   const partial = s.unchecked !== undefined && s.unchecked > 0 ? `; ${plural(s.unchecked, 'packet')} could not be checked` : '';

@@ -307,6 +307,15 @@ describe('never call unchecked traffic OK', () => {
     expect(junit).toContain('<skipped message="nothing was checked: none of the 2 packets could be checked (see the warnings)"/>');
   });
 
+  it('packets that hold no IP or ARP (LLDP): "NOT CHECKED", and the line says why, with no warning to point at', () => {
+    const dir = tempDir();
+    const lldp = Uint8Array.from([...new Array<number>(6).fill(1), 2, 0, 0, 0, 0, 1, 0x88, 0xcc, 2, 7, 4, ...new Array<number>(40).fill(0)]);
+    const input = write(dir, 'lldp.pcap', pcapBytes(1, [{ data: lldp }, { data: lldp }]));
+    const json = JSON.parse(cli(['verify', input, '--report', 'json']).stdout.toString());
+    expect(json.summary).toMatchObject({ packets: 2, unchecked: 2, warnings: 0 });
+    expect(json.verdict).toEqual({ result: 'unchecked', exitCode: 0, strict: false, why: 'nothing was checked: none of the 2 packets could be checked (none holds IPv4, IPv6 or ARP, which the checks look at)' });
+  });
+
   it('rewrite says so too: the packets of that interface passed unchanged', () => {
     const dir = tempDir();
     const input = write(dir, 'user0.pcap', user0());

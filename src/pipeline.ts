@@ -14,8 +14,8 @@
  */
 // Synchronous metadata calls, once per run: node:fs/promises alone costs ~2 ms of start-up (it loads readline).
 import { statSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { checkDistinct, planOutput, type PlannedOutput } from './capture/outputs.js';
+import { availableCores } from './multi/cores.js';
 import { PacketBatch } from './capture/batch.js';
 import { CaptureReader } from './capture/reader.js';
 import { recycledWindows, sharedWindows } from './capture/source.js';
@@ -76,7 +76,7 @@ export interface PipelineOptions {
   /**
    * Threads that translate one capture (rewrite): the main thread, which also
    * reads, walks and writes, and `jobs - 1` worker threads (src/parallel/).
-   * Default: the cores available (os.availableParallelism()), used for inputs
+   * Default: the cores available (multi/cores.ts: the CPUs, bounded by a cgroup quota), used for inputs
    * of PARALLEL_MIN_BYTES or more on PARALLEL_MIN_CORES cores or more; a
    * number given is used for any size. A run that cannot be split (see
    * `parallelWorkers`) uses one thread.
@@ -546,7 +546,7 @@ export const PARALLEL_MIN_CORES = 3;
  * PARALLEL_MIN_BYTES on, on PARALLEL_MIN_CORES cores or more.
  */
 function parallelWorkers(opts: PipelineOptions, totalBytes: number | null, plan: PlannedOutput | null): number {
-  const cores = availableParallelism();
+  const cores = availableCores();
   const jobs = opts.jobs ?? cores;
   if (jobs < 2 || totalBytes === null) return 0;
   if (opts.jobs === undefined && (totalBytes < PARALLEL_MIN_BYTES || cores < PARALLEL_MIN_CORES)) return 0;

@@ -10,10 +10,10 @@
  * are still processed. Anything else that escapes a worker is a bug and ends
  * the run like one.
  */
-import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import { SsnatError, type ErrorCode } from '../errors.js';
 import { onTempFiles, trackTempFile } from '../capture/target.js';
+import { availableCores } from './cores.js';
 import { runPipeline, type PipelineOptions } from '../pipeline.js';
 import { failedReport } from '../report/multi.js';
 import type { Report } from '../report/model.js';
@@ -60,9 +60,9 @@ function entryFor(job: FileJob, error: SerializedError): Report {
   return failedReport(job.command, job.input, { code: error.code as ErrorCode, message: error.message, exitCode: error.exitCode, offset: error.offset, frame: error.frame }, job.strict === true);
 }
 
-/** The number of workers `--jobs` means by default: the cores this process may use. */
+/** The number of workers `--jobs` means by default: the cores this process may use (its CPUs, bounded by a cgroup quota). */
 export function defaultJobs(): number {
-  return availableParallelism();
+  return availableCores();
 }
 
 /**

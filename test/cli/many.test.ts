@@ -5,10 +5,10 @@
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { closeSync, copyFileSync, mkdirSync, openSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { availableCores } from '../../src/multi/cores.js';
 import { BIN, cli, ROOT, tempDir } from '../helpers/cli.js';
 import { corpusPath } from '../helpers/corpus.js';
 import { ether, ip4, ipv4L4, udp } from '../helpers/wire-build.js';
@@ -137,7 +137,7 @@ describe('verify over many captures', () => {
   });
 
   it('--jobs past the cores gets a note (each thread is an engine of its own), once, for the threads really started, and not with -q', () => {
-    const cores = availableParallelism();
+    const cores = availableCores();
     const taps = readdirSync(join(dir, 'taps'), { recursive: true }).filter((f) => /\.(pcapng|gz)$/.test(String(f))).length;
     const jobs = cores + taps; // more than the files: the threads started are one per file
     const started = Math.min(jobs, taps);

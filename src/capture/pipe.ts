@@ -244,7 +244,12 @@ class Ring {
 export class PipeSource {
   private readonly ring: Ring;
 
-  constructor(fd: number, size = PIPE_RING_SIZE) {
+  /** `path`: the path `fd` was opened from, which messages name (null: stdin). */
+  constructor(
+    fd: number,
+    size = PIPE_RING_SIZE,
+    private readonly path: string | null = null,
+  ) {
     this.ring = new Ring(size, fd, pumpIn);
   }
 
@@ -264,13 +269,14 @@ export class PipeSource {
         return n;
       }
       if (state === C.DONE) return 0;
-      if (state === C.FAILED) throw Object.assign(new Error(`cannot read stdin: ${ring.errorName}`), { code: ring.errorName, syscall: 'read' });
+      if (state === C.FAILED) throw Object.assign(new Error(`cannot read ${this.path ?? 'stdin'}: ${ring.errorName}`), { code: ring.errorName, syscall: 'read', path: this.path ?? undefined });
       await ring.wait(seen);
     }
   }
 
   async close(): Promise<void> {
-    // The reading thread is unref'd: it ends with the process.
+    // The reading thread is unref'd: it ends with the process. The descriptor is its stream's, which closes
+    // it (closing it here too made libuv abort on EBADF).
   }
 }
 

@@ -25,7 +25,7 @@ import { CaptureError } from '../errors.js';
 import type { PacketBatch } from './batch.js';
 import { BlockType, CaptureRecord, RecordKind, pcapSeconds, unitsToSeconds, type BlockOption, type CaptureFormat, type InterfaceInfo } from './record.js';
 import { GunzipSource, PrefixedSource, isGzip } from './gzip.js';
-import { BytesSource, DEFAULT_WINDOW, FileSource, ReadWindow, stdinSource, type ByteSource, type WindowAllocator } from './source.js';
+import { BytesSource, DEFAULT_WINDOW, FileSource, ReadWindow, openStream, stdinSource, type ByteSource, type WindowAllocator } from './source.js';
 
 export const PCAP_MAGIC_MICRO = 0xa1b2c3d4;
 export const PCAP_MAGIC_NANO = 0xa1b23c4d;
@@ -179,13 +179,14 @@ export class CaptureReader implements AsyncIterable<CaptureRecord> {
     const name = path === '-' ? 'stdin' : path;
     let source: ByteSource;
     let head: Uint8Array;
-    if (path === '-') {
-      source = stdinSource();
+    const streamed = path === '-' ? stdinSource() : await openStream(path);
+    if (streamed !== null) {
+      // A pipe cannot be peeked at: its first bytes are read, then handed out again.
       const b = Buffer.alloc(2);
       let n = 0;
-      for (let r; n < 2 && (r = await source.read(b, n, 2 - n)) > 0; ) n += r;
+      for (let r; n < 2 && (r = await streamed.read(b, n, 2 - n)) > 0; ) n += r;
       head = b.subarray(0, n);
-      source = new PrefixedSource(head, source);
+      source = new PrefixedSource(head, streamed);
     } else {
       const file = await FileSource.open(path);
       head = file.peek(2);

@@ -9,7 +9,7 @@
  * when one record is larger than it, up to the reader's record limit, so
  * memory stays constant whatever the file size.
  */
-import { closeSync, fstatSync, openSync, read, readSync } from 'node:fs';
+import { closeSync, fstatSync, open, openSync, read, readSync, statSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { PipeSource } from './pipe.js';
 
@@ -105,6 +105,21 @@ export class StreamSource implements ByteSource {
  * or a socket by a reading thread (pipe.ts); anything else (a terminal)
  * through process.stdin.
  */
+/**
+ * A path that is a pipe (a FIFO, `<(zcat x.pcap.gz)`'s /dev/fd/N) or a
+ * socket, opened and read as stdin is: by a thread of its own, so that the
+ * main thread never waits in open() for a writer or in read() for bytes,
+ * and Ctrl-C still ends the run. A pipe cannot be peeked at nor read at an
+ * offset, which a file source does. Null for anything else (a regular file,
+ * read in place with read-ahead; a character device such as /dev/null).
+ */
+export async function openStream(path: string): Promise<ByteSource | null> {
+  const st = statSync(path);
+  if (!st.isFIFO() && !st.isSocket()) return null;
+  const fd = await new Promise<number>((resolve, reject) => open(path, 'r', (err, fd) => (err ? reject(err) : resolve(fd))));
+  return new PipeSource(fd, undefined, path);
+}
+
 export function stdinSource(): ByteSource {
   const st = fstatSync(0);
   if (st.isFile()) return FileSource.fromFd(0);

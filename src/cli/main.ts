@@ -603,7 +603,11 @@ export async function main(argv: string[]): Promise<number> {
   for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     process.once(sig, () => {
       say(`\nssnat-rewrite: interrupted (${sig}); no output was left behind\n`);
-      cleanupAndExit(sig === 'SIGINT' ? 130 : 143);
+      removeTempFiles();
+      // Then end by the signal itself, its handler gone (`once`): at once, where process.exit would wait
+      // for a thread-pool thread still in open() or read() of a FIFO; and as a shell expects of a program
+      // that was interrupted, so that `for f in ...; do ssnat-rewrite ...; done` stops on Ctrl-C ($? is 128+N).
+      process.kill(process.pid, sig);
     });
   }
 

@@ -101,11 +101,6 @@ export class StreamSource implements ByteSource {
 }
 
 /**
- * Standard input: a redirected regular file is read like any file; a pipe
- * or a socket by a reading thread (pipe.ts); anything else (a terminal)
- * through process.stdin.
- */
-/**
  * A path that is a pipe (a FIFO, `<(zcat x.pcap.gz)`'s /dev/fd/N) or a
  * socket, opened and read as stdin is: by a thread of its own, so that the
  * main thread never waits in open() for a writer or in read() for bytes,
@@ -120,6 +115,11 @@ export async function openStream(path: string): Promise<ByteSource | null> {
   return new PipeSource(fd, undefined, path);
 }
 
+/**
+ * Standard input: a redirected regular file is read like any file; a pipe
+ * or a socket by a reading thread (pipe.ts); anything else (a terminal)
+ * through process.stdin.
+ */
 export function stdinSource(): ByteSource {
   const st = fstatSync(0);
   if (st.isFile()) return FileSource.fromFd(0);

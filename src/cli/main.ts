@@ -24,7 +24,7 @@ import type { VerifierOptions } from '../verify/verifier.js';
 import { OutputClosed } from '../capture/pipe.js';
 import { checkInput, formatFromName, loadRules } from './inputs.js';
 import { isMany, mergeReports, readFileList, rewriteMany, sizedReport, verifyMany, type ManyOptions, type ReportKind } from './many.js';
-import { defaultJobs } from '../multi/run.js';
+import { availableCores } from '../multi/cores.js';
 import { join } from 'node:path';
 import { num } from '../report/numbers.js';
 import { say, stderr } from './stderr.js';
@@ -103,7 +103,7 @@ function positiveSeconds(value: string): number {
 
 /** --jobs: worker threads for a run over many captures. */
 function jobsOption(): Option {
-  return new Option('-j, --jobs <n>', `captures processed at once, on this thread and N-1 worker threads (default: the cores available, ${defaultJobs()} here)`).argParser(positiveCount);
+  return new Option('-j, --jobs <n>', `captures processed at once, on this thread and N-1 worker threads (default: the cores available, ${availableCores()} here)`).argParser(positiveCount);
 }
 
 /** The script a worker thread of --jobs runs: the CLI bundle's workerMain (bin/worker.cjs, beside the launcher). */
@@ -237,7 +237,7 @@ export function buildProgram(run: (result: Promise<number>) => void): Command {
     .option('-f, --force', 'replace an existing output file')
     .option(
       '-j, --jobs <n>',
-      `threads: with --out-dir, captures rewritten at once; else threads that translate the one capture (default: the cores available, ${defaultJobs()} here; one capture is split from ${PARALLEL_MIN_BYTES >> 20} MB on ${PARALLEL_MIN_CORES} cores or more)`,
+      `threads: with --out-dir, captures rewritten at once; else threads that translate the one capture (default: the cores available, ${availableCores()} here; one capture is split from ${PARALLEL_MIN_BYTES >> 20} MB on ${PARALLEL_MIN_CORES} cores or more)`,
       positiveCount,
     )
     .addHelpText('after', REWRITE_EXAMPLES)
@@ -374,7 +374,7 @@ function manyOptions(opts: CommonOptions & VerifyLimitOptions & { jobs?: number;
     rules,
     direction: opts.direction,
     strict: opts.strict === true,
-    jobs: opts.jobs ?? defaultJobs(),
+    jobs: opts.jobs ?? availableCores(),
     force: opts.force === true,
     quiet: opts.quiet === true,
     progress: wantsProgress(opts),

@@ -11,7 +11,8 @@ import { checkDistinct, planOutput, type PlannedOutput } from '../capture/output
 import { TextOutput } from '../capture/target.js';
 import { CaptureError, EXIT_INPUT, OutputError, UsageError, errnoWords } from '../errors.js';
 import { expandInputs, type InputFile } from '../multi/inputs.js';
-import { defaultJobs, runFiles, type FileJob } from '../multi/run.js';
+import { availableCores } from '../multi/cores.js';
+import { runFiles, type FileJob } from '../multi/run.js';
 import type { Rule } from '../nat/rules.js';
 import type { Direction } from '../nat/table.js';
 import { DEFAULT_MAX_FINDINGS, type MultiReport, type Report } from '../report/model.js';
@@ -102,7 +103,7 @@ async function run(jobs: FileJob[], opts: ManyOptions): Promise<Report[]> {
  * silently make a run slower.
  */
 function noteThreads(threads: number, opts: ManyOptions): void {
-  const cores = defaultJobs();
+  const cores = availableCores();
   if (threads <= cores || opts.quiet) return;
   say(
     `ssnat-rewrite: note: --jobs ${opts.jobs} starts ${threads} threads on the ${cores} core(s) this process may use; each thread starts its own JavaScript engine (about 20 MB and 0.1 s), so the threads past the cores make the run slower, not faster\n`,

@@ -13,7 +13,6 @@
 import type { Worker } from 'node:worker_threads';
 import { SsnatError, type ErrorCode } from '../errors.js';
 import { onTempFiles, trackTempFile } from '../capture/target.js';
-import { availableCores } from './cores.js';
 import { runPipeline, type PipelineOptions } from '../pipeline.js';
 import { failedReport } from '../report/multi.js';
 import type { Report } from '../report/model.js';
@@ -58,11 +57,6 @@ export function serializeError(e: unknown): SerializedError {
 function entryFor(job: FileJob, error: SerializedError): Report {
   if (!error.ssnat) throw Object.assign(new Error(error.message), { stack: error.stack });
   return failedReport(job.command, job.input, { code: error.code as ErrorCode, message: error.message, exitCode: error.exitCode, offset: error.offset, frame: error.frame }, job.strict === true);
-}
-
-/** The number of workers `--jobs` means by default: the cores this process may use (its CPUs, bounded by a cgroup quota). */
-export function defaultJobs(): number {
-  return availableCores();
 }
 
 /**

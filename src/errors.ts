@@ -120,12 +120,17 @@ export function errnoWords(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-/** One line: `file: byte offset N (frame F): message`; a file name with a control character (a newline) is shown quoted and escaped, as JSON spells it. */
+/** A name with a control character (a newline): it would not fit on one line of a message. */
+export function hasControlCharacter(name: string): boolean {
+  return /[\x00-\x1f\x7f]/.test(name);
+}
+
+/** One line: `file: byte offset N (frame F): message`; a file name with a control character is shown quoted and escaped, as JSON spells it. */
 export function formatError(e: SsnatError): string {
   const where: string[] = [];
   if (e.offset !== undefined) where.push(`byte offset ${e.offset}`);
   if (e.frame !== undefined) where.push(`frame ${e.frame}`);
-  let head = e.file !== undefined && /[\x00-\x1f\x7f]/.test(e.file) ? JSON.stringify(e.file) : (e.file ?? '');
+  let head = e.file !== undefined && hasControlCharacter(e.file) ? JSON.stringify(e.file) : (e.file ?? '');
   if (where.length > 0) head += (head ? ': ' : '') + where.join(', ');
   return head ? `${head}: ${e.message}` : e.message;
 }

@@ -21,7 +21,7 @@
  * ends inside a record yields every complete record and then sets
  * `truncatedTail` (the offset where the incomplete record starts).
  */
-import { CaptureError } from '../errors.js';
+import { CaptureError, hasControlCharacter } from '../errors.js';
 import type { PacketBatch } from './batch.js';
 import { BlockType, CaptureRecord, RecordKind, pcapSeconds, unitsToSeconds, type BlockOption, type CaptureFormat, type InterfaceInfo } from './record.js';
 import { GunzipSource, PrefixedSource, isGzip } from './gzip.js';
@@ -417,7 +417,7 @@ export class CaptureReader implements AsyncIterable<CaptureRecord> {
     const frames = this.frames === 1 ? 'the frame' : `the ${this.frames} frames`;
     const are = this.frames === 1 ? 'is' : 'are';
     // A name with a control character would not fit on the one line (nor be typed): no command then.
-    if (this.path === null || /[\x00-\x1f\x7f]/.test(this.path)) return `; ${frames} in its first ${cut} bytes ${are} intact`;
+    if (this.path === null || hasControlCharacter(this.path)) return `; ${frames} in its first ${cut} bytes ${are} intact`;
     const file = shellWord(this.path);
     const kept = shellWord(`${this.path.replace(/(\.(pcapng|pcap|cap|ntar))?(\.gz)?$/i, '')}.intact.${this.format}`);
     const head = this.gzip === null ? `head -c ${cut} ${file}` : `gzip -dc ${file} | head -c ${cut}`;

@@ -51,7 +51,7 @@ export interface PlannedOutput {
 }
 
 /** Identity of a file for "is it the same file" checks: device and inode. */
-function identity(st: Stats): string {
+export function identity(st: Stats): string {
   return `${st.dev}:${st.ino}`;
 }
 

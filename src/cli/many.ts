@@ -7,7 +7,7 @@
  */
 import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, normalize, resolve, sep } from 'node:path';
-import { checkDistinct, planOutput, type PlannedOutput } from '../capture/outputs.js';
+import { checkDistinct, identity, planOutput, type PlannedOutput } from '../capture/outputs.js';
 import { TextOutput } from '../capture/target.js';
 import { CaptureError, EXIT_INPUT, OutputError, UsageError, errnoWords } from '../errors.js';
 import { expandInputs, type InputFile } from '../multi/inputs.js';
@@ -118,7 +118,7 @@ function noteThreads(threads: number, opts: ManyOptions): void {
 export type ReportToStdout = (text: string, exitCode: number) => void;
 
 /** Writes the combined report: to --report-file (atomically, checked against every path of the run), else stdout. */
-async function emit(report: MultiReport, opts: ManyOptions, reportPlan: PlannedOutput | null, toStdout: ReportToStdout): Promise<void> {
+async function emit(report: MultiReport, opts: Pick<ManyOptions, 'report'>, reportPlan: PlannedOutput | null, toStdout: ReportToStdout): Promise<void> {
   const text = renderMulti(report, opts.report);
   if (reportPlan === null) {
     toStdout(text, report.verdict.exitCode);
@@ -303,8 +303,7 @@ export async function mergeReports(
   for (const p of paths) {
     let id: string;
     try {
-      const st = statSync(p);
-      id = `${st.dev}:${st.ino}`;
+      id = identity(statSync(p));
     } catch {
       continue; // readReports says what is wrong with it
     }
@@ -332,9 +331,7 @@ export async function mergeReports(
   const report = combineReports(command, [...parts.flatMap((p) => p.files), ...missing.map((m) => failedReport(command, m, { code: 'input', message: 'in no report: was its shard lost?', exitCode: EXIT_INPUT }, strict))], strict);
   const reportPlan = opts.reportFile === undefined ? null : planOutput('--report-file', opts.reportFile, opts.force, false);
   if (reportPlan !== null) checkDistinct(paths, [reportPlan]);
-  const text = renderMulti(report, opts.report);
-  if (reportPlan === null) toStdout(text, report.verdict.exitCode);
-  else await (await TextOutput.prepare(reportPlan, text)).commit();
+  await emit(report, opts, reportPlan, toStdout);
   return report.verdict.exitCode;
 }
 

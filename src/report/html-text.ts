@@ -13,7 +13,6 @@ export function esc(s: string | number): string {
   return String(s).replace(/[&<>"']/g, (c) => ESCAPES[c]!);
 }
 
-
 /** At most `max` characters, with an ellipsis when cut. */
 export function clip(s: string, max: number): string {
   return s.length <= max ? s : `${s.slice(0, max - 1)}…`;

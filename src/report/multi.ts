@@ -51,7 +51,6 @@ export function failedReport(
   };
 }
 
-
 /** The combined report: the files sorted by path, totals, and the worst verdict. */
 export function combineReports(command: 'rewrite' | 'verify', reports: readonly Report[], strict: boolean): MultiReport {
   const files = [...reports].sort((a, b) => (a.input.path < b.input.path ? -1 : a.input.path > b.input.path ? 1 : 0));
@@ -95,7 +94,6 @@ function worstVerdict(files: readonly Report[], s: MultiReport['summary'], stric
   else result = 'ok';
   return { result, exitCode, strict, why };
 }
-
 
 const WORD: Record<VerdictResult, string> = { ok: 'ok', failed: 'FAILED', unchecked: 'NOT CHECKED', unreadable: 'UNREADABLE' };
 

@@ -8,7 +8,6 @@ import { EXIT_FINDINGS, EXIT_INPUT, EXIT_OK } from '../errors.js';
 import type { Report, Verdict } from './model.js';
 import { count as plural } from './numbers.js';
 
-
 /**
  * The verdict of one capture's report. `verified`: checks ran (verify, or
  * rewrite --verify); `checked`: packets they could look into.

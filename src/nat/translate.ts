@@ -586,7 +586,11 @@ export class Translator {
       case IPPROTO_UDP:
         if (pseudo !== 0 && l4 + udp.CHECKSUM + 2 <= end) {
           const at = l4 + udp.CHECKSUM;
-          addr += depth === 0 && this.isOffloadSeed(ip, at, pseudo) ? this.fixOffloadSeed(at, pseudo, l4c) : this.fixChecksum(at, pseudo, true, l4c);
+          // A UDP checksum of 0 is never a seed, though it reads as one where the seed folds to 0xFFFF: it is "none"
+          // over IPv4 and invalid over IPv6, and stays 0 (fixChecksum), as the kernel's NAT keeps it even for
+          // CHECKSUM_PARTIAL (nf_nat_proto.c udp_manip_pkt: do_csum = !!hdr->check).
+          const seeded = depth === 0 && this.v.getUint16(at) !== 0 && this.isOffloadSeed(ip, at, pseudo);
+          addr += seeded ? this.fixOffloadSeed(at, pseudo, l4c) : this.fixChecksum(at, pseudo, true, l4c);
         }
         break;
       case IPPROTO_UDPLITE:

@@ -120,17 +120,48 @@ export function errnoWords(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-/** A name with a control character (a newline): it would not fit on one line of a message. */
+/**
+ * Control characters: C0 (a newline, ESC), DEL and C1 (U+009B is CSI to
+ * some terminals). A terminal acts on them: a newline breaks a message's one
+ * line, and ESC starts a sequence that can clear the screen, set the window
+ * title or fill the clipboard (OSC 52). File names, interface names and
+ * comments come from captures and directories nobody here wrote.
+ */
+const CONTROL = /[\x00-\x1f\x7f-\x9f]/;
+const CONTROLS = /[\x00-\x1f\x7f-\x9f]/g;
+const SHORT_ESCAPES: Readonly<Record<string, string>> = { '\b': '\\b', '\t': '\\t', '\n': '\\n', '\f': '\\f', '\r': '\\r' };
+
+/** A name with a control character: it would not fit on one line of a message, and a terminal would act on it. */
 export function hasControlCharacter(name: string): boolean {
-  return /[\x00-\x1f\x7f]/.test(name);
+  return CONTROL.test(name);
 }
 
-/** One line: `file: byte offset N (frame F): message`; a file name with a control character is shown quoted and escaped, as JSON spells it. */
+/** `c` as JSON spells it inside a string (\n, \u001b), and C1 too, which JSON.stringify leaves as it is. */
+export function escapeControl(c: string): string {
+  return SHORT_ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+}
+
+/**
+ * Text from outside (a message that embeds a path, an interface name, a
+ * rule) made safe to print on one line of a terminal: each control
+ * character spelt as JSON spells it; anything else as it is.
+ */
+export function printable(text: string): string {
+  return CONTROL.test(text) ? text.replace(CONTROLS, escapeControl) : text;
+}
+
+/** A file name as messages and text reports show it: as it is, or, with a control character, quoted and escaped as JSON spells it. */
+export function shownName(name: string): string {
+  return CONTROL.test(name) ? printable(JSON.stringify(name)) : name;
+}
+
+/** One line: `file: byte offset N (frame F): message`; a file name with a control character is shown quoted and escaped (shownName), the message's control characters escaped (printable). */
 export function formatError(e: SsnatError): string {
   const where: string[] = [];
   if (e.offset !== undefined) where.push(`byte offset ${e.offset}`);
   if (e.frame !== undefined) where.push(`frame ${e.frame}`);
-  let head = e.file !== undefined && hasControlCharacter(e.file) ? JSON.stringify(e.file) : (e.file ?? '');
+  let head = e.file === undefined ? '' : shownName(e.file);
   if (where.length > 0) head += (head ? ': ' : '') + where.join(', ');
-  return head ? `${head}: ${e.message}` : e.message;
+  const message = printable(e.message);
+  return head ? `${head}: ${message}` : message;
 }

@@ -7,7 +7,7 @@
  * could not be written. A stack trace means a bug.
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { EXIT_CODES, EXIT_INPUT, EXIT_OK, EXIT_OUTPUT, EXIT_USAGE, RuleError, SsnatError, UsageError, errnoWords, formatError } from '../errors.js';
+import { EXIT_CODES, EXIT_INPUT, EXIT_OK, EXIT_OUTPUT, EXIT_USAGE, RuleError, SsnatError, UsageError, errnoWords, formatError, printable, shownName } from '../errors.js';
 import type { Rule } from '../nat/rules.js';
 import type { Direction } from '../nat/table.js';
 import { PARALLEL_MIN_BYTES, PARALLEL_MIN_CORES, reverseRuleHits, runPipeline, type PipelineOptions, type RunResult } from '../pipeline.js';
@@ -365,7 +365,7 @@ async function runWithReport(options: PipelineOptions, reportFile: ReportFile): 
 
 function printNotes(notes: readonly string[], opts: CommonOptions): void {
   if (opts.quiet) return;
-  for (const n of notes) say(`ssnat-rewrite: note: ${n}\n`);
+  for (const n of notes) say(`ssnat-rewrite: note: ${printable(n)}\n`);
 }
 
 /** The options of a run over many captures, from the command line's. */
@@ -540,10 +540,10 @@ const MAX_STDERR_FINDINGS = 20;
 function printFindings(report: Report, opts: CommonOptions): void {
   if (opts.quiet) return;
   const fs = report.findings;
-  for (const f of fs.slice(0, MAX_STDERR_FINDINGS)) say(`${f.severity}: ${f.frame > 0 ? `frame ${f.frame}: ` : ''}${f.check}: ${f.message}\n`);
+  for (const f of fs.slice(0, MAX_STDERR_FINDINGS)) say(`${f.severity}: ${f.frame > 0 ? `frame ${f.frame}: ` : ''}${f.check}: ${printable(f.message)}\n`);
   const listed = report.summary.errors + report.summary.warnings;
   if (listed > MAX_STDERR_FINDINGS) say(`... ${listed - MAX_STDERR_FINDINGS} more finding(s); --report json lists them\n`);
-  for (const c of report.collisions.slice(0, MAX_STDERR_FINDINGS)) say(`collision: ${c.protocol} ${c.flow} on interfaces ${c.interfaces.join(', ')} (frames ${c.frames.join(', ')})\n`);
+  for (const c of report.collisions.slice(0, MAX_STDERR_FINDINGS)) say(`collision: ${printable(`${c.protocol} ${c.flow}`)} on interfaces ${c.interfaces.join(', ')} (frames ${c.frames.join(', ')})\n`);
 }
 
 function summaryLine(r: RunResult, output: string): string {
@@ -555,7 +555,7 @@ function summaryLine(r: RunResult, output: string): string {
   if (s.undecodable > 0) parts.push(`${s.undecodable} undecodable (passed unchanged)`);
   if (s.warnings > 0) parts.push(`${s.warnings} warning(s)`);
   if (s.errors > 0) parts.push(`${s.errors} error(s)`);
-  return `ssnat-rewrite: ${parts.join(', ')}; ${mb} MB in ${r.seconds.toFixed(2)} s (${rate} packets/s) -> ${output === '-' ? 'stdout' : output}`;
+  return `ssnat-rewrite: ${parts.join(', ')}; ${mb} MB in ${r.seconds.toFixed(2)} s (${rate} packets/s) -> ${output === '-' ? 'stdout' : shownName(output)}`;
 }
 
 function cleanupAndExit(code: number): never {
@@ -645,7 +645,8 @@ function handleError(e: unknown): number {
   if (e instanceof RuleError) {
     say(`ssnat-rewrite: ${formatError(e)}\n`);
     if (e.rule !== undefined && e.column !== undefined) {
-      say(`  ${e.rule}\n  ${' '.repeat(e.column)}^\n`);
+      // The caret under the escaped text: an escape is wider than the character it stands for.
+      say(`  ${printable(e.rule)}\n  ${' '.repeat(printable(e.rule.slice(0, e.column)).length)}^\n`);
     }
     return e.exitCode;
   }
@@ -657,7 +658,7 @@ function handleError(e: unknown): number {
   if (err && typeof err.code === 'string' && typeof err.syscall === 'string') {
     // A system error the layers did not word themselves: reading is the input's side, the rest the output's.
     const reading = ['open', 'read', 'stat', 'fstat', 'lstat', 'scandir', 'opendir'].includes(err.syscall);
-    const file = typeof err.path === 'string' ? ` ${err.path}` : '';
+    const file = typeof err.path === 'string' ? ` ${shownName(err.path)}` : '';
     say(`ssnat-rewrite: cannot ${reading ? 'read' : 'write'}${file}: ${errnoWords(err)}\n`);
     return reading ? EXIT_INPUT : EXIT_OUTPUT;
   }

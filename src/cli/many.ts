@@ -9,7 +9,7 @@ import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, normalize, resolve, sep } from 'node:path';
 import { checkDistinct, identity, planOutput, type PlannedOutput } from '../capture/outputs.js';
 import { TextOutput } from '../capture/target.js';
-import { CaptureError, EXIT_INPUT, OutputError, UsageError, errnoWords } from '../errors.js';
+import { CaptureError, EXIT_INPUT, OutputError, UsageError, errnoWords, printable, shownName } from '../errors.js';
 import { expandInputs, type InputFile } from '../multi/inputs.js';
 import { availableCores } from '../multi/cores.js';
 import { runFiles, type FileJob } from '../multi/run.js';
@@ -221,7 +221,7 @@ export async function rewriteMany(
   const clashes = [...byOutput].filter(([, fs]) => fs.length > 1);
   if (clashes.length > 0) {
     for (const [out, fs] of clashes) {
-      say(`ssnat-rewrite: ${fs.map((f) => f.path).join(' and ')} would both be written to ${out}: give their directories instead, or rewrite them in separate runs\n`);
+      say(`ssnat-rewrite: ${fs.map((f) => shownName(f.path)).join(' and ')} would both be written to ${shownName(out)}: give their directories instead, or rewrite them in separate runs\n`);
     }
     throw new UsageError(`${clashes.length} output name(s) would be written twice; nothing was written`);
   }
@@ -249,10 +249,10 @@ export async function rewriteMany(
   if (!opts.quiet) {
     for (const f of report.files) {
       const s = f.summary;
-      const line = f.error !== undefined ? `error: ${f.error.message}` : `${num(s.packets)} packets, ${num(s.rewritten)} rewritten -> ${f.output?.path ?? '?'}`;
-      say(`ssnat-rewrite: ${f.input.path}: ${line}\n`);
+      const line = f.error !== undefined ? `error: ${f.error.message}` : `${num(s.packets)} packets, ${num(s.rewritten)} rewritten -> ${f.output === undefined ? '?' : shownName(f.output.path)}`;
+      say(`ssnat-rewrite: ${shownName(f.input.path)}: ${printable(line)}\n`);
     }
-    say(`ssnat-rewrite: ${report.verdict.why}\n`);
+    say(`ssnat-rewrite: ${printable(report.verdict.why)}\n`);
   }
   if (opts.reportFile !== undefined || opts.report !== 'text') await emit(report, opts, reportPlan, toStdout);
   return report.verdict.exitCode;

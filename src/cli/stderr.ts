@@ -1,3 +1,5 @@
+import { printable } from '../errors.js';
+
 /**
  * process.stderr with its write errors ignored. A message that cannot be
  * shown (stderr on a full disk, a pipe whose reader left) must not change
@@ -17,7 +19,11 @@ export function stderr(): NodeJS.WriteStream {
   return s;
 }
 
-/** Writes a message on stderr (see `stderr`). */
+/**
+ * Writes a message on stderr (see `stderr`), its lines as they are and any
+ * other control character escaped (`printable`): messages quote names from
+ * captures and directories, and a terminal must show them, not obey them.
+ */
 export function say(text: string): void {
-  stderr().write(text);
+  stderr().write(text.includes('\n') ? text.split('\n').map(printable).join('\n') : printable(text));
 }

@@ -1,6 +1,14 @@
+import { escapeControl } from '../errors.js';
 import type { MultiReport, Report } from './model.js';
 
-/** The JSON report of docs/DESIGN.md part 1 (of one capture, or of a run over many), one document, pretty-printed. */
+/** DEL and C1 controls, which JSON.stringify leaves as they are: they occur only inside strings, where an escape means the same. */
+const UNESCAPED_CONTROLS = /[\x7f-\x9f]/g;
+
+/**
+ * The JSON report of docs/DESIGN.md part 1 (of one capture, or of a run
+ * over many), one document, pretty-printed; every control character
+ * escaped, so that `cat report.json` shows a hostile name rather than obeys it.
+ */
 export function renderJson(report: Report | MultiReport): string {
-  return JSON.stringify(report, null, 2) + '\n';
+  return JSON.stringify(report, null, 2).replace(UNESCAPED_CONTROLS, escapeControl) + '\n';
 }

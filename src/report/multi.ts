@@ -7,7 +7,7 @@
  * would have printed.
  */
 import chalk from 'chalk';
-import { EXIT_OK } from '../errors.js';
+import { EXIT_OK, printable, shownName } from '../errors.js';
 import { VERSION } from '../version.js';
 import type { MultiReport, Report, Verdict, VerdictResult } from './model.js';
 import { renderJunitSuite, junitDocument } from './junit.js';
@@ -117,9 +117,9 @@ export function renderMultiText(report: MultiReport): string {
     const s = f.summary;
     const what =
       f.error !== undefined
-        ? f.error.message
+        ? printable(f.error.message)
         : `${plural(s.packets, 'packet')}${report.command === 'rewrite' ? `, ${num(s.rewritten)} rewritten` : ''}, ${plural(s.errors, 'error')}, ${plural(s.warnings, 'warning')}, ${plural(s.collisions, 'collision')}`;
-    out.push(`  ${colour(result, word(f).padEnd(width))}  ${f.input.path}: ${what}`);
+    out.push(`  ${colour(result, word(f).padEnd(width))}  ${shownName(f.input.path)}: ${what}`);
   }
   const t = report.summary;
   out.push(

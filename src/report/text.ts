@@ -1,5 +1,6 @@
 /** The human report: a summary table and the findings grouped by check, coloured with chalk. */
 import chalk from 'chalk';
+import { printable, shownName } from '../errors.js';
 import { groupByCheck } from './families.js';
 import type { Report } from './model.js';
 import { num } from './numbers.js';
@@ -9,7 +10,7 @@ const MAX_PER_CHECK = 20;
 export function renderText(report: Report): string {
   const s = report.summary;
   const out: string[] = [];
-  out.push(chalk.bold(`ssnat-rewrite ${report.command}: ${report.input.path} (${report.input.format}, ${report.input.interfaces.length} interface(s))`));
+  out.push(chalk.bold(`ssnat-rewrite ${report.command}: ${shownName(report.input.path)} (${report.input.format}, ${report.input.interfaces.length} interface(s))`));
   const rows: Array<[string, string]> = [
     ['packets', String(s.packets)],
     ['rewritten', String(s.rewritten)],
@@ -30,13 +31,13 @@ export function renderText(report: Report): string {
     out.push('', `${head} (${num(fs.length + omitted)})`);
     const shown = fs.slice(0, MAX_PER_CHECK);
     for (const f of shown) {
-      out.push(`  ${f.frame > 0 ? `frame ${f.frame}` : 'file'}${f.interface >= 0 ? ` if ${f.interface}` : ''}: ${f.message}`);
+      out.push(`  ${f.frame > 0 ? `frame ${f.frame}` : 'file'}${f.interface >= 0 ? ` if ${f.interface}` : ''}: ${printable(f.message)}`);
     }
     const more = fs.length + omitted - shown.length;
     if (more > 0) out.push(chalk.dim(`  ... ${num(more)} more (--report json lists ${omitted === 0 ? 'all' : 'up to --max-findings'})`));
   }
   for (const c of report.collisions) {
-    out.push('', chalk.yellow(`collision ${c.protocol} ${c.flow}`) + ` on interfaces ${c.interfaces.join(', ')} (frames ${c.frames.join(', ')})`);
+    out.push('', chalk.yellow(printable(`collision ${c.protocol} ${c.flow}`)) + printable(` on interfaces ${c.interfaces.join(', ')} (frames ${c.frames.join(', ')})`));
   }
   out.push('', verdictLine(report));
   return out.join('\n') + '\n';
@@ -48,12 +49,12 @@ export function verdictLine(report: { summary: { errors: number }; verdict?: Rep
   if (v === undefined) return report.summary.errors > 0 ? chalk.red('FAILED') : chalk.green('OK');
   switch (v.result) {
     case 'ok':
-      return `${chalk.green('OK')}: ${v.why}`;
+      return `${chalk.green('OK')}: ${printable(v.why)}`;
     case 'failed':
-      return `${chalk.red('FAILED')}: ${v.why}`;
+      return `${chalk.red('FAILED')}: ${printable(v.why)}`;
     case 'unchecked':
-      return `${v.exitCode === 0 ? chalk.yellow('NOT CHECKED') : chalk.red('NOT CHECKED')}: ${v.why}`;
+      return `${v.exitCode === 0 ? chalk.yellow('NOT CHECKED') : chalk.red('NOT CHECKED')}: ${printable(v.why)}`;
     case 'unreadable':
-      return `${chalk.red('UNREADABLE')}: ${v.why}`;
+      return `${chalk.red('UNREADABLE')}: ${printable(v.why)}`;
   }
 }

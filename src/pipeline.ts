@@ -204,6 +204,13 @@ class RecordLoop {
   /** Per interface (by index): its packets, and the first one's frame number. */
   readonly ifacePackets: number[] = [];
   readonly ifaceFirstFrame: number[] = [];
+  /**
+   * Per interface (by index) that has them: packets whose PPI header names a
+   * link type the decoder does not read (they pass unchanged, unchecked), the
+   * first one's frame number, the link type it named, and whether others
+   * named another.
+   */
+  readonly ppiUnread = new Map<number, { packets: number; firstFrame: number; linkType: number; mixed: boolean }>();
   private seenPacket = false;
   private readonly translator = new Translator();
   /** Per interface (by index): its compiled rules and link type. */
@@ -225,7 +232,7 @@ class RecordLoop {
     private readonly flags: LoopFlags,
   ) {
     this.maskCounts = new Float64Array(flags.translating ? 1 << KIND_NAMES.length : 0);
-    this.batchContext = { mappers: this.mappers, linkTypes: this.linkTypes, maskCounts: this.maskCounts, onUndecodable: this.onUndecodable };
+    this.batchContext = { mappers: this.mappers, linkTypes: this.linkTypes, maskCounts: this.maskCounts, onNotDecoded: this.onNotDecoded };
     this.translator.details = flags.describeRewrites; // the old/new addresses only feed annotations
     if (flags.translating) this.translator.countRuleHits(table.ruleCount);
     this.plain = flags.translating && verifier === null && !flags.annotating && writer !== null;
@@ -273,15 +280,19 @@ class RecordLoop {
   }
 
   /** Parallel rewrite: a packet a task found undecodable, translated again here for its finding (nothing is written). */
-  readonly onPoolUndecodable = (buf: Uint8Array, b: PacketBatch, i: number): void => {
+  readonly onPoolNotDecoded = (buf: Uint8Array, b: PacketBatch, i: number): void => {
     const k = b.iface[i]!;
     this.translator.rewrite(buf, b.data[i]!, b.capLen[i]!, b.origLen[i]!, this.linkTypes[k]!, this.mappers[k]!);
-    this.batchUndecodable(buf, b, i, this.translator.decoded);
+    this.batchNotDecoded(buf, b, i, this.translator.decoded);
   };
 
-  /** `packet.undecodable` for packet `i` of batch `b` (in `buf`), whose decode is `d`. */
-  private batchUndecodable(buf: Uint8Array, b: PacketBatch, i: number, d: DecodeResult): void {
+  /** Packet `i` of batch `b` (in `buf`), which the decoder could not read (its decode is `d`): `packet.undecodable`, or counted as PPI around a link not read. */
+  private batchNotDecoded(buf: Uint8Array, b: PacketBatch, i: number, d: DecodeResult): void {
     const k = b.iface[i]!;
+    if (d.undecodable === null) {
+      this.countPpiUnread(k, b.firstFrame + i, d.unreadPpiLink);
+      return;
+    }
     this.undecodable++;
     const time = this.reader.recordSeconds(buf, b.record[i]!, this.reader.interfaces[k]!);
     addUndecodableAt(this.findings, b.firstFrame + i, this.ifaceIds[k]!, b.base + b.record[i]!, d.undecodable, d.undecodableOff - b.data[i]!, time);
@@ -308,6 +319,17 @@ class RecordLoop {
   private firstPacket(): void {
     this.seenPacket = true;
     if (this.flags.scopesAtFirstPacket) checkScopes(this.table, this.reader, true);
+  }
+
+  /** Counts a packet whose PPI header names a link type not read (`unreadPpiLink`), on interface index `k`. */
+  private countPpiUnread(k: number, frame: number, linkType: number): void {
+    const seen = this.ppiUnread.get(k);
+    if (seen === undefined) {
+      this.ppiUnread.set(k, { packets: 1, firstFrame: frame, linkType, mixed: false });
+    } else {
+      seen.packets++;
+      if (linkType !== seen.linkType) seen.mixed = true;
+    }
   }
 
   /** Counts a packet on its interface. */
@@ -353,6 +375,8 @@ class RecordLoop {
         if (r.undecodable !== null) {
           this.undecodable++;
           addUndecodable(this.findings, rec, this.translator.decoded);
+        } else if (r.unknownLink && this.translator.decoded.unreadPpiLink >= 0) {
+          this.countPpiUnread(rec.interfaceIndex, rec.frame, this.translator.decoded.unreadPpiLink);
         } else if (r.changed) {
           this.rewritten++;
           this.maskCounts[r.rewrites]!++;
@@ -390,7 +414,7 @@ class RecordLoop {
   }
 
   /** `packet.undecodable` for packet `i` of the single-thread loop's batch. */
-  private readonly onUndecodable = (i: number, d: DecodeResult): void => this.batchUndecodable(this.reader.buffer, this.batch, i, d);
+  private readonly onNotDecoded = (i: number, d: DecodeResult): void => this.batchNotDecoded(this.reader.buffer, this.batch, i, d);
 
   /** What the translator's batch loop needs: this loop's tables and counters. */
   private readonly batchContext: BatchContext;
@@ -450,6 +474,7 @@ class RecordLoop {
           addUndecodable(findings, rec, d);
         }
       }
+      if (d !== null && d.unreadPpiLink >= 0) this.countPpiUnread(rec.interfaceIndex, rec.frame, d.unreadPpiLink);
       if (verifier !== null && d !== null) verifier.packet(rec, d, flags.leakCheck && mapper !== undefined ? mapper : null, decoder.view);
       if (flags.annotating && findings.recent.length > 0) {
         const f = findingsComment(findings.recent);
@@ -503,18 +528,24 @@ function ruleHits(rules: readonly Rule[], hits: Float64Array): Array<{ rule: str
   return rules.map((r, i) => ({ rule: r.text, addresses: hits[i] ?? 0 }));
 }
 
-/** `capture.unsupported-link`: per interface whose link type is not decoded, how many of its packets went unchecked. */
+/**
+ * `capture.unsupported-link`: per interface whose link type is not decoded,
+ * how many of its packets went unchecked; and per interface with packets
+ * whose PPI header names a link type not decoded, how many of those.
+ */
 function addUnsupportedLinks(findings: Findings, reader: CaptureReader, loop: RecordLoop, translated: boolean): void {
+  const unread = `which ssnat-rewrite does not decode: nothing in them was checked${translated ? ' or translated' : ''}; they pass unchanged`;
   for (const i of reader.interfaces) {
-    const n = loop.ifacePackets[i.index] ?? 0;
-    if (n === 0 || DECODED_LINK_TYPES.has(i.linkType)) continue;
     const name = i.name === undefined ? '' : ` (${i.name})`;
-    findings.add(
-      loop.ifaceFirstFrame[i.index]!,
-      i.id,
-      'capture.unsupported-link',
-      `${num(n)} packet(s) on interface ${i.id}${name} have ${describeLinkType(i.linkType)}, which ssnat-rewrite does not decode: nothing in them was checked${translated ? ' or translated' : ''}; they pass unchanged`,
-    );
+    const n = loop.ifacePackets[i.index] ?? 0;
+    if (n > 0 && !DECODED_LINK_TYPES.has(i.linkType)) {
+      findings.add(loop.ifaceFirstFrame[i.index]!, i.id, 'capture.unsupported-link', `${num(n)} packet(s) on interface ${i.id}${name} have ${describeLinkType(i.linkType)}, ${unread}`);
+    }
+    const ppi = loop.ppiUnread.get(i.index);
+    if (ppi !== undefined) {
+      const others = ppi.mixed ? ' and other link types' : '';
+      findings.add(ppi.firstFrame, i.id, 'capture.unsupported-link', `${num(ppi.packets)} packet(s) on interface ${i.id}${name} have PPI headers around ${describeLinkType(ppi.linkType)}${others}, ${unread}`);
+    }
   }
 }
 
@@ -611,7 +642,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<RunResult> {
     });
     // A gzip-compressed input inflates as it streams (one thread); a conversion builds every block anew.
     if (workers > 0 && reader.gzip === null && writer !== null && writer.sameFormat) {
-      pool = TranslatorPool.start({ workers, rules: opts.rules, direction: opts.direction, ...loop.interfaceTables, onUndecodable: loop.onPoolUndecodable });
+      pool = TranslatorPool.start({ workers, rules: opts.rules, direction: opts.direction, ...loop.interfaceTables, onNotDecoded: loop.onPoolNotDecoded });
       loop.pool = pool;
       if (opts.waitForWorkers === true) await pool.ready();
     }

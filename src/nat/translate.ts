@@ -258,8 +258,14 @@ export interface BatchContext {
   readonly linkTypes: readonly number[];
   /** Packets rewritten, per bitmask of K_*. */
   readonly maskCounts: Float64Array;
-  /** Called, in order, for each undecodable packet (left as it is), with its decode result (valid only then). */
-  readonly onUndecodable: (index: number, d: DecodeResult) => void;
+  /**
+   * Called, in order, for each packet left as it is because the decoder could
+   * not read it: undecodable (an impossible header), or a link inside PPI
+   * that it does not decode (`unreadPpiLink`; an interface whose own link
+   * type is not decoded is counted whole, by the caller). With its decode
+   * result (valid only then).
+   */
+  readonly onNotDecoded: (index: number, d: DecodeResult) => void;
 }
 
 export class Translator {
@@ -337,8 +343,8 @@ export class Translator {
 
   /**
    * `translate` for a caller that does not look at the decode result (the
-   * rewrite loop; `decoded` is then meaningful only when this returns an
-   * undecodable packet). The commonest packet by far, Ethernet + IPv4
+   * rewrite loop; `decoded` is then meaningful only when this returns a
+   * packet it could not decode: undecodable or `unreadPpiLink`). The commonest packet by far, Ethernet + IPv4
    * without options + an unfragmented TCP or UDP segment captured whole, is
    * translated straight from its bytes (`direct`), skipping the general
    * decoder; every other packet goes through `translate`. Both write the same
@@ -412,7 +418,7 @@ export class Translator {
     for (let k = 0; k < n; k++) {
       const i = others[k]!;
       const r = this.translate(buf, data[i]!, capLen[i]!, origLen[i]!, linkTypes[iface[i]!]!, mappers[iface[i]!]!);
-      if (r.undecodable !== null) ctx.onUndecodable(i, this.decoder.result);
+      if (r.undecodable !== null || this.decoder.result.unreadPpiLink >= 0) ctx.onNotDecoded(i, this.decoder.result);
       else if (r.changed) {
         rewritten++;
         maskCounts[r.rewrites]!++;

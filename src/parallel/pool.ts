@@ -71,8 +71,8 @@ export interface PoolOptions {
   /** The main thread's mappers and link types by interface index (RecordLoop's own arrays). */
   mappers: ReadonlyArray<InterfaceMapper | undefined>;
   linkTypes: readonly number[];
-  /** Called, in file order, for each packet a task found undecodable (left as it is). */
-  onUndecodable: (buf: Uint8Array, batch: PacketBatch, index: number) => void;
+  /** Called, in file order, for each packet a task could not decode (left as it is; BatchContext.onNotDecoded). */
+  onNotDecoded: (buf: Uint8Array, batch: PacketBatch, index: number) => void;
 }
 
 export class TranslatorPool {
@@ -86,7 +86,7 @@ export class TranslatorPool {
   private nextBufferId = 0;
   /** Tasks published (the next task's id). */
   private published = 0;
-  /** Tasks whose undecodable packets were handed to onUndecodable. */
+  /** Tasks whose packets not decoded were handed to onNotDecoded. */
   private collected = 0;
   private closed = false;
   /** Why a worker failed (ready() reports it). */
@@ -144,7 +144,7 @@ export class TranslatorPool {
     if (Atomics.load(ctl, C.SLEEPERS) > 0) Atomics.notify(ctl, C.PUBLISHED);
   }
 
-  /** Runs and waits for every published task; their undecodable packets go to onUndecodable, in order. */
+  /** Runs and waits for every published task; their packets not decoded go to onNotDecoded, in order. */
   settle(): void {
     this.collectUntil(this.published);
   }
@@ -193,11 +193,11 @@ export class TranslatorPool {
         this.runAvailable();
         if (!area.isDone(t)) this.waitFor(t);
       }
-      const list = area.undecodableOf(t);
+      const list = area.notDecodedOf(t);
       if (list.length > 0) {
         const buf = this.byId.get(area.bufferOf(t))!;
         const batch = area.batches[t % SLOTS]!;
-        for (const i of list) this.opts.onUndecodable(buf, batch, i);
+        for (const i of list) this.opts.onNotDecoded(buf, batch, i);
       }
       this.collected++;
     }

@@ -9,9 +9,10 @@
  * t % SLOTS). Every thread, the main one included, claims the next task with a
  * compare-and-swap on CLAIMED, translates its packets in place in the window
  * (Translator.rewriteBatch: the same code as a single-thread run, so the same
- * bytes) and marks it done. A packet the translator finds undecodable is left
- * as it is and its index noted in the slot: the main thread makes its finding
- * (with the message a single-thread run gives) when it collects the task.
+ * bytes) and marks it done. A packet the translator could not decode (an
+ * impossible header, or a link inside PPI it does not read) is left as it is
+ * and its index noted in the slot: the main thread makes its finding or
+ * counts it (as a single-thread run does) when it collects the task.
  *
  * The counters only grow, so a claim can never take a task that is not
  * published (no ABA). Plain writes (a slot's batch, the packets' bytes) are
@@ -50,12 +51,12 @@ export const SLOTS = 32;
 /** Packets per task. */
 export const TASK_PACKETS = 1024;
 
-/** Int32 words per slot: the task id + 1 once done, the window buffer id, the packet count, the undecodable count. */
+/** Int32 words per slot: the task id + 1 once done, the window buffer id, the packet count, the count of packets not decoded. */
 const META = 4;
 const M_DONE = 0,
   M_BUFFER = 1,
   M_COUNT = 2,
-  M_UNDECODABLE = 3;
+  M_NOT_DECODED = 3;
 
 /**
  * Per thread: packets rewritten per bitmask of kinds (as RecordLoop.maskCounts),
@@ -71,12 +72,12 @@ export function statsLength(rules: number): number {
   return S_RULE_HITS + rules;
 }
 
-/** The shared memory of a pool: control words, slot metadata, each slot's batch and undecodable indices. */
+/** The shared memory of a pool: control words, slot metadata, each slot's batch and the indices of its packets not decoded. */
 export class TaskArea {
   readonly ctl: Int32Array;
   readonly batches: PacketBatch[] = [];
   private readonly meta: Int32Array;
-  private readonly undecodable: Int32Array[] = [];
+  private readonly notDecoded: Int32Array[] = [];
 
   constructor(readonly memory: SharedArrayBuffer = new SharedArrayBuffer(TaskArea.bytes())) {
     this.ctl = new Int32Array(memory, 0, C.WORDS);
@@ -85,7 +86,7 @@ export class TaskArea {
     for (let s = 0; s < SLOTS; s++) {
       this.batches.push(new PacketBatch(TASK_PACKETS, memory, at));
       at += batchBytes(TASK_PACKETS);
-      this.undecodable.push(new Int32Array(memory, at, TASK_PACKETS));
+      this.notDecoded.push(new Int32Array(memory, at, TASK_PACKETS));
       at += TASK_PACKETS * 4;
     }
   }
@@ -115,29 +116,29 @@ export class TaskArea {
     this.meta[m + M_DONE] = 0;
     this.meta[m + M_BUFFER] = bufferId;
     this.meta[m + M_COUNT] = count;
-    this.meta[m + M_UNDECODABLE] = 0;
+    this.meta[m + M_NOT_DECODED] = 0;
   }
 
   bufferOf(t: number): number {
     return this.meta[(t % SLOTS) * META + M_BUFFER]!;
   }
 
-  /** The indices (into the task's batch) of the packets found undecodable. */
-  undecodableOf(t: number): Int32Array {
+  /** The indices (into the task's batch) of the packets not decoded (BatchContext.onNotDecoded). */
+  notDecodedOf(t: number): Int32Array {
     const s = t % SLOTS;
-    return this.undecodable[s]!.subarray(0, this.meta[s * META + M_UNDECODABLE]!);
+    return this.notDecoded[s]!.subarray(0, this.meta[s * META + M_NOT_DECODED]!);
   }
 
-  /** Runs task t: translates its packets, notes the undecodable ones, marks it done. */
+  /** Runs task t: translates its packets, notes those not decoded, marks it done. */
   run(t: number, buf: Uint8Array, runner: TaskRunner): void {
     const s = t % SLOTS;
     const m = s * META;
-    const list = this.undecodable[s]!;
+    const list = this.notDecoded[s]!;
     let n = 0;
     runner.translate(buf, this.batches[s]!, this.meta[m + M_COUNT]!, (i) => {
       list[n++] = i;
     });
-    this.meta[m + M_UNDECODABLE] = n;
+    this.meta[m + M_NOT_DECODED] = n;
     Atomics.store(this.meta, m + M_DONE, t + 1);
     const ctl = this.ctl;
     Atomics.add(ctl, C.COMPLETED, 1);
@@ -149,8 +150,8 @@ export class TaskArea {
 export class TaskRunner {
   private readonly translator = new Translator();
   private readonly context: BatchContext;
-  /** Where the task being run notes its undecodable packets. */
-  private undecodable: (i: number) => void = () => undefined;
+  /** Where the task being run notes its packets not decoded. */
+  private notDecoded: (i: number) => void = () => undefined;
 
   constructor(
     mappers: ReadonlyArray<InterfaceMapper | undefined>,
@@ -162,11 +163,11 @@ export class TaskRunner {
     // The translator counts each rule's addresses straight into the thread's counters.
     this.translator.ruleHits = stats.subarray(S_RULE_HITS);
     // The first 1 << KIND_NAMES.length counters are rewriteBatch's maskCounts.
-    this.context = { mappers, linkTypes, maskCounts: stats, onUndecodable: (i) => this.undecodable(i) };
+    this.context = { mappers, linkTypes, maskCounts: stats, onNotDecoded: (i) => this.notDecoded(i) };
   }
 
-  translate(buf: Uint8Array, batch: PacketBatch, count: number, undecodable: (i: number) => void): void {
-    this.undecodable = undecodable;
+  translate(buf: Uint8Array, batch: PacketBatch, count: number, notDecoded: (i: number) => void): void {
+    this.notDecoded = notDecoded;
     const rewritten = this.translator.rewriteBatch(buf, batch, 0, count, this.context);
     this.stats[S_REWRITTEN] = this.stats[S_REWRITTEN]! + rewritten;
     this.stats[S_TASKS] = this.stats[S_TASKS]! + 1;

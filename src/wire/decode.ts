@@ -69,6 +69,13 @@ export class DecodeResult {
    */
   unknownLink = false;
   /**
+   * The link type a PPI header names when the decoder does not read it
+   * (neither 802.11 nor Ethernet; `unknownLink` is set too); -1 otherwise.
+   * Such packets are counted per interface for capture.unsupported-link, as
+   * the packets of an interface whose own link type is not decoded are.
+   */
+  unreadPpiLink = -1;
+  /**
    * The payload type is not one we handle (unknown EtherType / AF / MPLS
    * payload, an 802.3 frame whose LLC is not SNAP with an EtherType, an
    * 802.11 frame that is not a data frame with an LLC/SNAP body).
@@ -184,6 +191,7 @@ export class DecodeResult {
     this.truncated = capLen < origLen;
     this.headerCut = false;
     this.unknownLink = false;
+    this.unreadPpiLink = -1;
     this.unknownProtocol = false;
     this.undecodable = null;
     this.undecodableOff = -1;
@@ -416,6 +424,7 @@ export class PacketDecoder {
         }
         if (dlt !== raw.LINKTYPE_ETHERNET) {
           r.unknownLink = true;
+          r.unreadPpiLink = dlt;
           return r;
         }
         et = this.ethernet(v, cur + len);

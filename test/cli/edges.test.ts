@@ -340,6 +340,49 @@ describe('never call unchecked traffic OK', () => {
     ]);
   });
 
+  it('PPI around a link type not decoded: counted per interface and said, in every path of rewrite and in verify', () => {
+    const dir = tempDir();
+    /** A PPI header (version 0, no fields) naming link type `dlt`, then the frame. */
+    const ppi = (dlt: number, frame: Uint8Array): Uint8Array => {
+      const h = Buffer.alloc(8);
+      h.writeUInt16LE(8, 2);
+      h.writeUInt32LE(dlt, 4);
+      return Buffer.concat([h, frame]);
+    };
+    const ipOnly = query().subarray(14);
+    // Frame 1: PPI around Ethernet (decoded); 2 and 3 around raw IP; 4 around Linux SLL; 5 around Ethernet again.
+    const frames = [ppi(1, query()), ppi(101, ipOnly), ppi(101, ipOnly), ppi(113, ipOnly), ppi(1, query())];
+    const input = write(dir, 'ppi.pcap', pcapBytes(192, frames.map((data) => ({ data }))));
+    const message = '3 packet(s) on interface 0 have PPI headers around link type 101 (raw IP) and other link types, which ssnat-rewrite does not decode: nothing in them was checked';
+
+    const json = JSON.parse(cli(['verify', input, '--report', 'json']).stdout.toString());
+    expect(json.summary).toMatchObject({ packets: 5, unchecked: 3, undecodable: 0, warnings: 1 });
+    expect(json.findings).toEqual([{ frame: 2, interface: 0, check: 'capture.unsupported-link', severity: 'warning', message: `${message}; they pass unchanged` }]);
+    expect(json.verdict.why).toBe('2 packets checked, no errors, 1 warning; 3 packets could not be checked');
+
+    // The batch loop, the parallel pool (every task's packets not decoded go back to the main thread) and the full loop (--annotate).
+    const line = `warning: frame 2: capture.unsupported-link: ${message} or translated; they pass unchanged`;
+    const outputs: Buffer[] = [];
+    for (const extra of [[], ['--jobs', '2'], ['--annotate']]) {
+      const out = join(dir, `out${outputs.length}.${extra[0] === '--annotate' ? 'pcapng' : 'pcap'}`);
+      const r = cli([input, out, '-r', RULE, ...extra]);
+      expect(r.code).toBe(0);
+      expect(r.stderr.split('\n')).toContain(line);
+      outputs.push(readFileSync(out));
+    }
+    expect(outputs[1]!.equals(outputs[0]!)).toBe(true);
+    // Frames 2-4 pass unchanged; 1 and 5 are translated.
+    const before = Buffer.from(readFileSync(input));
+    const rewritten = outputs[0]!;
+    expect(rewritten.length).toBe(before.length);
+    let at = 24;
+    for (const [i, f] of frames.entries()) {
+      const data = (b: Buffer): Buffer => b.subarray(at + 16, at + 16 + f.length);
+      expect(data(rewritten).equals(data(before))).toBe(i >= 1 && i <= 3);
+      at += 16 + f.length;
+    }
+  });
+
   it('an empty capture is not OK either', () => {
     const input = write(tempDir(), 'empty.pcap', pcapBytes(1, []));
     const r = cli(['verify', input]);

@@ -7,10 +7,12 @@
  *
  * What cannot be an input (a path that does not exist, a pattern the shell
  * left unexpanded because it matched nothing, a directory that holds no
- * capture) is a problem of its own, reported in the run's report like an
- * unreadable file, while the others are still processed.
+ * capture or cannot be read, a capture's name on a dangling link or on
+ * something that is not a file) is a problem of its own, reported in the
+ * run's report like an unreadable file, while the others are still
+ * processed: a suite's capture is never left out without a word.
  */
-import { readdirSync, realpathSync, statSync } from 'node:fs';
+import { readdirSync, readlinkSync, realpathSync, statSync, type Dirent, type Stats } from 'node:fs';
 import { basename, join, normalize, relative } from 'node:path';
 import { errnoWords } from '../errors.js';
 
@@ -39,27 +41,60 @@ export function byPath<T extends { path: string }>(a: T, b: T): number {
   return a.path < b.path ? -1 : a.path > b.path ? 1 : 0;
 }
 
-function walk(dir: string, base: string, out: InputFile[], seenDirs: Set<string>): void {
+/** What a file that is not a regular one is, in words. */
+function kindOf(st: Stats): string {
+  if (st.isFIFO()) return 'a FIFO';
+  if (st.isSocket()) return 'a socket';
+  if (st.isCharacterDevice()) return 'a character device';
+  if (st.isBlockDevice()) return 'a block device';
+  return 'not a regular file';
+}
+
+/** Why the entry `e` at `p`, named as a capture, could not be looked at (stat failed with `err`). */
+function unreachable(p: string, e: Dirent, err: unknown): string {
+  if (!e.isSymbolicLink()) return errnoWords(err);
+  let target = '?';
+  try {
+    target = readlinkSync(p);
+  } catch {
+    // said without its target
+  }
+  return `a symbolic link to ${target}, which cannot be followed: ${errnoWords(err)}`;
+}
+
+/**
+ * Walks `dir` for captures (into `out`, each with its path relative to
+ * `base`); a directory that cannot be read, and an entry named as a capture
+ * that cannot be read as a file, go to `problems`. Other names are not ours
+ * to judge and are passed over.
+ */
+function walk(dir: string, base: string, out: InputFile[], problems: InputProblem[], seenDirs: Set<string>): void {
   let real: string;
+  let entries: Dirent[];
   try {
     real = realpathSync(dir);
-  } catch {
+    // A symbolic link back up the tree must not loop.
+    if (seenDirs.has(real)) return;
+    seenDirs.add(real);
+    entries = readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  } catch (e) {
+    problems.push({ path: dir, message: `cannot read the directory: ${errnoWords(e)}; the captures in it were not looked at` });
     return;
   }
-  // A symbolic link back up the tree must not loop.
-  if (seenDirs.has(real)) return;
-  seenDirs.add(real);
-  const entries = readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const e of entries) {
     const p = join(dir, e.name);
-    let st;
+    const named = CAPTURE_NAME.test(e.name);
+    let st: Stats;
     try {
       st = statSync(p);
-    } catch {
-      continue; // a dangling link
+    } catch (err) {
+      if (named) problems.push({ path: p, message: unreachable(p, e, err) });
+      continue;
     }
-    if (st.isDirectory()) walk(p, base, out, seenDirs);
-    else if (st.isFile() && CAPTURE_NAME.test(e.name)) out.push({ path: p, relative: relative(base, p) });
+    if (st.isDirectory()) walk(p, base, out, problems, seenDirs);
+    else if (named && st.isFile()) out.push({ path: p, relative: relative(base, p) });
+    // Opening a FIFO would wait for a writer, and a device may never end: a walk reads regular files only.
+    else if (named) problems.push({ path: p, message: `${kindOf(st)}, which a directory walk does not read: give it by name to read it` });
   }
 }
 
@@ -79,9 +114,11 @@ export function expandInputs(args: readonly string[]): ExpandedInputs {
     }
     if (st.isDirectory()) {
       const found: InputFile[] = [];
-      walk(path, path, found, new Set());
-      if (found.length === 0) problems.push({ path, message: 'the directory holds no capture (.pcap, .pcapng, .cap, or those .gz)' });
+      const met: InputProblem[] = [];
+      walk(path, path, found, met, new Set());
+      if (found.length === 0 && met.length === 0) problems.push({ path, message: 'the directory holds no capture (.pcap, .pcapng, .cap, or those .gz)' });
       files.push(...found);
+      problems.push(...met);
     } else {
       files.push({ path, relative: basename(path) });
     }

@@ -4,7 +4,7 @@
  * shards equal to one run, and the recipe for Kubernetes shards.
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { closeSync, copyFileSync, mkdirSync, openSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, copyFileSync, mkdirSync, openSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
@@ -124,6 +124,34 @@ describe('verify over many captures', () => {
       ['./captures/taps/guest0.pcapng', 'ok', undefined],
       ['./empty', 'unreadable', 'the directory holds no capture (.pcap, .pcapng, .cap, or those .gz)'],
     ]);
+  });
+
+  it('a walk leaves no capture out without a word: a dangling link, a FIFO, a device or an unreadable directory is an entry of its own', () => {
+    const top = join(tempDir(), 'suite');
+    mkdirSync(join(top, 'locked'), { recursive: true });
+    copyFileSync(join(GOLDEN, 'ssnat/guest0.pcapng'), join(top, 'a.pcapng'));
+    copyFileSync(join(GOLDEN, 'ssnat/guest1.pcapng'), join(top, 'locked/hidden.pcapng'));
+    symlinkSync(join(top, 'gone.pcap'), join(top, 'dangling.pcap'));
+    execFileSync('mkfifo', [join(top, 'fifo.pcap')]);
+    symlinkSync('/dev/zero', join(top, 'zero.pcap.gz'));
+    // Names that are not captures are not ours to judge, dangling or not.
+    symlinkSync(join(top, 'gone.txt'), join(top, 'notes.txt'));
+    chmodSync(join(top, 'locked'), 0);
+    // Root reads any directory: without CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH, it is refused as anyone else.
+    const asUser = process.getuid?.() === 0 ? ['setpriv', '--bounding-set', '-dac_override,-dac_read_search'] : [];
+    const run = spawnSync(asUser[0] ?? process.execPath, [...asUser.slice(1), ...(asUser.length > 0 ? [process.execPath] : []), BIN, 'verify', top, '--report', 'json'], { env: { ...process.env, NO_COLOR: '1' } });
+    chmodSync(join(top, 'locked'), 0o755);
+    expect(run.status).toBe(3);
+    expect(run.stderr.toString()).toBe('');
+    const j = json(run);
+    expect(j.files.map((f) => [f.input.path.replace(top, '.'), f.verdict.result, f.error?.message])).toEqual([
+      ['./a.pcapng', 'ok', undefined],
+      ['./dangling.pcap', 'unreadable', `a symbolic link to ${join(top, 'gone.pcap')}, which cannot be followed: no such file or directory`],
+      ['./fifo.pcap', 'unreadable', 'a FIFO, which a directory walk does not read: give it by name to read it'],
+      ['./locked', 'unreadable', 'cannot read the directory: permission denied; the captures in it were not looked at'],
+      ['./zero.pcap.gz', 'unreadable', 'a character device, which a directory walk does not read: give it by name to read it'],
+    ]);
+    expect(j.verdict).toMatchObject({ result: 'unreadable', exitCode: 3 });
   });
 
   it('--files-from adds the captures a list names; stdin is only ever the one input', () => {

@@ -113,6 +113,23 @@ const ERRNO_WORDS: Readonly<Record<string, string>> = {
   EINVAL: 'invalid argument',
 };
 
+/** System calls that read: a failure there is the input's side (exit 3); any other's is an output's (exit 4). */
+const READING_SYSCALLS: ReadonlySet<string> = new Set(['open', 'read', 'stat', 'fstat', 'lstat', 'scandir', 'opendir']);
+
+/**
+ * A Node system error that no layer worded itself (EACCES from an input's
+ * open(), EIO from a read), as the typed error it stands for: a CaptureError
+ * when the call was reading, else an OutputError, saying which path and why
+ * in words. Null for anything that is not a system error (a bug).
+ */
+export function fromSystemError(e: unknown): SsnatError | null {
+  const err = e as NodeJS.ErrnoException | null;
+  if (err === null || typeof err !== 'object' || typeof err.code !== 'string' || typeof err.syscall !== 'string') return null;
+  const reading = READING_SYSCALLS.has(err.syscall);
+  const message = `cannot ${reading ? 'read' : 'write'}${typeof err.path === 'string' ? ` ${err.path}` : ''}: ${errnoWords(err)}`;
+  return reading ? new CaptureError(message) : new OutputError(message);
+}
+
 /** "no space left on device" for a Node system error; its message for anything else. */
 export function errnoWords(e: unknown): string {
   const code = (e as NodeJS.ErrnoException | null)?.code;

@@ -7,7 +7,7 @@
  * could not be written. A stack trace means a bug.
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { EXIT_CODES, EXIT_INPUT, EXIT_OK, EXIT_OUTPUT, EXIT_USAGE, RuleError, SsnatError, UsageError, errnoWords, formatError, printable, shownName } from '../errors.js';
+import { EXIT_CODES, EXIT_OK, EXIT_OUTPUT, EXIT_USAGE, RuleError, SsnatError, UsageError, errnoWords, formatError, fromSystemError, printable, shownName } from '../errors.js';
 import type { Rule } from '../nat/rules.js';
 import type { Direction } from '../nat/table.js';
 import { PARALLEL_MIN_BYTES, PARALLEL_MIN_CORES, reverseRuleHits, runPipeline, type PipelineOptions, type RunResult } from '../pipeline.js';
@@ -654,13 +654,11 @@ function handleError(e: unknown): number {
     say(`ssnat-rewrite: ${formatError(e)}\n`);
     return e.exitCode;
   }
-  const err = e as NodeJS.ErrnoException;
-  if (err && typeof err.code === 'string' && typeof err.syscall === 'string') {
-    // A system error the layers did not word themselves: reading is the input's side, the rest the output's.
-    const reading = ['open', 'read', 'stat', 'fstat', 'lstat', 'scandir', 'opendir'].includes(err.syscall);
-    const file = typeof err.path === 'string' ? ` ${shownName(err.path)}` : '';
-    say(`ssnat-rewrite: cannot ${reading ? 'read' : 'write'}${file}: ${errnoWords(err)}\n`);
-    return reading ? EXIT_INPUT : EXIT_OUTPUT;
+  // A system error the layers did not word themselves: reading is the input's side, the rest the output's.
+  const system = fromSystemError(e);
+  if (system !== null) {
+    say(`ssnat-rewrite: ${formatError(system)}\n`);
+    return system.exitCode;
   }
   say(`ssnat-rewrite: internal error (please report): ${(e as Error)?.stack ?? String(e)}\n`);
   return 70;

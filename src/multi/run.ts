@@ -5,13 +5,13 @@
  * whatever finished first, so the combined report is the same byte for byte
  * for any `jobs`.
  *
- * A file that fails (unreadable, damaged, an output that cannot be written)
- * becomes an entry of its own (report/multi.ts failedReport); the other files
+ * A file that fails (unreadable, damaged, an output that cannot be written,
+ * a system call refused: EACCES, EIO) becomes an entry of its own (report/multi.ts failedReport); the other files
  * are still processed. Anything else that escapes a worker is a bug and ends
  * the run like one.
  */
 import type { Worker } from 'node:worker_threads';
-import { SsnatError, type ErrorCode } from '../errors.js';
+import { SsnatError, fromSystemError, type ErrorCode } from '../errors.js';
 import { onTempFiles, trackTempFile } from '../capture/target.js';
 import { runPipeline, type PipelineOptions } from '../pipeline.js';
 import { failedReport } from '../report/multi.js';
@@ -45,7 +45,9 @@ interface SerializedError {
   stack?: string | undefined;
 }
 
-export function serializeError(e: unknown): SerializedError {
+/** A job's failure, to cross from a worker: a typed error (a system error no layer worded becomes one), or a bug with its stack. */
+export function serializeError(thrown: unknown): SerializedError {
+  const e = thrown instanceof SsnatError ? thrown : (fromSystemError(thrown) ?? thrown);
   if (e instanceof SsnatError) {
     return { ssnat: true, code: e.code, exitCode: e.exitCode, message: e.message, file: e.file, offset: e.offset, frame: e.frame };
   }

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { availableCores } from '../../src/multi/cores.js';
+import { serializeError } from '../../src/multi/run.js';
 import { BIN, cli, ROOT, tempDir } from '../helpers/cli.js';
 import { corpusPath } from '../helpers/corpus.js';
 import { ether, ip4, ipv4L4, udp } from '../helpers/wire-build.js';
@@ -126,32 +127,51 @@ describe('verify over many captures', () => {
     ]);
   });
 
-  it('a walk leaves no capture out without a word: a dangling link, a FIFO, a device or an unreadable directory is an entry of its own', () => {
+  it('a walk leaves no capture out without a word: a dangling link, a FIFO, a device, an unreadable directory or file is an entry of its own', () => {
     const top = join(tempDir(), 'suite');
     mkdirSync(join(top, 'locked'), { recursive: true });
     copyFileSync(join(GOLDEN, 'ssnat/guest0.pcapng'), join(top, 'a.pcapng'));
     copyFileSync(join(GOLDEN, 'ssnat/guest1.pcapng'), join(top, 'locked/hidden.pcapng'));
+    copyFileSync(join(GOLDEN, 'ssnat/guest1.pcapng'), join(top, 'b.pcapng'));
     symlinkSync(join(top, 'gone.pcap'), join(top, 'dangling.pcap'));
     execFileSync('mkfifo', [join(top, 'fifo.pcap')]);
     symlinkSync('/dev/zero', join(top, 'zero.pcap.gz'));
     // Names that are not captures are not ours to judge, dangling or not.
     symlinkSync(join(top, 'gone.txt'), join(top, 'notes.txt'));
     chmodSync(join(top, 'locked'), 0);
-    // Root reads any directory: without CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH, it is refused as anyone else.
+    chmodSync(join(top, 'b.pcapng'), 0);
+    // Root reads anything: without CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH, it is refused as anyone else.
     const asUser = process.getuid?.() === 0 ? ['setpriv', '--bounding-set', '-dac_override,-dac_read_search'] : [];
-    const run = spawnSync(asUser[0] ?? process.execPath, [...asUser.slice(1), ...(asUser.length > 0 ? [process.execPath] : []), BIN, 'verify', top, '--report', 'json'], { env: { ...process.env, NO_COLOR: '1' } });
+    const ours = (...args: string[]) => spawnSync(asUser[0] ?? process.execPath, [...asUser.slice(1), ...(asUser.length > 0 ? [process.execPath] : []), BIN, ...args], { env: { ...process.env, NO_COLOR: '1' } });
+    const run = ours('verify', top, '--report', 'json', '--jobs', '1');
+    // On worker threads, an unreadable file's error crosses back as the same entry (which thread takes
+    // which file is a race: serializeError, what a worker sends, is held to it below too).
+    const threads = ours('verify', top, '--report', 'json', '--jobs', '2');
+    const out = join(top, '..', 'out');
+    const rewrite = ours('--out-dir', out, top, '-r', RULE, '-q');
     chmodSync(join(top, 'locked'), 0o755);
     expect(run.status).toBe(3);
     expect(run.stderr.toString()).toBe('');
+    expect(threads.stdout.toString()).toBe(run.stdout.toString());
     const j = json(run);
     expect(j.files.map((f) => [f.input.path.replace(top, '.'), f.verdict.result, f.error?.message])).toEqual([
       ['./a.pcapng', 'ok', undefined],
+      ['./b.pcapng', 'unreadable', `cannot read ${join(top, 'b.pcapng')}: permission denied`],
       ['./dangling.pcap', 'unreadable', `a symbolic link to ${join(top, 'gone.pcap')}, which cannot be followed: no such file or directory`],
       ['./fifo.pcap', 'unreadable', 'a FIFO, which a directory walk does not read: give it by name to read it'],
       ['./locked', 'unreadable', 'cannot read the directory: permission denied; the captures in it were not looked at'],
       ['./zero.pcap.gz', 'unreadable', 'a character device, which a directory walk does not read: give it by name to read it'],
     ]);
     expect(j.verdict).toMatchObject({ result: 'unreadable', exitCode: 3 });
+    // What could be rewritten is, and kept.
+    expect(rewrite.status).toBe(3);
+    expect(rewrite.stderr.toString()).toBe('');
+    expect(readdirSync(out)).toEqual(['a.pcapng']);
+    const refused = Object.assign(new Error("EACCES: permission denied, open '/x/b.pcapng'"), { code: 'EACCES', syscall: 'open', path: '/x/b.pcapng' });
+    expect(serializeError(refused)).toEqual({ ssnat: true, code: 'input', exitCode: 3, message: 'cannot read /x/b.pcapng: permission denied', file: undefined, offset: undefined, frame: undefined });
+    const full = Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', syscall: 'write' });
+    expect(serializeError(full)).toMatchObject({ ssnat: true, code: 'output', exitCode: 4, message: 'cannot write: no space left on device' });
+    expect(serializeError(new TypeError('a bug'))).toMatchObject({ ssnat: false, code: 'internal', exitCode: 70 });
   });
 
   it('--files-from adds the captures a list names; stdin is only ever the one input', () => {

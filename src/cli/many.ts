@@ -20,6 +20,7 @@ import { renderJson } from '../report/json.js';
 import { combineReports, failedReport, renderMultiJunit, renderMultiText } from '../report/multi.js';
 import { VERSION } from '../version.js';
 import { renderHtmlReport } from '../report/html.js';
+import { inconsistency } from '../report/consistency.js';
 import type { VerifierOptions } from '../verify/verifier.js';
 import { startRunProgress } from './progress.js';
 import { num } from '../report/numbers.js';
@@ -280,7 +281,9 @@ function readReports(path: string): { command: 'rewrite' | 'verify'; strict: boo
   }
   const files = Array.isArray(doc.files) ? doc.files : [doc as Report];
   for (const f of files) {
-    if (typeof f?.input?.path !== 'string' || typeof f.summary?.packets !== 'number') throw new CaptureError('a file entry has no input path or summary: the report is damaged', { file: path });
+    if (typeof f?.input?.path !== 'string' || f.summary === null || typeof f.summary !== 'object') throw new CaptureError('a file entry has no input path or summary: the report is damaged', { file: path });
+    const wrong = inconsistency(f);
+    if (wrong !== null) throw new CaptureError(`the entry of ${f.input.path}: ${wrong}: the report is damaged or was edited; make it again`, { file: path });
     // As a run over many files names them ("./a.pcap" is "a.pcap"): a one-file shard's report names its file as given.
     if (f.input.path !== '-') f.input.path = normalize(f.input.path);
   }

@@ -334,6 +334,44 @@ describe('merge-reports', () => {
       expect(r.stderr).toBe(`${line}\n`);
     }
   });
+
+  it('a shard that does not hold together is refused, never merged into an OK: an edited verdict, counts, a finding, a type', () => {
+    const parts = shards();
+    const shard = JSON.parse(readFileSync(parts[2]!, 'utf8')) as { files: Array<Record<string, any>> };
+    const nb6 = join(dir, 'corpus/nb6-http.pcap');
+    const at = shard.files.findIndex((f) => f.input.path === nb6);
+    expect(shard.files[at]!.verdict.result).toBe('failed');
+    /** The shard with one edit to nb6-http's entry, merged beside shard 1. */
+    const merged = (edit: (f: Record<string, any>) => void) => {
+      const copy = structuredClone(shard);
+      edit(copy.files[at]!);
+      const p = join(work, 'edited.json');
+      writeFileSync(p, JSON.stringify(copy));
+      return cli(['merge-reports', parts[1]!, p, '--report', 'text']);
+    };
+    const entry = `ssnat-rewrite: ${join(work, 'edited.json')}: the entry of ${nb6}: `;
+    const remedy = ': the report is damaged or was edited; make it again\n';
+    const { errors, warnings } = shard.files[at]!.summary;
+    const cases: Array<[(f: Record<string, any>) => void, string]> = [
+      [(f) => Object.assign(f.verdict, { result: 'ok', exitCode: 0 }), `its verdict (ok, exit code 0) is not the one its summary gives (failed, exit code 1)`],
+      [(f) => (f.summary.errors = 0), `its summary says 0 error(s) and ${warnings} warning(s), its findings ${errors} and ${warnings}`],
+      [(f) => (f.findings = f.findings.filter((x: { severity: string }) => x.severity !== 'error')), `its summary says ${errors} error(s) and ${warnings} warning(s), its findings 0 and ${warnings}`],
+      [(f) => (f.findings[0].severity = f.findings[0].severity === 'error' ? 'warning' : 'error'), 'finding 1 is not one this version makes (its check, severity, message, frame or interface)'],
+      [(f) => (f.findings[0].message = { html: '<b>' }), 'finding 1 is not one this version makes (its check, severity, message, frame or interface)'],
+      [(f) => (f.summary.packets = '12'), 'its summary has a count that is not a whole number'],
+      [(f) => (f.collisions = [{ protocol: 'udp', flow: 'x', interfaces: ['0'], frames: [1] }]), 'collision 1 is not one this version makes'],
+      [(f) => (f.collisions = [...f.collisions, { protocol: 'udp', flow: 'x', interfaces: [0, 1], frames: [1, 2] }]), `its summary says ${shard.files[at]!.summary.collisions} collision(s), and it lists ${shard.files[at]!.collisions.length + 1}`],
+      [(f) => delete f.verdict, 'it has no verdict'],
+    ];
+    for (const [edit, why] of cases) {
+      const r = merged(edit);
+      expect([why, r.code]).toEqual([why, 3]);
+      expect(r.stdout.toString()).toBe('');
+      expect(r.stderr).toBe(`${entry}${why}${remedy}`);
+    }
+    // Untouched, the same shard merges.
+    expect(merged(() => undefined).code).toBe(1);
+  });
 });
 
 /**

@@ -11,30 +11,97 @@
 import { CHECK_SEVERITY, type CheckName, type Report } from './model.js';
 import { verdictOf } from './verdict.js';
 import { EXIT_INPUT, EXIT_OUTPUT, EXIT_USAGE } from '../errors.js';
+import { VERSION } from '../version.js';
 
-const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
-const isInteger = (v: unknown): v is number => Number.isSafeInteger(v);
-const isIntegers = (v: unknown): v is number[] => Array.isArray(v) && v.every(isInteger);
+/** Whether a value read from JSON is of a field's type. */
+type Is = (v: unknown) => boolean;
 
-/** What is wrong with `r` (a phrase: "its summary", "finding 3 ..."), or null when nothing is. */
+const isCount: Is = (v) => Number.isSafeInteger(v) && (v as number) >= 0;
+const isInteger: Is = (v) => Number.isSafeInteger(v);
+const isNumber: Is = (v) => typeof v === 'number' && Number.isFinite(v);
+const isString: Is = (v) => typeof v === 'string';
+const optional =
+  (is: Is): Is =>
+  (v) =>
+    v === undefined || is(v);
+const listOf =
+  (is: Is): Is =>
+  (v) =>
+    Array.isArray(v) && v.every(is);
+const record =
+  (fields: Readonly<Record<string, Is>>): Is =>
+  (v) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v) && Object.entries(fields).every(([k, is]) => is((v as Record<string, unknown>)[k]));
+
+/** The fields of a one-capture report that the text, JUnit and HTML reports read, each with its type (model.ts). */
+const FLOW_PACKET = record({ frame: isInteger, interface: isInteger, vlan: optional(isString), time: isNumber });
+const SHAPES: ReadonlyArray<[string, Is, (r: Report) => unknown]> = [
+  ['its tool', (v) => v === 'ssnat-rewrite', (r) => r.tool],
+  ['its version', (v) => v === VERSION, (r) => r.version],
+  ['its command', (v) => v === 'verify' || v === 'rewrite', (r) => r.command],
+  ['its direction', (v) => v === 'guest-to-host' || v === 'host-to-guest', (r) => r.direction],
+  ['its input', record({ path: isString, format: isString, interfaces: listOf(record({ id: isInteger, name: optional(isString), linkType: isInteger, section: optional(isInteger) })) }), (r) => r.input],
+  ['its output', optional(record({ path: isString, format: isString })), (r) => r.output],
+  ['its rules', listOf(isString), (r) => r.rules],
+  ['its rule hits', optional(listOf(record({ rule: isString, addresses: isCount }))), (r) => r.ruleHits],
+  [
+    'its summary',
+    record({
+      packets: isCount,
+      rewritten: isCount,
+      undecodable: isCount,
+      checksums: record({ verified: isCount, bad: isCount, unverifiable: isCount }),
+      unchecked: optional(isCount),
+      errors: isCount,
+      warnings: isCount,
+      collisions: isCount,
+    }),
+    (r) => r.summary,
+  ],
+  ['its findings', listOf(record({ frame: isInteger, interface: isInteger, message: isString, expected: optional(isString), actual: optional(isString), offset: optional(isNumber), time: optional(isNumber), vlan: optional(isString) })), (r) => r.findings],
+  [
+    'its collisions',
+    listOf(
+      record({
+        protocol: isString,
+        flow: isString,
+        interfaces: listOf(isInteger),
+        frames: listOf(isInteger),
+        times: optional(listOf(isNumber)),
+        vlans: optional(listOf(isString)),
+        wrongReplies: optional(listOf(record({ request: FLOW_PACKET, reply: FLOW_PACKET }))),
+        wrongReplyCount: optional(isCount),
+      }),
+    ),
+    (r) => r.collisions,
+  ],
+  ['its timeline', optional(record({ start: isNumber, bucketSeconds: isNumber, lanes: listOf(record({ interface: isInteger, name: optional(isString), vlan: optional(isString), packets: listOf(isCount) })), lanesOmitted: isCount })), (r) => r.timeline],
+  ['its verdict', record({ result: isString, exitCode: isInteger, strict: (v) => typeof v === 'boolean', why: isString }), (r) => r.verdict],
+  ['its error', optional(record({ code: isString, message: isString })), (r) => r.error],
+  ['its count of findings not listed', optional(record({})), (r) => r.omitted],
+];
+
+/** The severity of the check named `check`, or undefined when this version has no such check. */
+function severityOf(check: unknown): string | undefined {
+  return typeof check === 'string' && Object.hasOwn(CHECK_SEVERITY, check) ? CHECK_SEVERITY[check as CheckName] : undefined;
+}
+
+/** What is wrong with `r` (a phrase: "its summary: missing", "finding 3 ..."), or null when nothing is. */
 export function inconsistency(r: Report): string | null {
-  const s = r.summary as Partial<Report['summary']>;
-  const counts = [s.packets, s.rewritten, s.undecodable, s.errors, s.warnings, s.collisions, s.checksums?.verified, s.checksums?.bad, s.checksums?.unverifiable];
-  if (!counts.every(isCount) || (s.unchecked !== undefined && !isCount(s.unchecked))) return 'its summary has a count that is not a whole number';
-  const summary = s as Report['summary'];
-  if (!Array.isArray(r.input.interfaces) || !Array.isArray(r.findings) || !Array.isArray(r.collisions)) return 'its interfaces, findings or collisions are not lists';
+  for (const [what, is, field] of SHAPES) {
+    if (!is(field(r))) return `${what}: ${field(r) === undefined ? 'missing' : 'not of the form this version writes'}`;
+  }
+  const summary = r.summary;
   let errors = 0;
   let warnings = 0;
   for (const [i, f] of r.findings.entries()) {
-    const severity = CHECK_SEVERITY[f?.check as CheckName] as string | undefined;
-    if (f === null || typeof f !== 'object' || severity === undefined || f.severity !== severity || typeof f.message !== 'string' || !isInteger(f.frame) || !isInteger(f.interface)) {
-      return `finding ${i + 1} is not one this version makes (its check, severity, message, frame or interface)`;
-    }
+    const severity = severityOf(f.check);
+    if (severity === undefined || f.severity !== severity) return `finding ${i + 1} is not one this version makes (its check ${JSON.stringify(f.check)} with severity ${JSON.stringify(f.severity)})`;
     if (severity === 'error') errors++;
     else warnings++;
   }
   for (const [check, n] of Object.entries(r.omitted ?? {})) {
-    const severity = CHECK_SEVERITY[check as CheckName] as string | undefined;
+    const severity = severityOf(check);
     if (severity === undefined || !isCount(n)) return `its count of findings not listed for ${JSON.stringify(check)} is not one this version makes`;
     if (severity === 'error') errors += n;
     else warnings += n;
@@ -42,17 +109,11 @@ export function inconsistency(r: Report): string | null {
   if (errors !== summary.errors || warnings !== summary.warnings) {
     return `its summary says ${summary.errors} error(s) and ${summary.warnings} warning(s), its findings ${errors} and ${warnings}`;
   }
-  for (const [i, c] of r.collisions.entries()) {
-    if (c === null || typeof c !== 'object' || typeof c.protocol !== 'string' || typeof c.flow !== 'string' || !isIntegers(c.interfaces) || !isIntegers(c.frames)) {
-      return `collision ${i + 1} is not one this version makes`;
-    }
-  }
   if (r.collisions.length !== summary.collisions) return `its summary says ${summary.collisions} collision(s), and it lists ${r.collisions.length}`;
-  const v = r.verdict;
-  if (v === undefined || v === null || typeof v !== 'object' || typeof v.strict !== 'boolean' || typeof v.why !== 'string') return 'it has no verdict';
+  const v = r.verdict!;
   if (r.error !== undefined) {
     // A file that could not be processed: its entry says why, with the exit code of that failure.
-    const ok = r.error !== null && typeof r.error.message === 'string' && v.result === 'unreadable' && [EXIT_USAGE, EXIT_INPUT, EXIT_OUTPUT].includes(v.exitCode);
+    const ok = v.result === 'unreadable' && [EXIT_USAGE, EXIT_INPUT, EXIT_OUTPUT].includes(v.exitCode);
     return ok ? null : 'its error and its verdict do not agree';
   }
   const verified = summary.unchecked !== undefined;

@@ -356,12 +356,15 @@ describe('merge-reports', () => {
       [(f) => Object.assign(f.verdict, { result: 'ok', exitCode: 0 }), `its verdict (ok, exit code 0) is not the one its summary gives (failed, exit code 1)`],
       [(f) => (f.summary.errors = 0), `its summary says 0 error(s) and ${warnings} warning(s), its findings ${errors} and ${warnings}`],
       [(f) => (f.findings = f.findings.filter((x: { severity: string }) => x.severity !== 'error')), `its summary says ${errors} error(s) and ${warnings} warning(s), its findings 0 and ${warnings}`],
-      [(f) => (f.findings[0].severity = f.findings[0].severity === 'error' ? 'warning' : 'error'), 'finding 1 is not one this version makes (its check, severity, message, frame or interface)'],
-      [(f) => (f.findings[0].message = { html: '<b>' }), 'finding 1 is not one this version makes (its check, severity, message, frame or interface)'],
-      [(f) => (f.summary.packets = '12'), 'its summary has a count that is not a whole number'],
-      [(f) => (f.collisions = [{ protocol: 'udp', flow: 'x', interfaces: ['0'], frames: [1] }]), 'collision 1 is not one this version makes'],
+      [(f) => (f.findings[0].severity = 'warning'), `finding 1 is not one this version makes (its check "${shard.files[at]!.findings[0].check}" with severity "warning")`],
+      [(f) => (f.findings[0].check = 'constructor'), 'finding 1 is not one this version makes (its check "constructor" with severity "error")'],
+      [(f) => (f.omitted = { toString: 3 }), 'its count of findings not listed for "toString" is not one this version makes'],
+      [(f) => (f.findings[0].message = { html: '<b>' }), 'its findings: not of the form this version writes'],
+      [(f) => (f.summary.packets = '12'), 'its summary: not of the form this version writes'],
+      [(f) => (f.collisions = [{ protocol: 'udp', flow: 'x', interfaces: ['0'], frames: [1] }]), 'its collisions: not of the form this version writes'],
+      [(f) => (f.timeline.lanes = 'x'), 'its timeline: not of the form this version writes'],
       [(f) => (f.collisions = [...f.collisions, { protocol: 'udp', flow: 'x', interfaces: [0, 1], frames: [1, 2] }]), `its summary says ${shard.files[at]!.summary.collisions} collision(s), and it lists ${shard.files[at]!.collisions.length + 1}`],
-      [(f) => delete f.verdict, 'it has no verdict'],
+      [(f) => delete f.verdict, 'its verdict: missing'],
     ];
     for (const [edit, why] of cases) {
       const r = merged(edit);

@@ -1,0 +1,60 @@
+/**
+ * merge-reports reads shards as untrusted input (report/consistency.ts):
+ * whatever one edit does to a real report, the entry is either refused with
+ * a reason, or every report format renders it without an exception. The
+ * reports this version writes always pass.
+ */
+import fc from 'fast-check';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { verifyFile } from '../../src/api.js';
+import { renderMulti } from '../../src/cli/many.js';
+import { inconsistency } from '../../src/report/consistency.js';
+import type { Report } from '../../src/report/model.js';
+import { combineReports } from '../../src/report/multi.js';
+import { ROOT } from '../helpers/cli.js';
+
+/** Every path to a leaf (or a whole array) of a JSON value. */
+function paths(v: unknown, at: Array<string | number> = []): Array<Array<string | number>> {
+  if (v === null || typeof v !== 'object') return [at];
+  const entries = Array.isArray(v) ? v.map((x, i) => [i, x] as const) : Object.entries(v);
+  return [at, ...entries.flatMap(([k, x]) => paths(x, [...at, k]))];
+}
+
+function set(root: unknown, path: ReadonlyArray<string | number>, value: unknown): void {
+  let o = root as Record<string | number, unknown>;
+  for (const k of path.slice(0, -1)) o = o[k] as Record<string | number, unknown>;
+  if (value === undefined) delete o[path[path.length - 1]!];
+  else o[path[path.length - 1]!] = value;
+}
+
+const odd = fc.oneof(fc.constant(undefined), fc.constant(null), fc.integer({ min: -3, max: 1e6 }), fc.double(), fc.string(), fc.boolean(), fc.constant([]), fc.constant({}), fc.constant([1, 'x']), fc.constant({ toString: 1 }));
+
+describe('merge-reports takes a shard as untrusted input', () => {
+  const reports = ['fixtures/golden/collision/host.pcapng', 'fixtures/golden/ssnat/guest1.pcapng'].map((p) => verifyFile(join(ROOT, p), { rules: ['10.0.0.0/24=192.168.11.0/24'] }));
+
+  it('what this version writes holds together', async () => {
+    for (const r of await Promise.all(reports)) expect(inconsistency(JSON.parse(JSON.stringify(r)) as Report)).toBeNull();
+  });
+
+  it('one edit anywhere: refused with a reason, or rendered in every format without an exception', async () => {
+    const originals = (await Promise.all(reports)).map((r) => JSON.stringify(r));
+    fc.assert(
+      fc.property(fc.nat(), fc.nat(), odd, (which, where, value) => {
+        const edited = JSON.parse(originals[which % originals.length]!) as Report;
+        const all = paths(edited).filter((p) => p.length > 0);
+        set(edited, all[where % all.length]!, value);
+        // What a shard file can hold: JSON (a deleted array element is null there, a double may be NaN: null).
+        const report = JSON.parse(JSON.stringify(edited)) as Report;
+        const why = inconsistency(report);
+        if (why !== null) {
+          expect(typeof why).toBe('string');
+          return;
+        }
+        const multi = combineReports('verify', [report], false);
+        for (const kind of ['text', 'json', 'junit', 'html'] as const) expect(typeof renderMulti(multi, kind)).toBe('string');
+      }),
+      { numRuns: 3000 },
+    );
+  });
+});

@@ -282,8 +282,8 @@ function readReports(path: string): { command: 'rewrite' | 'verify'; strict: boo
   const files = Array.isArray(doc.files) ? doc.files : [doc as Report];
   for (const f of files) {
     if (typeof f?.input?.path !== 'string' || f.summary === null || typeof f.summary !== 'object') throw new CaptureError('a file entry has no input path or summary: the report is damaged', { file: path });
-    const wrong = inconsistency(f);
-    if (wrong !== null) throw new CaptureError(`the entry of ${f.input.path}: ${wrong}: the report is damaged or was edited; make it again`, { file: path });
+    const wrong = f.command !== doc.command ? `made by ${String(f.command)} in a report of ${doc.command}` : inconsistency(f);
+    if (wrong !== null) throw new CaptureError(`the entry of ${shownName(f.input.path)}: ${wrong}: the report is damaged or was edited; make it again`, { file: path });
     // As a run over many files names them ("./a.pcap" is "a.pcap"): a one-file shard's report names its file as given.
     if (f.input.path !== '-') f.input.path = normalize(f.input.path);
   }

@@ -116,6 +116,10 @@ export function inconsistency(r: Report): string | null {
     const ok = v.result === 'unreadable' && [EXIT_USAGE, EXIT_INPUT, EXIT_OUTPUT].includes(v.exitCode);
     return ok ? null : 'its error and its verdict do not agree';
   }
+  // Whether checks ran is not the entry's to claim: a verify always counts the packets it could not check,
+  // and a rewrite that verified (--verify) both counts them and draws its timeline.
+  if (r.command === 'verify' && summary.unchecked === undefined) return 'its summary has no count of packets not checked, which every verify has';
+  if (r.command === 'rewrite' && r.timeline !== undefined && summary.unchecked === undefined) return 'it has a timeline (--verify) but no count of packets not checked';
   const verified = summary.unchecked !== undefined;
   const expected = verdictOf(r, { strict: v.strict, verified, checked: summary.packets - summary.undecodable - (summary.unchecked ?? 0) });
   if (expected.result !== v.result || expected.exitCode !== v.exitCode) {

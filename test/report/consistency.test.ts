@@ -5,6 +5,7 @@
  * reports this version writes always pass.
  */
 import fc from 'fast-check';
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { verifyFile } from '../../src/api.js';
@@ -12,7 +13,7 @@ import { renderMulti } from '../../src/cli/many.js';
 import { inconsistency } from '../../src/report/consistency.js';
 import type { Report } from '../../src/report/model.js';
 import { combineReports } from '../../src/report/multi.js';
-import { ROOT } from '../helpers/cli.js';
+import { cli, ROOT, tempDir } from '../helpers/cli.js';
 
 /** Every path to a leaf (or a whole array) of a JSON value. */
 function paths(v: unknown, at: Array<string | number> = []): Array<Array<string | number>> {
@@ -35,6 +36,39 @@ describe('merge-reports takes a shard as untrusted input', () => {
 
   it('what this version writes holds together', async () => {
     for (const r of await Promise.all(reports)) expect(inconsistency(JSON.parse(JSON.stringify(r)) as Report)).toBeNull();
+  });
+
+  it('what every mode of the CLI writes holds together: rewrite with and without --verify, findings past --max-findings, stdin, entries of files that failed', () => {
+    const dir = tempDir();
+    const guest1 = join(ROOT, 'fixtures/golden/ssnat/guest1.pcapng');
+    const host = join(ROOT, 'fixtures/golden/collision/host.pcapng');
+    writeFileSync(join(dir, 'cut.pcapng'), readFileSync(guest1).subarray(0, 100));
+    mkdirSync(join(dir, 'full'));
+    symlinkSync('/dev/full', join(dir, 'full/guest1.pcapng'));
+    const rule = ['-r', '10.0.0.0/24=192.168.11.0/24'];
+    const runs: string[][] = [
+      [guest1, join(dir, 'a.pcapng'), ...rule, '--report', 'json', '-q'],
+      [guest1, join(dir, 'b.pcapng'), ...rule, '--verify', '--report', 'json', '-q'],
+      ['verify', host, '--max-findings', '1', '--report', 'json'],
+      ['verify', '-', '--report', 'json'],
+      ['verify', host, join(dir, 'cut.pcapng'), join(dir, 'missing.pcap'), '--report', 'json'],
+      // Its output a link to /dev/full: written straight through, it fails with ENOSPC (exit 4).
+      ['--out-dir', join(dir, 'full'), guest1, ...rule, '--force', '--report', 'json', '-q'],
+    ];
+    const entries: Report[] = [];
+    for (const args of runs) {
+      const r = cli(args, args.includes('-') ? readFileSync(host) : undefined);
+      const doc = JSON.parse(r.stdout.toString()) as Report & { files?: Report[] };
+      for (const f of doc.files ?? [doc]) {
+        entries.push(f);
+        expect([args.join(' '), inconsistency(f)]).toEqual([args.join(' '), null]);
+      }
+    }
+    // Among them: findings counted but not listed, a rewrite that verified and one that did not, an unreadable entry, one not written.
+    expect(entries.length).toBe(8);
+    expect(entries.some((f) => f.omitted !== undefined)).toBe(true);
+    expect(entries.filter((f) => f.command === 'rewrite').map((f) => f.summary.unchecked !== undefined)).toEqual([false, true, false]);
+    expect(entries.map((f) => f.verdict!.exitCode).sort()).toEqual([0, 0, 0, 0, 0, 3, 3, 4]);
   });
 
   it('one edit anywhere: refused with a reason, or rendered in every format without an exception', async () => {

@@ -88,7 +88,9 @@ function walk(dir: string, base: string, out: InputFile[], problems: InputProble
     try {
       st = statSync(p);
     } catch (err) {
+      // A directory that can be listed but not searched (r--) lists names it cannot look up: captures, or directories that may hold some.
       if (named) problems.push({ path: p, message: unreachable(p, e, err) });
+      else if (e.isDirectory()) problems.push({ path: p, message: `cannot look into the directory: ${errnoWords(err)}; the captures in it were not looked at` });
       continue;
     }
     if (st.isDirectory()) walk(p, base, out, problems, seenDirs);
@@ -136,5 +138,8 @@ export function expandInputs(args: readonly string[]): ExpandedInputs {
     seen.add(key);
     return true;
   });
-  return { files: unique.sort(byPath), problems: problems.sort(byPath) };
+  // Each problem once too (a directory given, and one inside it).
+  const said = new Set<string>();
+  const distinct = problems.filter((p) => !said.has(p.path) && said.add(p.path) !== undefined);
+  return { files: unique.sort(byPath), problems: distinct.sort(byPath) };
 }

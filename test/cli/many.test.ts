@@ -138,18 +138,24 @@ describe('verify over many captures', () => {
     symlinkSync('/dev/zero', join(top, 'zero.pcap.gz'));
     // Names that are not captures are not ours to judge, dangling or not.
     symlinkSync(join(top, 'gone.txt'), join(top, 'notes.txt'));
+    // A directory that can be listed but not searched: its capture and its subdirectory cannot be looked up.
+    mkdirSync(join(top, 'listed/sub'), { recursive: true });
+    copyFileSync(join(GOLDEN, 'ssnat/guest1.pcapng'), join(top, 'listed/c.pcapng'));
+    chmodSync(join(top, 'listed'), 0o444);
     chmodSync(join(top, 'locked'), 0);
     chmodSync(join(top, 'b.pcapng'), 0);
     // Root reads anything: without CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH, it is refused as anyone else.
     const asUser = process.getuid?.() === 0 ? ['setpriv', '--bounding-set', '-dac_override,-dac_read_search'] : [];
     const ours = (...args: string[]) => spawnSync(asUser[0] ?? process.execPath, [...asUser.slice(1), ...(asUser.length > 0 ? [process.execPath] : []), BIN, ...args], { env: { ...process.env, NO_COLOR: '1' } });
-    const run = ours('verify', top, '--report', 'json', '--jobs', '1');
+    // The directory given twice, the second time inside the first: each problem is said once.
+    const run = ours('verify', top, join(top, 'locked'), '--report', 'json', '--jobs', '1');
     // On worker threads, an unreadable file's error crosses back as the same entry (which thread takes
     // which file is a race: serializeError, what a worker sends, is held to it below too).
-    const threads = ours('verify', top, '--report', 'json', '--jobs', '2');
+    const threads = ours('verify', top, join(top, 'locked'), '--report', 'json', '--jobs', '2');
     const out = join(top, '..', 'out');
     const rewrite = ours('--out-dir', out, top, '-r', RULE, '-q');
     chmodSync(join(top, 'locked'), 0o755);
+    chmodSync(join(top, 'listed'), 0o755);
     expect(run.status).toBe(3);
     expect(run.stderr.toString()).toBe('');
     expect(threads.stdout.toString()).toBe(run.stdout.toString());
@@ -159,6 +165,8 @@ describe('verify over many captures', () => {
       ['./b.pcapng', 'unreadable', `cannot read ${join(top, 'b.pcapng')}: permission denied`],
       ['./dangling.pcap', 'unreadable', `a symbolic link to ${join(top, 'gone.pcap')}, which cannot be followed: no such file or directory`],
       ['./fifo.pcap', 'unreadable', 'a FIFO, which a directory walk does not read: give it by name to read it'],
+      ['./listed/c.pcapng', 'unreadable', 'permission denied'],
+      ['./listed/sub', 'unreadable', 'cannot look into the directory: permission denied; the captures in it were not looked at'],
       ['./locked', 'unreadable', 'cannot read the directory: permission denied; the captures in it were not looked at'],
       ['./zero.pcap.gz', 'unreadable', 'a character device, which a directory walk does not read: give it by name to read it'],
     ]);
@@ -365,6 +373,9 @@ describe('merge-reports', () => {
       [(f) => (f.timeline.lanes = 'x'), 'its timeline: not of the form this version writes'],
       [(f) => (f.collisions = [...f.collisions, { protocol: 'udp', flow: 'x', interfaces: [0, 1], frames: [1, 2] }]), `its summary says ${shard.files[at]!.summary.collisions} collision(s), and it lists ${shard.files[at]!.collisions.length + 1}`],
       [(f) => delete f.verdict, 'its verdict: missing'],
+      // Claiming no checks ran, so that no verdict but "rewritten" could be asked of it.
+      [(f) => (delete f.summary.unchecked, Object.assign(f.verdict, { result: 'ok', exitCode: 0 })), 'its summary has no count of packets not checked, which every verify has'],
+      [(f) => (f.command = 'rewrite'), 'made by rewrite in a report of verify'],
     ];
     for (const [edit, why] of cases) {
       const r = merged(edit);

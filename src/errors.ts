@@ -115,6 +115,8 @@ const ERRNO_WORDS: Readonly<Record<string, string>> = {
 
 /** System calls that read: a failure there is the input's side (exit 3); any other's is an output's (exit 4). */
 const READING_SYSCALLS: ReadonlySet<string> = new Set(['open', 'read', 'stat', 'fstat', 'lstat', 'scandir', 'opendir']);
+/** Errors only a bug of ours causes (a closed descriptor, a bad pointer): an internal error, never "cannot read" a file. */
+const PROGRAMMING_ERRORS: ReadonlySet<string> = new Set(['EBADF', 'EFAULT']);
 
 /**
  * A Node system error that no layer worded itself (EACCES from an input's
@@ -124,9 +126,9 @@ const READING_SYSCALLS: ReadonlySet<string> = new Set(['open', 'read', 'stat', '
  */
 export function fromSystemError(e: unknown): SsnatError | null {
   const err = e as NodeJS.ErrnoException | null;
-  if (err === null || typeof err !== 'object' || typeof err.code !== 'string' || typeof err.syscall !== 'string') return null;
+  if (err === null || typeof err !== 'object' || typeof err.code !== 'string' || typeof err.syscall !== 'string' || PROGRAMMING_ERRORS.has(err.code)) return null;
   const reading = READING_SYSCALLS.has(err.syscall);
-  const message = `cannot ${reading ? 'read' : 'write'}${typeof err.path === 'string' ? ` ${err.path}` : ''}: ${errnoWords(err)}`;
+  const message = `cannot ${reading ? 'read' : 'write'}${typeof err.path === 'string' ? ` ${shownName(err.path)}` : ''}: ${errnoWords(err)}`;
   return reading ? new CaptureError(message) : new OutputError(message);
 }
 

@@ -279,17 +279,21 @@ class RecordLoop {
     }
   }
 
-  /** Parallel rewrite: a packet a task found undecodable, translated again here for its finding (nothing is written). */
+  /**
+   * Parallel rewrite: a packet a task could not decode, decoded again here
+   * (through `translate`, which changes nothing in a packet it cannot
+   * decode) for its finding or its count.
+   */
   readonly onPoolNotDecoded = (buf: Uint8Array, b: PacketBatch, i: number): void => {
     const k = b.iface[i]!;
-    this.translator.rewrite(buf, b.data[i]!, b.capLen[i]!, b.origLen[i]!, this.linkTypes[k]!, this.mappers[k]!);
+    this.translator.translate(buf, b.data[i]!, b.capLen[i]!, b.origLen[i]!, this.linkTypes[k]!, this.mappers[k]!);
     this.batchNotDecoded(buf, b, i, this.translator.decoded);
   };
 
   /** Packet `i` of batch `b` (in `buf`), which the decoder could not read (its decode is `d`): `packet.undecodable`, or counted as PPI around a link not read. */
   private batchNotDecoded(buf: Uint8Array, b: PacketBatch, i: number, d: DecodeResult): void {
     const k = b.iface[i]!;
-    if (d.undecodable === null) {
+    if (d.unreadPpiLink >= 0) {
       this.countPpiUnread(k, b.firstFrame + i, d.unreadPpiLink);
       return;
     }
@@ -413,7 +417,7 @@ class RecordLoop {
     }
   }
 
-  /** `packet.undecodable` for packet `i` of the single-thread loop's batch. */
+  /** A packet of the single-thread loop's batch that the decoder could not read (batchNotDecoded). */
   private readonly onNotDecoded = (i: number, d: DecodeResult): void => this.batchNotDecoded(this.reader.buffer, this.batch, i, d);
 
   /** What the translator's batch loop needs: this loop's tables and counters. */

@@ -343,8 +343,10 @@ export class Translator {
 
   /**
    * `translate` for a caller that does not look at the decode result (the
-   * rewrite loop; `decoded` is then meaningful only when this returns a
-   * packet it could not decode: undecodable or `unreadPpiLink`). The commonest packet by far, Ethernet + IPv4
+   * rewrite loop; `decoded` describes this packet only when the result says
+   * the decoder ran and stopped: `undecodable` set, or `unknownLink`, and
+   * then `unreadPpiLink` says which; after the direct path it still describes
+   * an earlier packet). The commonest packet by far, Ethernet + IPv4
    * without options + an unfragmented TCP or UDP segment captured whole, is
    * translated straight from its bytes (`direct`), skipping the general
    * decoder; every other packet goes through `translate`. Both write the same

@@ -6,11 +6,19 @@
  * wherever it is made.
  */
 
-const ESCAPES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+import { escapeControl } from '../errors.js';
 
-/** Escapes text for HTML/SVG element content and for attribute values in double or single quotes. */
+const ESCAPES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+/** Control characters but tab and line ends: a browser shows nothing for them, a terminal showing the page's source would act on them. */
+const CONTROLS = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]/g;
+
+/**
+ * Escapes text for HTML/SVG element content and for attribute values in
+ * double or single quotes; a control character is shown as JSON spells it
+ * (\u001b), as the text report and stderr show it.
+ */
 export function esc(s: string | number): string {
-  return String(s).replace(/[&<>"']/g, (c) => ESCAPES[c]!);
+  return String(s).replace(/[&<>"']/g, (c) => ESCAPES[c]!).replace(CONTROLS, escapeControl);
 }
 
 /** At most `max` characters, with an ellipsis when cut. */

@@ -13,7 +13,9 @@ import type { Finding, Report } from './model.js';
 /**
  * XML text: the five special characters escaped, and the characters XML 1.0
  * cannot hold at all (controls, lone surrogates; a capture's interface name
- * may have any) written as \xNN / \uNNNN, so that a CI system can always parse it.
+ * may have any) written as \xNN / \uNNNN, so that a CI system can always
+ * parse it; DEL and C1 too, which XML allows but a terminal showing the
+ * report would act on (U+009B is CSI to some).
  */
 function esc(s: string): string {
   return s
@@ -21,7 +23,7 @@ function esc(s: string): string {
     .replace(/</g, '&lt;')
     .replace(/>/g, '&gt;')
     .replace(/"/g, '&quot;')
-    .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, (c) => {
+    .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, (c) => {
       const n = c.charCodeAt(0);
       return n < 0x100 ? `\\x${n.toString(16).padStart(2, '0')}` : `\\u${n.toString(16).padStart(4, '0')}`;
     });

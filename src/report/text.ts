@@ -37,7 +37,7 @@ export function renderText(report: Report): string {
     if (more > 0) out.push(chalk.dim(`  ... ${num(more)} more (--report json lists ${omitted === 0 ? 'all' : 'up to --max-findings'})`));
   }
   for (const c of report.collisions) {
-    out.push('', chalk.yellow(printable(`collision ${c.protocol} ${c.flow}`)) + printable(` on interfaces ${c.interfaces.join(', ')} (frames ${c.frames.join(', ')})`));
+    out.push('', chalk.yellow(printable(`collision ${c.protocol} ${c.flow}`)) + ` on interfaces ${c.interfaces.join(', ')} (frames ${c.frames.join(', ')})`);
   }
   out.push('', verdictLine(report));
   return out.join('\n') + '\n';

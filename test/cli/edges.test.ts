@@ -360,11 +360,12 @@ describe('never call unchecked traffic OK', () => {
     expect(json.findings).toEqual([{ frame: 2, interface: 0, check: 'capture.unsupported-link', severity: 'warning', message: `${message}; they pass unchanged` }]);
     expect(json.verdict.why).toBe('2 packets checked, no errors, 1 warning; 3 packets could not be checked');
 
-    // The batch loop, the parallel pool (every task's packets not decoded go back to the main thread) and the full loop (--annotate).
+    // The batch loop, the parallel pool (every task's packets not decoded go back to the main thread), the
+    // record-by-record loop (a conversion to pcapng) and the full loop (--annotate).
     const line = `warning: frame 2: capture.unsupported-link: ${message} or translated; they pass unchanged`;
     const outputs: Buffer[] = [];
-    for (const extra of [[], ['--jobs', '2'], ['--annotate']]) {
-      const out = join(dir, `out${outputs.length}.${extra[0] === '--annotate' ? 'pcapng' : 'pcap'}`);
+    for (const extra of [[], ['--jobs', '2'], ['--format', 'pcapng'], ['--annotate']]) {
+      const out = join(dir, `out${outputs.length}.${extra[0] === '--annotate' || extra[0] === '--format' ? 'pcapng' : 'pcap'}`);
       const r = cli([input, out, '-r', RULE, ...extra]);
       expect(r.code).toBe(0);
       expect(r.stderr.split('\n')).toContain(line);

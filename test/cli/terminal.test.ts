@@ -70,6 +70,15 @@ describe('text from outside is escaped before a terminal sees it', () => {
     const json = cli(['verify', input, '--report', 'json']);
     expect(CONTROL.test(json.stdout.toString())).toBe(false);
     expect(JSON.parse(json.stdout.toString()).input.interfaces[0].name).toBe(HOSTILE);
+
+    // JUnit and HTML go to stdout too when no --report-file is given: JUnit spells controls \xNN (XML cannot hold
+    // C0 at all), the HTML page as the text report does; both keep their own line breaks.
+    const junit = cli(['verify', input, '--report', 'junit']).stdout.toString();
+    expect(CONTROL.test(junit)).toBe(false);
+    expect(junit).toContain('interface 0 (\\x1b]0;PWNED\\x07\\x1b[2J\\x1b]52;c;cm0gLXJmIH4=\\x07\\x9b31m\nline2)');
+    const html = cli(['verify', input, '--report', 'html']).stdout.toString();
+    expect(/[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]/.test(html)).toBe(false);
+    expect(html).toContain(`interface 0 (${SHOWN.replace('\\nline2', '\nline2')})`);
   });
 
   it('file names from a directory: the report of many captures, an unreadable one, and rewrite --out-dir', () => {

@@ -143,11 +143,14 @@ export function errnoWords(e: unknown): string {
  * Control characters: C0 (a newline, ESC), DEL and C1 (U+009B is CSI to
  * some terminals). A terminal acts on them: a newline breaks a message's one
  * line, and ESC starts a sequence that can clear the screen, set the window
- * title or fill the clipboard (OSC 52). File names, interface names and
+ * title or fill the clipboard (OSC 52). And the bidirectional controls
+ * (U+061C, U+200E-U+200F, U+202A-U+202E, U+2066-U+2069), which reorder what is
+ * shown after them ("Trojan Source", CVE-2021-42574): a name could make a
+ * line read as something it does not say. File names, interface names and
  * comments come from captures and directories nobody here wrote.
  */
-const CONTROL = /[\x00-\x1f\x7f-\x9f]/;
-const CONTROLS = /[\x00-\x1f\x7f-\x9f]/g;
+const CONTROL = /[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
+const CONTROLS = new RegExp(CONTROL.source, 'g');
 const SHORT_ESCAPES: Readonly<Record<string, string>> = { '\b': '\\b', '\t': '\\t', '\n': '\\n', '\f': '\\f', '\r': '\\r' };
 
 /** A name with a control character: it would not fit on one line of a message, and a terminal would act on it. */

@@ -9,8 +9,12 @@
 import { escapeControl } from '../errors.js';
 
 const ESCAPES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-/** Control characters but tab and line ends: a browser shows nothing for them, a terminal showing the page's source would act on them. */
-const CONTROLS = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]/g;
+/**
+ * Control characters but tab and line ends (a browser shows nothing for
+ * them, a terminal showing the page's source would act on them), and the
+ * bidirectional controls, which would reorder the page's text (errors.ts).
+ */
+const CONTROLS = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 
 /**
  * Escapes text for HTML/SVG element content and for attribute values in

@@ -1,8 +1,8 @@
 import { escapeControl } from '../errors.js';
 import type { MultiReport, Report } from './model.js';
 
-/** DEL and C1 controls, which JSON.stringify leaves as they are: they occur only inside strings, where an escape means the same. */
-const UNESCAPED_CONTROLS = /[\x7f-\x9f]/g;
+/** DEL, C1 and the bidirectional controls, which JSON.stringify leaves as they are (errors.ts): they occur only inside strings, where an escape means the same. */
+const UNESCAPED_CONTROLS = /[\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 
 /**
  * The JSON report of docs/DESIGN.md part 1 (of one capture, or of a run

@@ -14,8 +14,9 @@ import type { Finding, Report } from './model.js';
  * XML text: the five special characters escaped, and the characters XML 1.0
  * cannot hold at all (controls, lone surrogates; a capture's interface name
  * may have any) written as \xNN / \uNNNN, so that a CI system can always
- * parse it; DEL and C1 too, which XML allows but a terminal showing the
- * report would act on (U+009B is CSI to some).
+ * parse it; DEL, C1 and the bidirectional controls too, which XML allows but
+ * a terminal would act on (U+009B is CSI to some) or which reorder the text
+ * a CI page shows (errors.ts).
  */
 function esc(s: string): string {
   return s
@@ -23,7 +24,7 @@ function esc(s: string): string {
     .replace(/</g, '&lt;')
     .replace(/>/g, '&gt;')
     .replace(/"/g, '&quot;')
-    .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, (c) => {
+    .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, (c) => {
       const n = c.charCodeAt(0);
       return n < 0x100 ? `\\x${n.toString(16).padStart(2, '0')}` : `\\u${n.toString(16).padStart(4, '0')}`;
     });

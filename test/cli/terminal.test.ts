@@ -15,12 +15,12 @@ import { cli, ROOT, tempDir } from '../helpers/cli.js';
 import { epb, idb, shb } from '../helpers/pcapng-build.js';
 import { smallReport } from '../helpers/reports.js';
 
-/** Sets the window title, clears the screen, puts a command on the clipboard (OSC 52), starts a C1 CSI, breaks the line. */
-const HOSTILE = '\x1b]0;PWNED\x07\x1b[2J\x1b]52;c;cm0gLXJmIH4=\x07\u009b31m\nline2';
+/** Sets the window title, clears the screen, puts a command on the clipboard (OSC 52), starts a C1 CSI, breaks the line, reverses what follows. */
+const HOSTILE = '\x1b]0;PWNED\x07\x1b[2J\x1b]52;c;cm0gLXJmIH4=\x07\u009b31m\nline2\u202egnp';
 /** How it is shown. */
-const SHOWN = '\\u001b]0;PWNED\\u0007\\u001b[2J\\u001b]52;c;cm0gLXJmIH4=\\u0007\\u009b31m\\nline2';
-/** A control character anywhere but at the end of a line. */
-const CONTROL = /[\x00-\x09\x0b-\x1f\x7f-\x9f]/;
+const SHOWN = '\\u001b]0;PWNED\\u0007\\u001b[2J\\u001b]52;c;cm0gLXJmIH4=\\u0007\\u009b31m\\nline2\\u202egnp';
+/** A control character anywhere but at the end of a line, or a bidirectional one. */
+const CONTROL = /[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
 
 /** One packet on an interface of a link type nothing decodes (USER0), named `name`: its finding names the interface. */
 function hostileCapture(dir: string): string {
@@ -36,16 +36,19 @@ describe('text from outside is escaped before a terminal sees it', () => {
     expect(printable(HOSTILE)).toBe(SHOWN);
     expect(printable('tap1 — ünïcode\t\r\b\f\x7f\x00')).toBe('tap1 — ünïcode\\t\\r\\b\\f\\u007f\\u0000');
     expect(printable('plain')).toBe('plain');
+    // Bidirectional controls reorder what follows them: "gnp.pcap" would show as "pacp.png".
+    expect(printable('x\u202egnp.pcap \u2066a\u2069 \u200f\u061c')).toBe('x\\u202egnp.pcap \\u2066a\\u2069 \\u200f\\u061c');
+    expect(printable('שלום tap1 مرحبا')).toBe('שלום tap1 مرحبا');
     expect(shownName('/tmp/a b.pcap')).toBe('/tmp/a b.pcap');
     expect(shownName('/tmp/a"\n\u009b.pcap')).toBe('"/tmp/a\\"\\n\\u009b.pcap"');
   });
 
   it('the JSON report escapes DEL and C1, which JSON.stringify leaves raw, and parses back to the same strings', () => {
     const r = smallReport();
-    r.input.path = `/tmp/x\u009b\x7f${HOSTILE}.pcapng`;
+    r.input.path = `/tmp/x\u009b\x7f\u202e${HOSTILE}.pcapng`;
     const text = renderJson(r);
     expect(CONTROL.test(text)).toBe(false);
-    expect(text).toContain(`"path": "/tmp/x\\u009b\\u007f${SHOWN}.pcapng"`);
+    expect(text).toContain(`"path": "/tmp/x\\u009b\\u007f\\u202e${SHOWN}.pcapng"`);
     expect(JSON.parse(text)).toEqual(JSON.parse(JSON.stringify(r)));
   });
 
@@ -75,9 +78,9 @@ describe('text from outside is escaped before a terminal sees it', () => {
     // C0 at all), the HTML page as the text report does; both keep their own line breaks.
     const junit = cli(['verify', input, '--report', 'junit']).stdout.toString();
     expect(CONTROL.test(junit)).toBe(false);
-    expect(junit).toContain('interface 0 (\\x1b]0;PWNED\\x07\\x1b[2J\\x1b]52;c;cm0gLXJmIH4=\\x07\\x9b31m\nline2)');
+    expect(junit).toContain('interface 0 (\\x1b]0;PWNED\\x07\\x1b[2J\\x1b]52;c;cm0gLXJmIH4=\\x07\\x9b31m\nline2\\u202egnp)');
     const html = cli(['verify', input, '--report', 'html']).stdout.toString();
-    expect(/[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]/.test(html)).toBe(false);
+    expect(/[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202e]/.test(html)).toBe(false);
     expect(html).toContain(`interface 0 (${SHOWN.replace('\\nline2', '\nline2')})`);
   });
 

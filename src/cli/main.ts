@@ -253,7 +253,7 @@ export function buildProgram(run: (result: Promise<number>) => void): Command {
     ),
   )
     .option('--annotate <output>', 'write a pcapng copy with a comment ("ssnat: ...") on every frame that has a finding', pathValue)
-    .option('--files-from <list>', 'also check the captures a file lists, one path a line (a shard of a suite; no limit on the command line\'s length)', pathValue)
+    .option('--files-from <list>', 'also check the captures a file lists, one path a line (a shard of a suite; no limit on the command line\'s length); - reads the list from stdin', pathValue)
     .addOption(jobsOption())
     .option('-f, --force', 'replace an existing --annotate output or report file')
     .addHelpText('after', VERIFY_EXAMPLES)
@@ -414,6 +414,7 @@ async function rewriteAction(paths: string[], opts: RewriteOptions): Promise<num
 }
 
 async function verifyAction(args: string[], opts: VerifyCommandOptions): Promise<number> {
+  if (opts.filesFrom === '-' && args.includes('-')) throw new UsageError("stdin can be read once: give '-' as the input or as --files-from, not both");
   const inputs = opts.filesFrom === undefined ? args : [...args, ...readFileList(opts.filesFrom)];
   // An empty --files-from list (a shard with nothing to do) is an empty run, not a mistake.
   if (inputs.length === 0 && opts.filesFrom === undefined) throw new UsageError("missing required argument 'inputs': give captures or directories to check");

@@ -191,6 +191,8 @@ export async function rewriteMany(
 ): Promise<number> {
   if (inputs.includes('-')) throw new UsageError("'-' (stdin) cannot be an input with --out-dir: give files or directories");
   if (inputs.length === 0) throw new UsageError('--out-dir needs at least one input file or directory');
+  // Said once, before any file: every file's run would refuse it alike.
+  if (annotate && format === 'pcap') throw new UsageError('--annotate writes pcapng packet comments; it cannot be used with --format pcap');
   let outSt;
   try {
     outSt = statSync(outDir);
@@ -348,11 +350,15 @@ function expectedMissing(list: string, covered: ReadonlyMap<string, string>): st
   return expected.filter((p) => !covered.has(p));
 }
 
-/** The paths a list file (--files-from, --expect) names, one a line (blank lines skipped). */
+/**
+ * The paths a list file (--files-from, --expect) names, one a line (blank
+ * lines skipped); `-` is stdin (`find captures -name '*.pcap' | ssnat-rewrite
+ * verify --files-from -`).
+ */
 export function readFileList(list: string, option = '--files-from'): string[] {
   let text: string;
   try {
-    text = readFileSync(list, 'utf8');
+    text = readFileSync(list === '-' ? 0 : list, 'utf8');
   } catch (e) {
     throw new UsageError(`${option} ${list}: ${errnoWords(e)}`);
   }

@@ -190,6 +190,13 @@ describe('verify over many captures', () => {
     const r = cli(['verify', '-', join(dir, 'taps/guest0.pcapng')]);
     expect(r.code).toBe(2);
     expect(r.stderr).toBe("ssnat-rewrite: '-' (stdin) can be the only input: give files or directories when there are several\n");
+    // The list on stdin, as find gives it: the same report as from a file.
+    const piped = cli(['verify', '--files-from', '-', '--report', 'json'], readFileSync(list));
+    expect(piped.code).toBe(0);
+    expect(piped.stdout.toString()).toBe(cli(['verify', '--files-from', list, '--report', 'json']).stdout.toString());
+    const twice = cli(['verify', '-', '--files-from', '-']);
+    expect(twice.code).toBe(2);
+    expect(twice.stderr).toBe("ssnat-rewrite: stdin can be read once: give '-' as the input or as --files-from, not both\n");
   });
 
   it('--jobs past the cores gets a note (each thread is an engine of its own), once, for the threads really started, and not with -q', () => {
@@ -275,6 +282,10 @@ describe('rewrite --out-dir', () => {
     const out = join(dir, '..', 'ng');
     expect(cli(['--out-dir', out, join(dir, 'corpus/dns_icmp.cap'), join(dir, 'taps/guest1.pcapng.gz'), '--format', 'pcapng', '-q']).code).toBe(0);
     expect(readdirSync(out).sort()).toEqual(['dns_icmp.pcapng', 'guest1.pcapng.gz']);
+    // Options no file could take are refused once, before any file, not once per file.
+    const both = cli(['--out-dir', join(dir, '..', 'pcap'), join(dir, 'taps'), '-r', RULE, '--format', 'pcap', '--annotate']);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toBe('ssnat-rewrite: --annotate writes pcapng packet comments; it cannot be used with --format pcap\n');
   });
 
   it('without --out-dir, rewrite takes exactly one input and one output, and says how to do more', () => {

@@ -139,6 +139,9 @@ export function errnoWords(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
+/** The bidirectional controls, as the inside of a regular expression's character class (the report formats escape them too). */
+export const BIDI_CONTROLS = '\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069';
+
 /**
  * Control characters: C0 (a newline, ESC), DEL and C1 (U+009B is CSI to
  * some terminals). A terminal acts on them: a newline breaks a message's one
@@ -149,8 +152,10 @@ export function errnoWords(e: unknown): string {
  * line read as something it does not say. File names, interface names and
  * comments come from captures and directories nobody here wrote.
  */
-const CONTROL = /[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
+const CONTROL = new RegExp(`[\\x00-\\x1f\\x7f-\\x9f${BIDI_CONTROLS}]`);
 const CONTROLS = new RegExp(CONTROL.source, 'g');
+/** The same but the line feed: for text of several lines. */
+const CONTROLS_BUT_LINE_FEED = new RegExp(`[\\x00-\\x09\\x0b-\\x1f\\x7f-\\x9f${BIDI_CONTROLS}]`, 'g');
 const SHORT_ESCAPES: Readonly<Record<string, string>> = { '\b': '\\b', '\t': '\\t', '\n': '\\n', '\f': '\\f', '\r': '\\r' };
 
 /** A name with a control character: it would not fit on one line of a message, and a terminal would act on it. */
@@ -170,6 +175,11 @@ export function escapeControl(c: string): string {
  */
 export function printable(text: string): string {
   return CONTROL.test(text) ? text.replace(CONTROLS, escapeControl) : text;
+}
+
+/** `printable` for text of several lines: its line feeds kept, every other control character escaped. */
+export function printableLines(text: string): string {
+  return text.replace(CONTROLS_BUT_LINE_FEED, escapeControl);
 }
 
 /** A file name as messages and text reports show it: as it is, or, with a control character, quoted and escaped as JSON spells it. */

@@ -1,4 +1,4 @@
-import { printable } from '../errors.js';
+import { printableLines } from '../errors.js';
 
 /**
  * process.stderr with its write errors ignored. A message that cannot be
@@ -21,9 +21,9 @@ export function stderr(): NodeJS.WriteStream {
 
 /**
  * Writes a message on stderr (see `stderr`), its lines as they are and any
- * other control character escaped (`printable`): messages quote names from
+ * other control character escaped (`printableLines`): messages quote names from
  * captures and directories, and a terminal must show them, not obey them.
  */
 export function say(text: string): void {
-  stderr().write(text.includes('\n') ? text.split('\n').map(printable).join('\n') : printable(text));
+  stderr().write(printableLines(text));
 }

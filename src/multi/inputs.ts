@@ -140,6 +140,10 @@ export function expandInputs(args: readonly string[]): ExpandedInputs {
   });
   // Each problem once too (a directory given, and one inside it).
   const said = new Set<string>();
-  const distinct = problems.filter((p) => !said.has(p.path) && said.add(p.path) !== undefined);
+  const distinct = problems.filter((p) => {
+    if (said.has(p.path)) return false;
+    said.add(p.path);
+    return true;
+  });
   return { files: unique.sort(byPath), problems: distinct.sort(byPath) };
 }

@@ -89,7 +89,8 @@ function severityOf(check: unknown): string | undefined {
 /** What is wrong with `r` (a phrase: "its summary: missing", "finding 3 ..."), or null when nothing is. */
 export function inconsistency(r: Report): string | null {
   for (const [what, is, field] of SHAPES) {
-    if (!is(field(r))) return `${what}: ${field(r) === undefined ? 'missing' : 'not of the form this version writes'}`;
+    const value = field(r);
+    if (!is(value)) return `${what}: ${value === undefined ? 'missing' : 'not of the form this version writes'}`;
   }
   const summary = r.summary;
   let errors = 0;

@@ -6,7 +6,7 @@
  * wherever it is made.
  */
 
-import { escapeControl } from '../errors.js';
+import { BIDI_CONTROLS, escapeControl } from '../errors.js';
 
 const ESCAPES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 /**
@@ -14,7 +14,7 @@ const ESCAPES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', '
  * them, a terminal showing the page's source would act on them), and the
  * bidirectional controls, which would reorder the page's text (errors.ts).
  */
-const CONTROLS = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+const CONTROLS = new RegExp(`[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f${BIDI_CONTROLS}]`, 'g');
 
 /**
  * Escapes text for HTML/SVG element content and for attribute values in

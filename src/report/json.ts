@@ -1,8 +1,8 @@
-import { escapeControl } from '../errors.js';
+import { BIDI_CONTROLS, escapeControl } from '../errors.js';
 import type { MultiReport, Report } from './model.js';
 
 /** DEL, C1 and the bidirectional controls, which JSON.stringify leaves as they are (errors.ts): they occur only inside strings, where an escape means the same. */
-const UNESCAPED_CONTROLS = /[\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+const UNESCAPED_CONTROLS = new RegExp(`[\\x7f-\\x9f${BIDI_CONTROLS}]`, 'g');
 
 /**
  * The JSON report of docs/DESIGN.md part 1 (of one capture, or of a run

@@ -7,8 +7,12 @@
  * (failed with --strict), so that a CI page shows no green for traffic
  * nothing looked at.
  */
+import { BIDI_CONTROLS } from '../errors.js';
 import { FAMILIES, familyOf } from './families.js';
 import type { Finding, Report } from './model.js';
+
+/** What esc writes as \xNN / \uNNNN (see there). */
+const UNWRITABLE = new RegExp(`[\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F${BIDI_CONTROLS}\\uFFFE\\uFFFF]|[\\uD800-\\uDBFF](?![\\uDC00-\\uDFFF])|(?<![\\uD800-\\uDBFF])[\\uDC00-\\uDFFF]`, 'g');
 
 /**
  * XML text: the five special characters escaped, and the characters XML 1.0
@@ -24,7 +28,7 @@ function esc(s: string): string {
     .replace(/</g, '&lt;')
     .replace(/>/g, '&gt;')
     .replace(/"/g, '&quot;')
-    .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, (c) => {
+    .replace(UNWRITABLE, (c) => {
       const n = c.charCodeAt(0);
       return n < 0x100 ? `\\x${n.toString(16).padStart(2, '0')}` : `\\u${n.toString(16).padStart(4, '0')}`;
     });

@@ -137,7 +137,10 @@ function compareVlan(a: string | undefined, b: string | undefined): number {
 
 /** Frames of the reply messages src/verify/collisions.ts writes, for reports that do not list wrongReplies yet. */
 const WRONG_REPLY_MESSAGE =
-  /^(\S+) (.+): reply on interface (\d+)(?: vlan ([\d.]+))? to the request of frame (\d+) on interface (\d+): the answer went to another clone than the one that asked$/;
+  /^(\S+) (.+): (?:reply|ICMP error|ICMPv6 error) on interface (\d+)(?: vlan ([\d.]+))? to the request of frame (\d+) on interface (\d+)(?: vlan ([\d.]+))?: the answer went to another clone than the one that asked$/;
+
+/** Findings the picture draws as flows and arrows, not as marks on a lane. */
+const DRAWN_AS_FLOWS: ReadonlySet<CheckName> = new Set<CheckName>(['flow.collision', 'flow.wrong-clone']);
 
 interface RawWrong {
   flow: number;
@@ -148,8 +151,9 @@ interface RawWrong {
 /**
  * The wrong-clone replies of each collision: from `wrongReplies` when the
  * report has them; else, when no collision carries the field (a report of a
- * verifier that did not fill it), from the `flow.collision` findings that
- * say "reply on interface 0 to the request of frame 31 on interface 1".
+ * verifier that did not fill it), from the `flow.wrong-clone` findings (or,
+ * in older reports, `flow.collision`) that say "reply on interface 0 to the
+ * request of frame 31 on interface 1".
  */
 function wrongReplies(report: Report): { list: RawWrong[]; counts: number[]; fromMessages: boolean } {
   const cs = report.collisions;
@@ -165,19 +169,21 @@ function wrongReplies(report: Report): { list: RawWrong[]; counts: number[]; fro
   const counts = cs.map(() => 0);
   const list: RawWrong[] = [];
   for (const f of report.findings) {
-    if (f.check !== 'flow.collision') continue;
+    // flow.collision: reports of versions before flow.wrong-clone had its own name.
+    if (f.check !== 'flow.wrong-clone' && f.check !== 'flow.collision') continue;
     const m = WRONG_REPLY_MESSAGE.exec(f.message);
     if (m === null) continue;
     const flow = index.get(`${m[1]} ${m[2]}`);
     if (flow === undefined) continue;
     const c = cs[flow]!;
     const askIface = Number(m[6]);
-    // The message names the asking interface only: its VLAN is the collision's lane on that interface, when there is one.
+    // Older messages name the asking interface only: its VLAN is then the collision's lane on that interface, when there is one.
     const askLanes = c.interfaces.map((iface, i) => ({ iface, vlan: c.vlans?.[i] || undefined })).filter((l) => l.iface === askIface);
+    const askVlan = m[7] ?? (askLanes.length === 1 ? askLanes[0]!.vlan : undefined);
     counts[flow]!++;
     list.push({
       flow,
-      request: { frame: Number(m[5]), interface: askIface, vlan: askLanes.length === 1 ? askLanes[0]!.vlan : undefined },
+      request: { frame: Number(m[5]), interface: askIface, vlan: askVlan },
       reply: { frame: f.frame, interface: f.interface, vlan: m[4] ?? f.vlan, time: f.time },
     });
   }
@@ -280,10 +286,10 @@ export function buildScene(report: Report, limits: Limits = DEFAULT_LIMITS): Sce
     return r;
   });
 
-  // Aggregated marks: findings (not flow.collision, which the flows draw), and the flows and replies past the caps.
+  // Aggregated marks: findings (not flow.collision and flow.wrong-clone, which the flows and arrows draw), and the flows and replies past the caps.
   // One marker per lane, kind and column; as many columns as the budget allows for the lanes and kinds there are.
   const kinds = new Set<MarkKind>();
-  for (const [check, fs] of byCheck) if (check !== 'flow.collision') kinds.add(ARP_CONFLICTS.has(check) ? 'arp' : fs[0]!.severity);
+  for (const [check, fs] of byCheck) if (!DRAWN_AS_FLOWS.has(check)) kinds.add(ARP_CONFLICTS.has(check) ? 'arp' : fs[0]!.severity);
   if (flows.length > limits.flows) kinds.add('more-flows');
   if (wrong.length > limits.arrows) kinds.add('more-wrong');
   const columns = Math.max(MIN_COLUMNS, Math.min(COLUMNS, Math.floor(limits.marks / Math.max(1, drawn.length * kinds.size))));
@@ -304,7 +310,7 @@ export function buildScene(report: Report, limits: Limits = DEFAULT_LIMITS): Sce
     m.what.set(what, (m.what.get(what) ?? 0) + 1);
   };
   for (const f of report.findings) {
-    if (f.check === 'flow.collision') continue;
+    if (DRAWN_AS_FLOWS.has(f.check)) continue;
     if (f.frame <= 0 || f.interface < 0) {
       fileFindings++;
       continue;

@@ -29,6 +29,7 @@ export type CheckName =
   | 'arp.ip-mac-mismatch'
   | 'arp.malformed'
   | 'flow.collision'
+  | 'flow.wrong-clone'
   | 'addr.untranslated'
   | 'packet.undecodable'
   | 'capture.truncated-tail'
@@ -221,6 +222,7 @@ export const CHECK_SEVERITY: Readonly<Record<CheckName, Severity>> = {
   'arp.ip-mac-mismatch': 'warning',
   'arp.malformed': 'warning',
   'flow.collision': 'warning',
+  'flow.wrong-clone': 'error',
   'addr.untranslated': 'error',
   'packet.undecodable': 'warning',
   'capture.truncated-tail': 'warning',

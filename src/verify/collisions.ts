@@ -49,6 +49,7 @@
  * everything else that hashes an IPv4 flow.
  */
 import type { DecodeResult } from '../wire/decode.js';
+import type { IpInfo } from '../wire/ip.js';
 import * as eth from '../wire/ethernet.js';
 import * as icmp from '../wire/icmp.js';
 import * as icmpv6 from '../wire/icmpv6.js';
@@ -57,7 +58,7 @@ import { IPPROTO_DCCP, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_SCTP, IPPROTO_TCP, 
 import { formatIpv4, formatIpv6 } from '../wire/address.js';
 import type { Collision, FlowPacket } from '../report/model.js';
 import { BLOCK_BYTES, BlockPool } from './blockpool.js';
-import { reportTime, vlanText, type PacketContext } from './context.js';
+import { describeLocation, reportTime, vlanText, type PacketContext } from './context.js';
 import { FlowLog, V6_KEY_WORDS, type FlowSink } from './flowlog.js';
 import { HASH_SEED, hashFinish, hashStep, hashWords } from './hash.js';
 
@@ -155,6 +156,14 @@ export function flowHash4(k0: number, ports: number, x: number, y: number): numb
   return hashFinish(h);
 }
 
+/** Record words from b (the key from its ports on) hold key k (for IPv4, words 1, 2 and 6). */
+function sameKey(r: Int32Array, b: number, k: Int32Array, v6: boolean): boolean {
+  return v6
+    ? r[b] === k[1] && r[b + 1] === k[2] && r[b + 2] === k[3] && r[b + 3] === k[4] && r[b + 4] === k[5] &&
+        r[b + 5] === k[6] && r[b + 6] === k[7] && r[b + 7] === k[8] && r[b + 8] === k[9]
+    : r[b] === k[1] && r[b + 1] === k[2] && r[b + 2] === k[6];
+}
+
 /** The flow hash of an IPv6 key (all KEY_WORDS words). */
 function flowHash6(k: Int32Array): number {
   return hashWords(k, 0, KEY_WORDS);
@@ -229,6 +238,8 @@ interface CollisionState {
   askIface: number;
   askVlanKey: number;
   askTime: number;
+  /** Domain of the flow's latest reply (or ICMP error answering it); -1 none seen since the collision began. */
+  replyLoc: number;
   /** Replies that reached another domain than their request's: the first MAX_WRONG_REPLIES, and how many in all. */
   wrong: Array<{ request: FlowPacket; reply: FlowPacket }>;
   wrongCount: number;
@@ -283,7 +294,7 @@ export class CollisionTracker implements FlowSink {
   /** Scratch key of recordHash (which runs inside track). */
   private readonly rehashKey = new Int32Array(KEY_WORDS);
   /** Collision index of each record whose flow collides (HAS_COLL), by (record << 1 | family). */
-  private readonly collisionOf = new Map<number, number>();
+  private readonly collisionIndex = new Map<number, number>();
   /** Blocks of the log and the record pages. */
   private readonly pool = new BlockPool();
   private readonly a = new Int32Array(5); // scratch: side A words + port
@@ -365,7 +376,10 @@ export class CollisionTracker implements FlowSink {
       // ICMP and ICMPv6 echo share their layout too.
       if (l4 + icmp.ECHO_ID + 2 > avail) return;
       const t = v.getUint8(l4 + icmp.TYPE);
-      if (v6 ? t !== icmpv6.ECHO_REQUEST && t !== icmpv6.ECHO_REPLY : t !== icmp.ECHO_REQUEST && t !== icmp.ECHO_REPLY) return;
+      if (v6 ? t !== icmpv6.ECHO_REQUEST && t !== icmpv6.ECHO_REPLY : t !== icmp.ECHO_REQUEST && t !== icmp.ECHO_REPLY) {
+        if (d.icmpError) this.error(v, d, ctx);
+        return;
+      }
       sport = dport = v.getUint16(l4 + icmp.ECHO_ID);
     } else {
       return;
@@ -386,11 +400,70 @@ export class CollisionTracker implements FlowSink {
       this.track4(ctx, this.key, p, rev4, ports, x, y);
       return;
     }
-    const rev = this.fill(v, d, v6, p, sport, dport);
+    const rev = this.fill(v, d.ip, d.capEnd, v6, p, sport, dport);
     if (rev < 0) return;
     const k = this.key;
     if (this.log.active && this.log.appendV6(ctx, p, rev, k, 1)) return;
     this.track(ctx, k, v6, p, rev, flowHash6(k));
+  }
+
+  /**
+   * An ICMP or ICMPv6 error: conntrack takes it for part of the connection
+   * whose packet it quotes and delivers it where that connection's replies
+   * go. An error quoting a request of a known flow answers that request, as
+   * a reply does (`reply`); one quoting a reply (the clone refusing an
+   * answer it did not ask for) travels toward the server and delivers
+   * nothing to a clone. Errors about flows not tracked, or gone idle, are
+   * nobody's reply; the error does not keep its flow alive.
+   */
+  private error(v: DataView, d: DecodeResult, ctx: PacketContext): void {
+    const q = d.inner;
+    const p = q.proto;
+    const v6 = q.version === 6;
+    if (q.version === 0 || q.l4Off < 0 || v6 !== (d.ip.version === 6)) return;
+    if (p !== IPPROTO_TCP && p !== IPPROTO_UDP && p !== IPPROTO_UDPLITE && p !== IPPROTO_SCTP && p !== IPPROTO_DCCP) return;
+    if (q.l4Off + tcp.DST_PORT + 2 > d.quoteEnd) return;
+    const rev = this.fill(v, q, d.quoteEnd, v6, p, v.getUint16(q.l4Off + tcp.SRC_PORT), v.getUint16(q.l4Off + tcp.DST_PORT));
+    if (rev < 0) return;
+    // The error's domain must be compared with the flow's: the log's entries go to the table first.
+    if (this.log.active) this.log.replay();
+    const k = this.key;
+    const st = v6 ? this.v6 : this.v4;
+    const e = this.find(k, v6, p, v6 ? flowHash6(k) : flowHash4(k[0]!, k[1]!, k[2]!, k[6]!));
+    if (e < 0) return;
+    const m = (e & st.pageMask) * st.stride + st.kw;
+    const r = st.hot[e >>> st.pageBits]!;
+    const vw = r[m + O_VLAN]!;
+    if (this.baseTime !== this.baseTime || ctx.time - this.baseTime - st.hotF32[e >>> st.pageBits]![m + O_TIME]! > this.window) return;
+    // The quote is the packet as its sender sent it: a request when it goes the flow's first way.
+    if (rev !== ((vw & REVERSED) !== 0 ? 1 : 0)) return;
+    if ((vw & HAS_COLL) === 0 && r[m + O_IFACE] === ctx.iface && (vw & VLAN_BITS) === ctx.vlanKey) return;
+    const col = this.collisionOf(st, e, v6, p);
+    const loc = ctx.iface * 0x4000000 + ctx.vlanKey;
+    this.reply(col, ctx, loc, v6 ? 'ICMPv6 error' : 'ICMP error');
+    this.addLane(col, ctx, loc);
+  }
+
+  /** The record of the flow whose key is in `k` (for IPv4, words 0, 1, 2 and 6), protocol p and hash h; -1 when not in the table. */
+  private find(k: Int32Array, v6: boolean, p: number, h: number): number {
+    const fam = v6 ? 1 : 0;
+    const st = v6 ? this.v6 : this.v4;
+    const pbits = protoIndex(p) << PROTO_SHIFT;
+    const refMask = this.refMask;
+    const tag = h & ~refMask;
+    const probe = this.probe;
+    const mask = this.mask;
+    for (let s = h & mask; ; s = (s + 1) & mask) {
+      const w = probe[s]!;
+      if (w === 0) return -1;
+      if ((w & ~refMask) !== tag) continue;
+      const ref = (w & refMask) - 1;
+      if ((ref & 1) !== fam) continue;
+      const e = ref >>> 1;
+      const r = st.hot[e >>> st.pageBits]!;
+      const b = (e & st.pageMask) * st.stride;
+      if (sameKey(r, b, k, v6) && (r[b + st.kw + O_VLAN]! & (7 << PROTO_SHIFT)) === pbits) return e;
+    }
   }
 
   /** Tracks an IPv4 flow (key words from the ports on), building its key in `k`. */
@@ -404,18 +477,17 @@ export class CollisionTracker implements FlowSink {
   }
 
   /** Fills the canonical key; returns -1 (addresses not captured), 0 (as seen) or 1 (reversed). */
-  private fill(v: DataView, d: DecodeResult, v6: boolean, p: number, sport: number, dport: number): number {
-    const ip = d.ip;
+  private fill(v: DataView, ip: IpInfo, end: number, v6: boolean, p: number, sport: number, dport: number): number {
     const a = this.a;
     const b = this.b;
     if (v6) {
-      if (ip.dstOff + 16 > d.capEnd) return -1;
+      if (ip.dstOff + 16 > end) return -1;
       for (let i = 0; i < 4; i++) {
         a[i] = v.getInt32(ip.srcOff + 4 * i);
         b[i] = v.getInt32(ip.dstOff + 4 * i);
       }
     } else {
-      if (ip.dstOff + 4 > d.capEnd) return -1;
+      if (ip.dstOff + 4 > end) return -1;
       a[0] = v.getInt32(ip.srcOff);
       b[0] = v.getInt32(ip.dstOff);
       a[1] = a[2] = a[3] = b[1] = b[2] = b[3] = 0;
@@ -481,13 +553,7 @@ export class CollisionTracker implements FlowSink {
           const r = st.hot[e >>> st.pageBits]!;
           const b = (e & st.pageMask) * st.stride;
           const m = b + st.kw;
-          if (
-            (v6
-              ? r[b] === k[1] && r[b + 1] === k[2] && r[b + 2] === k[3] && r[b + 3] === k[4] && r[b + 4] === k[5] &&
-                r[b + 5] === k[6] && r[b + 6] === k[7] && r[b + 7] === k[8] && r[b + 8] === k[9]
-              : r[b] === k[1] && r[b + 1] === k[2] && r[b + 2] === k[6]) &&
-            (r[m + O_VLAN]! & (7 << PROTO_SHIFT)) === pbits
-          ) {
+          if (sameKey(r, b, k, v6) && (r[m + O_VLAN]! & (7 << PROTO_SHIFT)) === pbits) {
             const f32 = st.hotF32[e >>> st.pageBits]!;
             if (now - f32[m + O_TIME]! <= this.window) {
               f32[m + O_TIME] = now;
@@ -557,61 +623,89 @@ export class CollisionTracker implements FlowSink {
   /**
    * Flow of record e (within the window) seen on another domain, or a packet
    * of a flow already known to collide: a new collision, one more domain for
-   * it, or a reply that went to the wrong clone. The latter is a packet in
-   * the flow's reverse direction on another domain than the latest packet in
-   * its first direction: the request came from one clone, the answer went to
-   * another (what conntrack in front of identical clones does).
+   * it, or a reply that went to the wrong clone (`reply`).
    */
   private seenElsewhere(st: RecordStore, e: number, ctx: PacketContext, v6: boolean, p: number, rev: number): void {
-    const pg = e >>> st.pageBits;
-    const r = st.hot[pg]!;
-    const b = (e & st.pageMask) * st.stride;
-    const m = b + st.kw;
+    const col = this.collisionOf(st, e, v6, p);
+    const vw = st.hot[e >>> st.pageBits]![(e & st.pageMask) * st.stride + st.kw + O_VLAN]!;
     const loc = ctx.iface * 0x4000000 + ctx.vlanKey;
-    const ref = (e << 1) | (v6 ? 1 : 0);
-    const vw = r[m + O_VLAN]!;
-    const forward = rev === ((vw & REVERSED) !== 0 ? 1 : 0);
-    let c: number;
-    if ((vw & HAS_COLL) !== 0) {
-      c = this.collisionOf.get(ref)!;
-    } else {
-      c = this.collisions.length;
-      this.collisionOf.set(ref, c);
-      r[m + O_VLAN] = vw | HAS_COLL;
-      const iface = r[m + O_IFACE]!;
-      this.collisions.push({
-        protocol: protoName(p, v6),
-        flow: this.flowText(r, b, v6, p),
-        interfaces: [iface],
-        frames: [st.frames[pg]![e & st.pageMask]! >>> 0],
-        times: [st.firstTimes[pg]![e & st.pageMask]!],
-        vlanKeys: [vw & VLAN_BITS],
-        locs: [iface * 0x4000000 + (vw & VLAN_BITS)],
-        askLoc: -1,
-        askFrame: 0,
-        askIface: -1,
-        askVlanKey: 0,
-        askTime: 0,
-        wrong: [],
-        wrongCount: 0,
-      });
-    }
-    const col = this.collisions[c]!;
-    if (forward) {
+    if (rev === ((vw & REVERSED) !== 0 ? 1 : 0)) {
       col.askLoc = loc;
       col.askFrame = ctx.frame;
       col.askIface = ctx.iface;
       col.askVlanKey = ctx.vlanKey;
       col.askTime = ctx.time;
-    } else if (col.askLoc >= 0 && col.askLoc !== loc) {
-      if (col.wrongCount++ < MAX_WRONG_REPLIES) {
-        col.wrong.push({ request: flowPacket(col.askFrame, col.askIface, col.askVlanKey, col.askTime), reply: flowPacket(ctx.frame, ctx.iface, ctx.vlanKey, ctx.time) });
-      }
-      ctx.add(
-        'flow.collision',
-        `${col.protocol} ${col.flow}: reply on ${ctx.where()} to the request of frame ${col.askFrame} on interface ${col.askIface}: the answer went to another clone than the one that asked`,
-      );
+    } else {
+      this.reply(col, ctx, loc, 'reply');
     }
+    this.addLane(col, ctx, loc);
+  }
+
+  /**
+   * The collision of record e, made when its flow first leaves its domain.
+   * All its packets so far were on the record's domain, the first of them
+   * in the flow's first direction: that is the request a reply elsewhere
+   * would have been meant for, until a later request says otherwise.
+   */
+  private collisionOf(st: RecordStore, e: number, v6: boolean, p: number): CollisionState {
+    const pg = e >>> st.pageBits;
+    const r = st.hot[pg]!;
+    const b = (e & st.pageMask) * st.stride;
+    const m = b + st.kw;
+    const ref = (e << 1) | (v6 ? 1 : 0);
+    const vw = r[m + O_VLAN]!;
+    if ((vw & HAS_COLL) !== 0) return this.collisions[this.collisionIndex.get(ref)!]!;
+    this.collisionIndex.set(ref, this.collisions.length);
+    r[m + O_VLAN] = vw | HAS_COLL;
+    const iface = r[m + O_IFACE]!;
+    const vlanKey = vw & VLAN_BITS;
+    const frame = st.frames[pg]![e & st.pageMask]! >>> 0;
+    const time = st.firstTimes[pg]![e & st.pageMask]!;
+    const loc = iface * 0x4000000 + vlanKey;
+    const col: CollisionState = {
+      protocol: protoName(p, v6),
+      flow: this.flowText(r, b, v6, p),
+      interfaces: [iface],
+      frames: [frame],
+      times: [time],
+      vlanKeys: [vlanKey],
+      locs: [loc],
+      askLoc: loc,
+      askFrame: frame,
+      askIface: iface,
+      askVlanKey: vlanKey,
+      askTime: time,
+      replyLoc: -1,
+      wrong: [],
+      wrongCount: 0,
+    };
+    this.collisions.push(col);
+    return col;
+  }
+
+  /**
+   * A packet answering the flow's requests (a reply, or an ICMP error that
+   * quotes a request) on domain `loc`. It reached the wrong clone when it is
+   * on another domain than the latest request, unless the reply before it
+   * reached that request's domain: then this one is a copy of a delivered
+   * reply (one flow captured on both sides of a bridge or a router, where
+   * every packet shows on two interfaces), not a second delivery.
+   */
+  private reply(col: CollisionState, ctx: PacketContext, loc: number, what: string): void {
+    const copy = col.replyLoc === col.askLoc;
+    col.replyLoc = loc;
+    if (loc === col.askLoc || copy) return;
+    if (col.wrongCount++ < MAX_WRONG_REPLIES) {
+      col.wrong.push({ request: flowPacket(col.askFrame, col.askIface, col.askVlanKey, col.askTime), reply: flowPacket(ctx.frame, ctx.iface, ctx.vlanKey, ctx.time) });
+    }
+    ctx.add(
+      'flow.wrong-clone',
+      `${col.protocol} ${col.flow}: ${what} on ${ctx.where()} to the request of frame ${col.askFrame} on ${describeLocation(col.askIface, col.askVlanKey)}: the answer went to another clone than the one that asked`,
+    );
+  }
+
+  /** The flow seen on domain `loc`: a new lane of its collision (a `flow.collision` warning), unless known. */
+  private addLane(col: CollisionState, ctx: PacketContext, loc: number): void {
     if (col.locs.includes(loc)) return;
     col.locs.push(loc);
     col.interfaces.push(ctx.iface);

@@ -68,7 +68,7 @@ describe('the HTML report draws what the report lists', () => {
     expect(html).toContain('1 wrong-clone reply counted by the report but not listed in it');
   });
 
-  it("today's report of the real collision capture: three taps, five flows, and the ten replies tap0 got for tap1 and tap2", () => {
+  it("today's report of the real collision capture: three taps, five flows, and the fourteen replies and ICMP errors tap0 got for tap1 and tap2", () => {
     const r = hostReport();
     const html = renderHtmlReport(r);
     expect(elementsOfKind(html, 'lane').map((a) => [a['data-lane'], a['data-name']])).toEqual([
@@ -80,12 +80,12 @@ describe('the HTML report draws what the report lists', () => {
     // The wrong-clone replies drawn are the ones the report lists as data, which are the ones its messages name.
     expect(drawnWrong(html)).toEqual(expectedWrong(r));
     const fromFindings = r.findings.flatMap((f) => {
-      const m = /reply on interface (\d+) to the request of frame (\d+) on interface (\d+)/.exec(f.message);
-      if (m === null) return [];
+      const m = /(?:reply|ICMP error|ICMPv6 error) on interface (\d+) to the request of frame (\d+) on interface (\d+)/.exec(f.message);
+      if (f.check !== 'flow.wrong-clone' || m === null) return [];
       const flow = r.collisions.findIndex((c) => f.message.startsWith(`${c.protocol} ${c.flow}: `)) + 1;
       return [{ flow: String(flow), from: m[3]!, to: String(f.interface), request: m[2]!, reply: String(f.frame) }];
     });
-    expect(fromFindings).toHaveLength(10);
+    expect(fromFindings).toHaveLength(14);
     const byReply = (a: { reply?: string | undefined }, b: { reply?: string | undefined }): number => Number(a.reply) - Number(b.reply);
     expect([...drawnWrong(html)].sort(byReply)).toEqual(fromFindings.sort(byReply));
     expect(fromFindings.every((w) => w.to === '0' && w.from !== '0')).toBe(true);
@@ -93,7 +93,7 @@ describe('the HTML report draws what the report lists', () => {
     expect(html).toContain('data-axis="time"');
     expect(r.timeline!.start).toBe(1795596538.558946); // frame 1's time: tshark's frame.time_epoch is 1795596538.558946754
     expect(html).toContain("x: time since 2026-11-25 08:48:58.558946 UTC (the timeline's start)");
-    expect(html).toContain('data-verdict="ok" data-exit-code="0"');
+    expect(html).toContain('data-verdict="failed" data-exit-code="1"');
   });
 
   it('a report without the new fields (verdict, timeline, times, VLANs, wrongReplies) still draws every lane, flow and wrong reply, by frame', () => {
@@ -214,7 +214,7 @@ describe('a report of a million packets stays small', () => {
     expect(marks.length).toBeLessThanOrEqual(1000);
     // Every finding and flow point is counted in some mark (nothing silently dropped from the picture).
     const counted = (k: string) => elementsOfKind(html, k).reduce((a, m) => a + Number(m['data-count']), 0);
-    const onLanes = r.findings.filter((f) => f.check !== 'flow.collision' && f.frame > 0);
+    const onLanes = r.findings.filter((f) => f.check !== 'flow.collision' && f.check !== 'flow.wrong-clone' && f.frame > 0);
     expect(counted('arp') + counted('error') + counted('warning')).toBe(onLanes.length);
     expect(counted('more-flows')).toBe((r.collisions.length - 40) * 2);
     expect(counted('more-wrong')).toBe(r.collisions.length * 10 - 120);

@@ -549,12 +549,113 @@ describe('flow collisions', () => {
     ]);
     expect(only(r.findings, 'flow.collision').map((f) => [f.frame, f.interface, f.severity])).toEqual([
       [3, 1, 'warning'],
-      [5, 2, 'warning'], // the reply went to interface 2, but the last query came from interface 1
-      [5, 2, 'warning'], // and interface 2 is a third domain for the flow
+      [5, 2, 'warning'], // interface 2 is a third domain for the flow
     ]);
-    expect(only(r.findings, 'flow.collision')[1]!.message).toBe(
-      'udp 10.0.0.2:2345 > 10.0.0.1:53: reply on interface 2 to the request of frame 4 on interface 1: the answer went to another clone than the one that asked',
-    );
+    // The reply went to interface 2, but the last query came from interface 1: the harm, an error.
+    expect(only(r.findings, 'flow.wrong-clone').map((f) => [f.frame, f.interface, f.severity, f.message])).toEqual([
+      [5, 2, 'error', 'udp 10.0.0.2:2345 > 10.0.0.1:53: reply on interface 2 to the request of frame 4 on interface 1: the answer went to another clone than the one that asked'],
+    ]);
+  });
+  it('a collision whose every reply reaches the lane that asked stays a warning (the risk, not the harm)', () => {
+    const r = verifyFrames([
+      { data: q(), iface: 0, time: 1 },
+      { data: reply(), iface: 0, time: 1.1 },
+      { data: q(), iface: 1, time: 1.2 },
+      { data: reply(), iface: 1, time: 1.3 },
+      { data: q(), iface: 0, time: 1.4 },
+      { data: reply(), iface: 0, time: 1.5 },
+    ]);
+    expect(r.findings.map((f) => [f.frame, f.check, f.severity])).toEqual([[3, 'flow.collision', 'warning']]);
+    expect(r.summary.collisions[0]!.wrongReplyCount).toBe(0);
+  });
+  it('a reply on another lane than the only request is the wrong clone, even when that reply first makes the collision', () => {
+    const r = verifyFrames([
+      { data: q(), iface: 1, time: 1 },
+      { data: reply(), iface: 0, time: 1.1 },
+    ]);
+    expect(r.findings.map((f) => [f.frame, f.check, f.severity])).toEqual([
+      [2, 'flow.wrong-clone', 'error'],
+      [2, 'flow.collision', 'warning'],
+    ]);
+    expect(r.summary.collisions[0]!.wrongReplies).toEqual([{ request: { frame: 1, interface: 1, time: 1 }, reply: { frame: 2, interface: 0, time: 1.1 } }]);
+  });
+  it('one flow captured on both sides of a bridge or router (every packet on two lanes) delivers no reply to a wrong clone', () => {
+    // Request in on 0, out on 1; reply in on 1, out on 0; twice.
+    const r = verifyFrames([
+      { data: q(), iface: 0, time: 1 },
+      { data: q(), iface: 1, time: 1.001 },
+      { data: reply(), iface: 1, time: 1.01 },
+      { data: reply(), iface: 0, time: 1.011 },
+      { data: q(), iface: 0, time: 2 },
+      { data: q(), iface: 1, time: 2.001 },
+      { data: reply(), iface: 1, time: 2.01 },
+      { data: reply(), iface: 0, time: 2.011 },
+      { data: reply(), iface: 1, time: 2.02 }, // a second reply, copied the same way
+      { data: reply(), iface: 0, time: 2.021 },
+    ]);
+    expect(r.findings.map((f) => [f.frame, f.check])).toEqual([[2, 'flow.collision']]);
+  });
+  it('replies to the wrong lane keep failing while the other clone asks: each one after a request elsewhere is named', () => {
+    const r = verifyFrames([
+      { data: q(), iface: 0, time: 1 },
+      { data: reply(), iface: 0, time: 1.1 },
+      { data: q(), iface: 1, time: 1.2 },
+      { data: reply(), iface: 0, time: 1.3 }, // tap1 asked, tap0 got it
+      { data: reply(), iface: 0, time: 1.4 }, // and again
+    ]);
+    expect(only(r.findings, 'flow.wrong-clone').map((f) => f.frame)).toEqual([4, 5]);
+  });
+
+  describe('ICMP errors are replies too', () => {
+    const G = ip4('10.0.0.1');
+    /** A port unreachable from the server for a query as sent (the quote: IP header + 8 bytes). */
+    const unreachable = (): Uint8Array => eth4(ipv4L4(G, A, 1, icmpMsg(3, 3, 0, ipv4L4(A, B, 17, udp(2345, 53, dns)).subarray(0, 28))));
+    /** The clone's port unreachable for an answer it did not ask for (quoting the reply). */
+    const refused = (): Uint8Array => eth4(ipv4L4(A, G, 1, icmpMsg(3, 3, 0, ipv4L4(B, A, 17, udp(53, 2345, dns)).subarray(0, 28))));
+    const q6 = (): Uint8Array => eth6(ipv6L4(ip6('fd00::2'), ip6('fd00::1'), 17, udp(2345, 53, dns)));
+    const unreachable6 = (): Uint8Array =>
+      eth6(ipv6L4(ip6('fd00::1'), ip6('fd00::2'), 58, icmpMsg(1, 4, 0, ipv6L4(ip6('fd00::2'), ip6('fd00::1'), 17, udp(2345, 53, dns)))));
+    it('an error quoting a request asked on another lane reached the wrong clone (IPv4 and IPv6)', () => {
+      const r = verifyFrames([
+        { data: q(), iface: 0, time: 1 },
+        { data: unreachable(), iface: 0, time: 1.1 }, // answers its own lane
+        { data: q(), iface: 1, time: 1.2 },
+        { data: unreachable(), iface: 0, time: 1.3 }, // tap1 asked
+        { data: q6(), iface: 0, time: 2 },
+        { data: q6(), iface: 1, time: 2.1 },
+        { data: unreachable6(), iface: 0, time: 2.2 },
+      ]);
+      expect(only(r.findings, 'flow.wrong-clone').map((f) => [f.frame, f.interface, f.message])).toEqual([
+        [4, 0, 'udp 10.0.0.2:2345 > 10.0.0.1:53: ICMP error on interface 0 to the request of frame 3 on interface 1: the answer went to another clone than the one that asked'],
+        [7, 0, 'udp [fd00::2]:2345 > [fd00::1]:53: ICMPv6 error on interface 0 to the request of frame 6 on interface 1: the answer went to another clone than the one that asked'],
+      ]);
+      expect(r.summary.collisions.map((c) => c.wrongReplies)).toEqual([
+        [{ request: { frame: 3, interface: 1, time: 1.2 }, reply: { frame: 4, interface: 0, time: 1.3 } }],
+        [{ request: { frame: 6, interface: 1, time: 2.1 }, reply: { frame: 7, interface: 0, time: 2.2 } }],
+      ]);
+    });
+    it('an error for a flow only one lane asked, sent out of another, makes the collision and is the wrong clone (also from the single-lane log)', () => {
+      const r = verifyFrames([
+        { data: q(), iface: 1, time: 1 },
+        { data: unreachable(), iface: 0, time: 1.1 },
+      ]);
+      expect(r.findings.map((f) => [f.frame, f.check])).toEqual([
+        [2, 'flow.wrong-clone'],
+        [2, 'flow.collision'],
+      ]);
+      expect(r.summary.collisions.map((c) => [c.interfaces, c.frames])).toEqual([[[1, 0], [1, 2]]]);
+    });
+    it('an error quoting a reply (the clone refusing an answer it never asked for), an unknown flow, or a flow gone idle is nobody\'s reply', () => {
+      const r = verifyFrames([
+        { data: q(), iface: 0, time: 1 },
+        { data: q(), iface: 1, time: 1.2 },
+        { data: refused(), iface: 0, time: 1.3 }, // goes to the server
+        { data: unreachable(), iface: 2, time: 500 }, // the flow went idle past the 120 s window
+      ]);
+      expect(only(r.findings, 'flow.wrong-clone')).toEqual([]);
+      expect(r.summary.collisions[0]!.interfaces).toEqual([0, 1]);
+      expect(only(verifyFrames([{ data: unreachable(), iface: 0 }]).findings, 'flow.wrong-clone')).toEqual([]);
+    });
   });
   it('broadcast and multicast on several interfaces are no collision (one sender, every listener hears it)', () => {
     const bcastMac = hex('ffffffffffff');

@@ -113,8 +113,8 @@ describe('collision tracker: the single-domain log changes nothing', () => {
     const direct = run(steps, 12, { max: 0, batch: 1 });
     expect(run(steps, 12, { max: 7, batch: 3 })).toEqual(direct);
     const checks = new Set(direct.findings.map((f) => f.check));
-    expect(checks).toEqual(new Set(['verify.limit', 'flow.collision']));
-    expect(direct.findings.some((f) => f.message.includes('the answer went to another clone'))).toBe(true);
+    expect(checks).toEqual(new Set(['verify.limit', 'flow.collision', 'flow.wrong-clone']));
+    expect(direct.findings.filter((f) => f.check === 'flow.wrong-clone').every((f) => f.message.includes('the answer went to another clone'))).toBe(true);
   });
 });
 

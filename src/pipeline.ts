@@ -29,7 +29,7 @@ import type { InterfaceMapper } from './nat/mapper.js';
 import type { Rule } from './nat/rules.js';
 import { RuleTable, type Direction } from './nat/table.js';
 import { KIND_NAMES, Translator, type BatchContext } from './nat/translate.js';
-import { Findings, type Finding, type Report } from './report/model.js';
+import { Findings, type Finding, type Report, type SeverityOverrides } from './report/model.js';
 import { verdictOf } from './report/verdict.js';
 import { DECODED_LINK_TYPES, describeLinkType, type DecodeResult } from './wire/decode.js';
 import { Verifier, type VerifierOptions } from './verify/verifier.js';
@@ -67,6 +67,8 @@ export interface PipelineOptions {
   strict?: boolean;
   /** Findings listed per check in the report (default DEFAULT_MAX_FINDINGS; 0: all); the rest are counted in `omitted`. */
   maxFindings?: number;
+  /** Checks made errors (--fail-on) or turned off (--ignore): report/severity.ts. */
+  severity?: SeverityOverrides;
   /**
    * A rule scoped to an interface the capture does not have is an error
    * (default). A run over many captures turns it off: there, a scope simply
@@ -633,7 +635,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<RunResult> {
     }
     writer = target === null ? null : new CaptureWriter(target, reader.format, { format: outFormat, annotating: annotatingRun });
     const table = new RuleTable(opts.rules, opts.direction);
-    const findings = new Findings(opts.maxFindings);
+    const findings = new Findings(opts.maxFindings, opts.severity);
     verifier = opts.command === 'verify' || opts.verify === true ? new Verifier(findings, opts.verifyOptions) : null;
     const translating = opts.command === 'rewrite' && opts.rules.length > 0;
     if (verifier !== null && !translating && opts.rules.length > 0) verifier.leaks.countRuleHits(opts.rules.length);
@@ -682,6 +684,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<RunResult> {
     const summary = verifier?.finish() ?? null;
     findings.trim();
     const omitted = findings.omittedReport();
+    const ignored = findings.ignoredReport();
     const counts: Report['summary'] = {
       packets: loop.packets,
       rewritten: loop.rewritten,
@@ -701,10 +704,12 @@ export async function runPipeline(opts: PipelineOptions): Promise<RunResult> {
       direction: opts.direction,
       rules: opts.rules.map((r) => r.text),
       ...(opts.rules.length === 0 ? {} : { ruleHits: ruleHits(opts.rules, translating ? loop.ruleHits : (verifier?.leaks.ruleHits ?? new Float64Array(0))) }),
+      ...(opts.severity === undefined ? {} : { severity: opts.severity }),
       summary: counts,
       verdict: verdictOf({ summary: counts }, { strict: opts.strict === true, verified: verifier !== null, checked: verifier?.checked ?? 0 }),
       findings: findings.list,
       ...(omitted === undefined ? {} : { omitted }),
+      ...(ignored === undefined ? {} : { ignored }),
       collisions: summary?.collisions ?? [],
     };
     const timeline = verifier?.timeline.report(new Map(reader.interfaces.filter((i) => i.name !== undefined).reverse().map((i) => [i.id, i.name!]))) ?? null;

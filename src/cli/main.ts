@@ -14,7 +14,7 @@ import { PARALLEL_MIN_BYTES, PARALLEL_MIN_CORES, reverseRuleHits, runPipeline, t
 import { checkDistinct, planOutput, type PlannedOutput } from '../capture/outputs.js';
 import { removeTempFiles, TextOutput } from '../capture/target.js';
 import { VERSION } from '../version.js';
-import { DEFAULT_MAX_FINDINGS, type Report } from '../report/model.js';
+import { CHECK_SEVERITY, DEFAULT_MAX_FINDINGS, type Report, type SeverityOverrides } from '../report/model.js';
 import { renderJson } from '../report/json.js';
 import { renderText } from '../report/text.js';
 import { renderJunit } from '../report/junit.js';
@@ -27,6 +27,7 @@ import { isMany, mergeReports, readFileList, rewriteMany, sizedReport, verifyMan
 import { availableCores } from '../multi/cores.js';
 import { join } from 'node:path';
 import { num } from '../report/numbers.js';
+import { severityOverrides } from '../report/severity.js';
 import { say, stderr } from './stderr.js';
 
 export { workerMain } from '../multi/run.js';
@@ -43,6 +44,8 @@ interface CommonOptions {
   maxBlock?: number;
   maxRecord?: number;
   maxFindings?: number;
+  failOn?: string[];
+  ignore?: string[];
 }
 
 /** --collision-window, --max-flows, ...: commander's camel-cased names are the verifier's option names. */
@@ -141,6 +144,16 @@ function exitCodesHelp(): string {
     .join(',\n  ')}\n(no output is left behind on 3 or 4).`;
 }
 
+/** The checks and their severities for verify --help, from the one table (report/model.ts). */
+function checksHelp(): string {
+  const byFamily = new Map<string, string[]>();
+  for (const [check, severity] of Object.entries(CHECK_SEVERITY)) {
+    const family = check.slice(0, check.indexOf('.'));
+    byFamily.set(family, [...(byFamily.get(family) ?? []), `${check} (${severity})`]);
+  }
+  return `Checks (for --fail-on and --ignore; family.* names a family):\n${[...byFamily.values()].map((l) => `  ${l.join(', ')}`).join('\n')}`;
+}
+
 const REWRITE_EXAMPLES = `
 Examples:
   # map clone 1's guest network (on tap1) onto its own host network
@@ -184,6 +197,10 @@ Examples:
   $ ssnat-rewrite verify taps.pcap --annotate taps-findings.pcapng
   # a whole suite on every core: one combined report, the worst exit code
   $ ssnat-rewrite verify captures/ --report junit --report-file verify.xml --strict
+  # collisions fail too; ARP findings are only counted
+  $ ssnat-rewrite verify taps.pcapng --fail-on flow.collision --ignore 'arp.*'
+
+${checksHelp()}
 
 ${exitCodesHelp()}`;
 
@@ -199,6 +216,8 @@ function addCommonOptions(cmd: Command): Command {
     .addOption(new Option('--report <kind>', 'report format (default: text for verify, a summary line for rewrite); html: a page that draws the collisions').choices(['text', 'json', 'junit', 'html']))
     .option('--report-file <file>', 'write the report to a file instead of stdout', pathValue)
     .option('--strict', 'warnings fail the run (exit 1)')
+    .option('--fail-on <checks>', 'make these checks errors: names or family.* globs, comma-separated (e.g. flow.collision); repeatable', collect)
+    .option('--ignore <checks>', 'turn these checks off: their findings are only counted (e.g. arp.*); repeatable', collect)
     .option('-q, --quiet', 'print nothing but errors')
     .option('--progress', 'show a progress bar on stderr (default: when stderr is a terminal)')
     .option('--no-progress', 'never show a progress bar')
@@ -288,11 +307,18 @@ function pipelineOptions(command: 'rewrite' | 'verify', input: string, output: s
     annotate: false,
     force: false,
     strict: opts.strict === true,
+    ...severityOption(opts),
     ...(opts.maxBlock === undefined ? {} : { maxBlock: opts.maxBlock }),
     ...(opts.maxRecord === undefined ? {} : { maxRecord: opts.maxRecord }),
     ...(opts.maxFindings === undefined ? {} : { maxFindings: opts.maxFindings }),
     ...(progress === null ? {} : { onProgress: progress.update }),
   };
+}
+
+/** `severity` of the pipeline's options, from --fail-on and --ignore (none when they change nothing). */
+function severityOption(opts: CommonOptions): { severity?: SeverityOverrides } {
+  const severity = severityOverrides(opts.failOn, opts.ignore);
+  return severity === undefined ? {} : { severity };
 }
 
 function wantsProgress(opts: CommonOptions): boolean {
@@ -374,6 +400,7 @@ function manyOptions(opts: CommonOptions & VerifyLimitOptions & { jobs?: number;
     rules,
     direction: opts.direction,
     strict: opts.strict === true,
+    ...severityOption(opts),
     jobs: opts.jobs ?? availableCores(),
     force: opts.force === true,
     quiet: opts.quiet === true,

@@ -15,7 +15,7 @@ import { availableCores } from '../multi/cores.js';
 import { runFiles, type FileJob } from '../multi/run.js';
 import type { Rule } from '../nat/rules.js';
 import type { Direction } from '../nat/table.js';
-import { DEFAULT_MAX_FINDINGS, type MultiReport, type Report } from '../report/model.js';
+import { DEFAULT_MAX_FINDINGS, type MultiReport, type Report, type SeverityOverrides } from '../report/model.js';
 import { renderJson } from '../report/json.js';
 import { combineReports, failedReport, renderMultiJunit, renderMultiText } from '../report/multi.js';
 import { VERSION } from '../version.js';
@@ -32,6 +32,8 @@ export interface ManyOptions {
   rules: Rule[];
   direction: Direction;
   strict: boolean;
+  /** --fail-on and --ignore (report/severity.ts). */
+  severity?: SeverityOverrides;
   jobs: number;
   force: boolean;
   quiet: boolean;
@@ -140,6 +142,7 @@ function baseJob(command: 'rewrite' | 'verify', input: string, opts: ManyOptions
     annotate: false,
     force: opts.force,
     strict: opts.strict,
+    ...(opts.severity === undefined ? {} : { severity: opts.severity }),
     // Across a suite a scope just does not apply to the captures without that interface.
     checkScopes: false,
     // The files are the unit of work on the --jobs threads: each on one.

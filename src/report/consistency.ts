@@ -2,7 +2,8 @@
  * Whether a one-capture report read back from JSON (merge-reports: shards
  * made on other machines, by other jobs) holds together as a run of this
  * version writes it: the fields every report format reads, of their types;
- * each finding's severity that of its check; the summary's counts those of
+ * each finding's severity that of its check (as `--fail-on` and `--ignore`
+ * set it, which the report records); the summary's counts those of
  * the findings and collisions listed (plus those counted but not listed);
  * and the verdict the one its summary gives. A merge must never say OK for a
  * file whose own numbers say otherwise, nor fail with a stack trace on a
@@ -79,11 +80,19 @@ const SHAPES: ReadonlyArray<[string, Is, (r: Report) => unknown]> = [
   ['its verdict', record({ result: isString, exitCode: isInteger, strict: (v) => typeof v === 'boolean', why: isString }), (r) => r.verdict],
   ['its error', optional(record({ code: isString, message: isString })), (r) => r.error],
   ['its count of findings not listed', optional(record({})), (r) => r.omitted],
+  ['its severities', optional(record({})), (r) => r.severity],
+  ['its count of findings ignored', optional(record({})), (r) => r.ignored],
 ];
 
-/** The severity of the check named `check`, or undefined when this version has no such check. */
-function severityOf(check: unknown): string | undefined {
-  return typeof check === 'string' && Object.hasOwn(CHECK_SEVERITY, check) ? CHECK_SEVERITY[check as CheckName] : undefined;
+/**
+ * The severity of the check named `check` in report `r` (the table's, unless
+ * its `severity` made it an error or turned it off), or undefined when this
+ * version has no such check.
+ */
+function severityOf(r: Report, check: unknown): string | undefined {
+  if (typeof check !== 'string' || !Object.hasOwn(CHECK_SEVERITY, check)) return undefined;
+  const set = r.severity !== undefined && Object.hasOwn(r.severity, check) ? r.severity[check as CheckName] : undefined;
+  return set ?? CHECK_SEVERITY[check as CheckName];
 }
 
 /** What is wrong with `r` (a phrase: "its summary: missing", "finding 3 ..."), or null when nothing is. */
@@ -93,17 +102,25 @@ export function inconsistency(r: Report): string | null {
     if (!is(value)) return `${what}: ${value === undefined ? 'missing' : 'not of the form this version writes'}`;
   }
   const summary = r.summary;
+  for (const [check, set] of Object.entries(r.severity ?? {})) {
+    if (!Object.hasOwn(CHECK_SEVERITY, check) || !(set === 'off' || (set === 'error' && CHECK_SEVERITY[check as CheckName] !== 'error'))) {
+      return `its severity for ${JSON.stringify(check)} is not one this version sets`;
+    }
+  }
+  for (const [check, n] of Object.entries(r.ignored ?? {})) {
+    if (severityOf(r, check) !== 'off' || !isCount(n)) return `its count of findings ignored for ${JSON.stringify(check)} is not one this version makes`;
+  }
   let errors = 0;
   let warnings = 0;
   for (const [i, f] of r.findings.entries()) {
-    const severity = severityOf(f.check);
+    const severity = severityOf(r, f.check);
     if (severity === undefined || f.severity !== severity) return `finding ${i + 1} is not one this version makes (its check ${JSON.stringify(f.check)} with severity ${JSON.stringify(f.severity)})`;
     if (severity === 'error') errors++;
     else warnings++;
   }
   for (const [check, n] of Object.entries(r.omitted ?? {})) {
-    const severity = severityOf(check);
-    if (severity === undefined || !isCount(n)) return `its count of findings not listed for ${JSON.stringify(check)} is not one this version makes`;
+    const severity = severityOf(r, check);
+    if (severity === undefined || severity === 'off' || !isCount(n)) return `its count of findings not listed for ${JSON.stringify(check)} is not one this version makes`;
     if (severity === 'error') errors += n;
     else warnings += n;
   }

@@ -205,7 +205,7 @@ function pictureNotes(s: Section): string {
   cap(sc.lanesNotDrawn, `${count(sc.lanesNotDrawn, 'more lane')} not drawn (the report's timeline or the lane cap left them out); their findings are in the tables.`);
   cap(sc.itemsOffLanes, `${count(sc.itemsOffLanes, 'item')} on lanes that are not drawn.`);
   if (sc.fileFindings > 0) notes.push(`<p class="note">${count(sc.fileFindings, 'finding')} about the file itself (on no lane): see the tables.</p>`);
-  if (sc.wrongFromMessages) notes.push(`<p class="note">Wrong-clone replies are taken from the <code>flow.collision</code> findings' messages (this report does not list them with its collisions).</p>`);
+  if (sc.wrongFromMessages) notes.push(`<p class="note">Wrong-clone replies are taken from the <code>flow.wrong-clone</code> findings' messages (this report does not list them with its collisions).</p>`);
   return notes.join('\n');
 }
 
@@ -234,11 +234,13 @@ function countsTable(s: Section): string {
         `<td class="n" data-count="${fs.length}">${num(fs.length)}</td><td>${filterCode(checkFilter(check))}</td></tr>`,
     );
   }
-  if (rows.length === 0) return `${heading(s, `${s.ids.p}-counts`, 'Counts by check')}<p class="note">No finding.</p>`;
+  const ignored = Object.entries(s.report.ignored ?? {}).map(([check, n]) => `<code>${esc(check)}</code> ${num(n)}`);
+  const ignoredNote = ignored.length === 0 ? '' : `<p class="note" data-ignored="">Turned off with <code>--ignore</code>, counted only: ${ignored.join(', ')}.</p>`;
+  if (rows.length === 0) return `${heading(s, `${s.ids.p}-counts`, 'Counts by check')}<p class="note">No finding.</p>${ignoredNote}`;
   const note = [...s.scene.byCheck.keys()].some((c) => checkFilter(c) !== undefined)
     ? `<p class="note">The checksum filters need Wireshark's checksum validation: <code>-o ip.check_checksum:TRUE -o udp.check_checksum:TRUE -o tcp.check_checksum:TRUE</code> (Wireshark calls offloaded checksums bad too).</p>`
     : '';
-  return heading(s, `${s.ids.p}-counts`, 'Counts by check') + table(['check', 'severity', 'findings', 'Wireshark filter (the whole check)'], rows, 0, new Set([2])) + note;
+  return heading(s, `${s.ids.p}-counts`, 'Counts by check') + table(['check', 'severity', 'findings', 'Wireshark filter (the whole check)'], rows, 0, new Set([2])) + note + ignoredNote;
 }
 
 function lanesTable(s: Section): string {

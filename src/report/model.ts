@@ -6,6 +6,9 @@
 
 export type Severity = 'error' | 'warning';
 
+/** What a check was set to where it differs from the table (report/severity.ts): an error (`--fail-on`) or off (`--ignore`). */
+export type SeverityOverrides = Partial<Record<CheckName, 'error' | 'off'>>;
+
 /**
  * Check names are part of the product contract (docs/DESIGN.md part 1, "Checks").
  * The order here is the table's; families (the part before the first dot)
@@ -148,6 +151,8 @@ export interface Report {
    * the addr.untranslated findings). Present when rules were given.
    */
   ruleHits?: Array<{ rule: string; addresses: number }>;
+  /** Checks whose severity `--fail-on` (error) or `--ignore` (off) changed from the table; absent when none. */
+  severity?: SeverityOverrides;
   summary: {
     packets: number;
     rewritten: number;
@@ -167,6 +172,8 @@ export interface Report {
   findings: Finding[];
   /** Findings counted but not listed, per check (past --max-findings); absent when none. */
   omitted?: Partial<Record<CheckName, number>>;
+  /** Findings of checks turned off with `--ignore`, per check: counted here only (not listed, not in the summary); absent when none. */
+  ignored?: Partial<Record<CheckName, number>>;
   collisions: Collision[];
   /** Packets per lane over time (verify, and rewrite --verify). */
   timeline?: Timeline;
@@ -256,10 +263,23 @@ export class Findings {
   /** list[0, trimmed) is settled: within the limit. */
   private trimmed = 0;
 
-  constructor(readonly maxPerCheck = DEFAULT_MAX_FINDINGS) {}
+  /** Findings of checks turned off (`--ignore`), per check. */
+  readonly ignored = new Map<CheckName, number>();
 
-  add(frame: number, iface: number, check: CheckName, message: string, extra: Partial<Pick<Finding, 'expected' | 'actual' | 'offset' | 'time' | 'vlan'>> = {}): Finding {
-    const severity = CHECK_SEVERITY[check];
+  /** `severity`: checks whose severity --fail-on or --ignore changed. */
+  constructor(
+    readonly maxPerCheck = DEFAULT_MAX_FINDINGS,
+    readonly severity: SeverityOverrides = {},
+  ) {}
+
+  /** A finding; one of a check turned off is only counted (in `ignored`), and null is returned. */
+  add(frame: number, iface: number, check: CheckName, message: string, extra: Partial<Pick<Finding, 'expected' | 'actual' | 'offset' | 'time' | 'vlan'>> = {}): Finding | null {
+    const set = this.severity[check];
+    if (set === 'off') {
+      this.ignored.set(check, (this.ignored.get(check) ?? 0) + 1);
+      return null;
+    }
+    const severity = set ?? CHECK_SEVERITY[check];
     const f: Finding = { frame, interface: iface, check, severity, message, ...extra };
     if (severity === 'error') this.errors++;
     else this.warnings++;
@@ -303,12 +323,22 @@ export class Findings {
 
   /** The report's `omitted`: per check, in the checks table's order; undefined when nothing was left out. */
   omittedReport(): Partial<Record<CheckName, number>> | undefined {
-    if (this.omitted.size === 0) return undefined;
-    const out: Partial<Record<CheckName, number>> = {};
-    for (const c of Object.keys(CHECK_SEVERITY) as CheckName[]) {
-      const n = this.omitted.get(c);
-      if (n !== undefined) out[c] = n;
-    }
-    return out;
+    return perCheck(this.omitted);
   }
+
+  /** The report's `ignored`: per check turned off, in the checks table's order; undefined when none was found. */
+  ignoredReport(): Partial<Record<CheckName, number>> | undefined {
+    return perCheck(this.ignored);
+  }
+}
+
+/** Counts per check as a report lists them: in the checks table's order; undefined when there are none. */
+function perCheck(counts: ReadonlyMap<CheckName, number>): Partial<Record<CheckName, number>> | undefined {
+  if (counts.size === 0) return undefined;
+  const out: Partial<Record<CheckName, number>> = {};
+  for (const c of Object.keys(CHECK_SEVERITY) as CheckName[]) {
+    const n = counts.get(c);
+    if (n !== undefined) out[c] = n;
+  }
+  return out;
 }

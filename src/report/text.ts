@@ -26,7 +26,8 @@ export function renderText(report: Report): string {
   for (const [k, v] of rows) out.push(`  ${k.padEnd(24)} ${v}`);
   for (const [check, fs] of groupByCheck(report.findings)) {
     const sev = fs[0]!.severity;
-    const head = sev === 'error' ? chalk.red(`error ${check}`) : chalk.yellow(`warning ${check}`);
+    const set = report.severity?.[check] === 'error' ? ' (--fail-on)' : '';
+    const head = sev === 'error' ? chalk.red(`error ${check}${set}`) : chalk.yellow(`warning ${check}`);
     const omitted = report.omitted?.[check] ?? 0;
     out.push('', `${head} (${num(fs.length + omitted)})`);
     const shown = fs.slice(0, MAX_PER_CHECK);
@@ -36,6 +37,7 @@ export function renderText(report: Report): string {
     const more = fs.length + omitted - shown.length;
     if (more > 0) out.push(chalk.dim(`  ... ${num(more)} more (--report json lists ${omitted === 0 ? 'all' : 'up to --max-findings'})`));
   }
+  for (const [check, n] of Object.entries(report.ignored ?? {})) out.push('', chalk.dim(`ignored ${check} (${num(n)}): turned off with --ignore, not listed`));
   for (const c of report.collisions) {
     out.push('', chalk.yellow(printable(`collision ${c.protocol} ${c.flow}`)) + ` on interfaces ${c.interfaces.join(', ')} (frames ${c.frames.join(', ')})`);
   }

@@ -76,6 +76,12 @@ export interface PipelineOptions {
    */
   checkScopes?: boolean;
   /**
+   * rewrite: a rule that rewrote no address is a `rule.unmatched` warning
+   * (default). A run over many captures turns it off: there, rules for
+   * other captures' interfaces match nothing in this one by design.
+   */
+  unmatchedRules?: boolean;
+  /**
    * Threads that translate one capture (rewrite): the main thread, which also
    * reads, walks and writes, and `jobs - 1` worker threads (src/parallel/).
    * Default: the cores available (multi/cores.ts: the CPUs, bounded by a cgroup quota), used for inputs
@@ -232,6 +238,7 @@ class RecordLoop {
     private readonly findings: Findings,
     private readonly verifier: Verifier | null,
     private readonly flags: LoopFlags,
+    private readonly inputChecks: { verifier: Verifier; findings: Findings } | null = null,
   ) {
     this.maskCounts = new Float64Array(flags.translating ? 1 << KIND_NAMES.length : 0);
     this.batchContext = { mappers: this.mappers, linkTypes: this.linkTypes, maskCounts: this.maskCounts, onNotDecoded: this.onNotDecoded };
@@ -461,6 +468,13 @@ class RecordLoop {
       const linkType = linkTypes[rec.interfaceIndex]!;
       let comment: string | undefined;
       findings.mark();
+      const input = this.inputChecks;
+      if (input !== null) {
+        // rewrite --verify: the input's own findings of this frame, before the rewrite, to tell inherited damage from new.
+        input.findings.mark();
+        const din = decoder.decode(rec.buf, rec.dataOffset, rec.capturedLength, rec.originalLength, linkType);
+        input.verifier.packet(rec, din, null, decoder.view);
+      }
       let d: DecodeResult | null = null;
       if (flags.translating && mapper !== undefined && mapper.active) {
         const r = translator.translate(rec.buf, rec.dataOffset, rec.capturedLength, rec.originalLength, linkType, mapper);
@@ -482,6 +496,10 @@ class RecordLoop {
       }
       if (d !== null && d.unreadPpiLink >= 0) this.countPpiUnread(rec.interfaceIndex, rec.frame, d.unreadPpiLink);
       if (verifier !== null && d !== null) verifier.packet(rec, d, flags.leakCheck && mapper !== undefined ? mapper : null, decoder.view);
+      if (input !== null) {
+        findings.markInherited(input.findings.recent);
+        input.findings.list.length = 0;
+      }
       if (flags.annotating && findings.recent.length > 0) {
         const f = findingsComment(findings.recent);
         comment = comment === undefined ? f : `${comment}; ${f.slice('ssnat: '.length)}`;
@@ -627,6 +645,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<RunResult> {
   let writer: CaptureWriter | null = null;
   let pool: TranslatorPool | null = null;
   let verifier: Verifier | null = null;
+  let inputVerifier: Verifier | null = null;
   try {
     if (plan !== null) {
       target = await openOutput(plan);
@@ -638,6 +657,9 @@ export async function runPipeline(opts: PipelineOptions): Promise<RunResult> {
     const findings = new Findings(opts.maxFindings, opts.severity);
     verifier = opts.command === 'verify' || opts.verify === true ? new Verifier(findings, opts.verifyOptions) : null;
     const translating = opts.command === 'rewrite' && opts.rules.length > 0;
+    // rewrite --verify checks the input too, frame by frame, so that each finding of the output can say whether the input had it.
+    const inputFindings = verifier !== null && opts.command === 'rewrite' ? new Findings(0, opts.severity) : null;
+    inputVerifier = inputFindings === null ? null : new Verifier(inputFindings, opts.verifyOptions);
     if (verifier !== null && !translating && opts.rules.length > 0) verifier.leaks.countRuleHits(opts.rules.length);
     const loop = new RecordLoop(reader, writer, table, findings, verifier, {
       translating,
@@ -645,7 +667,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<RunResult> {
       annotating: annotatingRun,
       leakCheck: verifier !== null && opts.rules.length > 0,
       scopesAtFirstPacket: plan !== null && plan.kind !== 'file' && opts.checkScopes !== false,
-    });
+    }, inputVerifier === null ? null : { verifier: inputVerifier, findings: inputFindings! });
     // A gzip-compressed input inflates as it streams (one thread); a conversion builds every block anew.
     if (workers > 0 && reader.gzip === null && writer !== null && writer.sameFormat) {
       pool = TranslatorPool.start({ workers, rules: opts.rules, direction: opts.direction, ...loop.interfaceTables, onNotDecoded: loop.onPoolNotDecoded });
@@ -673,6 +695,11 @@ export async function runPipeline(opts: PipelineOptions): Promise<RunResult> {
 
     if (opts.checkScopes !== false) checkScopes(table, reader, false);
     addUnsupportedLinks(findings, reader, loop, translating);
+    if (translating && opts.unmatchedRules !== false) {
+      for (const [i, r] of opts.rules.entries()) {
+        if ((loop.ruleHits[i] ?? 0) === 0) findings.add(0, -1, 'rule.unmatched', `rule "${r.text}" matched no address: it rewrote nothing`);
+      }
+    }
     const gzipCut = reader.gzip?.truncated === true ? ` (the gzip stream is cut short after ${reader.gzip.consumed} compressed bytes)` : '';
     if (reader.truncatedTail !== null) {
       const t = reader.truncatedTail;
@@ -694,6 +721,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<RunResult> {
       errors: findings.errors,
       warnings: findings.warnings,
       collisions: summary?.collisions.length ?? 0,
+      ...(inputVerifier === null ? {} : { inherited: { errors: findings.inheritedErrors, warnings: findings.inheritedWarnings } }),
     };
     const report: Report = {
       tool: 'ssnat-rewrite',
@@ -734,6 +762,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<RunResult> {
   } finally {
     pool?.close();
     verifier?.dispose();
+    inputVerifier?.dispose();
     await reader.close().catch(() => undefined);
   }
 }
@@ -748,7 +777,8 @@ const HINT_PACKETS = 1_000_000;
  * the read window and thrown away). Null for stdin, which cannot be read twice.
  */
 export async function reverseRuleHits(input: string, rules: readonly Rule[], direction: Direction, limits: { maxBlock?: number | undefined; maxRecord?: number | undefined } = {}): Promise<Float64Array | null> {
-  if (input === '-') return null;
+  // Only a regular file can be read a second time: stdin and a FIFO (mkfifo, <(zcat x.gz)) are gone, and opening a FIFO again waits for a writer.
+  if (input === '-' || fileSize(input) === null) return null;
   const reader = await CaptureReader.open(input, { maxBlock: limits.maxBlock, maxRecord: limits.maxRecord, allocate: recycledWindows });
   try {
     const table = new RuleTable(rules, direction === 'guest-to-host' ? 'host-to-guest' : 'guest-to-host');

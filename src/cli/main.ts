@@ -488,10 +488,9 @@ async function rewriteCommand(input: string, output: string, opts: RewriteOption
     progress?.stop();
   }
   printNotes(result.notes, opts);
-  if (!opts.quiet) {
-    printNotes(await unmatchedRules(input, rules, result.report.ruleHits ?? [], opts), opts);
-    say(summaryLine(result, output) + '\n');
-  }
+  // A rule that rewrote nothing is a rule.unmatched warning (--strict fails on it): said once, even with -q.
+  for (const line of await unmatchedRules(input, rules, result.report.ruleHits ?? [], opts)) say(`ssnat-rewrite: warning: ${printable(line)}\n`);
+  if (!opts.quiet) say(summaryLine(result, output) + '\n');
   if (reportKind !== undefined && reportPlan === null) {
     // No --report-file: the report goes to stdout, unless the capture does.
     const text = render(result.report, reportKind);
@@ -567,9 +566,10 @@ const MAX_STDERR_FINDINGS = 20;
 /** rewrite without --report: the findings (of --verify) and collisions, a line each, on stderr. */
 function printFindings(report: Report, opts: CommonOptions): void {
   if (opts.quiet) return;
-  const fs = report.findings;
+  // rule.unmatched has its own line, with a hint, said even with -q (unmatchedRules).
+  const fs = report.findings.filter((f) => f.check !== 'rule.unmatched');
   for (const f of fs.slice(0, MAX_STDERR_FINDINGS)) say(`${f.severity}: ${f.frame > 0 ? `frame ${f.frame}: ` : ''}${f.check}: ${printable(f.message)}\n`);
-  const listed = report.summary.errors + report.summary.warnings;
+  const listed = report.summary.errors + report.summary.warnings - (report.findings.length - fs.length);
   if (listed > MAX_STDERR_FINDINGS) say(`... ${listed - MAX_STDERR_FINDINGS} more finding(s); --report json lists them\n`);
   for (const c of report.collisions.slice(0, MAX_STDERR_FINDINGS)) say(`collision: ${printable(`${c.protocol} ${c.flow}`)} on interfaces ${c.interfaces.join(', ')} (frames ${c.frames.join(', ')})\n`);
 }

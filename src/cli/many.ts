@@ -143,8 +143,9 @@ function baseJob(command: 'rewrite' | 'verify', input: string, opts: ManyOptions
     force: opts.force,
     strict: opts.strict,
     ...(opts.severity === undefined ? {} : { severity: opts.severity }),
-    // Across a suite a scope just does not apply to the captures without that interface.
+    // Across a suite a scope just does not apply to the captures without that interface, and a rule may match nothing in one.
     checkScopes: false,
+    unmatchedRules: false,
     // The files are the unit of work on the --jobs threads: each on one.
     jobs: 1,
     verifyOptions: opts.verifyOptions,

@@ -320,7 +320,7 @@ function findingRow(s: Section, f: Finding, timed: boolean): string {
     .join('<br>');
   return (
     `<tr data-row="" data-frame="${f.frame}" data-interface="${f.interface}"><td class="n">${frame}</td><td>${where}</td>${timed ? `<td class="t">${f.time !== undefined ? esc(utc(f.time)) : ''}</td>` : ''}` +
-    `<td class="msg">${esc(f.message)}</td><td>${extra}</td><td>${filterCode(frameFilter([f.frame]))}</td></tr>`
+    `<td class="msg">${esc(f.message)}${f.inherited === true ? ' <span class="inherited">(also in the input)</span>' : ''}</td><td>${extra}</td><td>${filterCode(frameFilter([f.frame]))}</td></tr>`
   );
 }
 

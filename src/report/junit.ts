@@ -35,7 +35,7 @@ function esc(s: string): string {
 }
 
 function line(f: Finding): string {
-  return `frame ${f.frame}${f.interface >= 0 ? ` (interface ${f.interface})` : ''}: ${f.check}: ${f.message}`;
+  return `frame ${f.frame}${f.interface >= 0 ? ` (interface ${f.interface})` : ''}: ${f.check}: ${f.message}${f.inherited === true ? ' (also in the input)' : ''}`;
 }
 
 /** One <testsuite> of a document: its XML and its counts. */
@@ -65,8 +65,9 @@ export function renderJunitSuite(report: Report, name: string): JunitSuite {
   let skipped = 0;
   for (const family of FAMILIES) {
     const fs = report.findings.filter((f) => familyOf(f.check) === family);
-    const errors = fs.filter((f) => f.severity === 'error');
-    const warnings = fs.filter((f) => f.severity === 'warning');
+    // Errors the input had too (rewrite --verify) fail only with --strict; they are listed beside the warnings.
+    const errors = fs.filter((f) => f.severity === 'error' && (strict || f.inherited !== true));
+    const warnings = fs.filter((f) => f.severity === 'warning' || (!strict && f.inherited === true));
     const failing = strict ? fs : errors;
     let body = '';
     if (failing.length > 0) {
@@ -82,7 +83,7 @@ export function renderJunitSuite(report: Report, name: string): JunitSuite {
         body += `\n      <skipped message="${esc(report.verdict!.why)}"/>`;
       }
     }
-    if (!strict && warnings.length > 0) body += `\n      <system-out>${esc(warnings.map((f) => 'warning: ' + line(f)).join('\n'))}</system-out>`;
+    if (!strict && warnings.length > 0) body += `\n      <system-out>${esc(warnings.map((f) => `${f.severity}: ${line(f)}`).join('\n'))}</system-out>`;
     cases.push(`    <testcase classname="${esc(suite)}" name="${esc(family)}">${body}${body ? '\n    ' : ''}</testcase>`);
   }
   const xml = `  <testsuite name="${esc(suite)}" tests="${FAMILIES.length}" failures="${failures}" errors="0" skipped="${skipped}">\n` + cases.join('\n') + `\n  </testsuite>`;

@@ -34,6 +34,7 @@ export type CheckName =
   | 'flow.collision'
   | 'flow.wrong-clone'
   | 'addr.untranslated'
+  | 'rule.unmatched'
   | 'packet.undecodable'
   | 'capture.truncated-tail'
   | 'capture.unsupported-link'
@@ -66,6 +67,12 @@ export interface Finding {
   time?: number;
   /** The packet's VLAN ids ("10" or "10.20"), when tagged. */
   vlan?: string;
+  /**
+   * rewrite --verify: the input has this finding too (same frame and check):
+   * damage the rewrite kept, not damage it made; it fails the run only with
+   * --strict. Absent otherwise.
+   */
+  inherited?: true;
 }
 
 /** One end of a request/reply pair of a colliding flow. */
@@ -166,6 +173,11 @@ export interface Report {
     errors: number;
     warnings: number;
     collisions: number;
+    /**
+     * rewrite --verify: of the errors and warnings, those the input has too
+     * (findings marked `inherited`); present when the rewrite verified.
+     */
+    inherited?: { errors: number; warnings: number };
   };
   /** The verdict the exit code gives (see Verdict). */
   verdict?: Verdict;
@@ -231,6 +243,7 @@ export const CHECK_SEVERITY: Readonly<Record<CheckName, Severity>> = {
   'flow.collision': 'warning',
   'flow.wrong-clone': 'error',
   'addr.untranslated': 'error',
+  'rule.unmatched': 'warning',
   'packet.undecodable': 'warning',
   'capture.truncated-tail': 'warning',
   'capture.unsupported-link': 'warning',
@@ -263,6 +276,9 @@ export class Findings {
   /** list[0, trimmed) is settled: within the limit. */
   private trimmed = 0;
 
+  /** Findings marked inherited (`markInherited`), by severity. */
+  inheritedErrors = 0;
+  inheritedWarnings = 0;
   /** Findings of checks turned off (`--ignore`), per check. */
   readonly ignored = new Map<CheckName, number>();
 
@@ -291,6 +307,24 @@ export class Findings {
   /** list[0, settled) is in its final order and within the limit; what follows was added since the last trim(). */
   get settled(): number {
     return this.trimmed;
+  }
+
+  /**
+   * Marks the findings of the frame in hand (`recent`) that `input` (the
+   * input's findings of the same frame, as checks found them before the
+   * rewrite) has too, check for check: what the rewrite kept, not made.
+   */
+  markInherited(input: readonly Finding[]): void {
+    if (input.length === 0 || this.recent.length === 0) return;
+    const left = input.map((f) => f.check);
+    for (const f of this.recent) {
+      const i = left.indexOf(f.check);
+      if (i < 0) continue;
+      left.splice(i, 1);
+      f.inherited = true;
+      if (f.severity === 'error') this.inheritedErrors++;
+      else this.inheritedWarnings++;
+    }
   }
 
   /** Starts a new `recent` (the findings of the next frame). */

@@ -22,6 +22,7 @@ export function renderText(report: Report): string {
     ['collisions', String(s.collisions)],
     ['errors', s.errors > 0 ? chalk.red(String(s.errors)) : String(s.errors)],
     ['warnings', s.warnings > 0 ? chalk.yellow(String(s.warnings)) : String(s.warnings)],
+    ...(s.inherited === undefined ? [] : [['also in the input', `${s.inherited.errors} error(s), ${s.inherited.warnings} warning(s)`] as [string, string]]),
   ];
   for (const [k, v] of rows) out.push(`  ${k.padEnd(24)} ${v}`);
   for (const [check, fs] of groupByCheck(report.findings)) {
@@ -32,7 +33,7 @@ export function renderText(report: Report): string {
     out.push('', `${head} (${num(fs.length + omitted)})`);
     const shown = fs.slice(0, MAX_PER_CHECK);
     for (const f of shown) {
-      out.push(`  ${f.frame > 0 ? `frame ${f.frame}` : 'file'}${f.interface >= 0 ? ` if ${f.interface}` : ''}: ${printable(f.message)}`);
+      out.push(`  ${f.frame > 0 ? `frame ${f.frame}` : 'file'}${f.interface >= 0 ? ` if ${f.interface}` : ''}: ${printable(f.message)}${f.inherited === true ? chalk.dim(' (also in the input)') : ''}`);
     }
     const more = fs.length + omitted - shown.length;
     if (more > 0) out.push(chalk.dim(`  ... ${num(more)} more (--report json lists ${omitted === 0 ? 'all' : 'up to --max-findings'})`));

@@ -40,8 +40,11 @@
  *   packet leaves with the router's MAC on another link. Off-link
  *   addresses never appear as ARP senders, so traffic routed in through a
  *   router's MAC is not flagged; with proxy ARP the router's MAC is the
- *   binding and matches. One finding per address and domain; addresses
- *   already reported as duplicates are not reported again here.
+ *   binding and matches. A virtual router MAC (VRRP, HSRP) on either side
+ *   is no mismatch: a router of such a group uses its own MAC and the
+ *   group's for one address by design (eth.isVirtualRouterMac). One
+ *   finding per address and domain; addresses already reported as
+ *   duplicates are not reported again here.
  *
  * Tables are typed-array hash tables (no per-packet allocation) bounded by
  * `maxEntries` each; when full, new addresses are not learnt and one
@@ -224,6 +227,8 @@ export class ArpChecker {
     const hi = v.getUint16(d.srcMacOff);
     const lo = v.getInt32(d.srcMacOff + 2);
     if ((hi === this.bMacHi[e] && lo === this.bMacLo[e]) || this.bFlags[e] !== 0) return;
+    // A router of a VRRP/HSRP group: one address, its own MAC and the group's virtual MAC, by design.
+    if (eth.isVirtualRouterMac(hi, lo) || eth.isVirtualRouterMac(this.bMacHi[e]!, this.bMacLo[e]!)) return;
     this.bFlags[e]! |= F_MISMATCH;
     const bound = formatMac(this.bMacHi[e]!, this.bMacLo[e]!);
     const used = formatMac(hi, lo);

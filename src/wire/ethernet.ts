@@ -35,3 +35,18 @@ export const ERR_VLAN_DEPTH = 'vlan: too many stacked tags';
 export function isVlanTpid(t: number): boolean {
   return t === ETHERTYPE_VLAN || t === ETHERTYPE_QINQ || t === ETHERTYPE_QINQ_OLD;
 }
+
+/**
+ * A first-hop redundancy protocol's virtual router MAC, which a router
+ * answers ARP with for a shared address while its own traffic (the
+ * protocol's advertisements included) leaves from its own MAC, or the other
+ * way round: VRRP for IPv4 00:00:5e:00:01:VRID and for IPv6
+ * 00:00:5e:00:02:VRID [RFC 5798 7.3], HSRP 00:00:0c:07:ac:GROUP and HSRPv2
+ * 00:00:0c:9f:f0:00 to 00:00:0c:9f:ff:ff [RFC 2281 5.3; Cisco]. `hi` is the
+ * MAC's first two bytes, `lo` its last four.
+ */
+export function isVirtualRouterMac(hi: number, lo: number): boolean {
+  if (hi !== 0) return false;
+  const top = lo >>> 8;
+  return top === 0x5e0001 || top === 0x5e0002 || top === 0x0c07ac || lo >>> 12 === 0x0c9ff;
+}

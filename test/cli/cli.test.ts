@@ -336,7 +336,7 @@ describe('reports are deterministic (so CI can diff them)', () => {
     const args = ['verify', join(ROOT, 'fixtures/golden/collision/host.pcapng'), '--report', 'json'];
     const a = cli(args);
     const b = cli(args);
-    expect(a.code).toBe(0);
+    expect(a.code).toBe(1); // the capture shows the clones' bug
     expect(a.stdout.length).toBeGreaterThan(1000);
     expect(Buffer.compare(a.stdout, b.stdout)).toBe(0);
   });

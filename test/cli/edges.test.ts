@@ -631,13 +631,24 @@ describe('rules that match nothing are named, with a hint', () => {
     const r = cli([host, join(tempDir(), 'o.pcapng'), '-r', TAP1, '-r', NONE]);
     expect(r.code).toBe(0);
     expect(r.stderr.split('\n').slice(0, 2)).toEqual([
-      `ssnat-rewrite: note: rule "${TAP1}" matched no address; the other way it matches 40 address(es): did you mean -d host-to-guest?`,
-      `ssnat-rewrite: note: rule "${NONE}" matched no address`,
+      `ssnat-rewrite: warning: rule "${TAP1}" matched no address; the other way it matches 40 address(es): did you mean -d host-to-guest?`,
+      `ssnat-rewrite: warning: rule "${NONE}" matched no address`,
     ]);
     // From stdin the input cannot be read again for the hint: the line alone.
     const piped = cli(['-', join(tempDir(), 'p.pcapng'), '-r', TAP1], readFileSync(host));
-    expect(piped.stderr.split('\n')[0]).toBe(`ssnat-rewrite: note: rule "${TAP1}" matched no address`);
-    expect(cli([host, join(tempDir(), 'q.pcapng'), '-r', TAP1, '-q']).stderr).toBe('');
+    expect(piped.stderr.split('\n')[0]).toBe(`ssnat-rewrite: warning: rule "${TAP1}" matched no address`);
+    // Said once, even with -q; a warning, so --strict fails on it.
+    expect(cli([host, join(tempDir(), 'q.pcapng'), '-r', TAP1, '-q']).stderr).toBe(
+      `ssnat-rewrite: warning: rule "${TAP1}" matched no address; the other way it matches 40 address(es): did you mean -d host-to-guest?\n`,
+    );
+    const strict = cli([host, join(tempDir(), 's.pcapng'), '-r', TAP1, '-q', '--strict']);
+    expect(strict.code).toBe(1);
+    const json = JSON.parse(cli([host, join(tempDir(), 'j.pcapng'), '-r', TAP1, '-r', NONE, '-q', '--report', 'json']).stdout.toString());
+    expect(json.findings.filter((f: { check: string }) => f.check === 'rule.unmatched').map((f: { frame: number; interface: number; severity: string; message: string }) => [f.frame, f.interface, f.severity, f.message])).toEqual([
+      [0, -1, 'warning', `rule "${TAP1}" matched no address: it rewrote nothing`],
+      [0, -1, 'warning', `rule "${NONE}" matched no address: it rewrote nothing`],
+    ]);
+    expect(json.summary.warnings).toBe(2);
   });
 
   it('the JSON report counts the addresses of each rule: rewritten by rewrite, left untranslated for verify', () => {

@@ -381,6 +381,19 @@ describe('ARP', () => {
       [3, 'arp.ip-mac-mismatch', 'warning', '52:54:00:12:34:56', '52:54:00:c0:ff:ee'],
     ]);
   });
+  it('a virtual router MAC (VRRP v4/v6, HSRP, HSRPv2) on either side is no IP/MAC mismatch; a MAC next to one still is', () => {
+    const pkt = (src: Uint8Array): Uint8Array => ether(0x0800, ipv4L4(A, B, 17, udp(2345, 53, dns)), MAC_B, src);
+    const virtual = ['00005e000107', '00005e000203', '00000c07ac0a', '00000c9ff00a', '00000c9fffff'].map(hex);
+    for (const vmac of virtual) {
+      // The router answers ARP with its own MAC and sends from the group's (advertisements), or the other way round.
+      expect(verifyFrames([{ data: arpFrame(1, MAC_A, '10.0.0.2', ZERO, '10.0.0.1') }, { data: pkt(vmac) }]).findings).toEqual([]);
+      expect(verifyFrames([{ data: arpFrame(1, vmac, '10.0.0.2', ZERO, '10.0.0.1') }, { data: pkt(MAC_A) }]).findings).toEqual([]);
+    }
+    const near = ['00005e000307', '00000c07ad0a', '00000c9fe00a', '01005e000107'].map(hex);
+    for (const mac of near) {
+      expect(verifyFrames([{ data: arpFrame(1, MAC_A, '10.0.0.2', ZERO, '10.0.0.1') }, { data: pkt(mac) }]).findings.map((f) => f.check)).toEqual(['arp.ip-mac-mismatch']);
+    }
+  });
   it('arp.malformed: lengths that contradict the types, a zero length, or cut short on the wire (a snaplen cut is not)', () => {
     const hlen4 = arpFrame(1, MAC_A, '10.0.0.2', ZERO, '10.0.0.1');
     hlen4[18] = 4; // Ethernet hardware type with 4-byte hardware addresses

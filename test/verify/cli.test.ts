@@ -45,6 +45,7 @@ const REPORT: Schema = {
     ['direction', { type: 'string', enum: ['guest-to-host', 'host-to-guest'] }],
     ['rules', { type: 'array', items: str }],
     ['ruleHits', { type: 'array', items: { type: 'object', keys: [['rule', str], ['addresses', int]] } }, true],
+    ['severity', { type: 'object', keys: Object.keys(CHECK_SEVERITY).map((c): [string, Schema, boolean] => [c, { type: 'string', enum: ['error', 'off'] }, true]) }, true],
     [
       'summary',
       {
@@ -58,6 +59,7 @@ const REPORT: Schema = {
           ['errors', int],
           ['warnings', int],
           ['collisions', int],
+          ['inherited', { type: 'object', keys: [['errors', int], ['warnings', int]] }, true],
         ],
       },
     ],
@@ -90,11 +92,13 @@ const REPORT: Schema = {
             ['offset', int, true],
             ['time', num, true],
             ['vlan', str, true],
+            ['inherited', { type: 'boolean', enum: [true] }, true],
           ],
         },
       },
     ],
     ['omitted', { type: 'object', keys: Object.keys(CHECK_SEVERITY).map((c): [string, Schema, boolean] => [c, { type: 'integer' }, true]) }, true],
+    ['ignored', { type: 'object', keys: Object.keys(CHECK_SEVERITY).map((c): [string, Schema, boolean] => [c, { type: 'integer' }, true]) }, true],
     [
       'collisions',
       {
@@ -221,11 +225,16 @@ describe('reports', () => {
   it('rewrite --verify reports on the output, in the same schema', () => {
     const out = join(dir, 'out.pcap');
     const r = cli([bad, out, '-r', '10.0.0.0/24=192.168.1.0/24', '--verify', '--report', 'json']);
-    expect(r.code).toBe(1); // the bad UDP checksum stays bad after translation
+    // The bad UDP checksum stays bad after translation: damage the input had, which fails the rewrite only with --strict.
+    expect(r.code).toBe(0);
     const j = JSON.parse(r.stdout.toString());
     expect(validate(j, REPORT)).toEqual([]);
     expect(j.summary.rewritten).toBe(2);
-    expect(j.findings.map((f: { frame: number; check: string }) => [f.frame, f.check])).toEqual([[2, 'udp.checksum']]);
+    expect(j.summary.inherited).toEqual({ errors: 1, warnings: 0 });
+    expect(j.findings.map((f: { frame: number; check: string; inherited?: boolean }) => [f.frame, f.check, f.inherited])).toEqual([[2, 'udp.checksum', true]]);
+    const strict = cli([bad, join(dir, 'strict.pcap'), '-r', '10.0.0.0/24=192.168.1.0/24', '--verify', '--strict', '--report', 'json']);
+    expect(strict.code).toBe(1);
+    expect(validate(JSON.parse(strict.stdout.toString()), REPORT)).toEqual([]);
   });
   it('--report junit: well-formed, one testcase per check family, the failure carries the finding', () => {
     const file = join(dir, 'v.xml');

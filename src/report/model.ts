@@ -4,6 +4,8 @@
  * start from this.
  */
 
+import type { ChecksumsFixed } from '../nat/fixsum.js';
+
 export type Severity = 'error' | 'warning';
 
 /**
@@ -157,6 +159,8 @@ export interface Report {
      * a network protocol other than IPv4, IPv6 and ARP); present when checks ran.
      */
     unchecked?: number;
+    /** rewrite --fix-checksums: the checksum fields it changed (per protocol) and those it could not recompute. */
+    checksumsFixed?: ChecksumsFixed;
     errors: number;
     warnings: number;
     collisions: number;
@@ -194,6 +198,8 @@ export interface MultiReport {
     rewritten: number;
     undecodable: number;
     checksums: { verified: number; bad: number; unverifiable: number };
+    /** The files' checksumsFixed added up, when a file has one (rewrite --fix-checksums). */
+    checksumsFixed?: ChecksumsFixed;
     errors: number;
     warnings: number;
     collisions: number;

@@ -159,6 +159,14 @@ Examples:
   $ ssnat-rewrite taps.pcapng guests.pcapng -d host-to-guest \\
       -r 10.0.0.0/24=192.168.10.0/24@tap0 -r 10.0.0.0/24=192.168.11.0/24@tap1
 
+  # the clones also share QEMU's MAC: give each TAP's its own (Ethernet, ARP, NDP options)
+  $ ssnat-rewrite guest1.pcapng host1.pcapng -r 10.0.0.0/24=192.168.11.0/24 \\
+      --mac 52:54:00:12:34:56=52:54:00:00:00:11
+
+  # replay a capture taken with checksum offload: recompute every IP and L4 checksum
+  # (off by default: it erases the evidence of bad checksums; verify first)
+  $ ssnat-rewrite offloaded.pcapng replay.pcapng --fix-checksums
+
   # streaming, with packet comments for Wireshark (frame.comment contains "ssnat");
   # tcpdump writes pcap, comments need pcapng: the output is pcapng
   $ tcpdump -i tap1 -w - | ssnat-rewrite - - --annotate -r 10.0.0.0/24=192.168.11.0/24 > out.pcapng
@@ -170,6 +178,7 @@ Rules: GUEST=HOST (10.0.0.0/24=192.168.1.0/24, fd00::/64=fd00:1::/64), QEMU form
 172.16.0.0:255.255.255.0:192.168.1.0, tcprewrite form 10.0.0.0/24:192.168.1.0/24,
 or GUEST alone (host network from the pcapng interface address); add @IFNAME or @#ID
 to limit a rule to one interface. First matching rule wins.
+MAC mappings: --mac OLD=NEW[@IFACE] (not in rules files), NEW to OLD with -d host-to-guest.
 
 ${exitCodesHelp()}`;
 

@@ -71,9 +71,6 @@ export interface ChecksumsFixed {
   byProtocol: Record<FixKind, number>;
 }
 
-/** An ICMPv4 Redirect's quote is judged over the quoted header and this many bytes (what Wireshark reads), as the verifier does. */
-const QUOTED_DATA = 8;
-
 /** "0x1234". */
 function hex16(n: number): string {
   return '0x' + n.toString(16).padStart(4, '0');
@@ -148,7 +145,7 @@ export class ChecksumFixer {
     if (q.isFragment || q.l4Off < 0) return;
     const l4 = q.l4Off;
     let end = avail;
-    if (d.net === NET_IPV4 && d.icmpType === icmp.REDIRECT && q.off + q.headerLen + QUOTED_DATA < end) end = q.off + q.headerLen + QUOTED_DATA;
+    if (d.net === NET_IPV4 && d.icmpType === icmp.REDIRECT && q.off + q.headerLen + icmp.QUOTED_DATA < end) end = q.off + q.headerLen + icmp.QUOTED_DATA;
     let len: number;
     let kind: number;
     let at: number;

@@ -12,7 +12,10 @@
  * - 802.11 data frames: addresses 1-3, and 4 with ToDS and FromDS (the
  *   station's address is the transmitter or receiver as well as the source
  *   or destination), the FCS a radio header declares kept right
- *   (F' = F ^ crc(old) ^ crc(new), as the translator keeps it);
+ *   (F' = F ^ crc(old) ^ crc(new), as the translator keeps it); protected
+ *   frames too (their CCMP/GCMP MIC, which covers the addresses, then no
+ *   longer checks: nothing here can recompute it). Management and control
+ *   frames are not decoded and pass unchanged;
  * - Linux cooked captures SLL and SLL2: their one link-layer address (the
  *   sender's), when it is an Ethernet one (ARPHRD_ETHER, 6 bytes); SLL has no
  *   destination address;
@@ -42,14 +45,10 @@ import { IPPROTO_ICMPV6 } from '../wire/ip.js';
 import * as sll from '../wire/sll.js';
 import * as sll2 from '../wire/sll2.js';
 import type { CaptureInterface } from '../capture/interface.js';
-import { describeScope, sameScope, SCOPE_ALL, type Scope } from './rules.js';
+import { describeScope, MAX_INTERFACE_ID, sameScope, SCOPE_ALL, type Scope } from './rules.js';
 import type { Direction } from './table.js';
 import { fcsCrc } from './translate.js';
 
-/** ARPHRD_ETHER: a Linux cooked capture's link-layer address is an Ethernet one. */
-const ARPHRD_ETHER = 1;
-/** Interface ids are 32-bit in pcapng. */
-const MAX_INTERFACE_ID = 0xffff_ffff;
 
 export interface MacRule {
   /** The mapping as given, trimmed. */
@@ -244,10 +243,10 @@ export class MacRewriter {
       kinds |= this.site(d.dstMacOff, M_ETH_DST) | this.site(d.srcMacOff, M_ETH_SRC);
     } else if (d.linkType === sll.LINKTYPE_LINUX_SLL) {
       const o = d.off;
-      if (o + sll.HEADER_LEN <= capEnd && v.getUint16(o + sll.ARPHRD_TYPE) === ARPHRD_ETHER && v.getUint16(o + sll.ADDR_LEN) === eth.MAC_LEN) kinds |= this.site(o + sll.ADDR, M_SLL_ADDR);
+      if (o + sll.HEADER_LEN <= capEnd && v.getUint16(o + sll.ARPHRD_TYPE) === sll.ARPHRD_ETHER && v.getUint16(o + sll.ADDR_LEN) === eth.MAC_LEN) kinds |= this.site(o + sll.ADDR, M_SLL_ADDR);
     } else if (d.linkType === sll2.LINKTYPE_LINUX_SLL2) {
       const o = d.off;
-      if (o + sll2.HEADER_LEN <= capEnd && v.getUint16(o + sll2.ARPHRD_TYPE) === ARPHRD_ETHER && v.getUint8(o + sll2.ADDR_LEN) === eth.MAC_LEN) kinds |= this.site(o + sll2.ADDR, M_SLL_ADDR);
+      if (o + sll2.HEADER_LEN <= capEnd && v.getUint16(o + sll2.ARPHRD_TYPE) === sll.ARPHRD_ETHER && v.getUint8(o + sll2.ADDR_LEN) === eth.MAC_LEN) kinds |= this.site(o + sll2.ADDR, M_SLL_ADDR);
     }
     if (d.net === NET_ARP) {
       const a = d.netOff;

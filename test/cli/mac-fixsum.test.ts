@@ -8,6 +8,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cli, ROOT, tempDir } from '../helpers/cli.js';
+import { rewriteFile } from '../../src/index.js';
 
 const GUEST1 = join(ROOT, 'fixtures/golden/ssnat/guest1.pcapng');
 const OFFLOAD = join(ROOT, 'fixtures/golden/ssnat/offload-guest0.pcapng');
@@ -124,5 +125,18 @@ describe('--fix-checksums', () => {
     const m2 = cli(['merge-reports', edited]);
     expect(m2.code).toBe(3);
     expect(m2.stderr).toContain('its summary says 0 checksum(s) fixed, and its count per protocol adds up to another number');
+  });
+});
+
+describe('the library', () => {
+  it('rewriteFile takes mac and fixChecksums, and writes what the command line writes', async () => {
+    const dir = tempDir();
+    const viaCli = join(dir, 'cli.pcapng');
+    const viaLib = join(dir, 'lib.pcapng');
+    expect(cli([OFFLOAD, viaCli, '--mac', MAC, '--fix-checksums']).code).toBe(0);
+    const report = await rewriteFile(OFFLOAD, viaLib, { rules: [], mac: [MAC], fixChecksums: true });
+    expect(readFileSync(viaLib).equals(readFileSync(viaCli))).toBe(true);
+    expect(report.summary.checksumsFixed?.fixed).toBe(22);
+    await expect(rewriteFile(OFFLOAD, join(dir, 'x.pcapng'), { rules: [], mac: ['52:54:00:12:34:56'] })).rejects.toMatchObject({ code: 'rule', exitCode: 2, column: 17 });
   });
 });

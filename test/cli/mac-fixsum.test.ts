@@ -83,6 +83,8 @@ describe('--fix-checksums', () => {
     const report = JSON.parse(r.stdout.toString());
     expect(report.summary.checksumsFixed).toEqual({ fixed: 22, notFixable: 2, byProtocol: { ipv4: 0, tcp: 10, udp: 10, udplite: 0, dccp: 0, icmp: 1, icmpv6: 1 } });
     expect(r.stderr).toMatch(/^ssnat-rewrite: 28 packets, 0 rewritten, checksums fixed 22 \(tcp 10, udp 10, icmp 1, icmpv6 1\), 2 not fixable; /);
+    const html = cli([OFFLOAD, join(dir, 'fixed3.pcapng'), '--fix-checksums', '--report', 'html']).stdout.toString();
+    expect(html).toContain('<li><b>22</b><span>checksums fixed (--fix-checksums)</span></li><li><b>2</b><span>checksums not fixable</span></li>');
     const text = cli([OFFLOAD, join(dir, 'fixed2.pcapng'), '--fix-checksums', '--report', 'text']);
     expect(text.stdout.toString()).toContain('  checksums fixed          22 (tcp 10, udp 10, icmp 1, icmpv6 1), 2 not fixable\n');
     // The input's checksum findings are gone from the output.

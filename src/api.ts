@@ -10,6 +10,7 @@ import { MemoryTarget, openOutput, type OutputTarget } from './capture/target.js
 import { CaptureWriter, type WriterOptions } from './capture/writer.js';
 import type { InterfaceMapper } from './nat/mapper.js';
 import { parseRule, validateRuleSet, type Rule } from './nat/rules.js';
+import { parseMacRule, validateMacRules, type MacRule } from './nat/mac.js';
 import { RuleTable, type Direction } from './nat/table.js';
 import { Translator, type TranslateResult } from './nat/translate.js';
 import { addUndecodable, runPipeline } from './pipeline.js';
@@ -22,6 +23,12 @@ export type RuleInput = string | Rule;
 function toRules(rules: readonly RuleInput[] | undefined): Rule[] {
   const parsed = (rules ?? []).map((r) => (typeof r === 'string' ? parseRule(r) : r));
   validateRuleSet(parsed);
+  return parsed;
+}
+
+function toMacRules(rules: readonly (string | MacRule)[] | undefined): MacRule[] {
+  const parsed = (rules ?? []).map((r) => (typeof r === 'string' ? parseMacRule(r) : r));
+  validateMacRules(parsed);
   return parsed;
 }
 
@@ -49,6 +56,10 @@ export interface RewriteFileOptions {
    * whatever it says (stdin, gzip, verify, annotate, a format conversion).
    */
   jobs?: number;
+  /** MAC mappings, `OLD=NEW[@IFACE]` as `--mac` takes them (or parsed by parseMacRule). */
+  mac?: readonly (string | MacRule)[];
+  /** Recompute every IP and L4 checksum of the output (`--fix-checksums`): erases the evidence of bad checksums. */
+  fixChecksums?: boolean;
 }
 
 /**
@@ -72,6 +83,8 @@ export async function rewriteFile(input: string, output: string, options: Rewrit
     ...(options.maxRecord === undefined ? {} : { maxRecord: options.maxRecord }),
     ...(options.maxFindings === undefined ? {} : { maxFindings: options.maxFindings }),
     ...(options.jobs === undefined ? {} : { jobs: options.jobs }),
+    macRules: toMacRules(options.mac),
+    fixChecksums: options.fixChecksums === true,
   });
   return report;
 }

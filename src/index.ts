@@ -11,6 +11,9 @@ export { rewriteFile, verifyFile, openCapture, createTranslator, createVerifier,
 export type { RewriteFileOptions, VerifyFileOptions, RuleInput, RecordVerifier, RecordTranslator } from './api.js';
 export { parseRule, parseRulesFile, validateRuleSet, formatPrefix } from './nat/rules.js';
 export type { Rule, Prefix, Scope, Family } from './nat/rules.js';
+export { parseMacRule } from './nat/mac.js';
+export type { MacRule } from './nat/mac.js';
+export type { ChecksumsFixed } from './nat/fixsum.js';
 export type { Direction } from './nat/table.js';
 export { CaptureReader } from './capture/reader.js';
 export type { ReaderOptions } from './capture/reader.js';

@@ -29,6 +29,8 @@ import type { InterfaceMapper } from './nat/mapper.js';
 import type { Rule } from './nat/rules.js';
 import { RuleTable, type Direction } from './nat/table.js';
 import { KIND_NAMES, Translator, type BatchContext } from './nat/translate.js';
+import { MAC_KIND_NAMES, MacMap, MacRewriter, macApplies, type MacRule } from './nat/mac.js';
+import { ChecksumFixer } from './nat/fixsum.js';
 import { Findings, type Finding, type Report, type SeverityOverrides } from './report/model.js';
 import { verdictOf } from './report/verdict.js';
 import { DECODED_LINK_TYPES, describeLinkType, type DecodeResult } from './wire/decode.js';
@@ -50,6 +52,10 @@ export interface PipelineOptions {
   nameFormat?: CaptureFormat | null;
   /** Add a pcapng comment to each rewritten packet (and, with `verify`, to each frame with a finding). */
   annotate: boolean;
+  /** rewrite: MAC address mappings (--mac), applied after the rules (src/nat/mac.ts). */
+  macRules?: readonly MacRule[];
+  /** rewrite: recompute every IP and L4 checksum of the output (--fix-checksums, src/nat/fixsum.ts). */
+  fixChecksums?: boolean;
   /** rewrite: verify the output as it is written (verify always verifies). */
   verify?: boolean;
   /** verify: write a pcapng copy of the input with a comment on every frame that has a finding. */
@@ -117,8 +123,10 @@ export interface RunResult {
   bytesIn: number;
   bytesOut: number;
   seconds: number;
-  /** Addresses rewritten, by kind ("ipv4.src", "arp.target", "icmp.inner-ipv4.dst", "ndp.target", ...). */
+  /** Addresses rewritten, by kind ("ipv4.src", "arp.target", "icmp.inner-ipv4.dst", "ndp.target", ...; with --mac "eth.src", "arp.sender-mac", ...). */
   rewritesByKind: Record<string, number>;
+  /** Per --mac mapping, in the order given: the addresses it rewrote. */
+  macHits: number[];
   /** One-line notes for the user (a format chosen for them, what a conversion dropped). */
   notes: string[];
 }
@@ -144,6 +152,12 @@ function countByKind(maskCounts: Float64Array): Record<string, number> {
     for (let k = 0; k < perKind.length; k++) if ((mask & (1 << k)) !== 0) perKind[k]! += n;
   }
   return Object.fromEntries(KIND_NAMES.map((k, i) => [k, perKind[i]!] as const).filter(([, n]) => n > 0));
+}
+
+/** MAC addresses rewritten per kind name (--mac), the kinds that occurred. */
+function macByKind(mac: MacRewriter | null): Record<string, number> {
+  if (mac === null) return {};
+  return Object.fromEntries(MAC_KIND_NAMES.map((k, i) => [k, mac.counts[i]!] as const).filter(([, n]) => n > 0));
 }
 
 /** `packet.undecodable` for a record whose decode found an impossible header (it passes unchanged). */
@@ -230,6 +244,11 @@ class RecordLoop {
   private readonly batch = new PacketBatch(BATCH_PACKETS);
   /** Rewrite with nothing else to do per packet (no verifier, no comments): the lean loop. */
   private readonly plain: boolean;
+  /** --mac: the rewriter and, per interface (by index), the mappings that apply there. */
+  readonly mac: MacRewriter | null;
+  private readonly macMaps: MacMap[] = [];
+  /** --fix-checksums. */
+  readonly fixer: ChecksumFixer | null;
 
   constructor(
     private readonly reader: CaptureReader,
@@ -238,13 +257,17 @@ class RecordLoop {
     private readonly findings: Findings,
     private readonly verifier: Verifier | null,
     private readonly flags: LoopFlags,
+    private readonly post: { macRules: readonly MacRule[]; direction: Direction; fixChecksums: boolean } = { macRules: [], direction: 'guest-to-host', fixChecksums: false },
     private readonly inputChecks: { verifier: Verifier; findings: Findings } | null = null,
   ) {
+    this.mac = post.macRules.length > 0 ? new MacRewriter(post.macRules) : null;
+    this.fixer = post.fixChecksums ? new ChecksumFixer() : null;
     this.maskCounts = new Float64Array(flags.translating ? 1 << KIND_NAMES.length : 0);
     this.batchContext = { mappers: this.mappers, linkTypes: this.linkTypes, maskCounts: this.maskCounts, onNotDecoded: this.onNotDecoded };
     this.translator.details = flags.describeRewrites; // the old/new addresses only feed annotations
     if (flags.translating) this.translator.countRuleHits(table.ruleCount);
-    this.plain = flags.translating && verifier === null && !flags.annotating && writer !== null;
+    // --mac and --fix-checksums decode every packet: the full loop.
+    this.plain = flags.translating && verifier === null && !flags.annotating && writer !== null && this.mac === null && this.fixer === null;
   }
 
   /** Addresses rewritten per rule. */
@@ -326,12 +349,13 @@ class RecordLoop {
     this.ifaceIds[iface.index] = iface.id;
     this.ifacePackets[iface.index] = 0;
     this.ifaceFirstFrame[iface.index] = 0;
+    if (this.mac !== null) this.macMaps[iface.index] = new MacMap(this.post.macRules, this.post.direction, iface);
   }
 
   /** The first packet: the interfaces described before it are known. */
   private firstPacket(): void {
     this.seenPacket = true;
-    if (this.flags.scopesAtFirstPacket) checkScopes(this.table, this.reader, true);
+    if (this.flags.scopesAtFirstPacket) checkScopes(this.table, this.reader, true, this.post.macRules);
   }
 
   /** Counts a packet whose PPI header names a link type not read (`unreadPpiLink`), on interface index `k`. */
@@ -449,6 +473,25 @@ class RecordLoop {
     }
   }
 
+  /**
+   * After translation (on the translated bytes, through the same decode
+   * result: lengths never change): --mac, then --fix-checksums. Counts a
+   * packet whose MAC addresses alone changed as rewritten, and returns the
+   * comment with what they did added (--annotate).
+   */
+  private postTranslate(rec: CaptureRecord, d: DecodeResult, comment: string | undefined, translated: boolean): string | undefined {
+    const v = this.translator.decoder.view;
+    const parts: string[] = [];
+    const map = this.macMaps[rec.interfaceIndex];
+    if (this.mac !== null && map !== undefined && this.mac.apply(rec.buf, v, d, map) !== 0) {
+      if (!translated) this.rewritten++;
+      if (this.flags.describeRewrites) parts.push(...this.mac.describe(map));
+    }
+    if (this.fixer !== null && this.fixer.fix(rec.buf, v, d) && this.flags.describeRewrites) parts.push(`fixed ${this.fixer.describe().join(', ')}`);
+    if (parts.length === 0) return comment;
+    return comment === undefined ? `ssnat: ${parts.join('; ')}` : `${comment}; ${parts.join('; ')}`;
+  }
+
   /** Everything else: verification, comments, verify without output. */
   private drainFull(): void {
     const { reader, writer, translator, mappers, linkTypes, findings, verifier, flags } = this;
@@ -487,13 +530,14 @@ class RecordLoop {
           this.maskCounts[r.rewrites]!++;
           if (flags.describeRewrites) comment = r.describe(mapper);
         }
-      } else if (verifier !== null) {
+      } else if (verifier !== null || this.mac !== null || this.fixer !== null) {
         d = decoder.decode(rec.buf, rec.dataOffset, rec.capturedLength, rec.originalLength, linkType);
         if (d.undecodable !== null) {
           this.undecodable++;
           addUndecodable(findings, rec, d);
         }
       }
+      if (d !== null && d.undecodable === null && (this.mac !== null || this.fixer !== null)) comment = this.postTranslate(rec, d, comment, mapper !== undefined && mapper.active && flags.translating && translator.result.changed);
       if (d !== null && d.unreadPpiLink >= 0) this.countPpiUnread(rec.interfaceIndex, rec.frame, d.unreadPpiLink);
       if (verifier !== null && d !== null) verifier.packet(rec, d, flags.leakCheck && mapper !== undefined ? mapper : null, decoder.view);
       if (input !== null) {
@@ -514,15 +558,17 @@ class RecordLoop {
  * `early`: checked at the first packet, for an output that cannot be taken
  * back, so later interface descriptions cannot be waited for.
  */
-function checkScopes(table: RuleTable, reader: CaptureReader, early: boolean): void {
+function checkScopes(table: RuleTable, reader: CaptureReader, early: boolean, macRules: readonly MacRule[] = []): void {
   const unmatched = table.unmatchedScopes(reader.interfaces);
-  if (unmatched.length === 0) return;
-  const r = unmatched[0]!;
+  const mac = macRules.find((m) => m.scope.kind !== 'all' && !reader.interfaces.some((i) => macApplies(m, i)));
+  if (unmatched.length === 0 && mac === undefined) return;
+  const r = unmatched[0];
   const names = [...new Set(reader.interfaces.map((i) => (i.name === undefined ? `#${i.id}` : `${i.name} (#${i.id})`)))].join(', ');
-  const from = r.source === undefined ? '' : `${r.source}: `;
+  const from = r?.source === undefined ? '' : `${r.source}: `;
+  const what = r === undefined ? `--mac "${mac!.text}"` : `rule "${r.text}"`;
   const when = early ? ' before its first packet' : '';
   const hint = early && reader.format === 'pcapng' ? '; an output that cannot be taken back (stdout, a FIFO) cannot wait for interfaces described later: write to a file to allow them' : '';
-  throw new RuleError(`${from}rule "${r.text}" names an interface the capture does not have${when} (it has: ${names || 'none'})${hint}`, r.text);
+  throw new RuleError(`${from}${what} names an interface the capture does not have${when} (it has: ${names || 'none'})${hint}`, r?.text ?? mac!.text);
 }
 
 /**
@@ -606,6 +652,8 @@ function parallelWorkers(opts: PipelineOptions, totalBytes: number | null, plan:
   if (jobs < 2 || totalBytes === null) return 0;
   if (opts.jobs === undefined && (totalBytes < PARALLEL_MIN_BYTES || cores < PARALLEL_MIN_CORES)) return 0;
   if (opts.command !== 'rewrite' || opts.rules.length === 0 || opts.verify === true || opts.annotate) return 0;
+  // --mac and --fix-checksums run on the main thread, after the workers' translation would have.
+  if ((opts.macRules?.length ?? 0) > 0 || opts.fixChecksums === true) return 0;
   if (plan === null || /\.gz$/i.test(plan.given)) return 0;
   return jobs - 1;
 }
@@ -657,6 +705,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<RunResult> {
     const findings = new Findings(opts.maxFindings, opts.severity);
     verifier = opts.command === 'verify' || opts.verify === true ? new Verifier(findings, opts.verifyOptions) : null;
     const translating = opts.command === 'rewrite' && opts.rules.length > 0;
+    const macRules = opts.command === 'rewrite' ? (opts.macRules ?? []) : [];
     // rewrite --verify checks the input too, frame by frame, so that each finding of the output can say whether the input had it.
     const inputFindings = verifier !== null && opts.command === 'rewrite' ? new Findings(0, opts.severity) : null;
     inputVerifier = inputFindings === null ? null : new Verifier(inputFindings, opts.verifyOptions);
@@ -667,7 +716,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<RunResult> {
       annotating: annotatingRun,
       leakCheck: verifier !== null && opts.rules.length > 0,
       scopesAtFirstPacket: plan !== null && plan.kind !== 'file' && opts.checkScopes !== false,
-    }, inputVerifier === null ? null : { verifier: inputVerifier, findings: inputFindings! });
+    }, { macRules, direction: opts.direction, fixChecksums: opts.command === 'rewrite' && opts.fixChecksums === true }, inputVerifier === null ? null : { verifier: inputVerifier, findings: inputFindings! });
     // A gzip-compressed input inflates as it streams (one thread); a conversion builds every block anew.
     if (workers > 0 && reader.gzip === null && writer !== null && writer.sameFormat) {
       pool = TranslatorPool.start({ workers, rules: opts.rules, direction: opts.direction, ...loop.interfaceTables, onNotDecoded: loop.onPoolNotDecoded });
@@ -693,7 +742,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<RunResult> {
     await writer?.flush();
     opts.onProgress?.(reader.gzip?.consumed ?? reader.position, totalBytes);
 
-    if (opts.checkScopes !== false) checkScopes(table, reader, false);
+    if (opts.checkScopes !== false) checkScopes(table, reader, false, macRules);
     addUnsupportedLinks(findings, reader, loop, translating);
     if (translating && opts.unmatchedRules !== false) {
       for (const [i, r] of opts.rules.entries()) {
@@ -718,6 +767,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<RunResult> {
       undecodable: loop.undecodable,
       checksums: summary?.checksums ?? { verified: 0, bad: 0, unverifiable: 0 },
       ...(verifier === null ? {} : { unchecked: loop.packets - loop.undecodable - verifier.checked }),
+      ...(loop.fixer === null ? {} : { checksumsFixed: loop.fixer.summary() }),
       errors: findings.errors,
       warnings: findings.warnings,
       collisions: summary?.collisions.length ?? 0,
@@ -752,7 +802,8 @@ export async function runPipeline(opts: PipelineOptions): Promise<RunResult> {
       bytesIn: reader.position,
       bytesOut: writer?.bytesWritten ?? 0,
       seconds: Number(process.hrtime.bigint() - started) / 1e9,
-      rewritesByKind: loop.rewritten === 0 ? {} : countByKind(loop.maskCounts),
+      rewritesByKind: loop.rewritten === 0 ? {} : { ...countByKind(loop.maskCounts), ...macByKind(loop.mac) },
+      macHits: loop.mac === null ? [] : [...loop.mac.hits],
       notes,
     };
   } catch (e) {

@@ -9,6 +9,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { EXIT_CODES, EXIT_OK, EXIT_OUTPUT, EXIT_USAGE, RuleError, SsnatError, UsageError, errnoWords, formatError, fromSystemError, printable, shownName } from '../errors.js';
 import type { Rule } from '../nat/rules.js';
+import { parseMacRule, validateMacRules, type MacRule } from '../nat/mac.js';
 import type { Direction } from '../nat/table.js';
 import { PARALLEL_MIN_BYTES, PARALLEL_MIN_CORES, reverseRuleHits, runPipeline, type PipelineOptions, type RunResult } from '../pipeline.js';
 import { checkDistinct, planOutput, type PlannedOutput } from '../capture/outputs.js';
@@ -16,7 +17,7 @@ import { removeTempFiles, TextOutput } from '../capture/target.js';
 import { VERSION } from '../version.js';
 import { CHECK_SEVERITY, DEFAULT_MAX_FINDINGS, type Report, type SeverityOverrides } from '../report/model.js';
 import { renderJson } from '../report/json.js';
-import { renderText } from '../report/text.js';
+import { fixedText, renderText } from '../report/text.js';
 import { renderJunit } from '../report/junit.js';
 import { renderHtmlReport } from '../report/html.js';
 import { startProgress, type Progress } from './progress.js';
@@ -59,6 +60,8 @@ interface RewriteOptions extends CommonOptions, VerifyLimitOptions {
   annotate?: boolean;
   force?: boolean;
   jobs?: number;
+  mac?: string[];
+  fixChecksums?: boolean;
 }
 
 interface VerifyCommandOptions extends CommonOptions, VerifyLimitOptions {
@@ -71,6 +74,12 @@ interface VerifyCommandOptions extends CommonOptions, VerifyLimitOptions {
 /** -r's values: a value that is an option ("-r --force") is a forgotten rule, not a rule. */
 const collect = (value: string, previous: string[] | undefined): string[] => {
   if (value.startsWith('-')) throw new InvalidArgumentError(`expected a rule (GUEST=HOST[@IFACE]), got the option ${value}`);
+  return [...(previous ?? []), value];
+};
+
+/** --mac's values: a value that is an option ("--mac --force") is a forgotten mapping. */
+const collectMac = (value: string, previous: string[] | undefined): string[] => {
+  if (value.startsWith('-')) throw new InvalidArgumentError(`expected a MAC mapping (OLD=NEW[@IFACE]), got the option ${value}`);
   return [...(previous ?? []), value];
 };
 
@@ -163,6 +172,14 @@ Examples:
   $ ssnat-rewrite taps.pcapng guests.pcapng -d host-to-guest \\
       -r 10.0.0.0/24=192.168.10.0/24@tap0 -r 10.0.0.0/24=192.168.11.0/24@tap1
 
+  # the clones also share QEMU's MAC: give each TAP's its own (Ethernet, ARP, NDP options)
+  $ ssnat-rewrite guest1.pcapng host1.pcapng -r 10.0.0.0/24=192.168.11.0/24 \\
+      --mac 52:54:00:12:34:56=52:54:00:00:00:11
+
+  # replay a capture taken with checksum offload: recompute every IP and L4 checksum
+  # (off by default: it erases the evidence of bad checksums; verify first)
+  $ ssnat-rewrite offloaded.pcapng replay.pcapng --fix-checksums
+
   # streaming, with packet comments for Wireshark (frame.comment contains "ssnat");
   # tcpdump writes pcap, comments need pcapng: the output is pcapng
   $ tcpdump -i tap1 -w - | ssnat-rewrite - - --annotate -r 10.0.0.0/24=192.168.11.0/24 > out.pcapng
@@ -174,6 +191,7 @@ Rules: GUEST=HOST (10.0.0.0/24=192.168.1.0/24, fd00::/64=fd00:1::/64), QEMU form
 172.16.0.0:255.255.255.0:192.168.1.0, tcprewrite form 10.0.0.0/24:192.168.1.0/24,
 or GUEST alone (host network from the pcapng interface address); add @IFNAME or @#ID
 to limit a rule to one interface. First matching rule wins.
+MAC mappings: --mac OLD=NEW[@IFACE] (not in rules files), NEW to OLD with -d host-to-guest.
 
 ${exitCodesHelp()}`;
 
@@ -253,6 +271,8 @@ export function buildProgram(run: (result: Promise<number>) => void): Command {
     .option('--out-dir <dir>', 'rewrite every input (files, and directories walked for .pcap, .pcapng, .cap and .gz) into DIR, keeping their paths', pathValue)
     .option('--verify', 'verify the output while writing it')
     .option('--annotate', 'add a pcapng packet comment naming each rewrite')
+    .option('--mac <mapping>', 'MAC mapping OLD=NEW[@IFACE] (repeatable): Ethernet/802.11/SLL addresses, ARP hardware addresses and NDP link-layer address options; -d host-to-guest maps NEW to OLD', collectMac)
+    .option('--fix-checksums', 'recompute every IPv4 header and TCP/UDP/UDP-Lite/DCCP/ICMP/ICMPv6 checksum of the output (for replaying offloaded captures); off by default because it erases the evidence of bad checksums (UDP/IPv4 checksum 0 stays 0; snaplen-cut packets and fragments are left as they are)')
     .option('-f, --force', 'replace an existing output file')
     .option(
       '-j, --jobs <n>',
@@ -416,19 +436,27 @@ function manyOptions(opts: CommonOptions & VerifyLimitOptions & { jobs?: number;
   };
 }
 
-/** A rewrite's rules; none is a mistake unless the run only converts (--format). */
+/** A rewrite's rules; none is a mistake unless the run rewrites MACs, fixes checksums or only converts (--format). */
 function rewriteRules(opts: RewriteOptions): Rule[] {
   const rules = loadRules(opts);
-  if (rules.length === 0 && (opts.format ?? 'same') === 'same') {
+  if (rules.length === 0 && (opts.mac ?? []).length === 0 && opts.fixChecksums !== true && (opts.format ?? 'same') === 'same') {
     throw new UsageError('no --rule or --rules-file: nothing to translate (to convert only, add --format pcap or --format pcapng)');
   }
+  return rules;
+}
+
+/** The --mac mappings, parsed and checked as one set (exit 2 with a caret under the bad part). */
+function macRules(opts: RewriteOptions): MacRule[] {
+  const rules = (opts.mac ?? []).map((m) => parseMacRule(m));
+  validateMacRules(rules);
   return rules;
 }
 
 async function rewriteAction(paths: string[], opts: RewriteOptions): Promise<number> {
   if (opts.outDir !== undefined) {
     const rules = rewriteRules(opts);
-    return rewriteMany(paths, opts.outDir, opts.format ?? 'same', opts.annotate === true, opts.verify === true, manyOptions(opts, rules, opts.report ?? 'text'), reportToStdout);
+    const many = { ...manyOptions(opts, rules, opts.report ?? 'text'), macRules: macRules(opts), fixChecksums: opts.fixChecksums === true };
+    return rewriteMany(paths, opts.outDir, opts.format ?? 'same', opts.annotate === true, opts.verify === true, many, reportToStdout);
   }
   if (paths.length !== 2) {
     throw new UsageError(
@@ -453,6 +481,7 @@ async function verifyAction(args: string[], opts: VerifyCommandOptions): Promise
 async function rewriteCommand(input: string, output: string, opts: RewriteOptions): Promise<number> {
   checkInput(input, 'rewrite');
   const rules = rewriteRules(opts);
+  const macs = macRules(opts);
   const format = opts.format ?? 'same';
   const reportKind = opts.report;
   if (opts.reportFile !== undefined && reportKind === undefined) {
@@ -480,6 +509,8 @@ async function rewriteCommand(input: string, output: string, opts: RewriteOption
         outputPlan: outPlan ?? null,
         verify: opts.verify === true,
         verifyOptions: verifierOptions(opts),
+        macRules: macs,
+        fixChecksums: opts.fixChecksums === true,
         ...(opts.jobs === undefined ? {} : { jobs: opts.jobs }),
       },
       reportFile,
@@ -490,7 +521,10 @@ async function rewriteCommand(input: string, output: string, opts: RewriteOption
   printNotes(result.notes, opts);
   // A rule that rewrote nothing is a rule.unmatched warning (--strict fails on it): said once, even with -q.
   for (const line of await unmatchedRules(input, rules, result.report.ruleHits ?? [], opts)) say(`ssnat-rewrite: warning: ${printable(line)}\n`);
-  if (!opts.quiet) say(summaryLine(result, output) + '\n');
+  if (!opts.quiet) {
+    printNotes(macs.filter((_, i) => result.macHits[i] === 0).map((m) => `--mac "${m.text}" matched no address${opts.direction === 'guest-to-host' ? '' : ' (host-to-guest maps NEW to OLD)'}`), opts);
+    say(summaryLine(result, output) + '\n');
+  }
   if (reportKind !== undefined && reportPlan === null) {
     // No --report-file: the report goes to stdout, unless the capture does.
     const text = render(result.report, reportKind);
@@ -580,6 +614,7 @@ function summaryLine(r: RunResult, output: string): string {
   const rate = r.seconds > 0 ? num(Math.round(s.packets / r.seconds)) : '-';
   const kinds = Object.entries(r.rewritesByKind).map(([k, n]) => `${k} ${num(n)}`);
   const parts = [`${num(s.packets)} packets`, `${num(s.rewritten)} rewritten${kinds.length > 0 ? ` (${kinds.join(', ')})` : ''}`];
+  if (s.checksumsFixed !== undefined) parts.push(`checksums fixed ${fixedText(s.checksumsFixed)}`);
   if (s.undecodable > 0) parts.push(`${s.undecodable} undecodable (passed unchanged)`);
   if (s.warnings > 0) parts.push(`${s.warnings} warning(s)`);
   if (s.errors > 0) parts.push(`${s.errors} error(s)`);

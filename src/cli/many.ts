@@ -14,6 +14,7 @@ import { expandInputs, type InputFile } from '../multi/inputs.js';
 import { availableCores } from '../multi/cores.js';
 import { runFiles, type FileJob } from '../multi/run.js';
 import type { Rule } from '../nat/rules.js';
+import type { MacRule } from '../nat/mac.js';
 import type { Direction } from '../nat/table.js';
 import { DEFAULT_MAX_FINDINGS, type MultiReport, type Report, type SeverityOverrides } from '../report/model.js';
 import { renderJson } from '../report/json.js';
@@ -47,6 +48,9 @@ export interface ManyOptions {
   maxRecord?: number | undefined;
   maxFindings?: number | undefined;
   workerEntry: string | URL;
+  /** rewrite: --mac mappings and --fix-checksums, for every file. */
+  macRules?: MacRule[];
+  fixChecksums?: boolean;
 }
 
 /**
@@ -250,6 +254,8 @@ export async function rewriteMany(
     format,
     annotate,
     verify,
+    macRules: opts.macRules ?? [],
+    fixChecksums: opts.fixChecksums === true,
   }));
   const reports = await run(jobs, opts);
   const report = combineReports('rewrite', [...reports, ...problemEntries('rewrite', problems, opts.strict)], opts.strict);

@@ -59,7 +59,7 @@ const V4_BYTES = 4;
 const V6_BYTES = 16;
 const BITS_PER_BYTE = 8;
 /** Interface ids are 32-bit in pcapng (Enhanced Packet Block). */
-const MAX_INTERFACE_ID = 0xffff_ffff;
+export const MAX_INTERFACE_ID = 0xffff_ffff;
 
 export const SCOPE_ALL: Scope = Object.freeze({ kind: 'all' });
 

@@ -244,7 +244,7 @@ export class TranslateResult {
 }
 
 /** CRC-32 of the bytes a link FCS covers (DecodeResult.fcsCoverOff .. fcsOff, without the 802.11 data padding). */
-function fcsCrc(buf: Uint8Array, d: DecodeResult): number {
+export function fcsCrc(buf: Uint8Array, d: DecodeResult): number {
   if (d.fcsPadLen === 0) return crc32(buf, d.fcsCoverOff, d.fcsOff - d.fcsCoverOff);
   const head = crc32(buf, d.fcsCoverOff, d.fcsPadOff - d.fcsCoverOff);
   const rest = d.fcsPadOff + d.fcsPadLen;

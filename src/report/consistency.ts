@@ -13,6 +13,7 @@ import { CHECK_SEVERITY, type CheckName, type Report } from './model.js';
 import { verdictOf } from './verdict.js';
 import { EXIT_INPUT, EXIT_OUTPUT, EXIT_USAGE } from '../errors.js';
 import { VERSION } from '../version.js';
+import { FIX_KINDS } from '../nat/fixsum.js';
 
 /** Whether a value read from JSON is of a field's type. */
 type Is = (v: unknown) => boolean;
@@ -53,6 +54,7 @@ const SHAPES: ReadonlyArray<[string, Is, (r: Report) => unknown]> = [
       undecodable: isCount,
       checksums: record({ verified: isCount, bad: isCount, unverifiable: isCount }),
       unchecked: optional(isCount),
+      checksumsFixed: optional(record({ fixed: isCount, notFixable: isCount, byProtocol: record(Object.fromEntries(FIX_KINDS.map((k) => [k, isCount]))) })),
       errors: isCount,
       warnings: isCount,
       collisions: isCount,
@@ -134,6 +136,8 @@ export function inconsistency(r: Report): string | null {
   if (errors !== summary.errors || warnings !== summary.warnings) {
     return `its summary says ${summary.errors} error(s) and ${summary.warnings} warning(s), its findings ${errors} and ${warnings}`;
   }
+  const fixed = summary.checksumsFixed;
+  if (fixed !== undefined && FIX_KINDS.reduce((n, k) => n + fixed.byProtocol[k], 0) !== fixed.fixed) return `its summary says ${fixed.fixed} checksum(s) fixed, and its count per protocol adds up to another number`;
   if (r.collisions.length !== summary.collisions) return `its summary says ${summary.collisions} collision(s), and it lists ${r.collisions.length}`;
   const v = r.verdict!;
   if (r.error !== undefined) {

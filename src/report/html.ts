@@ -122,6 +122,7 @@ function summaryCards(s: Section): string {
   const wrong = s.scene.flows.reduce((a, f) => a + f.wrongCount, 0);
   const items: Array<[string, number, string?]> = [['packets', sum.packets]];
   if (r.command === 'rewrite' || sum.rewritten > 0) items.push(['rewritten', sum.rewritten]);
+  if (sum.checksumsFixed !== undefined) items.push(['checksums fixed (--fix-checksums)', sum.checksumsFixed.fixed], ['checksums not fixable', sum.checksumsFixed.notFixable]);
   if (sum.undecodable > 0) items.push(['undecodable', sum.undecodable, 'warn']);
   items.push(
     ['checksums verified', sum.checksums.verified],

@@ -4,6 +4,8 @@
  * start from this.
  */
 
+import type { ChecksumsFixed } from '../nat/fixsum.js';
+
 export type Severity = 'error' | 'warning';
 
 /** What a check was set to where it differs from the table (report/severity.ts): an error (`--fail-on`) or off (`--ignore`). */
@@ -170,6 +172,8 @@ export interface Report {
      * a network protocol other than IPv4, IPv6 and ARP); present when checks ran.
      */
     unchecked?: number;
+    /** rewrite --fix-checksums: the checksum fields it changed (per protocol) and those it could not recompute. */
+    checksumsFixed?: ChecksumsFixed;
     errors: number;
     warnings: number;
     collisions: number;
@@ -214,6 +218,8 @@ export interface MultiReport {
     rewritten: number;
     undecodable: number;
     checksums: { verified: number; bad: number; unverifiable: number };
+    /** The files' checksumsFixed added up, when a file has one (rewrite --fix-checksums). */
+    checksumsFixed?: ChecksumsFixed;
     errors: number;
     warnings: number;
     collisions: number;

@@ -13,6 +13,7 @@ import type { MultiReport, Report, Verdict, VerdictResult } from './model.js';
 import { renderJunitSuite, junitDocument } from './junit.js';
 import { verdictLine } from './text.js';
 import { count as plural, num } from './numbers.js';
+import { FIX_KINDS, type ChecksumsFixed } from '../nat/fixsum.js';
 
 /** A file's entry when the file could not be processed: what was asked, and why it failed. */
 export function failedReport(
@@ -70,11 +71,20 @@ export function combineReports(command: 'rewrite' | 'verify', reports: readonly 
       bad: sum((s) => s.checksums.bad),
       unverifiable: sum((s) => s.checksums.unverifiable),
     },
+    ...fixedTotal(files),
     errors: sum((s) => s.errors),
     warnings: sum((s) => s.warnings),
     collisions: sum((s) => s.collisions),
   };
   return { tool: 'ssnat-rewrite', version: VERSION, command, files, summary, verdict: worstVerdict(files, summary, strict) };
+}
+
+/** The files' summary.checksumsFixed added up ({} when none has one: a run without --fix-checksums). */
+function fixedTotal(files: readonly Report[]): Pick<MultiReport['summary'], 'checksumsFixed'> {
+  const counts = files.map((f) => f.summary.checksumsFixed).filter((c): c is ChecksumsFixed => c !== undefined);
+  if (counts.length === 0) return {};
+  const byProtocol = Object.fromEntries(FIX_KINDS.map((k) => [k, counts.reduce((n, c) => n + c.byProtocol[k], 0)])) as ChecksumsFixed['byProtocol'];
+  return { checksumsFixed: { fixed: counts.reduce((n, c) => n + c.fixed, 0), notFixable: counts.reduce((n, c) => n + c.notFixable, 0), byProtocol } };
 }
 
 /** The exit code is the worst of the files' (4 > 3 > 2 > 1 > 0): 3 when one was unreadable, else 1 when one failed. */
@@ -124,7 +134,7 @@ export function renderMultiText(report: MultiReport): string {
   const t = report.summary;
   out.push(
     '',
-    `  total: ${plural(t.packets, 'packet')}${report.command === 'rewrite' ? `, ${num(t.rewritten)} rewritten` : ''}, ${num(t.checksums.verified)} checksums verified, ${num(t.checksums.bad)} bad, ${plural(t.errors, 'error')}, ${plural(t.warnings, 'warning')}, ${plural(t.collisions, 'collision')}`,
+    `  total: ${plural(t.packets, 'packet')}${report.command === 'rewrite' ? `, ${num(t.rewritten)} rewritten` : ''}${t.checksumsFixed === undefined ? '' : `, ${num(t.checksumsFixed.fixed)} checksums fixed (${num(t.checksumsFixed.notFixable)} not fixable)`}, ${num(t.checksums.verified)} checksums verified, ${num(t.checksums.bad)} bad, ${plural(t.errors, 'error')}, ${plural(t.warnings, 'warning')}, ${plural(t.collisions, 'collision')}`,
     '',
     verdictLine(report),
   );

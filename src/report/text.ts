@@ -18,6 +18,7 @@ export function renderText(report: Report): string {
     ['checksums verified', String(s.checksums.verified)],
     ['checksums bad', String(s.checksums.bad)],
     ['checksums unverifiable', String(s.checksums.unverifiable)],
+    ...(s.checksumsFixed === undefined ? [] : [['checksums fixed', fixedText(s.checksumsFixed)] as [string, string]]),
     ...(s.unchecked === undefined ? [] : [['packets not checked', s.unchecked > 0 ? chalk.yellow(String(s.unchecked)) : '0'] as [string, string]]),
     ['collisions', String(s.collisions)],
     ['errors', s.errors > 0 ? chalk.red(String(s.errors)) : String(s.errors)],
@@ -44,6 +45,14 @@ export function renderText(report: Report): string {
   }
   out.push('', verdictLine(report));
   return out.join('\n') + '\n';
+}
+
+/** `--fix-checksums`' count: "3 (ipv4 1, tcp 2), 1 not fixable" (the protocols with a fix). */
+export function fixedText(c: NonNullable<Report['summary']['checksumsFixed']>): string {
+  const per = Object.entries(c.byProtocol)
+    .filter(([, n]) => n > 0)
+    .map(([k, n]) => `${k} ${num(n)}`);
+  return `${num(c.fixed)}${per.length > 0 ? ` (${per.join(', ')})` : ''}, ${num(c.notFixable)} not fixable`;
 }
 
 /** The closing line: the verdict as the exit code says it, and why. */

@@ -93,6 +93,8 @@ export class DecodeResult {
    */
   srcMacOff = -1;
   dstMacOff = -1;
+  /** The 802.11 MAC header's first byte (a data frame's: its addresses 1-4 are at ieee80211.ADDR1..ADDR4), -1 otherwise. */
+  wlanOff = -1;
   /**
    * A frame check sequence the link header says the frame ends with (802.11
    * behind radiotap or PPI): 4, else 0. `capEnd` and `frameEnd` then end
@@ -197,6 +199,7 @@ export class DecodeResult {
     this.undecodableOff = -1;
     this.srcMacOff = -1;
     this.dstMacOff = -1;
+    this.wlanOff = -1;
     if (this.fcsLen !== 0) {
       this.fcsLen = 0;
       this.fcsOff = -1;
@@ -555,6 +558,7 @@ export class PacketDecoder {
     if (qos) hl += (fcFlags & ieee.FLAG_ORDER) !== 0 ? ieee.QOS_LEN + ieee.HTC_LEN : ieee.QOS_LEN;
     if (at + hl > capEnd) return this.fail(at + hl > r.frameEnd ? this.bad(ieee.ERR_WLAN_SHORT, at) : this.cut());
     // DA is address 1 unless the frame goes to the DS (then 3); SA is address 2 unless it comes from the DS (then 3, or 4 with both bits).
+    r.wlanOff = at;
     r.dstMacOff = at + ((ds & ieee.FLAG_TO_DS) === 0 ? ieee.ADDR1 : ieee.ADDR3);
     r.srcMacOff = at + ((ds & ieee.FLAG_FROM_DS) === 0 ? ieee.ADDR2 : ds === ieee.FLAG_FROM_DS ? ieee.ADDR3 : ieee.ADDR4);
     const body = (flags & ieee.RT_FLAG_DATAPAD) !== 0 ? at + ((hl + 3) & ~3) : at + hl;

@@ -15,6 +15,8 @@ export const LENGTH = 5;
 /** Error messages quote the offending datagram from offset 8 (RFC 792, RFC 1812 4.3.2.3). */
 export const QUOTE = 8;
 export const HEADER_LEN = 8;
+/** An error quotes at least the IP header and this many bytes of the datagram (RFC 792); of a Redirect's quote Wireshark reads no more. */
+export const QUOTED_DATA = 8;
 
 export const ECHO_REPLY = 0;
 export const DEST_UNREACHABLE = 3;

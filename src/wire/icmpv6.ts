@@ -39,6 +39,27 @@ export const OPT_HEADER_LEN = 2;
 /** Redirected Header option (type 4): 6 reserved bytes, then as much of the redirected packet as fits (RFC 4861 4.6.3). */
 export const OPT_REDIRECTED_HEADER = 4;
 export const REDIRECTED_HEADER_DATA = 8;
+/** Source / Target Link-Layer Address options (types 1, 2): the address follows the option header; on Ethernet the option is 8 bytes (length 1) [RFC 4861 4.6.1, RFC 2464 6]. */
+export const OPT_SOURCE_LINK_ADDR = 1;
+export const OPT_TARGET_LINK_ADDR = 2;
+export const OPT_LINK_ADDR = OPT_HEADER_LEN;
+
+/** Where an NDP message's options begin (RS 8, RA 16, NS and NA 24, Redirect 40) [RFC 4861 4.1-4.5]; -1 for other types. */
+export function ndpOptionsOffset(type: number): number {
+  switch (type) {
+    case ROUTER_SOLICITATION:
+      return 8;
+    case ROUTER_ADVERTISEMENT:
+      return 16;
+    case NEIGHBOR_SOLICITATION:
+    case NEIGHBOR_ADVERTISEMENT:
+      return 24;
+    case REDIRECT:
+      return REDIRECT_OPTIONS;
+    default:
+      return -1;
+  }
+}
 
 export function isIcmpv6Error(type: number): boolean {
   return type >= DEST_UNREACHABLE && type <= PARAMETER_PROBLEM;

@@ -10,6 +10,8 @@ export const ADDR = 6; // 8 bytes
 export const PROTOCOL = 14;
 export const HEADER_LEN = 16;
 
+/** ARPHRD_ETHER: the link-layer address is an Ethernet MAC. */
+export const ARPHRD_ETHER = 1;
 /** ARPHRD types whose protocol field is not an EtherType. */
 export const ARPHRD_NETLINK = 824;
 export const ARPHRD_IEEE80211_RADIOTAP = 803;

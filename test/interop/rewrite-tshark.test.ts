@@ -42,7 +42,8 @@ describe('tshark judges rewritten captures exactly as it judged their inputs', (
     const back = join(dir, 'back');
     const args = rules.flatMap((r) => ['-r', r]);
     const r = cli([input, out, ...args, '-q']);
-    expect(r.stderr).toBe('');
+    // Nothing on stderr but, said even with -q, a rule that rewrote nothing (its address only in a header ssnat-rewrite cannot read).
+    expect(r.stderr.split('\n').filter((l) => l !== '' && !/^ssnat-rewrite: warning: rule "[^"]+" matched no address/.test(l))).toEqual([]);
     expect(r.code).toBe(0);
     const [before, after] = await Promise.all([tsharkChecksums(input), tsharkChecksums(out)]);
     expect(after).toEqual(before);

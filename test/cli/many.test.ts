@@ -8,6 +8,7 @@ import { chmodSync, closeSync, copyFileSync, mkdirSync, openSync, readFileSync, 
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { EXIT_INTERNAL } from '../../src/errors.js';
 import { availableCores } from '../../src/multi/cores.js';
 import { serializeError } from '../../src/multi/run.js';
 import { BIN, cli, ROOT, tempDir } from '../helpers/cli.js';
@@ -179,7 +180,8 @@ describe('verify over many captures', () => {
     expect(serializeError(refused)).toEqual({ ssnat: true, code: 'input', exitCode: 3, message: 'cannot read /x/b.pcapng: permission denied', file: undefined, offset: undefined, frame: undefined });
     const full = Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', syscall: 'write' });
     expect(serializeError(full)).toMatchObject({ ssnat: true, code: 'output', exitCode: 4, message: 'cannot write: no space left on device' });
-    expect(serializeError(new TypeError('a bug'))).toMatchObject({ ssnat: false, code: 'internal', exitCode: 70 });
+    expect(serializeError(new TypeError('a bug'))).toMatchObject({ ssnat: false, code: 'internal', exitCode: EXIT_INTERNAL });
+    expect(EXIT_INTERNAL).toBe(70);
   });
 
   it('--files-from adds the captures a list names; stdin is only ever the one input', () => {

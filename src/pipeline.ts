@@ -31,7 +31,7 @@ import { RuleTable, type Direction } from './nat/table.js';
 import { KIND_NAMES, Translator, type BatchContext } from './nat/translate.js';
 import { Findings, type Finding, type Report } from './report/model.js';
 import { verdictOf } from './report/verdict.js';
-import { DECODED_LINK_TYPES, describeLinkType, type DecodeResult } from './wire/decode.js';
+import { decodesLinkType, describeLinkType, type DecodeResult } from './wire/decode.js';
 import { Verifier, type VerifierOptions } from './verify/verifier.js';
 import { VERSION } from './version.js';
 import { num } from './report/numbers.js';
@@ -542,7 +542,7 @@ function addUnsupportedLinks(findings: Findings, reader: CaptureReader, loop: Re
   for (const i of reader.interfaces) {
     const name = i.name === undefined ? '' : ` (${i.name})`;
     const n = loop.ifacePackets[i.index] ?? 0;
-    if (n > 0 && !DECODED_LINK_TYPES.has(i.linkType)) {
+    if (n > 0 && !decodesLinkType(i.linkType)) {
       findings.add(loop.ifaceFirstFrame[i.index]!, i.id, 'capture.unsupported-link', `${num(n)} packet(s) on interface ${i.id}${name} have ${describeLinkType(i.linkType)}, ${unread}`);
     }
     const ppi = loop.ppiUnread.get(i.index);

@@ -499,15 +499,16 @@ describe('the Kubernetes Indexed Job recipe of the README', () => {
     const n = Number(/completions: (\d+)/.exec(readme)![1]);
     const dir = suite();
     const work = join(dir, '..');
-    const bin = join(work, 'node_modules/.bin');
+    // The pod's image has ssnat-rewrite on PATH (installed from the tarball): here, this checkout's launcher.
+    const bin = join(work, 'bin');
     mkdirSync(bin, { recursive: true });
-    // `npx --yes ssnat-rewrite` finds this package's launcher, as it finds an installed one.
     execFileSync('ln', ['-s', join(ROOT, 'bin/ssnat-rewrite.cjs'), join(bin, 'ssnat-rewrite')]);
+    expect(command).not.toContain('npx');
     mkdirSync(join(work, 'reports'));
     const files = execFileSync('sh', ['-c', "find captures -type f | grep -Ei '\\.(pcap|pcapng|cap)(\\.gz)?$' | sort"], { cwd: work, encoding: 'utf8' });
     writeFileSync(join(work, 'suite.txt'), files);
     for (let i = 0; i < n; i++) {
-      const r = spawnSync('sh', ['-c', command], { cwd: work, env: { ...process.env, JOB_COMPLETION_INDEX: String(i) }, encoding: 'utf8' });
+      const r = spawnSync('sh', ['-c', command], { cwd: work, env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, JOB_COMPLETION_INDEX: String(i) }, encoding: 'utf8' });
       expect(r.status, r.stderr).toBe(0);
     }
     const shardFiles = readdirSync(join(work, 'reports')).map((f) => join('reports', f));

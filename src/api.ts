@@ -4,7 +4,7 @@
  * for programs that want to do their own thing with each packet.
  */
 import { CaptureReader, type ReaderOptions } from './capture/reader.js';
-import { RecordKind, type CaptureFormat, type CaptureRecord } from './capture/record.js';
+import { RecordKind, type CaptureFormat, type CaptureRecord, type InterfaceInfo } from './capture/record.js';
 import { planOutput } from './capture/outputs.js';
 import { MemoryTarget, openOutput, type OutputTarget } from './capture/target.js';
 import { CaptureWriter, type WriterOptions } from './capture/writer.js';
@@ -13,8 +13,9 @@ import { parseRule, validateRuleSet, type Rule } from './nat/rules.js';
 import { parseMacRule, validateMacRules, type MacRule } from './nat/mac.js';
 import { RuleTable, type Direction } from './nat/table.js';
 import { Translator, type TranslateResult } from './nat/translate.js';
-import { addUndecodable, runPipeline } from './pipeline.js';
+import { runPipeline } from './pipeline.js';
 import { Findings, type CheckName, type Collision, type Finding, type Report } from './report/model.js';
+import { PacketTally } from './tally.js';
 import { Verifier, type VerifierOptions } from './verify/verifier.js';
 
 /** A rule as text (`"10.0.0.0/24=192.168.1.0/24@tap1"`) or as parsed by `parseRule`. */
@@ -255,21 +256,29 @@ export function createVerifier(options: VerifierOptions & { rules?: readonly Rul
   const translator = new Translator();
   const decoder = translator.decoder;
   const mappers = options.rules !== undefined && options.rules.length > 0 ? new Mappers(options.rules, options.direction ?? 'guest-to-host') : null;
+  // The run's bookkeeping, as verifyFile keeps it: the packets per interface and those
+  // not decoded, for capture.unsupported-link at the end.
+  const tally = new PacketTally(findings, 0);
+  const interfaces: InterfaceInfo[] = [];
   return {
     check(rec) {
       if (rec.kind !== RecordKind.Packet || rec.iface === null) return [];
       findings.mark();
-      const d = decoder.decode(rec.buf, rec.dataOffset, rec.capturedLength, rec.originalLength, rec.iface.linkType);
-      if (d.undecodable !== null) {
-        addUndecodable(findings, rec, d);
-      } else {
-        verifier.packet(rec, d, mappers?.of(rec) ?? null, decoder.view);
+      const iface = rec.iface;
+      if (interfaces[iface.index] === undefined) {
+        interfaces[iface.index] = iface;
+        tally.addInterface(iface.index);
       }
+      tally.count(rec);
+      const d = decoder.decode(rec.buf, rec.dataOffset, rec.capturedLength, rec.originalLength, iface.linkType);
+      tally.settle(d, null, rec);
+      verifier.packet(rec, d, mappers?.of(rec) ?? null, decoder.view);
       // Applied record by record: findings come in frame order here.
       findings.trim();
       return [...findings.recent];
     },
     finish() {
+      tally.unsupportedLinks(interfaces.filter((i) => i !== undefined), false); // (the indices seen: a sparse array)
       const s = verifier.finish();
       findings.trim();
       const omitted = findings.omittedReport();

@@ -11,6 +11,8 @@ export const EXIT_FINDINGS = 1;
 export const EXIT_USAGE = 2;
 export const EXIT_INPUT = 3;
 export const EXIT_OUTPUT = 4;
+/** A bug: an error no layer raised on purpose (sysexits.h EX_SOFTWARE). */
+export const EXIT_INTERNAL = 70;
 
 /** The documented exit codes (docs/DESIGN.md part 1, README, --help), in order. */
 export const EXIT_CODES: Readonly<Record<number, string>> = {
@@ -19,6 +21,7 @@ export const EXIT_CODES: Readonly<Record<number, string>> = {
   [EXIT_USAGE]: 'usage or rule error',
   [EXIT_INPUT]: 'input unreadable or malformed',
   [EXIT_OUTPUT]: 'an output could not be written',
+  [EXIT_INTERNAL]: 'a bug (an internal error; the message asks for a report)',
 };
 
 export type ErrorCode =

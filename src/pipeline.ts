@@ -33,10 +33,10 @@ import { MAC_KIND_NAMES, MacMap, MacRewriter, macApplies, type MacRule } from '.
 import { ChecksumFixer } from './nat/fixsum.js';
 import { Findings, type Finding, type Report, type SeverityOverrides } from './report/model.js';
 import { verdictOf } from './report/verdict.js';
-import { DECODED_LINK_TYPES, describeLinkType, type DecodeResult } from './wire/decode.js';
+import type { DecodeResult } from './wire/decode.js';
 import { Verifier, type VerifierOptions } from './verify/verifier.js';
 import { VERSION } from './version.js';
-import { num } from './report/numbers.js';
+import { BatchPlace, PacketTally } from './tally.js';
 
 export interface PipelineOptions {
   command: 'rewrite' | 'verify';
@@ -160,20 +160,6 @@ function macByKind(mac: MacRewriter | null): Record<string, number> {
   return Object.fromEntries(MAC_KIND_NAMES.map((k, i) => [k, mac.counts[i]!] as const).filter(([, n]) => n > 0));
 }
 
-/** `packet.undecodable` for a record whose decode found an impossible header (it passes unchanged). */
-export function addUndecodable(findings: Findings, rec: CaptureRecord, d: DecodeResult): void {
-  addUndecodableAt(findings, rec.frame, rec.interfaceId, rec.fileOffset, d.undecodable, d.undecodableOff - rec.dataOffset, rec.hasTimestamp ? Number(rec.timestampNs() / 1000n) / 1e6 : undefined);
-}
-
-/**
- * `packet.undecodable`, from where it is: the frame, its interface id and
- * file offset, the reason and its byte in the frame, and the packet's time
- * (seconds, to the microsecond) when it has one.
- */
-export function addUndecodableAt(findings: Findings, frame: number, interfaceId: number, fileOffset: number, reason: string | null, at: number, time?: number): void {
-  findings.add(frame, interfaceId, 'packet.undecodable', `${reason} (at byte ${at} of the frame)`, time === undefined ? { offset: fileOffset } : { offset: fileOffset, time });
-}
-
 /** The pcapng comment naming a frame's findings ("ssnat: udp.checksum: UDP checksum ..."). */
 export function findingsComment(fs: readonly Finding[]): string {
   const parts: string[] = [];
@@ -214,32 +200,13 @@ interface LoopFlags {
  * no branch it does not take.
  */
 class RecordLoop {
-  packets = 0;
-  rewritten = 0;
-  undecodable = 0;
-  /**
-   * Packets per combination of rewritten kinds (a bitmask of K_*), expanded
-   * per kind at the end; only a rewrite counts (256 KB that a verify of
-   * many small captures would allocate for each).
-   */
-  readonly maskCounts: Float64Array;
-  /** Per interface (by index): its packets, and the first one's frame number. */
-  readonly ifacePackets: number[] = [];
-  readonly ifaceFirstFrame: number[] = [];
-  /**
-   * Per interface (by index) that has them: packets whose PPI header names a
-   * link type the decoder does not read (they pass unchanged, unchecked), the
-   * first one's frame number, the link type it named, and whether others
-   * named another.
-   */
-  readonly ppiUnread = new Map<number, { packets: number; firstFrame: number; linkType: number; mixed: boolean }>();
+  /** The counts of the run's packets (tally.ts). */
+  readonly tally: PacketTally;
   private seenPacket = false;
   private readonly translator = new Translator();
   /** Per interface (by index): its compiled rules and link type. */
   private readonly mappers: InterfaceMapper[] = [];
   private readonly linkTypes: number[] = [];
-  /** Per interface (by index): its id (Wireshark's frame.interface_id). */
-  private readonly ifaceIds: number[] = [];
   /** The packet runs of the reader's walk. */
   private readonly batch = new PacketBatch(BATCH_PACKETS);
   /** Rewrite with nothing else to do per packet (no verifier, no comments): the lean loop. */
@@ -262,8 +229,9 @@ class RecordLoop {
   ) {
     this.mac = post.macRules.length > 0 ? new MacRewriter(post.macRules) : null;
     this.fixer = post.fixChecksums ? new ChecksumFixer() : null;
-    this.maskCounts = new Float64Array(flags.translating ? 1 << KIND_NAMES.length : 0);
-    this.batchContext = { mappers: this.mappers, linkTypes: this.linkTypes, maskCounts: this.maskCounts, onNotDecoded: this.onNotDecoded };
+    this.tally = new PacketTally(findings, flags.translating ? KIND_NAMES.length : 0);
+    this.batchPlace = new BatchPlace(reader);
+    this.batchContext = { mappers: this.mappers, linkTypes: this.linkTypes, maskCounts: this.tally.maskCounts, onNotDecoded: this.onNotDecoded };
     this.translator.details = flags.describeRewrites; // the old/new addresses only feed annotations
     if (flags.translating) this.translator.countRuleHits(table.ruleCount);
     // --mac and --fix-checksums decode every packet: the full loop.
@@ -324,20 +292,16 @@ class RecordLoop {
 
   /** Packet `i` of batch `b` (in `buf`), which the decoder could not read (its decode is `d`): `packet.undecodable`, or counted as PPI around a link not read. */
   private batchNotDecoded(buf: Uint8Array, b: PacketBatch, i: number, d: DecodeResult): void {
-    const k = b.iface[i]!;
-    if (d.unreadPpiLink >= 0) {
-      this.countPpiUnread(k, b.firstFrame + i, d.unreadPpiLink);
-      return;
-    }
-    this.undecodable++;
-    const time = this.reader.recordSeconds(buf, b.record[i]!, this.reader.interfaces[k]!);
-    addUndecodableAt(this.findings, b.firstFrame + i, this.ifaceIds[k]!, b.base + b.record[i]!, d.undecodable, d.undecodableOff - b.data[i]!, time);
+    this.tally.settle(d, null, this.batchPlace.at(buf, b, i));
   }
+
+  /** Where a packet of a batch is, for batchNotDecoded (reused). */
+  private readonly batchPlace: BatchPlace;
 
   /** After the last window: the threads' counters. */
   finishPool(): void {
     if (this.pool === null) return;
-    this.rewritten += this.pool.addCounts(this.maskCounts, this.translator.ruleHits);
+    this.tally.rewritten += this.pool.addCounts(this.tally.maskCounts, this.translator.ruleHits);
   }
 
   /** A new interface (pcap header or IDB): its compiled rules and link type. */
@@ -346,9 +310,7 @@ class RecordLoop {
     const iface = ifaces[ifaces.length - 1]!;
     this.mappers[iface.index] = this.table.mapperFor(iface);
     this.linkTypes[iface.index] = iface.linkType;
-    this.ifaceIds[iface.index] = iface.id;
-    this.ifacePackets[iface.index] = 0;
-    this.ifaceFirstFrame[iface.index] = 0;
+    this.tally.addInterface(iface.index);
     if (this.mac !== null) this.macMaps[iface.index] = new MacMap(this.post.macRules, this.post.direction, iface);
   }
 
@@ -356,23 +318,6 @@ class RecordLoop {
   private firstPacket(): void {
     this.seenPacket = true;
     if (this.flags.scopesAtFirstPacket) checkScopes(this.table, this.reader, true, this.post.macRules);
-  }
-
-  /** Counts a packet whose PPI header names a link type not read (`unreadPpiLink`), on interface index `k`. */
-  private countPpiUnread(k: number, frame: number, linkType: number): void {
-    const seen = this.ppiUnread.get(k);
-    if (seen === undefined) {
-      this.ppiUnread.set(k, { packets: 1, firstFrame: frame, linkType, mixed: false });
-    } else {
-      seen.packets++;
-      if (linkType !== seen.linkType) seen.mixed = true;
-    }
-  }
-
-  /** Counts a packet on its interface. */
-  private count(rec: CaptureRecord): void {
-    const i = rec.interfaceIndex;
-    if (this.ifacePackets[i]!++ === 0) this.ifaceFirstFrame[i] = rec.frame;
   }
 
   /**
@@ -388,9 +333,9 @@ class RecordLoop {
     for (;;) {
       if (batch !== null && reader.nextPackets(batch) > 0) {
         if (!this.seenPacket) this.firstPacket();
-        this.countBatch(batch);
+        this.tally.countBatch(batch);
         const buf = reader.buffer;
-        this.rewritten += translator.rewriteBatch(buf, batch, 0, batch.count, this.batchContext);
+        this.tally.rewritten += translator.rewriteBatch(buf, batch, 0, batch.count, this.batchContext);
         writer.writeRecords(buf, batch.start, batch.end);
         continue;
       }
@@ -404,20 +349,11 @@ class RecordLoop {
   private plainRecord(rec: CaptureRecord, writer: CaptureWriter): void {
     if (rec.kind === RecordKind.Packet) {
       if (!this.seenPacket) this.firstPacket();
-      this.packets++;
-      this.count(rec);
+      this.tally.count(rec);
       const mapper = this.mappers[rec.interfaceIndex];
       if (mapper !== undefined && mapper.active) {
         const r = this.translator.rewrite(rec.buf, rec.dataOffset, rec.capturedLength, rec.originalLength, this.linkTypes[rec.interfaceIndex]!, mapper);
-        if (r.undecodable !== null) {
-          this.undecodable++;
-          addUndecodable(this.findings, rec, this.translator.decoded);
-        } else if (r.unknownLink && this.translator.decoded.unreadPpiLink >= 0) {
-          this.countPpiUnread(rec.interfaceIndex, rec.frame, this.translator.decoded.unreadPpiLink);
-        } else if (r.changed) {
-          this.rewritten++;
-          this.maskCounts[r.rewrites]!++;
-        }
+        this.tally.settle(this.translator.decoded, r, rec);
       }
     } else if (rec.kind === RecordKind.InterfaceDescription || rec.kind === RecordKind.PcapHeader) {
       this.addInterface();
@@ -439,7 +375,7 @@ class RecordLoop {
       const batch = pool.nextBatch();
       if (reader.nextPackets(batch) > 0) {
         if (!this.seenPacket) this.firstPacket();
-        this.countBatch(batch);
+        this.tally.countBatch(batch);
         pool.publish(reader.buffer, batch);
         writer.writeRecords(reader.buffer, batch.start, batch.end);
         continue;
@@ -456,23 +392,6 @@ class RecordLoop {
   /** What the translator's batch loop needs: this loop's tables and counters. */
   private readonly batchContext: BatchContext;
 
-  /** Counts a batch's packets on their interfaces. */
-  private countBatch(batch: PacketBatch): void {
-    const { ifacePackets, ifaceFirstFrame } = this;
-    const iface = batch.iface;
-    const n = batch.count;
-    this.packets += n;
-    // By runs of one interface (a pcap batch is one run): the inner loop only compares.
-    for (let i = 0; i < n; ) {
-      const k = iface[i]!;
-      let j = i + 1;
-      while (j < n && iface[j] === k) j++;
-      if (ifacePackets[k] === 0) ifaceFirstFrame[k] = batch.firstFrame + i;
-      ifacePackets[k]! += j - i;
-      i = j;
-    }
-  }
-
   /**
    * After translation (on the translated bytes, through the same decode
    * result: lengths never change): --mac, then --fix-checksums. Counts a
@@ -484,7 +403,7 @@ class RecordLoop {
     const parts: string[] = [];
     const map = this.macMaps[rec.interfaceIndex];
     if (this.mac !== null && map !== undefined && this.mac.apply(rec.buf, v, d, map) !== 0) {
-      if (!translated) this.rewritten++;
+      if (!translated) this.tally.rewritten++;
       if (this.flags.describeRewrites) parts.push(...this.mac.describe(map));
     }
     if (this.fixer !== null && this.fixer.fix(rec.buf, v, d) && this.flags.describeRewrites) parts.push(`fixed ${this.fixer.describe().join(', ')}`);
@@ -505,8 +424,7 @@ class RecordLoop {
         continue;
       }
       if (!this.seenPacket) this.firstPacket();
-      this.packets++;
-      this.count(rec);
+      this.tally.count(rec);
       const mapper = mappers[rec.interfaceIndex];
       const linkType = linkTypes[rec.interfaceIndex]!;
       let comment: string | undefined;
@@ -522,23 +440,13 @@ class RecordLoop {
       if (flags.translating && mapper !== undefined && mapper.active) {
         const r = translator.translate(rec.buf, rec.dataOffset, rec.capturedLength, rec.originalLength, linkType, mapper);
         d = translator.decoded;
-        if (r.undecodable !== null) {
-          this.undecodable++;
-          addUndecodable(findings, rec, d);
-        } else if (r.changed) {
-          this.rewritten++;
-          this.maskCounts[r.rewrites]!++;
-          if (flags.describeRewrites) comment = r.describe(mapper);
-        }
+        this.tally.settle(d, r, rec);
+        if (r.changed && flags.describeRewrites) comment = r.describe(mapper);
       } else if (verifier !== null || this.mac !== null || this.fixer !== null) {
         d = decoder.decode(rec.buf, rec.dataOffset, rec.capturedLength, rec.originalLength, linkType);
-        if (d.undecodable !== null) {
-          this.undecodable++;
-          addUndecodable(findings, rec, d);
-        }
+        this.tally.settle(d, null, rec);
       }
       if (d !== null && d.undecodable === null && (this.mac !== null || this.fixer !== null)) comment = this.postTranslate(rec, d, comment, mapper !== undefined && mapper.active && flags.translating && translator.result.changed);
-      if (d !== null && d.unreadPpiLink >= 0) this.countPpiUnread(rec.interfaceIndex, rec.frame, d.unreadPpiLink);
       if (verifier !== null && d !== null) verifier.packet(rec, d, flags.leakCheck && mapper !== undefined ? mapper : null, decoder.view);
       if (input !== null) {
         findings.markInherited(input.findings.recent);
@@ -596,27 +504,6 @@ function reportInterfaces(reader: CaptureReader): Report['input']['interfaces'] 
 /** The report's ruleHits: each rule with its count (0 for a rule counted by nothing). */
 function ruleHits(rules: readonly Rule[], hits: Float64Array): Array<{ rule: string; addresses: number }> {
   return rules.map((r, i) => ({ rule: r.text, addresses: hits[i] ?? 0 }));
-}
-
-/**
- * `capture.unsupported-link`: per interface whose link type is not decoded,
- * how many of its packets went unchecked; and per interface with packets
- * whose PPI header names a link type not decoded, how many of those.
- */
-function addUnsupportedLinks(findings: Findings, reader: CaptureReader, loop: RecordLoop, translated: boolean): void {
-  const unread = `which ssnat-rewrite does not decode: nothing in them was checked${translated ? ' or translated' : ''}; they pass unchanged`;
-  for (const i of reader.interfaces) {
-    const name = i.name === undefined ? '' : ` (${i.name})`;
-    const n = loop.ifacePackets[i.index] ?? 0;
-    if (n > 0 && !DECODED_LINK_TYPES.has(i.linkType)) {
-      findings.add(loop.ifaceFirstFrame[i.index]!, i.id, 'capture.unsupported-link', `${num(n)} packet(s) on interface ${i.id}${name} have ${describeLinkType(i.linkType)}, ${unread}`);
-    }
-    const ppi = loop.ppiUnread.get(i.index);
-    if (ppi !== undefined) {
-      const others = ppi.mixed ? ' and other link types' : '';
-      findings.add(ppi.firstFrame, i.id, 'capture.unsupported-link', `${num(ppi.packets)} packet(s) on interface ${i.id}${name} have PPI headers around ${describeLinkType(ppi.linkType)}${others}, ${unread}`);
-    }
-  }
 }
 
 /**
@@ -743,7 +630,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<RunResult> {
     opts.onProgress?.(reader.gzip?.consumed ?? reader.position, totalBytes);
 
     if (opts.checkScopes !== false) checkScopes(table, reader, false, macRules);
-    addUnsupportedLinks(findings, reader, loop, translating);
+    loop.tally.unsupportedLinks(reader.interfaces, translating);
     if (translating && opts.unmatchedRules !== false) {
       for (const [i, r] of opts.rules.entries()) {
         if ((loop.ruleHits[i] ?? 0) === 0) findings.add(0, -1, 'rule.unmatched', `rule "${r.text}" matched no address: it rewrote nothing`);
@@ -762,11 +649,11 @@ export async function runPipeline(opts: PipelineOptions): Promise<RunResult> {
     const omitted = findings.omittedReport();
     const ignored = findings.ignoredReport();
     const counts: Report['summary'] = {
-      packets: loop.packets,
-      rewritten: loop.rewritten,
-      undecodable: loop.undecodable,
+      packets: loop.tally.packets,
+      rewritten: loop.tally.rewritten,
+      undecodable: loop.tally.undecodable,
       checksums: summary?.checksums ?? { verified: 0, bad: 0, unverifiable: 0 },
-      ...(verifier === null ? {} : { unchecked: loop.packets - loop.undecodable - verifier.checked }),
+      ...(verifier === null ? {} : { unchecked: loop.tally.packets - loop.tally.undecodable - verifier.checked }),
       ...(loop.fixer === null ? {} : { checksumsFixed: loop.fixer.summary() }),
       errors: findings.errors,
       warnings: findings.warnings,
@@ -802,7 +689,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<RunResult> {
       bytesIn: reader.position,
       bytesOut: writer?.bytesWritten ?? 0,
       seconds: Number(process.hrtime.bigint() - started) / 1e9,
-      rewritesByKind: loop.rewritten === 0 ? {} : { ...countByKind(loop.maskCounts), ...macByKind(loop.mac) },
+      rewritesByKind: loop.tally.rewritten === 0 ? {} : { ...countByKind(loop.tally.maskCounts), ...macByKind(loop.mac) },
       macHits: loop.mac === null ? [] : [...loop.mac.hits],
       notes,
     };

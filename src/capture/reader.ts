@@ -88,6 +88,46 @@ export function blockName(type: number): string {
   return BLOCK_NAMES[type] ?? `block of type 0x${type.toString(16).padStart(8, '0')}`;
 }
 
+// What the record checks below find. Each format's bounds are checked by one function, used
+// both by next() (which throws the error it names, or waits for more bytes) and by the
+// rewrite loop's walk (which stops at anything but OK and leaves the record to next()).
+const OK = 0,
+  NEED_MORE = 1,
+  OVER_LIMIT = 2,
+  BAD_LENGTH = 3,
+  BAD_TRAILER = 4,
+  TOO_SHORT = 5,
+  CAPLEN_PAST_BLOCK = 6;
+
+/**
+ * A pcap record's bounds: the length of the whole record (its `hdrLen`-byte
+ * header and `capLen` captured bytes), or -1 when `capLen` is more than
+ * `maxRecord` (--max-record; the window is never grown for it).
+ */
+function pcapRecordLength(hdrLen: number, capLen: number, maxRecord: number): number {
+  return capLen > maxRecord ? -1 : hdrLen + capLen;
+}
+
+/**
+ * A pcapng block's framing: its length `len` (at least 12, a multiple of 4,
+ * at most `maxBlock`), whether it is all in the window (`end`), and its
+ * trailing length, which must repeat `len`. OK, or what is wrong.
+ */
+function blockFraming(v: DataView, at: number, end: number, len: number, le: boolean, maxBlock: number): number {
+  if (len < 12 || len % 4 !== 0) return BAD_LENGTH;
+  if (len > maxBlock) return OVER_LIMIT;
+  if (end - at < len) return NEED_MORE;
+  if (v.getUint32(at + len - 4, le) !== len) return BAD_TRAILER;
+  return OK;
+}
+
+/** An enhanced (or obsolete) packet block of length `len`: 32 bytes at least, and room for its `capLen` captured bytes. */
+function packetBlockBounds(len: number, capLen: number): number {
+  if (len < 32) return TOO_SHORT;
+  if (capLen > len - 32) return CAPLEN_PAST_BLOCK;
+  return OK;
+}
+
 export interface ReaderOptions {
   /** Name used in error messages ('-' reads stdin). */
   name?: string;
@@ -341,14 +381,15 @@ export class CaptureReader implements AsyncIterable<CaptureRecord> {
     let n = 0;
     while (n < batch.capacity && end - at >= hdrLen) {
       const capLen = v.getUint32(at + 8, le);
-      if (capLen > max || end - at < hdrLen + capLen) break;
+      const total = pcapRecordLength(hdrLen, capLen, max);
+      if (total < 0 || end - at < total) break;
       record[n] = at;
       data[n] = at + hdrLen;
       caps[n] = capLen;
       origs[n] = v.getUint32(at + 12, le);
       iface[n] = 0;
       batch.count = ++n;
-      at += hdrLen + capLen;
+      at += total;
     }
     return at;
   }
@@ -367,10 +408,10 @@ export class CaptureReader implements AsyncIterable<CaptureRecord> {
     let n = 0;
     while (n < batch.capacity && end - at >= EPB_DATA) {
       const len = v.getUint32(at + BLOCK_LEN, le);
-      if (v.getUint32(at + BLOCK_TYPE, le) !== BlockType.EPB || len < 32 || len % 4 !== 0 || len > maxLen || end - at < len) break;
+      if (v.getUint32(at + BLOCK_TYPE, le) !== BlockType.EPB || blockFraming(v, at, end, len, le, maxLen) !== OK) break;
       const capLen = v.getUint32(at + EPB_CAPLEN, le);
       const info = ifaces[v.getUint32(at + EPB_IFACE, le)];
-      if (v.getUint32(at + len - 4, le) !== len || capLen > len - 32 || info === undefined) break;
+      if (packetBlockBounds(len, capLen) !== OK || info === undefined) break;
       record[n] = at;
       data[n] = at + EPB_DATA;
       caps[n] = capLen;
@@ -489,14 +530,14 @@ export class CaptureReader implements AsyncIterable<CaptureRecord> {
     }
     const le = this.littleEndian;
     const capLen = v.getUint32(at + 8, le);
-    if (capLen > this.maxRecord) {
+    const total = pcapRecordLength(hdrLen, capLen, this.maxRecord);
+    if (total < 0) {
       throw this.overLimit(
         `pcap record claims ${capLen} captured bytes, more than the limit of ${this.maxRecord} (snaplen ${header.snapLength}; --max-record)`,
         at,
         this.frames + 1,
       );
     }
-    const total = hdrLen + capLen;
     if (win.available < total) {
       this.want = total;
       return null;
@@ -539,19 +580,16 @@ export class CaptureReader implements AsyncIterable<CaptureRecord> {
       type = BlockType.SHB;
     }
     const len = v.getUint32(at + BLOCK_LEN, le);
-    if (len < 12 || len % 4 !== 0) {
-      throw this.error(`${blockName(type)}: block length ${len} is ${len < 12 ? 'less than 12' : 'not a multiple of 4'}`, at);
-    }
-    if (len > this.maxBlock) {
-      throw this.overLimit(`${blockName(type)}: block length ${len} is more than the limit of ${this.maxBlock} bytes (--max-block)`, at);
-    }
-    if (win.available < len) {
-      this.want = len;
-      return null;
-    }
-    const trailer = v.getUint32(at + len - 4, le);
-    if (trailer !== len) {
-      throw this.error(`${blockName(type)}: trailing block length ${trailer} differs from the leading length ${len}`, at);
+    switch (blockFraming(v, at, win.end, len, le, this.maxBlock)) {
+      case BAD_LENGTH:
+        throw this.error(`${blockName(type)}: block length ${len} is ${len < 12 ? 'less than 12' : 'not a multiple of 4'}`, at);
+      case OVER_LIMIT:
+        throw this.overLimit(`${blockName(type)}: block length ${len} is more than the limit of ${this.maxBlock} bytes (--max-block)`, at);
+      case NEED_MORE:
+        this.want = len;
+        return null;
+      case BAD_TRAILER:
+        throw this.error(`${blockName(type)}: trailing block length ${v.getUint32(at + len - 4, le)} differs from the leading length ${len}`, at);
     }
     const rec = this.rec;
     switch (type) {
@@ -704,10 +742,13 @@ export class CaptureReader implements AsyncIterable<CaptureRecord> {
   /** EPB and PB share their layout from the timestamp on (offsets 12..28). */
   private readTimestamped(type: number, name: string, at: number, len: number, le: boolean, localId: number, idAt: number): void {
     const v = this.win.view;
-    if (len < 32) throw this.error(`${name} of length ${len} is shorter than its 32-byte minimum`, at, this.frames + 1);
-    const capLen = v.getUint32(at + EPB_CAPLEN, le);
-    if (capLen > len - 32) {
-      throw this.error(`${name} claims ${capLen} captured bytes but holds at most ${len - 32}`, at, this.frames + 1);
+    // (A block under 32 bytes has no captured length to read: only the block's own bytes are.)
+    const capLen = len < 32 ? 0 : v.getUint32(at + EPB_CAPLEN, le);
+    switch (packetBlockBounds(len, capLen)) {
+      case TOO_SHORT:
+        throw this.error(`${name} of length ${len} is shorter than its 32-byte minimum`, at, this.frames + 1);
+      case CAPLEN_PAST_BLOCK:
+        throw this.error(`${name} claims ${capLen} captured bytes but holds at most ${len - 32}`, at, this.frames + 1);
     }
     const iface = this.packetIface(localId, idAt);
     this.setRaw(RecordKind.Packet, type, at, len);

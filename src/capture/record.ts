@@ -142,6 +142,11 @@ export class CaptureRecord {
     return this.buf.subarray(this.start, this.start + this.length);
   }
 
+  /** The packet's time in seconds since the epoch, to the microsecond (truncated); undefined when its block has none. */
+  seconds(): number | undefined {
+    return this.hasTimestamp ? Number(this.timestampNs() / 1000n) / 1e6 : undefined;
+  }
+
   /** Timestamp in nanoseconds since the epoch (floor for non-decimal resolutions). */
   timestampNs(): bigint {
     if (!this.hasTimestamp) return 0n;

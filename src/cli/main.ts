@@ -7,7 +7,7 @@
  * could not be written. A stack trace means a bug.
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { EXIT_CODES, EXIT_OK, EXIT_OUTPUT, EXIT_USAGE, RuleError, SsnatError, UsageError, errnoWords, formatError, fromSystemError, printable, shownName } from '../errors.js';
+import { EXIT_CODES, EXIT_INTERNAL, EXIT_OK, EXIT_OUTPUT, EXIT_USAGE, RuleError, SsnatError, UsageError, errnoWords, formatError, fromSystemError, printable, shownName } from '../errors.js';
 import type { Rule } from '../nat/rules.js';
 import { parseMacRule, validateMacRules, type MacRule } from '../nat/mac.js';
 import type { Direction } from '../nat/table.js';
@@ -724,5 +724,5 @@ function handleError(e: unknown): number {
     return system.exitCode;
   }
   say(`ssnat-rewrite: internal error (please report): ${(e as Error)?.stack ?? String(e)}\n`);
-  return 70;
+  return EXIT_INTERNAL;
 }

@@ -11,7 +11,7 @@
  * the run like one.
  */
 import type { Worker } from 'node:worker_threads';
-import { SsnatError, fromSystemError, type ErrorCode } from '../errors.js';
+import { EXIT_INTERNAL, SsnatError, fromSystemError, type ErrorCode } from '../errors.js';
 import { onTempFiles, trackTempFile } from '../capture/target.js';
 import { runPipeline, type PipelineOptions } from '../pipeline.js';
 import { failedReport } from '../report/multi.js';
@@ -52,7 +52,7 @@ export function serializeError(thrown: unknown): SerializedError {
     return { ssnat: true, code: e.code, exitCode: e.exitCode, message: e.message, file: e.file, offset: e.offset, frame: e.frame };
   }
   const err = e as Error;
-  return { ssnat: false, code: 'internal', exitCode: 70, message: err?.message ?? String(e), stack: err?.stack };
+  return { ssnat: false, code: 'internal', exitCode: EXIT_INTERNAL, message: err?.message ?? String(e), stack: err?.stack };
 }
 
 /** A job's failure, as the entry of its file; anything that is not an SsnatError is rethrown (a bug). */

@@ -62,10 +62,9 @@ export class DecodeResult {
   /** A header the decoder needed (link, VLAN, IP, extension header) was cut by the capture: decoding stopped there. */
   headerCut = false;
   /**
-   * Link type not handled (not Ethernet, SLL, SLL2, raw, IPv4/IPv6, NULL,
-   * LOOP, PPP, PPPoE, Cisco HDLC, 802.11 bare or behind radiotap, PPI,
-   * Prism or AVS; or a PPI header for another link type): nothing else is
-   * decoded.
+   * Link type not handled (none of the cases of `PacketDecoder.decode`'s
+   * switch, which `decodesLinkType` asks; or a PPI header for another link
+   * type): nothing else is decoded.
    */
   unknownLink = false;
   /**
@@ -234,28 +233,21 @@ export class DecodeResult {
   }
 }
 
-/** Link types the decoder reads (the cases of `PacketDecoder.decode`'s switch); packets of any other pass unchanged, unchecked. */
-export const DECODED_LINK_TYPES: ReadonlySet<number> = new Set([
-  raw.LINKTYPE_ETHERNET,
-  sll.LINKTYPE_LINUX_SLL,
-  sll2.LINKTYPE_LINUX_SLL2,
-  nul.LINKTYPE_NULL,
-  nul.LINKTYPE_LOOP,
-  raw.LINKTYPE_RAW,
-  raw.DLT_RAW_12,
-  raw.DLT_RAW_14,
-  ppp.LINKTYPE_PPP,
-  ppp.LINKTYPE_PPP_HDLC,
-  ppp.LINKTYPE_C_HDLC,
-  ppp.LINKTYPE_PPP_ETHER,
-  raw.LINKTYPE_IPV4,
-  raw.LINKTYPE_IPV6,
-  ieee.LINKTYPE_IEEE802_11,
-  ieee.LINKTYPE_IEEE802_11_RADIOTAP,
-  ieee.LINKTYPE_PPI,
-  ieee.LINKTYPE_PRISM,
-  ieee.LINKTYPE_IEEE802_11_AVS,
-]);
+/** The decoder `decodesLinkType` asks, made at its first question. */
+let linkProbe: PacketDecoder | null = null;
+const NO_BYTES = new Uint8Array(0);
+
+/**
+ * Whether the decoder reads packets of `linkType` (packets of any other pass
+ * unchanged, unchecked: capture.unsupported-link). Asked of `decode`'s own
+ * switch, the one list of the link types decoded: a frame of no bytes stops
+ * at its first header, cut (`headerCut`), unless the switch has no case for
+ * the link type (`unknownLink`).
+ */
+export function decodesLinkType(linkType: number): boolean {
+  linkProbe ??= new PacketDecoder();
+  return !linkProbe.decode(NO_BYTES, 0, 0, 0, linkType).unknownLink;
+}
 
 /** Names of common link types, for messages ("IEEE 802.11 radiotap"); numbers not listed are shown as numbers. */
 const LINK_TYPE_NAMES: Readonly<Record<number, string>> = {

@@ -503,9 +503,9 @@ describe('messages that say what to do', () => {
     );
   });
 
-  it('--help lists exit code 4', () => {
+  it('--help lists exit codes 4 and 70', () => {
     for (const args of [['--help'], ['verify', '--help']]) {
-      expect(cli(args).stdout.toString().replace(/\s+/g, ' ')).toContain('4 an output could not be written (no output is left behind on 3 or 4).');
+      expect(cli(args).stdout.toString().replace(/\s+/g, ' ')).toContain('4 an output could not be written, 70 a bug (an internal error; the message asks for a report) (no output is left behind on 3 or 4).');
     }
   });
 });

@@ -8,6 +8,7 @@ import { chmodSync, closeSync, copyFileSync, mkdirSync, openSync, readFileSync, 
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { EXIT_INTERNAL } from '../../src/errors.js';
 import { availableCores } from '../../src/multi/cores.js';
 import { serializeError } from '../../src/multi/run.js';
 import { BIN, cli, ROOT, tempDir } from '../helpers/cli.js';
@@ -183,7 +184,8 @@ describe('verify over many captures', () => {
     expect(serializeError(refused)).toEqual({ ssnat: true, code: 'input', exitCode: 3, message: 'cannot read /x/b.pcapng: permission denied', file: undefined, offset: undefined, frame: undefined });
     const full = Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', syscall: 'write' });
     expect(serializeError(full)).toMatchObject({ ssnat: true, code: 'output', exitCode: 4, message: 'cannot write: no space left on device' });
-    expect(serializeError(new TypeError('a bug'))).toMatchObject({ ssnat: false, code: 'internal', exitCode: 70 });
+    expect(serializeError(new TypeError('a bug'))).toMatchObject({ ssnat: false, code: 'internal', exitCode: EXIT_INTERNAL });
+    expect(EXIT_INTERNAL).toBe(70);
   });
 
   it('--files-from adds the captures a list names; stdin is only ever the one input', () => {
@@ -502,15 +504,16 @@ describe('the Kubernetes Indexed Job recipe of the README', () => {
     const n = Number(/completions: (\d+)/.exec(readme)![1]);
     const dir = suite();
     const work = join(dir, '..');
-    const bin = join(work, 'node_modules/.bin');
+    // The pod's image has ssnat-rewrite on PATH (installed from the tarball): here, this checkout's launcher.
+    const bin = join(work, 'bin');
     mkdirSync(bin, { recursive: true });
-    // `npx --yes ssnat-rewrite` finds this package's launcher, as it finds an installed one.
     execFileSync('ln', ['-s', join(ROOT, 'bin/ssnat-rewrite.cjs'), join(bin, 'ssnat-rewrite')]);
+    expect(command).not.toContain('npx');
     mkdirSync(join(work, 'reports'));
     const files = execFileSync('sh', ['-c', "find captures -type f | grep -Ei '\\.(pcap|pcapng|cap)(\\.gz)?$' | sort"], { cwd: work, encoding: 'utf8' });
     writeFileSync(join(work, 'suite.txt'), files);
     for (let i = 0; i < n; i++) {
-      const r = spawnSync('sh', ['-c', command], { cwd: work, env: { ...process.env, JOB_COMPLETION_INDEX: String(i) }, encoding: 'utf8' });
+      const r = spawnSync('sh', ['-c', command], { cwd: work, env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, JOB_COMPLETION_INDEX: String(i) }, encoding: 'utf8' });
       expect(r.status, r.stderr).toBe(0);
     }
     const shardFiles = readdirSync(join(work, 'reports')).map((f) => join('reports', f));

@@ -5,7 +5,7 @@
  */
 import { CaptureReader, type ReaderOptions } from './capture/reader.js';
 import { RecordKind, type CaptureFormat, type CaptureRecord } from './capture/record.js';
-import { planOutput } from './capture/outputs.js';
+import { checkReplace, planOutput } from './capture/outputs.js';
 import { MemoryTarget, openOutput, type OutputTarget } from './capture/target.js';
 import { CaptureWriter, type WriterOptions } from './capture/writer.js';
 import type { InterfaceMapper } from './nat/mapper.js';
@@ -137,7 +137,12 @@ export class RecordWriter {
    */
   static async create(path: string | null, inputFormat: CaptureFormat, options: Omit<WriterOptions, 'copyRecords'> & { force?: boolean } = {}): Promise<RecordWriter> {
     const memory = path === null ? new MemoryTarget() : null;
-    const target = memory ?? (await openOutput(planOutput('output', path!, options.force ?? false, true)));
+    let plan = null;
+    if (memory === null) {
+      plan = planOutput('output', path!, options.force ?? false, true);
+      checkReplace([plan]);
+    }
+    const target = memory ?? (await openOutput(plan!));
     return new RecordWriter(new CaptureWriter(target, inputFormat, { ...options, copyRecords: true }), target, memory);
   }
 

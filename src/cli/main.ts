@@ -199,7 +199,7 @@ function addCommonOptions(cmd: Command): Command {
     .addOption(new Option('--report <kind>', 'report format (default: text for verify, a summary line for rewrite); html: a page that draws the collisions').choices(['text', 'json', 'junit', 'html']))
     .option('--report-file <file>', 'write the report to a file instead of stdout', pathValue)
     .option('--strict', 'warnings fail the run (exit 1)')
-    .option('-q, --quiet', 'print nothing but errors')
+    .option('-q, --quiet', 'print nothing but errors (verify: no report either, unless --report or --report-file asks for one)')
     .option('--progress', 'show a progress bar on stderr (default: when stderr is a terminal)')
     .option('--no-progress', 'never show a progress bar')
     .option('--max-block <bytes>', 'largest pcapng block accepted (default 268435456)', positiveInt)
@@ -234,7 +234,7 @@ export function buildProgram(run: (result: Promise<number>) => void): Command {
     .option('--out-dir <dir>', 'rewrite every input (files, and directories walked for .pcap, .pcapng, .cap and .gz) into DIR, keeping their paths', pathValue)
     .option('--verify', 'verify the output while writing it')
     .option('--annotate', 'add a pcapng packet comment naming each rewrite')
-    .option('-f, --force', 'replace an existing output file')
+    .option('-f, --force', 'replace an existing output capture (a report file is replaced without it, unless it holds a capture)')
     .option(
       '-j, --jobs <n>',
       `threads: with --out-dir, captures rewritten at once; else threads that translate the one capture (default: the cores available, ${availableCores()} here; one capture is split from ${PARALLEL_MIN_BYTES >> 20} MB on ${PARALLEL_MIN_CORES} cores or more)`,
@@ -255,7 +255,7 @@ export function buildProgram(run: (result: Promise<number>) => void): Command {
     .option('--annotate <output>', 'write a pcapng copy with a comment ("ssnat: ...") on every frame that has a finding', pathValue)
     .option('--files-from <list>', 'also check the captures a file lists, one path a line (a shard of a suite; no limit on the command line\'s length); - reads the list from stdin', pathValue)
     .addOption(jobsOption())
-    .option('-f, --force', 'replace an existing --annotate output or report file')
+    .option('-f, --force', 'replace an existing --annotate output (a report file is replaced without it, unless it holds a capture)')
     .addHelpText('after', VERIFY_EXAMPLES)
     .action((inputs: string[], opts: VerifyCommandOptions) => run(verifyAction(inputs, opts)));
 
@@ -267,7 +267,7 @@ export function buildProgram(run: (result: Promise<number>) => void): Command {
     .addOption(new Option('--report <kind>', 'report format').choices(['text', 'json', 'junit', 'html']).default('text'))
     .option('--report-file <file>', 'write the report to a file instead of stdout', pathValue)
     .option('--expect <list>', 'a file listing every capture the reports must cover, one path a line: those in no report are unreadable entries (a lost shard fails the merge)', pathValue)
-    .option('-f, --force', 'replace an existing report file')
+    .option('-f, --force', 'accepted for older scripts: a report file is replaced without it (never one that holds a capture)')
     .addHelpText('after', MERGE_EXAMPLES)
     .action((reports: string[], opts: { report: ReportKind; reportFile?: string; expect?: string; force?: boolean }) =>
       run(mergeReports(reports, { report: opts.report, reportFile: opts.reportFile, expect: opts.expect, force: opts.force === true }, reportToStdout)),
@@ -380,6 +380,7 @@ function manyOptions(opts: CommonOptions & VerifyLimitOptions & { jobs?: number;
     progress: wantsProgress(opts),
     progressForced: opts.progress === true,
     report,
+    reportAsked: opts.report !== undefined || opts.reportFile !== undefined,
     reportFile: opts.reportFile,
     verifyOptions: verifierOptions(opts),
     maxBlock: opts.maxBlock,
@@ -509,7 +510,8 @@ async function verifyCommand(input: string, opts: VerifyCommandOptions): Promise
     progress?.stop();
   }
   printNotes(result.notes, opts);
-  if (reportPlan === null) reportToStdout(render(result.report, kind), result.report.verdict!.exitCode);
+  // -q: the exit code is the answer; a report only when one was asked for by name.
+  if (reportPlan === null && !(opts.quiet === true && opts.report === undefined)) reportToStdout(render(result.report, kind), result.report.verdict!.exitCode);
   return result.report.verdict!.exitCode;
 }
 

@@ -39,6 +39,8 @@ export interface ManyOptions {
   /** --progress given (a bar even where stderr is no terminal). */
   progressForced: boolean;
   report: ReportKind;
+  /** --report or --report-file was given (with -q, verify prints a report only then). */
+  reportAsked: boolean;
   reportFile?: string | undefined;
   verifyOptions: VerifierOptions;
   maxBlock?: number | undefined;
@@ -164,7 +166,8 @@ export async function verifyMany(inputs: readonly string[], opts: ManyOptions, t
   if (reportPlan !== null) checkDistinct(files.map((f) => f.path), [reportPlan]);
   const reports = await run(files.map((f) => baseJob('verify', f.path, opts)), opts);
   const report = combineReports('verify', [...reports, ...problemEntries('verify', problems, opts.strict)], opts.strict);
-  await emit(report, opts, reportPlan, toStdout);
+  // -q: the exit code is the answer; a report only when one was asked for by name.
+  if (!(opts.quiet && !opts.reportAsked)) await emit(report, opts, reportPlan, toStdout);
   return report.verdict.exitCode;
 }
 

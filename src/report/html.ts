@@ -25,7 +25,7 @@ import { checkFilter, frameFilter, laneFilter } from './wireshark.js';
 const VERDICT_LOOK: Readonly<Record<VerdictResult, { icon: string; word: string }>> = {
   ok: { icon: '✔', word: 'OK' },
   failed: { icon: '✖', word: 'FAILED' },
-  unchecked: { icon: '?', word: 'UNCHECKED' },
+  unchecked: { icon: '?', word: 'NOT CHECKED' },
   unreadable: { icon: '!', word: 'UNREADABLE' },
 };
 

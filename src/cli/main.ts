@@ -231,7 +231,7 @@ export function buildProgram(run: (result: Promise<number>) => void): Command {
       .argument('<paths...>', "the input capture ('-' for stdin) and the output ('-' for stdout); with --out-dir, input captures and directories"),
   ))
     .addOption(new Option('--format <format>', 'output format (default: from the output\'s name, else the input\'s)').choices(['same', 'pcap', 'pcapng']))
-    .option('--out-dir <dir>', 'rewrite every input (files, and directories walked for .pcap, .pcapng, .cap and .gz) into DIR, keeping their paths', pathValue)
+    .option('--out-dir <dir>', 'rewrite every input (files, and directories walked for captures: by name, .pcap, .pcapng, .cap and .gz, or by their first bytes) into DIR, keeping their paths', pathValue)
     .option('--verify', 'verify the output while writing it')
     .option('--annotate', 'add a pcapng packet comment naming each rewrite')
     .option('-f, --force', 'replace an existing output capture (a report file is replaced without it, unless it holds a capture)')
@@ -249,7 +249,7 @@ export function buildProgram(run: (result: Promise<number>) => void): Command {
         .command('verify')
         .description('check IP and L4 checksums, ARP consistency, flow collisions and (with --rule) untranslated addresses')
         .usage('[options] <input>...')
-        .argument('[inputs...]', "captures to check ('-' for stdin), or directories of captures (.pcap, .pcapng, .cap and their .gz)"),
+        .argument('[inputs...]', "captures to check ('-' for stdin), or directories of captures (.pcap, .pcapng, .cap and their .gz, or any file that starts as a capture)"),
     ),
   )
     .option('--annotate <output>', 'write a pcapng copy with a comment ("ssnat: ...") on every frame that has a finding', pathValue)

@@ -158,14 +158,25 @@ function problemEntries(command: 'rewrite' | 'verify', problems: ReadonlyArray<{
   return problems.map((p) => failedReport(command, p.path, { code: 'input', message: p.message, exitCode: EXIT_INPUT }, strict));
 }
 
+/**
+ * The files the directory walks passed over (neither named nor starting as
+ * captures), said once, on stderr; the JSON report counts them
+ * (`summary.skipped`).
+ */
+function noteSkipped(skipped: number, opts: Pick<ManyOptions, 'quiet'>): void {
+  if (skipped === 0 || opts.quiet) return;
+  say(`ssnat-rewrite: note: ${skipped === 1 ? '1 file' : `${num(skipped)} files`} in the directories given ${skipped === 1 ? 'is not a capture' : 'are not captures'} (by name or by ${skipped === 1 ? 'its' : 'their'} first bytes) and ${skipped === 1 ? 'was' : 'were'} skipped\n`);
+}
+
 /** `verify A B DIR ...`: the combined report; resolves to the exit code. */
 export async function verifyMany(inputs: readonly string[], opts: ManyOptions, toStdout: ReportToStdout): Promise<number> {
   if (inputs.includes('-')) throw new UsageError("'-' (stdin) can be the only input: give files or directories when there are several");
-  const { files, problems } = expandInputs(inputs);
+  const { files, problems, skipped } = expandInputs(inputs);
   const reportPlan = opts.reportFile === undefined ? null : planOutput('--report-file', opts.reportFile, opts.force, false);
   if (reportPlan !== null) checkDistinct(files.map((f) => f.path), [reportPlan]);
+  noteSkipped(skipped, opts);
   const reports = await run(files.map((f) => baseJob('verify', f.path, opts)), opts);
-  const report = combineReports('verify', [...reports, ...problemEntries('verify', problems, opts.strict)], opts.strict);
+  const report = combineReports('verify', [...reports, ...problemEntries('verify', problems, opts.strict)], opts.strict, skipped);
   // -q: the exit code is the answer; a report only when one was asked for by name.
   if (!(opts.quiet && !opts.reportAsked)) await emit(report, opts, reportPlan, toStdout);
   return report.verdict.exitCode;
@@ -176,6 +187,15 @@ function outputName(rel: string, format: 'same' | 'pcap' | 'pcapng'): string {
   if (format === 'same') return rel;
   const m = /^(.*?)(\.(?:pcapng|pcap|cap|ntar))?(\.gz)?$/i.exec(rel)!;
   return `${m[1]}.${format}${m[3] ?? ''}`;
+}
+
+/** Why inputs land on one output name, in terms of what was given: files by their names, directories' files by their paths inside them. */
+function clashReason(fs: readonly InputFile[]): string {
+  const walked = fs.filter((f) => f.walked !== undefined);
+  const rel = shownName(fs[0]!.relative);
+  if (walked.length === 0) return `a file given is written by its name, ${rel}`;
+  if (walked.length === fs.length) return `each is ${rel} inside the directory given, ${walked.map((f) => shownName(f.walked!)).join(' and ')}`;
+  return `a file given is written by its name, and a directory's files by their paths inside it: both are ${rel}`;
 }
 
 /**
@@ -203,7 +223,7 @@ export async function rewriteMany(
     outSt = null;
   }
   if (outSt !== null && !outSt.isDirectory()) throw new UsageError(`--out-dir ${outDir} is not a directory`);
-  const { files, problems } = expandInputs(inputs);
+  const { files, problems, skipped } = expandInputs(inputs);
   // An output directory inside an input directory: a later run would read its outputs as inputs.
   const outAbs = resolve(outDir);
   for (const input of inputs) {
@@ -227,7 +247,7 @@ export async function rewriteMany(
   const clashes = [...byOutput].filter(([, fs]) => fs.length > 1);
   if (clashes.length > 0) {
     for (const [out, fs] of clashes) {
-      say(`ssnat-rewrite: ${fs.map((f) => shownName(f.path)).join(' and ')} would both be written to ${shownName(out)}: give their directories instead, or rewrite them in separate runs\n`);
+      say(`ssnat-rewrite: ${fs.map((f) => shownName(f.path)).join(' and ')} would both be written to ${shownName(out)} (${clashReason(fs)}): rewrite them in separate runs, each with its own --out-dir\n`);
     }
     throw new UsageError(`${clashes.length} output name(s) would be written twice; nothing was written`);
   }
@@ -250,8 +270,9 @@ export async function rewriteMany(
     annotate,
     verify,
   }));
+  noteSkipped(skipped, opts);
   const reports = await run(jobs, opts);
-  const report = combineReports('rewrite', [...reports, ...problemEntries('rewrite', problems, opts.strict)], opts.strict);
+  const report = combineReports('rewrite', [...reports, ...problemEntries('rewrite', problems, opts.strict)], opts.strict, skipped);
   if (!opts.quiet) {
     for (const f of report.files) {
       const s = f.summary;
@@ -265,7 +286,7 @@ export async function rewriteMany(
 }
 
 /** Reads one report file of merge-reports: a one-capture report or a combined one. */
-function readReports(path: string): { command: 'rewrite' | 'verify'; strict: boolean | null; files: Report[] } {
+function readReports(path: string): { command: 'rewrite' | 'verify'; strict: boolean | null; files: Report[]; skipped: number } {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -293,7 +314,8 @@ function readReports(path: string): { command: 'rewrite' | 'verify'; strict: boo
     if (f.input.path !== '-') f.input.path = normalize(f.input.path);
   }
   const stricts = new Set(files.map((f) => f.verdict?.strict));
-  return { command: doc.command, strict: stricts.size === 1 ? (files[0]?.verdict?.strict ?? null) : null, files };
+  const skipped = Array.isArray(doc.files) && Number.isSafeInteger(doc.summary?.skipped) && doc.summary!.skipped! > 0 ? doc.summary!.skipped! : 0;
+  return { command: doc.command, strict: stricts.size === 1 ? (files[0]?.verdict?.strict ?? null) : null, files, skipped };
 }
 
 /**
@@ -336,7 +358,7 @@ export async function mergeReports(
   const strict = stricts.values().next().value === true;
   const command = parts[0]!.command;
   const missing = opts.expect === undefined ? [] : expectedMissing(opts.expect, owner);
-  const report = combineReports(command, [...parts.flatMap((p) => p.files), ...missing.map((m) => failedReport(command, m, { code: 'input', message: 'in no report: was its shard lost?', exitCode: EXIT_INPUT }, strict))], strict);
+  const report = combineReports(command, [...parts.flatMap((p) => p.files), ...missing.map((m) => failedReport(command, m, { code: 'input', message: 'in no report: was its shard lost?', exitCode: EXIT_INPUT }, strict))], strict, parts.reduce((n, p) => n + p.skipped, 0));
   const reportPlan = opts.reportFile === undefined ? null : planOutput('--report-file', opts.reportFile, opts.force, false);
   if (reportPlan !== null) checkDistinct(paths, [reportPlan]);
   await emit(report, opts, reportPlan, toStdout);

@@ -185,6 +185,8 @@ export interface MultiReport {
   files: Report[];
   summary: {
     files: number;
+    /** Files the directory walks passed over, neither named nor starting as captures (present when there were some). */
+    skipped?: number;
     /** Files per verdict. */
     ok: number;
     failed: number;

@@ -51,13 +51,18 @@ export function failedReport(
   };
 }
 
-/** The combined report: the files sorted by path, totals, and the worst verdict. */
-export function combineReports(command: 'rewrite' | 'verify', reports: readonly Report[], strict: boolean): MultiReport {
+/**
+ * The combined report: the files sorted by path, totals, and the worst
+ * verdict. `skipped`: files the directory walks passed over (not captures),
+ * counted in the summary when there were some.
+ */
+export function combineReports(command: 'rewrite' | 'verify', reports: readonly Report[], strict: boolean, skipped = 0): MultiReport {
   const files = [...reports].sort((a, b) => (a.input.path < b.input.path ? -1 : a.input.path > b.input.path ? 1 : 0));
   const count = (r: VerdictResult): number => files.filter((f) => f.verdict?.result === r).length;
   const sum = (pick: (s: Report['summary']) => number): number => files.reduce((n, f) => n + pick(f.summary), 0);
   const summary: MultiReport['summary'] = {
     files: files.length,
+    ...(skipped > 0 ? { skipped } : {}),
     ok: count('ok'),
     failed: count('failed'),
     unchecked: count('unchecked'),

@@ -23,7 +23,7 @@ import { startProgress, type Progress } from './progress.js';
 import type { VerifierOptions } from '../verify/verifier.js';
 import { OutputClosed } from '../capture/pipe.js';
 import { checkInput, formatFromName, loadRules } from './inputs.js';
-import { isMany, mergeReports, readFileList, rewriteMany, sizedReport, verifyMany, type ManyOptions, type ReportKind } from './many.js';
+import { finishedOutputs, isMany, mergeReports, readFileList, rewriteMany, sizedReport, verifyMany, type ManyOptions, type ReportKind } from './many.js';
 import { availableCores } from '../multi/cores.js';
 import { join } from 'node:path';
 import { num } from '../report/numbers.js';
@@ -55,6 +55,7 @@ interface RewriteOptions extends CommonOptions, VerifyLimitOptions {
   verify?: boolean;
   annotate?: boolean;
   force?: boolean;
+  skipExisting?: boolean;
   jobs?: number;
 }
 
@@ -138,7 +139,7 @@ function verifierOptions(opts: VerifyLimitOptions): VerifierOptions {
 function exitCodesHelp(): string {
   return `Exit codes: ${Object.entries(EXIT_CODES)
     .map(([code, what]) => `${code} ${what}`)
-    .join(',\n  ')}\n(no output is left behind on 3 or 4).`;
+    .join(',\n  ')},\n  130, 143 interrupted by SIGINT or SIGTERM\n(no output is left behind on 3, 4, 130 or 143, but for an --out-dir run's\noutputs finished before the signal: kept whole, and --skip-existing resumes).`;
 }
 
 const REWRITE_EXAMPLES = `
@@ -235,6 +236,7 @@ export function buildProgram(run: (result: Promise<number>) => void): Command {
     .option('--verify', 'verify the output while writing it')
     .option('--annotate', 'add a pcapng packet comment naming each rewrite')
     .option('-f, --force', 'replace an existing output capture (a report file is replaced without it, unless it holds a capture)')
+    .option('--skip-existing', 'with --out-dir: leave out the inputs whose output exists (resumes a run that was interrupted: what it finished is whole)')
     .option(
       '-j, --jobs <n>',
       `threads: with --out-dir, captures rewritten at once; else threads that translate the one capture (default: the cores available, ${availableCores()} here; one capture is split from ${PARALLEL_MIN_BYTES >> 20} MB on ${PARALLEL_MIN_CORES} cores or more)`,
@@ -369,13 +371,14 @@ function printNotes(notes: readonly string[], opts: CommonOptions): void {
 }
 
 /** The options of a run over many captures, from the command line's. */
-function manyOptions(opts: CommonOptions & VerifyLimitOptions & { jobs?: number; force?: boolean }, rules: Rule[], report: ReportKind): ManyOptions {
+function manyOptions(opts: CommonOptions & VerifyLimitOptions & { jobs?: number; force?: boolean; skipExisting?: boolean }, rules: Rule[], report: ReportKind): ManyOptions {
   return {
     rules,
     direction: opts.direction,
     strict: opts.strict === true,
     jobs: opts.jobs ?? availableCores(),
     force: opts.force === true,
+    skipExisting: opts.skipExisting === true,
     quiet: opts.quiet === true,
     progress: wantsProgress(opts),
     progressForced: opts.progress === true,
@@ -400,6 +403,8 @@ function rewriteRules(opts: RewriteOptions): Rule[] {
 }
 
 async function rewriteAction(paths: string[], opts: RewriteOptions): Promise<number> {
+  if (opts.skipExisting === true && opts.outDir === undefined) throw new UsageError('--skip-existing resumes a run over many captures: use it with --out-dir DIR');
+  if (opts.skipExisting === true && opts.force === true) throw new UsageError('--skip-existing keeps the outputs that exist and --force replaces them: give one of them');
   if (opts.outDir !== undefined) {
     const rules = rewriteRules(opts);
     return rewriteMany(paths, opts.outDir, opts.format ?? 'same', opts.annotate === true, opts.verify === true, manyOptions(opts, rules, opts.report ?? 'text'), reportToStdout);
@@ -561,6 +566,23 @@ function summaryLine(r: RunResult, output: string): string {
   return `ssnat-rewrite: ${parts.join(', ')}; ${mb} MB in ${r.seconds.toFixed(2)} s (${rate} packets/s) -> ${output === '-' ? 'stdout' : shownName(output)}`;
 }
 
+/** Most outputs an interruption's message names; the rest are counted. */
+const MAX_NAMED_OUTPUTS = 20;
+
+/**
+ * What an interruption leaves: nothing half-written, ever; and in a run
+ * over many captures (--out-dir), the outputs finished before the signal,
+ * whole, which are kept, named, and which --skip-existing does not redo.
+ */
+function interruptedMessage(sig: NodeJS.Signals): string {
+  const kept = finishedOutputs();
+  if (kept.length === 0) return `interrupted (${sig}); no output was left behind`;
+  const named = kept.slice(0, MAX_NAMED_OUTPUTS).map((p) => shownName(p));
+  const more = kept.length > MAX_NAMED_OUTPUTS ? `, and ${num(kept.length - MAX_NAMED_OUTPUTS)} more` : '';
+  const which = kept.length === 1 ? 'the output finished before it is kept, whole' : `the ${num(kept.length)} outputs finished before it are kept, whole`;
+  return `interrupted (${sig}); ${which}: ${named.join(', ')}${more}; the others were not written (nothing half-written is left): run the same command with --skip-existing to finish`;
+}
+
 function cleanupAndExit(code: number): never {
   removeTempFiles();
   process.exit(code);
@@ -605,7 +627,7 @@ function reportToStdout(text: string, exitCode: number): void {
 export async function main(argv: string[]): Promise<number> {
   for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     process.once(sig, () => {
-      say(`\nssnat-rewrite: interrupted (${sig}); no output was left behind\n`);
+      say(`\nssnat-rewrite: ${interruptedMessage(sig)}\n`);
       removeTempFiles();
       // Then end by the signal itself, its handler gone (`once`): at once, where process.exit would wait
       // for a thread-pool thread still in open() or read() of a FIFO; and as a shell expects of a program

@@ -34,6 +34,8 @@ export interface ManyOptions {
   strict: boolean;
   jobs: number;
   force: boolean;
+  /** --skip-existing: an --out-dir input whose output exists is not rewritten (a run resumed). */
+  skipExisting: boolean;
   quiet: boolean;
   progress: boolean;
   /** --progress given (a bar even where stderr is no terminal). */
@@ -198,6 +200,36 @@ function clashReason(fs: readonly InputFile[]): string {
   return `a file given is written by its name, and a directory's files by their paths inside it: both are ${rel}`;
 }
 
+function isRegularFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** The outputs of the --out-dir run under way (for a signal's message), or null. */
+let outDirRun: readonly PlannedOutput[] | null = null;
+
+/**
+ * The outputs of the --out-dir run under way that are finished: a file
+ * there that was not there before the run, or another one than was (a
+ * capture is renamed into place only when it is complete, so every such
+ * file is whole). For the message of a run interrupted by a signal.
+ */
+export function finishedOutputs(): string[] {
+  if (outDirRun === null) return [];
+  return outDirRun.filter((p) => p.kind === 'file' && finishedSince(p)).map((p) => p.given);
+}
+
+function finishedSince(p: PlannedOutput): boolean {
+  try {
+    return identity(statSync(p.target)) !== p.id;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * `rewrite --out-dir DIR IN...`: each input to DIR/ its path inside the
  * directory given (or its name, for a file given); every output planned and
@@ -253,16 +285,24 @@ export async function rewriteMany(
   }
   const reportPlan = opts.reportFile === undefined ? null : planOutput('--report-file', opts.reportFile, opts.force, false);
   const plans: PlannedOutput[] = [];
-  for (const [out] of byOutput) {
+  const todo: InputFile[] = [];
+  let existing = 0;
+  for (const [out, [f]] of byOutput) {
+    // A run resumed after an interruption: what it finished is there, whole (outputs are renamed into place only when complete).
+    if (opts.skipExisting && isRegularFile(out)) {
+      existing++;
+      continue;
+    }
     try {
       mkdirSync(dirname(out), { recursive: true });
     } catch (e) {
       throw new OutputError(`cannot write output ${out}: cannot create directory ${dirname(out)}: ${errnoWords(e)}`);
     }
     plans.push(planOutput('output', out, opts.force, true));
+    todo.push(f!);
   }
   checkDistinct(files.map((f) => f.path), reportPlan === null ? plans : [...plans, reportPlan]);
-  const jobs = files.map((f, i): FileJob => ({
+  const jobs = todo.map((f, i): FileJob => ({
     ...baseJob('rewrite', f.path, opts),
     output: plans[i]!.given,
     outputPlan: plans[i]!,
@@ -271,8 +311,17 @@ export async function rewriteMany(
     verify,
   }));
   noteSkipped(skipped, opts);
-  const reports = await run(jobs, opts);
-  const report = combineReports('rewrite', [...reports, ...problemEntries('rewrite', problems, opts.strict)], opts.strict, skipped);
+  if (existing > 0 && !opts.quiet) {
+    say(`ssnat-rewrite: note: ${existing === 1 ? '1 input was' : `${num(existing)} inputs were`} skipped: ${existing === 1 ? 'its output exists' : 'their outputs exist'} in ${shownName(outDir)} (--skip-existing)\n`);
+  }
+  outDirRun = plans;
+  let reports: Report[];
+  try {
+    reports = await run(jobs, opts);
+  } finally {
+    outDirRun = null;
+  }
+  const report = combineReports('rewrite', [...reports, ...problemEntries('rewrite', problems, opts.strict)], opts.strict, skipped, existing);
   if (!opts.quiet) {
     for (const f of report.files) {
       const s = f.summary;
@@ -281,7 +330,8 @@ export async function rewriteMany(
     }
     say(`ssnat-rewrite: ${printable(report.verdict.why)}\n`);
   }
-  if (opts.reportFile !== undefined || opts.report !== 'text') await emit(report, opts, reportPlan, toStdout);
+  // The lines above are the summary; a report only when one was asked for (--report text included).
+  if (opts.reportFile !== undefined || opts.reportAsked) await emit(report, opts, reportPlan, toStdout);
   return report.verdict.exitCode;
 }
 

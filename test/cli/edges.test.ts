@@ -496,9 +496,11 @@ describe('messages that say what to do', () => {
     );
   });
 
-  it('--help lists exit code 4', () => {
+  it('--help lists exit code 4, and 130 and 143', () => {
     for (const args of [['--help'], ['verify', '--help']]) {
-      expect(cli(args).stdout.toString().replace(/\s+/g, ' ')).toContain('4 an output could not be written (no output is left behind on 3 or 4).');
+      expect(cli(args).stdout.toString().replace(/\s+/g, ' ')).toContain(
+        "4 an output could not be written, 130, 143 interrupted by SIGINT or SIGTERM (no output is left behind on 3, 4, 130 or 143, but for an --out-dir run's outputs finished before the signal: kept whole, and --skip-existing resumes).",
+      );
     }
   });
 });

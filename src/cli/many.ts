@@ -336,7 +336,7 @@ export async function rewriteMany(
 }
 
 /** Reads one report file of merge-reports: a one-capture report or a combined one. */
-function readReports(path: string): { command: 'rewrite' | 'verify'; strict: boolean | null; files: Report[]; skipped: number } {
+function readReports(path: string): { command: 'rewrite' | 'verify'; strict: boolean | null; files: Report[]; skipped: number; existing: number } {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -364,8 +364,9 @@ function readReports(path: string): { command: 'rewrite' | 'verify'; strict: boo
     if (f.input.path !== '-') f.input.path = normalize(f.input.path);
   }
   const stricts = new Set(files.map((f) => f.verdict?.strict));
-  const skipped = Array.isArray(doc.files) && Number.isSafeInteger(doc.summary?.skipped) && doc.summary!.skipped! > 0 ? doc.summary!.skipped! : 0;
-  return { command: doc.command, strict: stricts.size === 1 ? (files[0]?.verdict?.strict ?? null) : null, files, skipped };
+  // What a run counted but did not process (a walk's skipped files, --skip-existing's inputs): the merge adds them up.
+  const counted = (n: unknown): number => (Array.isArray(doc.files) && Number.isSafeInteger(n) && (n as number) > 0 ? (n as number) : 0);
+  return { command: doc.command, strict: stricts.size === 1 ? (files[0]?.verdict?.strict ?? null) : null, files, skipped: counted(doc.summary?.skipped), existing: counted(doc.summary?.existing) };
 }
 
 /**
@@ -408,7 +409,7 @@ export async function mergeReports(
   const strict = stricts.values().next().value === true;
   const command = parts[0]!.command;
   const missing = opts.expect === undefined ? [] : expectedMissing(opts.expect, owner);
-  const report = combineReports(command, [...parts.flatMap((p) => p.files), ...missing.map((m) => failedReport(command, m, { code: 'input', message: 'in no report: was its shard lost?', exitCode: EXIT_INPUT }, strict))], strict, parts.reduce((n, p) => n + p.skipped, 0));
+  const report = combineReports(command, [...parts.flatMap((p) => p.files), ...missing.map((m) => failedReport(command, m, { code: 'input', message: 'in no report: was its shard lost?', exitCode: EXIT_INPUT }, strict))], strict, parts.reduce((n, p) => n + p.skipped, 0), parts.reduce((n, p) => n + p.existing, 0));
   const reportPlan = opts.reportFile === undefined ? null : planOutput('--report-file', opts.reportFile, opts.force, false);
   if (reportPlan !== null) checkDistinct(paths, [reportPlan]);
   await emit(report, opts, reportPlan, toStdout);

@@ -9,7 +9,7 @@
  * a FIFO given by name, sorted after two captures, that nobody writes to.
  */
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cli, cliAsync, ROOT, tempDir } from '../helpers/cli.js';
@@ -93,6 +93,10 @@ describe('an --out-dir run interrupted', () => {
     const j = JSON.parse(resumed.stdout.toString());
     expect(j.summary).toMatchObject({ files: 1, existing: 2, ok: 1 });
     expect(j.verdict).toEqual({ result: 'ok', exitCode: 0, strict: false, why: '1 file, 1 ok, 2 skipped (output exists)' });
+    // merge-reports keeps the count: the merge of this one shard is this run's report.
+    const shard = join(tempDir(), 'shard.json');
+    writeFileSync(shard, resumed.stdout);
+    expect(cli(['merge-reports', shard, '--report', 'json']).stdout.toString()).toBe(resumed.stdout.toString());
     expect(['a.pcapng', 'b.pcapng'].map((n) => statSync(join(out, n)).ino)).toEqual(inodes);
     expect(readFileSync(join(out, 'c.pcapng')).equals(alone(files[2]!))).toBe(true);
     // All done: a run resumed again has nothing left to do, and says so.

@@ -127,6 +127,30 @@ describe('a directory walk finds captures by their first bytes', () => {
     expect(gunzipSync(readFileSync(join(dir, 'night/rotated.1'))).readUInt32LE(0)).toBe(0xa1b2c3d4);
   });
 
+  it('two inputs onto one output name: the advice matches what was given (directories, files, or both)', () => {
+    const top = tempDir();
+    for (const d of ['tap0', 'tap1']) {
+      mkdirSync(join(top, d));
+      copyFileSync(join(GOLDEN, 'ssnat/guest0.pcapng'), join(top, d, 'dump'));
+    }
+    const out = join(top, 'out');
+    const [a, b] = [join(top, 'tap0/dump'), join(top, 'tap1/dump')];
+    const tail = 'ssnat-rewrite: 1 output name(s) would be written twice; nothing was written\n';
+    const dirs = cli(['--out-dir', out, join(top, 'tap0'), join(top, 'tap1'), '-r', RULE]);
+    expect([dirs.code, dirs.stderr]).toEqual([
+      2,
+      `ssnat-rewrite: ${a} and ${b} would both be written to ${join(out, 'dump')} (each is dump inside the directory given, ${join(top, 'tap0')} and ${join(top, 'tap1')}): rewrite them in separate runs, each with its own --out-dir\n${tail}`,
+    ]);
+    const files = cli(['--out-dir', out, a, b, '-r', RULE]);
+    expect([files.code, files.stderr]).toEqual([2, `ssnat-rewrite: ${a} and ${b} would both be written to ${join(out, 'dump')} (a file given is written by its name, dump): rewrite them in separate runs, each with its own --out-dir\n${tail}`]);
+    const mixed = cli(['--out-dir', out, a, join(top, 'tap1'), '-r', RULE]);
+    expect([mixed.code, mixed.stderr]).toEqual([
+      2,
+      `ssnat-rewrite: ${a} and ${b} would both be written to ${join(out, 'dump')} (a file given is written by its name, and a directory's files by their paths inside it: both are dump): rewrite them in separate runs, each with its own --out-dir\n${tail}`,
+    ]);
+    expect(readdirSync(top).sort()).toEqual(['tap0', 'tap1']);
+  });
+
   it('merge-reports keeps the shards\' counts of skipped files', () => {
     const a = suite();
     const b = suite();

@@ -137,11 +137,8 @@ export class RecordWriter {
    */
   static async create(path: string | null, inputFormat: CaptureFormat, options: Omit<WriterOptions, 'copyRecords'> & { force?: boolean } = {}): Promise<RecordWriter> {
     const memory = path === null ? new MemoryTarget() : null;
-    let plan = null;
-    if (memory === null) {
-      plan = planOutput('output', path!, options.force ?? false, true);
-      checkReplace([plan]);
-    }
+    const plan = memory === null ? planOutput('output', path!, options.force ?? false, true) : null;
+    if (plan !== null) checkReplace([plan]);
     const target = memory ?? (await openOutput(plan!));
     return new RecordWriter(new CaptureWriter(target, inputFormat, { ...options, copyRecords: true }), target, memory);
   }

@@ -575,10 +575,11 @@ const MAX_NAMED_OUTPUTS = 20;
  * whole, which are kept, named, and which --skip-existing does not redo.
  */
 function interruptedMessage(sig: NodeJS.Signals): string {
-  const kept = finishedOutputs();
+  const { finished: kept, planned } = finishedOutputs();
   if (kept.length === 0) return `interrupted (${sig}); no output was left behind`;
   const named = kept.slice(0, MAX_NAMED_OUTPUTS).map((p) => shownName(p));
   const more = kept.length > MAX_NAMED_OUTPUTS ? `, and ${num(kept.length - MAX_NAMED_OUTPUTS)} more` : '';
+  if (kept.length === planned) return `interrupted (${sig}); every output was finished before it, and is kept: ${named.join(', ')}${more}`;
   const which = kept.length === 1 ? 'the output finished before it is kept, whole' : `the ${num(kept.length)} outputs finished before it are kept, whole`;
   return `interrupted (${sig}); ${which}: ${named.join(', ')}${more}; the others were not written (nothing half-written is left): run the same command with --skip-existing to finish`;
 }

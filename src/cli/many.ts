@@ -10,7 +10,7 @@ import { dirname, join, normalize, resolve, sep } from 'node:path';
 import { checkDistinct, identity, planOutput, type PlannedOutput } from '../capture/outputs.js';
 import { TextOutput } from '../capture/target.js';
 import { CaptureError, EXIT_INPUT, OutputError, UsageError, errnoWords, printable, shownName } from '../errors.js';
-import { expandInputs, type InputFile } from '../multi/inputs.js';
+import { expandInputs, type InputFile, type InputProblem } from '../multi/inputs.js';
 import { availableCores } from '../multi/cores.js';
 import { runFiles, type FileJob } from '../multi/run.js';
 import type { Rule } from '../nat/rules.js';
@@ -217,9 +217,9 @@ let outDirRun: readonly PlannedOutput[] | null = null;
  * capture is renamed into place only when it is complete, so every such
  * file is whole). For the message of a run interrupted by a signal.
  */
-export function finishedOutputs(): string[] {
-  if (outDirRun === null) return [];
-  return outDirRun.filter((p) => p.kind === 'file' && finishedSince(p)).map((p) => p.given);
+export function finishedOutputs(): { finished: string[]; planned: number } {
+  if (outDirRun === null) return { finished: [], planned: 0 };
+  return { finished: outDirRun.filter((p) => p.kind === 'file' && finishedSince(p)).map((p) => p.given), planned: outDirRun.length };
 }
 
 function finishedSince(p: PlannedOutput): boolean {
@@ -314,13 +314,26 @@ export async function rewriteMany(
   if (existing > 0 && !opts.quiet) {
     say(`ssnat-rewrite: note: ${existing === 1 ? '1 input was' : `${num(existing)} inputs were`} skipped: ${existing === 1 ? 'its output exists' : 'their outputs exist'} in ${shownName(outDir)} (--skip-existing)\n`);
   }
+  // Until the run ends (its report written too), a signal's message names the outputs finished.
   outDirRun = plans;
-  let reports: Report[];
   try {
-    reports = await run(jobs, opts);
+    return await runAndReport(jobs, problems, skipped, existing, reportPlan, opts, toStdout);
   } finally {
     outDirRun = null;
   }
+}
+
+/** The rest of an --out-dir run: the files rewritten, a line each on stderr, the report. */
+async function runAndReport(
+  jobs: FileJob[],
+  problems: readonly InputProblem[],
+  skipped: number,
+  existing: number,
+  reportPlan: PlannedOutput | null,
+  opts: ManyOptions,
+  toStdout: ReportToStdout,
+): Promise<number> {
+  const reports = await run(jobs, opts);
   const report = combineReports('rewrite', [...reports, ...problemEntries('rewrite', problems, opts.strict)], opts.strict, skipped, existing);
   if (!opts.quiet) {
     for (const f of report.files) {

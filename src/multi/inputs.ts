@@ -48,9 +48,9 @@ export interface ExpandedInputs {
   readonly skipped: number;
 }
 
-/** Files a walk passed over, per directory given. */
+/** Files a walk passed over, per directory given: by real path, so that a file met twice (a directory and one inside it, given both) counts once. */
 interface WalkCounts {
-  skipped: number;
+  skipped: Set<string>;
 }
 
 /** Byte order of the UTF-16 code units: the same on every machine and locale. */
@@ -82,8 +82,9 @@ function unreachable(p: string, e: Dirent, err: unknown): string {
 /**
  * Walks `dir` for captures (into `out`, each with its path relative to
  * `base`); a directory that cannot be read, and an entry named as a capture
- * that cannot be read as a file, go to `problems`. Other names are not ours
- * to judge and are passed over.
+ * that cannot be read as a file, go to `problems`. A regular file of another
+ * name is taken when its first bytes are a capture's; every other file is
+ * passed over and counted.
  */
 function walk(dir: string, base: string, out: InputFile[], problems: InputProblem[], seenDirs: Set<string>, counts: WalkCounts): void {
   let real: string;
@@ -115,7 +116,15 @@ function walk(dir: string, base: string, out: InputFile[], problems: InputProble
     // Opening a FIFO would wait for a writer, and a device may never end: a walk reads regular files only.
     else if (named) problems.push({ path: p, message: `${kindOf(st)}, which a directory walk does not read: give it by name to read it` });
     else if (st.isFile() && startsAsCapture(p)) out.push({ path: p, relative: relative(base, p), walked: base });
-    else counts.skipped++;
+    else counts.skipped.add(realOr(p));
+  }
+}
+
+function realOr(p: string): string {
+  try {
+    return realpathSync(p);
+  } catch {
+    return p;
   }
 }
 
@@ -132,7 +141,7 @@ function startsAsCapture(path: string): boolean {
 export function expandInputs(args: readonly string[]): ExpandedInputs {
   const files: InputFile[] = [];
   const problems: InputProblem[] = [];
-  let skipped = 0;
+  const skipped = new Set<string>();
   for (const arg of args) {
     const path = normalize(arg);
     let st;
@@ -146,14 +155,15 @@ export function expandInputs(args: readonly string[]): ExpandedInputs {
     if (st.isDirectory()) {
       const found: InputFile[] = [];
       const met: InputProblem[] = [];
-      const counts: WalkCounts = { skipped: 0 };
+      const counts: WalkCounts = { skipped: new Set() };
       walk(path, path, found, met, new Set(), counts);
-      skipped += counts.skipped;
+      for (const s of counts.skipped) skipped.add(s);
       if (found.length === 0 && met.length === 0) {
+        const n = counts.skipped.size;
         const what =
-          counts.skipped === 0
+          n === 0
             ? 'it holds no file'
-            : `none of its ${counts.skipped === 1 ? 'one file is' : `${counts.skipped} files is`} a capture, by name (.pcap, .pcapng, .cap, or those .gz) or by its first bytes (pcap, pcapng, or their gzip)`;
+            : `none of its ${n === 1 ? 'one file is' : `${n} files is`} a capture, by name (.pcap, .pcapng, .cap, or those .gz) or by its first bytes (pcap, pcapng, or their gzip)`;
         problems.push({ path, message: `the directory holds no capture: ${what}` });
       }
       files.push(...found);
@@ -182,5 +192,5 @@ export function expandInputs(args: readonly string[]): ExpandedInputs {
     said.add(p.path);
     return true;
   });
-  return { files: unique.sort(byPath), problems: distinct.sort(byPath), skipped };
+  return { files: unique.sort(byPath), problems: distinct.sort(byPath), skipped: skipped.size };
 }

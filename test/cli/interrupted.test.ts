@@ -121,6 +121,17 @@ describe('an --out-dir run interrupted', () => {
     expect(readdirSync(out)).toEqual([]);
   }, 60_000);
 
+  it('interrupted after every output was finished (its report waits on a FIFO), it says every one is kept', async () => {
+    const { files } = inputs();
+    const out = join(tempDir(), 'out');
+    const report = join(tempDir(), 'report.fifo');
+    execFileSync('mkfifo', [report]);
+    const { ended, stderr } = await interrupt(['--out-dir', out, files[0]!, files[1]!, '-r', RULE, '-q', '--report', 'json', '--report-file', report], out, 'SIGINT');
+    expect(ended).toEqual([null, 'SIGINT']);
+    expect(stderr).toBe(`\nssnat-rewrite: interrupted (SIGINT); every output was finished before it, and is kept: ${join(out, 'a.pcapng')}, ${join(out, 'b.pcapng')}\n`);
+    expect(readdirSync(out).sort()).toEqual(['a.pcapng', 'b.pcapng']);
+  }, 60_000);
+
   it('--skip-existing is refused without --out-dir, and with --force', () => {
     const { files } = inputs();
     const a = cli([files[0]!, join(tempDir(), 'o.pcapng'), '-r', RULE, '--skip-existing']);

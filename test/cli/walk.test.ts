@@ -63,6 +63,9 @@ describe('a directory walk finds captures by their first bytes', () => {
     expect(r.stderr).toBe('ssnat-rewrite: note: 3 files in the directories given are not captures (by name or by their first bytes) and were skipped\n');
     // Each entry is the report of that file alone.
     for (const f of j.files) expect(f).toEqual(JSON.parse(cli(['verify', f.input.path, '--report', 'json']).stdout.toString()));
+    // A file met by two walks (a directory and one inside it, both given) is counted once.
+    const twice = JSON.parse(cli(['verify', dir, join(dir, 'night'), '-q', '--report', 'json']).stdout.toString()) as Json;
+    expect([twice.summary.files, twice.summary.skipped]).toEqual([3, 3]);
     // -q: no note; the count stays in the report.
     const quiet = cli(['verify', dir, '-q', '--report', 'json']);
     expect([quiet.code, quiet.stderr, (JSON.parse(quiet.stdout.toString()) as Json).summary.skipped]).toEqual([0, '', 3]);

@@ -5,7 +5,7 @@
  * the input, -q on verify printing no report, the HTML verdict's words,
  * and the intact frames before a pcap record with an absurd length.
  */
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
@@ -147,6 +147,10 @@ describe('a pcap record with an absurd length', () => {
     expect(r.stderr).toBe(
       `ssnat-rewrite: ${input}: byte offset ${third}, frame 3: pcap record claims 3735928559 captured bytes, more than the limit of 262144 (snaplen 262144; --max-record); the 2 frames before byte offset ${third} are intact: head -c ${third} '${dir}/clone'\\''s.pcap' > '${kept.replace("'", "'\\''")}' keeps them\n`,
     );
+    // The rewrite loop's batch walk stops there too, and the message is the same; no output is left.
+    const rewritten = cli([input, join(dir, 'out.pcap'), '-r', RULE]);
+    expect([rewritten.code, rewritten.stderr]).toEqual([3, r.stderr]);
+    expect(existsSync(join(dir, 'out.pcap'))).toBe(false);
     // The command does what it says: the frames before it, whole.
     const intact = bytes.subarray(0, third);
     writeFileSync(kept, intact);

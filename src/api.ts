@@ -5,7 +5,7 @@
  */
 import { CaptureReader, type ReaderOptions } from './capture/reader.js';
 import { RecordKind, type CaptureFormat, type CaptureRecord, type InterfaceInfo } from './capture/record.js';
-import { planOutput } from './capture/outputs.js';
+import { checkReplace, planOutput } from './capture/outputs.js';
 import { MemoryTarget, openOutput, type OutputTarget } from './capture/target.js';
 import { CaptureWriter, type WriterOptions } from './capture/writer.js';
 import type { InterfaceMapper } from './nat/mapper.js';
@@ -151,7 +151,9 @@ export class RecordWriter {
    */
   static async create(path: string | null, inputFormat: CaptureFormat, options: Omit<WriterOptions, 'copyRecords'> & { force?: boolean } = {}): Promise<RecordWriter> {
     const memory = path === null ? new MemoryTarget() : null;
-    const target = memory ?? (await openOutput(planOutput('output', path!, options.force ?? false, true)));
+    const plan = memory === null ? planOutput('output', path!, options.force ?? false, true) : null;
+    if (plan !== null) checkReplace([plan]);
+    const target = memory ?? (await openOutput(plan!));
     return new RecordWriter(new CaptureWriter(target, inputFormat, { ...options, copyRecords: true }), target, memory);
   }
 

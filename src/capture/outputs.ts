@@ -5,8 +5,9 @@
  *
  * - A regular file (or a name that does not exist yet) is written to a
  *   temporary file beside it and renamed into place at the end, so a failed
- *   or interrupted run leaves nothing behind. An existing file is replaced
- *   only with `force`.
+ *   or interrupted run leaves nothing behind. An existing capture output is
+ *   replaced only with `force`; an existing report file without it, unless
+ *   it holds a capture (`checkReplace`).
  * - A symbolic link stays a link: its final target is what is replaced,
  *   atomically, beside the target (a dangling link's target is created).
  * - A FIFO, a character device (`/dev/null`, `/dev/stdout` on a pipe) or a
@@ -25,6 +26,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { isatty } from 'node:tty';
 import { OutputError, UsageError, errnoWords } from '../errors.js';
 import { noteOutputDirectory } from './target.js';
+import { sniffFile, sniffedWords, type Sniffed } from './sniff.js';
 
 /** What a written path is for, as messages name it. */
 export type OutputRole = 'output' | '--report-file' | '--annotate output';
@@ -48,6 +50,10 @@ export interface PlannedOutput {
   readonly socket: boolean;
   /** Identity of what is there now (device, inode), when something is. */
   readonly id: string | null;
+  /** A regular file is there now, which the run would replace (see `checkReplace`). */
+  readonly replaces: boolean;
+  /** --force was given. */
+  readonly force: boolean;
 }
 
 /** Identity of a file for "is it the same file" checks: device and inode. */
@@ -129,21 +135,48 @@ export function planOutput(role: OutputRole, given: string, force: boolean, bina
     if (binary && isatty(fd)) {
       throw new UsageError(`refusing to write a binary capture to a terminal; redirect ${fd === 1 ? 'stdout' : `descriptor ${fd}`} or name a file for the ${role}`);
     }
-    return { role, given, kind: 'fd', target: '-', fd, socket: false, id: identity(st) };
+    return { role, given, kind: 'fd', target: '-', fd, socket: false, id: identity(st), replaces: false, force };
   }
   const st = statOrNull(() => statSync(path));
   if (st === null) {
-    return { role, given, kind: 'file', target: checkDirectory(role, given, path), fd: -1, socket: false, id: null };
+    return { role, given, kind: 'file', target: checkDirectory(role, given, path), fd: -1, socket: false, id: null, replaces: false, force };
   }
   if (st.isDirectory()) {
     throw new UsageError(`${role} ${given} is a directory: give a file name${role === 'output' ? ' (or --out-dir DIR for many inputs)' : ''}`);
   }
   if (st.isBlockDevice()) throw new UsageError(`${role} ${given} is a block device: refusing to write a capture or a report onto a disk`);
   if (st.isFIFO() || st.isCharacterDevice() || st.isSocket()) {
-    return { role, given, kind: 'special', target: path, fd: -1, socket: st.isSocket(), id: identity(st) };
+    return { role, given, kind: 'special', target: path, fd: -1, socket: st.isSocket(), id: identity(st), replaces: false, force };
   }
-  if (!force) throw new UsageError(`${role} ${given} exists; pass --force to replace it`);
-  return { role, given, kind: 'file', target: checkDirectory(role, given, path), fd: -1, socket: false, id: identity(st) };
+  // Whether it may be replaced is checkReplace's to say, once it is known not to be an input (one refusal, the one that matters).
+  return { role, given, kind: 'file', target: checkDirectory(role, given, path), fd: -1, socket: false, id: identity(st), replaces: true, force };
+}
+
+/**
+ * Refuses to replace what must not be replaced. A capture output or an
+ * --annotate copy that exists needs --force. A report file is replaced
+ * without it, as pytest --junitxml and jest-junit replace theirs on a CI
+ * re-run (atomically: a temporary file renamed over it), unless it holds a
+ * capture, which a report never replaces, --force or not: that is a
+ * capture named where the report was meant to go.
+ */
+export function checkReplace(outputs: readonly PlannedOutput[]): void {
+  for (const o of outputs) {
+    if (!o.replaces) continue;
+    if (o.role !== '--report-file') {
+      if (!o.force) throw new UsageError(`${o.role} ${o.given} exists; pass --force to replace it`);
+      continue;
+    }
+    let held: Sniffed | null = null;
+    try {
+      held = sniffFile(o.target);
+    } catch (e) {
+      throw new OutputError(`cannot write ${o.role} ${o.given}: cannot read what is there now: ${errnoWords(e)}`);
+    }
+    if (held !== null) {
+      throw new UsageError(`${o.role} ${o.given} holds ${sniffedWords(held)}: refusing to replace a capture with a report; name another file for the report`);
+    }
+  }
 }
 
 /** An input as the collision checks see it: its path ('-' for stdin). */
@@ -169,7 +202,9 @@ function inputIdentity(input: string): { id: string | null; real: string | null 
  * count) and by resolved path (for files that do not exist yet). The
  * outputs are indexed once, so a run over ten thousand captures costs ten
  * thousand lookups, not a hundred million comparisons; the pair named is
- * the one a plain double loop would find first.
+ * the one a plain double loop would find first. Then, only then, what may
+ * not be replaced (`checkReplace`): the same input and output with --force
+ * or without it gets the one refusal that matters.
  */
 export function checkDistinct(inputs: readonly string[], outputs: readonly PlannedOutput[]): void {
   const nul = statOrNull(() => statSync('/dev/null'));
@@ -213,4 +248,5 @@ export function checkDistinct(inputs: readonly string[], outputs: readonly Plann
     const [x, y] = [outputs[first]!, outputs[second]!];
     throw new UsageError(`${y.role} ${y.given} and ${x.role} ${x.given} are the same file: give each output its own path`);
   }
+  checkReplace(outputs);
 }

@@ -193,6 +193,8 @@ export class CaptureReader implements AsyncIterable<CaptureRecord> {
   private readonly name: string;
   private readonly maxBlock: number;
   private maxRecord: number;
+  /** --max-record as given (0: the default, from the snaplen). */
+  private readonly maxRecordGiven: number;
   private ended = false;
   /** pcapng: the current section's interfaces (local id -> info). */
   private sectionIfaces: InterfaceInfo[] = [];
@@ -208,6 +210,7 @@ export class CaptureReader implements AsyncIterable<CaptureRecord> {
     this.name = opts.name ?? 'input';
     this.maxBlock = opts.maxBlock ?? DEFAULT_MAX_BLOCK;
     this.maxRecord = opts.maxRecord ?? 0;
+    this.maxRecordGiven = this.maxRecord;
   }
 
   /**
@@ -440,9 +443,15 @@ export class CaptureReader implements AsyncIterable<CaptureRecord> {
     return new CaptureError(message + this.intactBefore(), { file: this.name, offset: this.win.offsetOf(at), frame });
   }
 
-  /** A record larger than --max-block or --max-record: maybe not damage at all, so the option is the remedy the message names. */
-  private overLimit(message: string, at: number, frame?: number): CaptureError {
-    return new CaptureError(message, { file: this.name, offset: this.win.offsetOf(at), frame });
+  /**
+   * A record larger than --max-block or --max-record: maybe not damage at
+   * all, so the option is the remedy the message names. `damage`: it is
+   * damage too (a pcap record past the default limit, the larger of the
+   * snaplen and the 262144 Wireshark itself reads: a length of 0xdeadbeef),
+   * so the message also says what is intact before it, as damage does.
+   */
+  private overLimit(message: string, at: number, frame?: number, damage = false): CaptureError {
+    return new CaptureError(message + (damage ? this.intactBefore() : ''), { file: this.name, offset: this.win.offsetOf(at), frame });
   }
 
   /**
@@ -536,6 +545,7 @@ export class CaptureReader implements AsyncIterable<CaptureRecord> {
         `pcap record claims ${capLen} captured bytes, more than the limit of ${this.maxRecord} (snaplen ${header.snapLength}; --max-record)`,
         at,
         this.frames + 1,
+        this.maxRecordGiven === 0,
       );
     }
     if (win.available < total) {

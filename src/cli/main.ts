@@ -24,7 +24,7 @@ import { startProgress, type Progress } from './progress.js';
 import type { VerifierOptions } from '../verify/verifier.js';
 import { OutputClosed } from '../capture/pipe.js';
 import { checkInput, formatFromName, loadRules } from './inputs.js';
-import { isMany, mergeReports, readFileList, rewriteMany, sizedReport, verifyMany, type ManyOptions, type ReportKind } from './many.js';
+import { finishedOutputs, isMany, mergeReports, readFileList, rewriteMany, sizedReport, verifyMany, type ManyOptions, type ReportKind } from './many.js';
 import { availableCores } from '../multi/cores.js';
 import { join } from 'node:path';
 import { num } from '../report/numbers.js';
@@ -59,6 +59,7 @@ interface RewriteOptions extends CommonOptions, VerifyLimitOptions {
   verify?: boolean;
   annotate?: boolean;
   force?: boolean;
+  skipExisting?: boolean;
   jobs?: number;
   mac?: string[];
   fixChecksums?: boolean;
@@ -150,7 +151,7 @@ function verifierOptions(opts: VerifyLimitOptions): VerifierOptions {
 function exitCodesHelp(): string {
   return `Exit codes: ${Object.entries(EXIT_CODES)
     .map(([code, what]) => `${code} ${what}`)
-    .join(',\n  ')}\n(no output is left behind on 3 or 4).`;
+    .join(',\n  ')},\n  130, 143 interrupted by SIGINT or SIGTERM\n(no output is left behind on 3, 4, 130 or 143, but for an --out-dir run's\noutputs finished before the signal: kept whole, and --skip-existing resumes).`;
 }
 
 /** The checks and their severities for verify --help, from the one table (report/model.ts). */
@@ -236,7 +237,7 @@ function addCommonOptions(cmd: Command): Command {
     .option('--strict', 'warnings fail the run (exit 1)')
     .option('--fail-on <checks>', 'make these checks errors: names or family.* globs, comma-separated (e.g. flow.collision); repeatable', collect)
     .option('--ignore <checks>', 'turn these checks off: their findings are only counted (e.g. arp.*); repeatable', collect)
-    .option('-q, --quiet', 'print nothing but errors')
+    .option('-q, --quiet', 'print nothing but errors (verify: no report either, unless --report or --report-file asks for one)')
     .option('--progress', 'show a progress bar on stderr (default: when stderr is a terminal)')
     .option('--no-progress', 'never show a progress bar')
     .option('--max-block <bytes>', 'largest pcapng block accepted (default 268435456)', positiveInt)
@@ -268,12 +269,13 @@ export function buildProgram(run: (result: Promise<number>) => void): Command {
       .argument('<paths...>', "the input capture ('-' for stdin) and the output ('-' for stdout); with --out-dir, input captures and directories"),
   ))
     .addOption(new Option('--format <format>', 'output format (default: from the output\'s name, else the input\'s)').choices(['same', 'pcap', 'pcapng']))
-    .option('--out-dir <dir>', 'rewrite every input (files, and directories walked for .pcap, .pcapng, .cap and .gz) into DIR, keeping their paths', pathValue)
+    .option('--out-dir <dir>', 'rewrite every input (files, and directories walked for captures: by name, .pcap, .pcapng, .cap and .gz, or by their first bytes) into DIR, keeping their paths', pathValue)
     .option('--verify', 'verify the output while writing it')
     .option('--annotate', 'add a pcapng packet comment naming each rewrite')
     .option('--mac <mapping>', 'MAC mapping OLD=NEW[@IFACE] (repeatable): Ethernet/802.11/SLL addresses, ARP hardware addresses and NDP link-layer address options; -d host-to-guest maps NEW to OLD', collectMac)
     .option('--fix-checksums', 'recompute every IPv4 header and TCP/UDP/UDP-Lite/DCCP/ICMP/ICMPv6 checksum of the output (for replaying offloaded captures); off by default because it erases the evidence of bad checksums (UDP/IPv4 checksum 0 stays 0; snaplen-cut packets and fragments are left as they are)')
-    .option('-f, --force', 'replace an existing output file')
+    .option('-f, --force', 'replace an existing output capture (a report file is replaced without it, unless it holds a capture)')
+    .option('--skip-existing', 'with --out-dir: leave out the inputs whose output exists (resumes a run that was interrupted: what it finished is whole)')
     .option(
       '-j, --jobs <n>',
       `threads: with --out-dir, captures rewritten at once; else threads that translate the one capture (default: the cores available, ${availableCores()} here; one capture is split from ${PARALLEL_MIN_BYTES >> 20} MB on ${PARALLEL_MIN_CORES} cores or more)`,
@@ -288,13 +290,13 @@ export function buildProgram(run: (result: Promise<number>) => void): Command {
         .command('verify')
         .description('check IP and L4 checksums, ARP consistency, flow collisions and (with --rule) untranslated addresses')
         .usage('[options] <input>...')
-        .argument('[inputs...]', "captures to check ('-' for stdin), or directories of captures (.pcap, .pcapng, .cap and their .gz)"),
+        .argument('[inputs...]', "captures to check ('-' for stdin), or directories of captures (.pcap, .pcapng, .cap and their .gz, or any file that starts as a capture)"),
     ),
   )
     .option('--annotate <output>', 'write a pcapng copy with a comment ("ssnat: ...") on every frame that has a finding', pathValue)
     .option('--files-from <list>', 'also check the captures a file lists, one path a line (a shard of a suite; no limit on the command line\'s length); - reads the list from stdin', pathValue)
     .addOption(jobsOption())
-    .option('-f, --force', 'replace an existing --annotate output or report file')
+    .option('-f, --force', 'replace an existing --annotate output (a report file is replaced without it, unless it holds a capture)')
     .addHelpText('after', VERIFY_EXAMPLES)
     .action((inputs: string[], opts: VerifyCommandOptions) => run(verifyAction(inputs, opts)));
 
@@ -306,7 +308,7 @@ export function buildProgram(run: (result: Promise<number>) => void): Command {
     .addOption(new Option('--report <kind>', 'report format').choices(['text', 'json', 'junit', 'html']).default('text'))
     .option('--report-file <file>', 'write the report to a file instead of stdout', pathValue)
     .option('--expect <list>', 'a file listing every capture the reports must cover, one path a line: those in no report are unreadable entries (a lost shard fails the merge)', pathValue)
-    .option('-f, --force', 'replace an existing report file')
+    .option('-f, --force', 'accepted for older scripts: a report file is replaced without it (never one that holds a capture)')
     .addHelpText('after', MERGE_EXAMPLES)
     .action((reports: string[], opts: { report: ReportKind; reportFile?: string; expect?: string; force?: boolean }) =>
       run(mergeReports(reports, { report: opts.report, reportFile: opts.reportFile, expect: opts.expect, force: opts.force === true }, reportToStdout)),
@@ -415,7 +417,7 @@ function printNotes(notes: readonly string[], opts: CommonOptions): void {
 }
 
 /** The options of a run over many captures, from the command line's. */
-function manyOptions(opts: CommonOptions & VerifyLimitOptions & { jobs?: number; force?: boolean }, rules: Rule[], report: ReportKind): ManyOptions {
+function manyOptions(opts: CommonOptions & VerifyLimitOptions & { jobs?: number; force?: boolean; skipExisting?: boolean }, rules: Rule[], report: ReportKind): ManyOptions {
   return {
     rules,
     direction: opts.direction,
@@ -423,10 +425,12 @@ function manyOptions(opts: CommonOptions & VerifyLimitOptions & { jobs?: number;
     ...severityOption(opts),
     jobs: opts.jobs ?? availableCores(),
     force: opts.force === true,
+    skipExisting: opts.skipExisting === true,
     quiet: opts.quiet === true,
     progress: wantsProgress(opts),
     progressForced: opts.progress === true,
     report,
+    reportAsked: opts.report !== undefined || opts.reportFile !== undefined,
     reportFile: opts.reportFile,
     verifyOptions: verifierOptions(opts),
     maxBlock: opts.maxBlock,
@@ -453,6 +457,8 @@ function macRules(opts: RewriteOptions): MacRule[] {
 }
 
 async function rewriteAction(paths: string[], opts: RewriteOptions): Promise<number> {
+  if (opts.skipExisting === true && opts.outDir === undefined) throw new UsageError('--skip-existing resumes a run over many captures: use it with --out-dir DIR');
+  if (opts.skipExisting === true && opts.force === true) throw new UsageError('--skip-existing keeps the outputs that exist and --force replaces them: give one of them');
   if (opts.outDir !== undefined) {
     const rules = rewriteRules(opts);
     const many = { ...manyOptions(opts, rules, opts.report ?? 'text'), macRules: macRules(opts), fixChecksums: opts.fixChecksums === true };
@@ -569,7 +575,8 @@ async function verifyCommand(input: string, opts: VerifyCommandOptions): Promise
     progress?.stop();
   }
   printNotes(result.notes, opts);
-  if (reportPlan === null) reportToStdout(render(result.report, kind), result.report.verdict!.exitCode);
+  // -q: the exit code is the answer; a report only when one was asked for by name.
+  if (reportPlan === null && !(opts.quiet === true && opts.report === undefined)) reportToStdout(render(result.report, kind), result.report.verdict!.exitCode);
   return result.report.verdict!.exitCode;
 }
 
@@ -621,6 +628,24 @@ function summaryLine(r: RunResult, output: string): string {
   return `ssnat-rewrite: ${parts.join(', ')}; ${mb} MB in ${r.seconds.toFixed(2)} s (${rate} packets/s) -> ${output === '-' ? 'stdout' : shownName(output)}`;
 }
 
+/** Most outputs an interruption's message names; the rest are counted. */
+const MAX_NAMED_OUTPUTS = 20;
+
+/**
+ * What an interruption leaves: nothing half-written, ever; and in a run
+ * over many captures (--out-dir), the outputs finished before the signal,
+ * whole, which are kept, named, and which --skip-existing does not redo.
+ */
+function interruptedMessage(sig: NodeJS.Signals): string {
+  const { finished: kept, planned } = finishedOutputs();
+  if (kept.length === 0) return `interrupted (${sig}); no output was left behind`;
+  const named = kept.slice(0, MAX_NAMED_OUTPUTS).map((p) => shownName(p));
+  const more = kept.length > MAX_NAMED_OUTPUTS ? `, and ${num(kept.length - MAX_NAMED_OUTPUTS)} more` : '';
+  if (kept.length === planned) return `interrupted (${sig}); every output was finished before it, and is kept: ${named.join(', ')}${more}`;
+  const which = kept.length === 1 ? 'the output finished before it is kept, whole' : `the ${num(kept.length)} outputs finished before it are kept, whole`;
+  return `interrupted (${sig}); ${which}: ${named.join(', ')}${more}; the others were not written (nothing half-written is left): run the same command with --skip-existing to finish`;
+}
+
 function cleanupAndExit(code: number): never {
   removeTempFiles();
   process.exit(code);
@@ -665,7 +690,7 @@ function reportToStdout(text: string, exitCode: number): void {
 export async function main(argv: string[]): Promise<number> {
   for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     process.once(sig, () => {
-      say(`\nssnat-rewrite: interrupted (${sig}); no output was left behind\n`);
+      say(`\nssnat-rewrite: ${interruptedMessage(sig)}\n`);
       removeTempFiles();
       // Then end by the signal itself, its handler gone (`once`): at once, where process.exit would wait
       // for a thread-pool thread still in open() or read() of a FIFO; and as a shell expects of a program

@@ -10,7 +10,7 @@ import { dirname, join, normalize, resolve, sep } from 'node:path';
 import { checkDistinct, identity, planOutput, type PlannedOutput } from '../capture/outputs.js';
 import { TextOutput } from '../capture/target.js';
 import { CaptureError, EXIT_INPUT, OutputError, UsageError, errnoWords, printable, shownName } from '../errors.js';
-import { expandInputs, type InputFile } from '../multi/inputs.js';
+import { expandInputs, type InputFile, type InputProblem } from '../multi/inputs.js';
 import { availableCores } from '../multi/cores.js';
 import { runFiles, type FileJob } from '../multi/run.js';
 import type { Rule } from '../nat/rules.js';
@@ -37,11 +37,15 @@ export interface ManyOptions {
   severity?: SeverityOverrides;
   jobs: number;
   force: boolean;
+  /** --skip-existing: an --out-dir input whose output exists is not rewritten (a run resumed). */
+  skipExisting: boolean;
   quiet: boolean;
   progress: boolean;
   /** --progress given (a bar even where stderr is no terminal). */
   progressForced: boolean;
   report: ReportKind;
+  /** --report or --report-file was given (with -q, verify prints a report only then). */
+  reportAsked: boolean;
   reportFile?: string | undefined;
   verifyOptions: VerifierOptions;
   maxBlock?: number | undefined;
@@ -164,15 +168,27 @@ function problemEntries(command: 'rewrite' | 'verify', problems: ReadonlyArray<{
   return problems.map((p) => failedReport(command, p.path, { code: 'input', message: p.message, exitCode: EXIT_INPUT }, strict));
 }
 
+/**
+ * The files the directory walks passed over (neither named nor starting as
+ * captures), said once, on stderr; the JSON report counts them
+ * (`summary.skipped`).
+ */
+function noteSkipped(skipped: number, opts: Pick<ManyOptions, 'quiet'>): void {
+  if (skipped === 0 || opts.quiet) return;
+  say(`ssnat-rewrite: note: ${skipped === 1 ? '1 file' : `${num(skipped)} files`} in the directories given ${skipped === 1 ? 'is not a capture' : 'are not captures'} (by name or by ${skipped === 1 ? 'its' : 'their'} first bytes) and ${skipped === 1 ? 'was' : 'were'} skipped\n`);
+}
+
 /** `verify A B DIR ...`: the combined report; resolves to the exit code. */
 export async function verifyMany(inputs: readonly string[], opts: ManyOptions, toStdout: ReportToStdout): Promise<number> {
   if (inputs.includes('-')) throw new UsageError("'-' (stdin) can be the only input: give files or directories when there are several");
-  const { files, problems } = expandInputs(inputs);
+  const { files, problems, skipped } = expandInputs(inputs);
   const reportPlan = opts.reportFile === undefined ? null : planOutput('--report-file', opts.reportFile, opts.force, false);
   if (reportPlan !== null) checkDistinct(files.map((f) => f.path), [reportPlan]);
+  noteSkipped(skipped, opts);
   const reports = await run(files.map((f) => baseJob('verify', f.path, opts)), opts);
-  const report = combineReports('verify', [...reports, ...problemEntries('verify', problems, opts.strict)], opts.strict);
-  await emit(report, opts, reportPlan, toStdout);
+  const report = combineReports('verify', [...reports, ...problemEntries('verify', problems, opts.strict)], opts.strict, skipped);
+  // -q: the exit code is the answer; a report only when one was asked for by name.
+  if (!(opts.quiet && !opts.reportAsked)) await emit(report, opts, reportPlan, toStdout);
   return report.verdict.exitCode;
 }
 
@@ -181,6 +197,45 @@ function outputName(rel: string, format: 'same' | 'pcap' | 'pcapng'): string {
   if (format === 'same') return rel;
   const m = /^(.*?)(\.(?:pcapng|pcap|cap|ntar))?(\.gz)?$/i.exec(rel)!;
   return `${m[1]}.${format}${m[3] ?? ''}`;
+}
+
+/** Why inputs land on one output name, in terms of what was given: files by their names, directories' files by their paths inside them. */
+function clashReason(fs: readonly InputFile[]): string {
+  const walked = fs.filter((f) => f.walked !== undefined);
+  const rel = shownName(fs[0]!.relative);
+  if (walked.length === 0) return `a file given is written by its name, ${rel}`;
+  if (walked.length === fs.length) return `each is ${rel} inside the directory given, ${walked.map((f) => shownName(f.walked!)).join(' and ')}`;
+  return `a file given is written by its name, and a directory's files by their paths inside it: both are ${rel}`;
+}
+
+function isRegularFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** The outputs of the --out-dir run under way (for a signal's message), or null. */
+let outDirRun: readonly PlannedOutput[] | null = null;
+
+/**
+ * The outputs of the --out-dir run under way that are finished: a file
+ * there that was not there before the run, or another one than was (a
+ * capture is renamed into place only when it is complete, so every such
+ * file is whole). For the message of a run interrupted by a signal.
+ */
+export function finishedOutputs(): { finished: string[]; planned: number } {
+  if (outDirRun === null) return { finished: [], planned: 0 };
+  return { finished: outDirRun.filter((p) => p.kind === 'file' && finishedSince(p)).map((p) => p.given), planned: outDirRun.length };
+}
+
+function finishedSince(p: PlannedOutput): boolean {
+  try {
+    return identity(statSync(p.target)) !== p.id;
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -208,7 +263,7 @@ export async function rewriteMany(
     outSt = null;
   }
   if (outSt !== null && !outSt.isDirectory()) throw new UsageError(`--out-dir ${outDir} is not a directory`);
-  const { files, problems } = expandInputs(inputs);
+  const { files, problems, skipped } = expandInputs(inputs);
   // An output directory inside an input directory: a later run would read its outputs as inputs.
   const outAbs = resolve(outDir);
   for (const input of inputs) {
@@ -232,22 +287,30 @@ export async function rewriteMany(
   const clashes = [...byOutput].filter(([, fs]) => fs.length > 1);
   if (clashes.length > 0) {
     for (const [out, fs] of clashes) {
-      say(`ssnat-rewrite: ${fs.map((f) => shownName(f.path)).join(' and ')} would both be written to ${shownName(out)}: give their directories instead, or rewrite them in separate runs\n`);
+      say(`ssnat-rewrite: ${fs.map((f) => shownName(f.path)).join(' and ')} would both be written to ${shownName(out)} (${clashReason(fs)}): rewrite them in separate runs, each with its own --out-dir\n`);
     }
     throw new UsageError(`${clashes.length} output name(s) would be written twice; nothing was written`);
   }
   const reportPlan = opts.reportFile === undefined ? null : planOutput('--report-file', opts.reportFile, opts.force, false);
   const plans: PlannedOutput[] = [];
-  for (const [out] of byOutput) {
+  const todo: InputFile[] = [];
+  let existing = 0;
+  for (const [out, [f]] of byOutput) {
+    // A run resumed after an interruption: what it finished is there, whole (outputs are renamed into place only when complete).
+    if (opts.skipExisting && isRegularFile(out)) {
+      existing++;
+      continue;
+    }
     try {
       mkdirSync(dirname(out), { recursive: true });
     } catch (e) {
       throw new OutputError(`cannot write output ${out}: cannot create directory ${dirname(out)}: ${errnoWords(e)}`);
     }
     plans.push(planOutput('output', out, opts.force, true));
+    todo.push(f!);
   }
   checkDistinct(files.map((f) => f.path), reportPlan === null ? plans : [...plans, reportPlan]);
-  const jobs = files.map((f, i): FileJob => ({
+  const jobs = todo.map((f, i): FileJob => ({
     ...baseJob('rewrite', f.path, opts),
     output: plans[i]!.given,
     outputPlan: plans[i]!,
@@ -257,8 +320,31 @@ export async function rewriteMany(
     macRules: opts.macRules ?? [],
     fixChecksums: opts.fixChecksums === true,
   }));
+  noteSkipped(skipped, opts);
+  if (existing > 0 && !opts.quiet) {
+    say(`ssnat-rewrite: note: ${existing === 1 ? '1 input was' : `${num(existing)} inputs were`} skipped: ${existing === 1 ? 'its output exists' : 'their outputs exist'} in ${shownName(outDir)} (--skip-existing)\n`);
+  }
+  // Until the run ends (its report written too), a signal's message names the outputs finished.
+  outDirRun = plans;
+  try {
+    return await runAndReport(jobs, problems, skipped, existing, reportPlan, opts, toStdout);
+  } finally {
+    outDirRun = null;
+  }
+}
+
+/** The rest of an --out-dir run: the files rewritten, a line each on stderr, the report. */
+async function runAndReport(
+  jobs: FileJob[],
+  problems: readonly InputProblem[],
+  skipped: number,
+  existing: number,
+  reportPlan: PlannedOutput | null,
+  opts: ManyOptions,
+  toStdout: ReportToStdout,
+): Promise<number> {
   const reports = await run(jobs, opts);
-  const report = combineReports('rewrite', [...reports, ...problemEntries('rewrite', problems, opts.strict)], opts.strict);
+  const report = combineReports('rewrite', [...reports, ...problemEntries('rewrite', problems, opts.strict)], opts.strict, skipped, existing);
   if (!opts.quiet) {
     for (const f of report.files) {
       const s = f.summary;
@@ -267,12 +353,13 @@ export async function rewriteMany(
     }
     say(`ssnat-rewrite: ${printable(report.verdict.why)}\n`);
   }
-  if (opts.reportFile !== undefined || opts.report !== 'text') await emit(report, opts, reportPlan, toStdout);
+  // The lines above are the summary; a report only when one was asked for (--report text included).
+  if (opts.reportFile !== undefined || opts.reportAsked) await emit(report, opts, reportPlan, toStdout);
   return report.verdict.exitCode;
 }
 
 /** Reads one report file of merge-reports: a one-capture report or a combined one. */
-function readReports(path: string): { command: 'rewrite' | 'verify'; strict: boolean | null; files: Report[] } {
+function readReports(path: string): { command: 'rewrite' | 'verify'; strict: boolean | null; files: Report[]; skipped: number; existing: number } {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -300,7 +387,9 @@ function readReports(path: string): { command: 'rewrite' | 'verify'; strict: boo
     if (f.input.path !== '-') f.input.path = normalize(f.input.path);
   }
   const stricts = new Set(files.map((f) => f.verdict?.strict));
-  return { command: doc.command, strict: stricts.size === 1 ? (files[0]?.verdict?.strict ?? null) : null, files };
+  // What a run counted but did not process (a walk's skipped files, --skip-existing's inputs): the merge adds them up.
+  const counted = (n: unknown): number => (Array.isArray(doc.files) && Number.isSafeInteger(n) && (n as number) > 0 ? (n as number) : 0);
+  return { command: doc.command, strict: stricts.size === 1 ? (files[0]?.verdict?.strict ?? null) : null, files, skipped: counted(doc.summary?.skipped), existing: counted(doc.summary?.existing) };
 }
 
 /**
@@ -343,7 +432,7 @@ export async function mergeReports(
   const strict = stricts.values().next().value === true;
   const command = parts[0]!.command;
   const missing = opts.expect === undefined ? [] : expectedMissing(opts.expect, owner);
-  const report = combineReports(command, [...parts.flatMap((p) => p.files), ...missing.map((m) => failedReport(command, m, { code: 'input', message: 'in no report: was its shard lost?', exitCode: EXIT_INPUT }, strict))], strict);
+  const report = combineReports(command, [...parts.flatMap((p) => p.files), ...missing.map((m) => failedReport(command, m, { code: 'input', message: 'in no report: was its shard lost?', exitCode: EXIT_INPUT }, strict))], strict, parts.reduce((n, p) => n + p.skipped, 0), parts.reduce((n, p) => n + p.existing, 0));
   const reportPlan = opts.reportFile === undefined ? null : planOutput('--report-file', opts.reportFile, opts.force, false);
   if (reportPlan !== null) checkDistinct(paths, [reportPlan]);
   await emit(report, opts, reportPlan, toStdout);

@@ -1,9 +1,16 @@
 /**
  * The inputs of a run over many captures: files and directories as given,
- * directories walked recursively for captures (`.pcap`, `.pcapng`, `.cap`,
- * each optionally `.gz`), in one fixed order: sorted by path, so that a run
- * prints the same whatever the order of its arguments, the number of jobs or
- * the shards it was split into (merge-reports sorts the same way).
+ * directories walked recursively for captures, in one fixed order: sorted
+ * by path, so that a run prints the same whatever the order of its
+ * arguments, the number of jobs or the shards it was split into
+ * (merge-reports sorts the same way).
+ *
+ * A walk finds captures by name (`.pcap`, `.pcapng`, `.cap`, each optionally
+ * `.gz`) and by content: a regular file with another name whose first bytes
+ * are a capture's (src/capture/sniff.ts: pcap, pcapng, or their gzip) is one
+ * too, since `tcpdump -w` writes whatever name it is given, often none.
+ * Every other file is skipped, and counted (`skipped`), so that the run can
+ * say how many it passed over.
  *
  * What cannot be an input (a path that does not exist, a pattern the shell
  * left unexpanded because it matched nothing, a directory that holds no
@@ -15,6 +22,7 @@
 import { readdirSync, readlinkSync, realpathSync, statSync, type Dirent, type Stats } from 'node:fs';
 import { basename, join, normalize, relative } from 'node:path';
 import { errnoWords } from '../errors.js';
+import { sniffFile } from '../capture/sniff.js';
 
 /** File names that are captures, when a directory is walked. */
 export const CAPTURE_NAME = /\.(pcap|pcapng|cap)(\.gz)?$/i;
@@ -24,6 +32,8 @@ export interface InputFile {
   readonly path: string;
   /** Where an --out-dir output goes, relative to it: the path inside the directory given, or the file's name. */
   readonly relative: string;
+  /** The directory given whose walk found it (undefined: the file was given by name). */
+  readonly walked?: string;
 }
 
 export interface InputProblem {
@@ -34,6 +44,13 @@ export interface InputProblem {
 export interface ExpandedInputs {
   readonly files: InputFile[];
   readonly problems: InputProblem[];
+  /** Files the walks passed over: neither named as captures nor starting as one (or not regular files, which a walk does not open). */
+  readonly skipped: number;
+}
+
+/** Files a walk passed over, per directory given: by real path, so that a file met twice (a directory and one inside it, given both) counts once. */
+interface WalkCounts {
+  skipped: Set<string>;
 }
 
 /** Byte order of the UTF-16 code units: the same on every machine and locale. */
@@ -65,10 +82,11 @@ function unreachable(p: string, e: Dirent, err: unknown): string {
 /**
  * Walks `dir` for captures (into `out`, each with its path relative to
  * `base`); a directory that cannot be read, and an entry named as a capture
- * that cannot be read as a file, go to `problems`. Other names are not ours
- * to judge and are passed over.
+ * that cannot be read as a file, go to `problems`. A regular file of another
+ * name is taken when its first bytes are a capture's; every other file is
+ * passed over and counted.
  */
-function walk(dir: string, base: string, out: InputFile[], problems: InputProblem[], seenDirs: Set<string>): void {
+function walk(dir: string, base: string, out: InputFile[], problems: InputProblem[], seenDirs: Set<string>, counts: WalkCounts): void {
   let real: string;
   let entries: Dirent[];
   try {
@@ -93,10 +111,29 @@ function walk(dir: string, base: string, out: InputFile[], problems: InputProble
       else if (e.isDirectory()) problems.push({ path: p, message: `cannot look into the directory: ${errnoWords(err)}; the captures in it were not looked at` });
       continue;
     }
-    if (st.isDirectory()) walk(p, base, out, problems, seenDirs);
-    else if (named && st.isFile()) out.push({ path: p, relative: relative(base, p) });
+    if (st.isDirectory()) walk(p, base, out, problems, seenDirs, counts);
+    else if (named && st.isFile()) out.push({ path: p, relative: relative(base, p), walked: base });
     // Opening a FIFO would wait for a writer, and a device may never end: a walk reads regular files only.
     else if (named) problems.push({ path: p, message: `${kindOf(st)}, which a directory walk does not read: give it by name to read it` });
+    else if (st.isFile() && startsAsCapture(p)) out.push({ path: p, relative: relative(base, p), walked: base });
+    else counts.skipped.add(realOr(p));
+  }
+}
+
+function realOr(p: string): string {
+  try {
+    return realpathSync(p);
+  } catch {
+    return p;
+  }
+}
+
+/** A file without a capture's name whose first bytes are a capture's; one that cannot be read is not judged (skipped, counted). */
+function startsAsCapture(path: string): boolean {
+  try {
+    return sniffFile(path) !== null;
+  } catch {
+    return false;
   }
 }
 
@@ -104,6 +141,7 @@ function walk(dir: string, base: string, out: InputFile[], problems: InputProble
 export function expandInputs(args: readonly string[]): ExpandedInputs {
   const files: InputFile[] = [];
   const problems: InputProblem[] = [];
+  const skipped = new Set<string>();
   for (const arg of args) {
     const path = normalize(arg);
     let st;
@@ -117,8 +155,17 @@ export function expandInputs(args: readonly string[]): ExpandedInputs {
     if (st.isDirectory()) {
       const found: InputFile[] = [];
       const met: InputProblem[] = [];
-      walk(path, path, found, met, new Set());
-      if (found.length === 0 && met.length === 0) problems.push({ path, message: 'the directory holds no capture (.pcap, .pcapng, .cap, or those .gz)' });
+      const counts: WalkCounts = { skipped: new Set() };
+      walk(path, path, found, met, new Set(), counts);
+      for (const s of counts.skipped) skipped.add(s);
+      if (found.length === 0 && met.length === 0) {
+        const n = counts.skipped.size;
+        const what =
+          n === 0
+            ? 'it holds no file'
+            : `none of its ${n === 1 ? 'one file is' : `${n} files is`} a capture, by name (.pcap, .pcapng, .cap, or those .gz) or by its first bytes (pcap, pcapng, or their gzip)`;
+        problems.push({ path, message: `the directory holds no capture: ${what}` });
+      }
       files.push(...found);
       problems.push(...met);
     } else {
@@ -145,5 +192,5 @@ export function expandInputs(args: readonly string[]): ExpandedInputs {
     said.add(p.path);
     return true;
   });
-  return { files: unique.sort(byPath), problems: distinct.sort(byPath) };
+  return { files: unique.sort(byPath), problems: distinct.sort(byPath), skipped: skipped.size };
 }

@@ -142,7 +142,7 @@ export function inconsistency(r: Report): string | null {
   const v = r.verdict!;
   if (r.error !== undefined) {
     // A file that could not be processed: its entry says why, with the exit code of that failure.
-    const ok = v.result === 'unreadable' && [EXIT_USAGE, EXIT_INPUT, EXIT_OUTPUT].includes(v.exitCode);
+    const ok = v.result === (r.error.code === 'output' ? 'unwritten' : 'unreadable') && [EXIT_USAGE, EXIT_INPUT, EXIT_OUTPUT].includes(v.exitCode);
     return ok ? null : 'its error and its verdict do not agree';
   }
   // Whether checks ran is not the entry's to claim: a verify always counts the packets it could not check,

@@ -25,8 +25,9 @@ import { checkFilter, frameFilter, laneFilter } from './wireshark.js';
 const VERDICT_LOOK: Readonly<Record<VerdictResult, { icon: string; word: string }>> = {
   ok: { icon: '✔', word: 'OK' },
   failed: { icon: '✖', word: 'FAILED' },
-  unchecked: { icon: '?', word: 'UNCHECKED' },
+  unchecked: { icon: '?', word: 'NOT CHECKED' },
   unreadable: { icon: '!', word: 'UNREADABLE' },
+  unwritten: { icon: '!', word: 'NOT WRITTEN' },
 };
 
 /**
@@ -47,7 +48,8 @@ function verdictBanner(v: Verdict, derived: boolean, small = false): string {
   const look = VERDICT_LOOK[v.result];
   const exit = `exit code ${v.exitCode}${v.strict ? ' (--strict: warnings fail)' : ''}${derived ? ' (from the summary: the report has no verdict)' : ''}`;
   return (
-    `<div class="verdict v-${v.result}${small ? ' small' : ''}" data-verdict="${v.result}" data-exit-code="${v.exitCode}">` +
+    // Not written looks as unreadable does: the run could not do what was asked with that file.
+    `<div class="verdict v-${v.result === 'unwritten' ? 'unreadable' : v.result}${small ? ' small' : ''}" data-verdict="${v.result}" data-exit-code="${v.exitCode}">` +
     `<span class="icon" aria-hidden="true">${look.icon}</span><span class="word">${look.word}</span>` +
     `<span class="why">${esc(v.why)}</span><span class="exit">${esc(exit)}</span></div>`
   );
@@ -110,6 +112,7 @@ function errorBox(r: Report): string {
   const e = r.error;
   if (e === undefined) return '';
   const at = [e.offset !== undefined ? `byte offset ${num(e.offset)}` : '', e.frame !== undefined ? `frame ${e.frame}` : ''].filter((x) => x).join(', ');
+  if (e.code === 'output') return `<div class="error-box" role="alert"><strong>The output was not written</strong> (${esc(e.code)}): ${esc(e.message)}.</div>`;
   return (
     `<div class="error-box" role="alert"><strong>The capture could not be read</strong> (${esc(e.code)}${at ? `, ${at}` : ''}): ${esc(e.message)}. ` +
     `What was read before the damage is reported below.</div>`
@@ -436,6 +439,7 @@ function multiPage(m: MultiReport, limits: Limits): string {
       ['failed', s.failed, 'err'],
       ['unchecked', s.unchecked, 'warn'],
       ['unreadable', s.unreadable, 'err'],
+      ...(s.unwritten === undefined ? [] : [['not written', s.unwritten, 'err'] as [string, number, string]]),
       ['packets', s.packets],
       ['checksums bad', s.checksums.bad, 'err'],
       ['errors', s.errors, 'err'],

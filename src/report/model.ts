@@ -123,9 +123,11 @@ export interface Timeline {
  * - `failed`: an error finding (or, with --strict, a warning);
  * - `unchecked`: nothing could be checked (no packet the verifier could
  *   decode: an empty capture, or only link types it does not decode);
- * - `unreadable`: the capture could not be read (`error` says why).
+ * - `unreadable`: the capture could not be read (`error` says why);
+ * - `unwritten`: in a run over many, its output could not be written (a full disk: exit 4).
  */
-export type VerdictResult = 'ok' | 'failed' | 'unchecked' | 'unreadable';
+/** `unwritten`: a file of a run over many whose output could not be written (a full disk: exit 4). */
+export type VerdictResult = 'ok' | 'failed' | 'unchecked' | 'unreadable' | 'unwritten';
 
 export interface Verdict {
   result: VerdictResult;
@@ -209,11 +211,17 @@ export interface MultiReport {
   files: Report[];
   summary: {
     files: number;
+    /** Files the directory walks passed over, neither named nor starting as captures (present when there were some). */
+    skipped?: number;
+    /** --out-dir inputs not rewritten because --skip-existing found their output (present when there were some). */
+    existing?: number;
     /** Files per verdict. */
     ok: number;
     failed: number;
     unchecked: number;
     unreadable: number;
+    /** Files whose output could not be written (exit 4; present when there were some). */
+    unwritten?: number;
     packets: number;
     rewritten: number;
     undecodable: number;

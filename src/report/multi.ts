@@ -45,24 +45,38 @@ export function failedReport(
     direction: 'guest-to-host',
     rules: [],
     summary,
-    verdict: { result: 'unreadable', exitCode: error.exitCode, strict, why: `could not be ${command === 'verify' ? 'checked' : 'rewritten'}: ${error.message}` },
+    // An output that could not be written (a full disk) is not the input's fault: "not written", never "unreadable".
+    verdict: {
+      result: error.code === 'output' ? 'unwritten' : 'unreadable',
+      exitCode: error.exitCode,
+      strict,
+      why: error.code === 'output' ? `not written: ${error.message}` : `could not be ${command === 'verify' ? 'checked' : 'rewritten'}: ${error.message}`,
+    },
     findings: [],
     collisions: [],
     error: err,
   };
 }
 
-/** The combined report: the files sorted by path, totals, and the worst verdict. */
-export function combineReports(command: 'rewrite' | 'verify', reports: readonly Report[], strict: boolean): MultiReport {
+/**
+ * The combined report: the files sorted by path, totals, and the worst
+ * verdict. `skipped`: files the directory walks passed over (not captures);
+ * `existing`: --out-dir inputs not rewritten because --skip-existing found
+ * their output; each counted in the summary when there were some.
+ */
+export function combineReports(command: 'rewrite' | 'verify', reports: readonly Report[], strict: boolean, skipped = 0, existing = 0): MultiReport {
   const files = [...reports].sort((a, b) => (a.input.path < b.input.path ? -1 : a.input.path > b.input.path ? 1 : 0));
   const count = (r: VerdictResult): number => files.filter((f) => f.verdict?.result === r).length;
   const sum = (pick: (s: Report['summary']) => number): number => files.reduce((n, f) => n + pick(f.summary), 0);
   const summary: MultiReport['summary'] = {
     files: files.length,
+    ...(skipped > 0 ? { skipped } : {}),
+    ...(existing > 0 ? { existing } : {}),
     ok: count('ok'),
     failed: count('failed'),
     unchecked: count('unchecked'),
     unreadable: count('unreadable'),
+    ...(count('unwritten') > 0 ? { unwritten: count('unwritten') } : {}),
     packets: sum((s) => s.packets),
     rewritten: sum((s) => s.rewritten),
     undecodable: sum((s) => s.undecodable),
@@ -95,9 +109,13 @@ function worstVerdict(files: readonly Report[], s: MultiReport['summary'], stric
   if (s.failed > 0) parts.push(`${s.failed} failed`);
   if (s.unchecked > 0) parts.push(`${s.unchecked} not checked`);
   if (s.unreadable > 0) parts.push(`${s.unreadable} unreadable`);
+  if (s.unwritten !== undefined) parts.push(`${s.unwritten} not written`);
+  if (s.existing !== undefined) parts.push(`${s.existing} skipped (output exists)`);
   const why = parts.join(', ');
   let result: VerdictResult;
-  if (s.files === 0) result = 'unchecked';
+  // A resumed run that found everything done has nothing left to do: that is done, not unchecked.
+  if (s.files === 0) result = s.existing !== undefined ? 'ok' : 'unchecked';
+  else if (s.unwritten !== undefined) result = 'unwritten';
   else if (s.unreadable > 0) result = 'unreadable';
   else if (s.failed > 0 || exitCode !== EXIT_OK) result = 'failed';
   else if (s.unchecked === s.files) result = 'unchecked';
@@ -105,11 +123,10 @@ function worstVerdict(files: readonly Report[], s: MultiReport['summary'], stric
   return { result, exitCode, strict, why };
 }
 
-const WORD: Record<VerdictResult, string> = { ok: 'ok', failed: 'FAILED', unchecked: 'NOT CHECKED', unreadable: 'UNREADABLE' };
+const WORD: Record<VerdictResult, string> = { ok: 'ok', failed: 'FAILED', unchecked: 'NOT CHECKED', unreadable: 'UNREADABLE', unwritten: 'NOT WRITTEN' };
 
 /** A file's word in the text report: its verdict, or for a file that could not be processed, why. */
 function word(f: Report): string {
-  if (f.error?.code === 'output') return 'NOT WRITTEN';
   if (f.error?.code === 'rule' || f.error?.code === 'usage') return 'REFUSED';
   return WORD[f.verdict?.result ?? 'ok'];
 }

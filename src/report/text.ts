@@ -68,5 +68,7 @@ export function verdictLine(report: { summary: { errors: number }; verdict?: Rep
       return `${v.exitCode === 0 ? chalk.yellow('NOT CHECKED') : chalk.red('NOT CHECKED')}: ${printable(v.why)}`;
     case 'unreadable':
       return `${chalk.red('UNREADABLE')}: ${printable(v.why)}`;
+    case 'unwritten':
+      return `${chalk.red('NOT WRITTEN')}: ${printable(v.why)}`;
   }
 }

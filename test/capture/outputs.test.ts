@@ -37,7 +37,7 @@ const OUTPUTS: ReadonlyArray<[string | null, string, PlannedOutput['kind']]> = [
 
 function planned(k: number, n: number): PlannedOutput {
   const [id, target, kind] = OUTPUTS[k]!;
-  return { role: n % 2 === 0 ? 'output' : '--report-file', given: `${target}#${n}`, kind, target, fd: kind === 'fd' ? 1 : -1, socket: false, id };
+  return { role: n % 2 === 0 ? 'output' : '--report-file', given: `${target}#${n}`, kind, target, fd: kind === 'fd' ? 1 : -1, socket: false, id, replaces: false, force: false };
 }
 
 /** The check as it was written before it was indexed: every input against every output, then every pair. */

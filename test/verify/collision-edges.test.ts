@@ -98,6 +98,8 @@ describe('source address = destination address: the ports order the flow', () =>
     ]);
     expect(only(r.findings, 'flow.collision').map((f) => [f.frame, f.interface, f.message])).toEqual([
       [2, 1, `udp ${name(1000, 2000)} on interface 1 is also on interface 0 (frame 1): a stateful NAT would take them for one connection`],
+    ]);
+    expect(only(r.findings, 'flow.wrong-clone').map((f) => [f.frame, f.interface, f.message])).toEqual([
       [3, 0, `udp ${name(1000, 2000)}: reply on interface 0 to the request of frame 2 on interface 1: the answer went to another clone than the one that asked`],
     ]);
   });

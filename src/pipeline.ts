@@ -481,9 +481,10 @@ function checkScopes(table: RuleTable, reader: CaptureReader, early: boolean, ma
 
 /**
  * The report's interface list: each interface once as Wireshark numbers it
- * (identical descriptions in later pcapng sections are one interface); when
- * different interfaces share a number (sections that describe different
- * ones), each is listed with its section.
+ * (identical descriptions in later pcapng sections are one interface, one
+ * lane); an interface under an id that an earlier, different one has (a
+ * later section's) is listed with its section, as its findings are
+ * (verify/context.ts Lanes): Wireshark's frame.section_number, 1-based.
  */
 function reportInterfaces(reader: CaptureReader): Report['input']['interfaces'] {
   const seen = new Map<string, InterfaceInfo>();
@@ -492,12 +493,11 @@ function reportInterfaces(reader: CaptureReader): Report['input']['interfaces'] 
     if (!seen.has(key)) seen.set(key, i);
   }
   const list = [...seen.values()];
-  const shared = new Set(list.filter((i, n) => list.findIndex((j) => j.id === i.id) !== n).map((i) => i.id));
-  return list.map((i) => ({
+  return list.map((i, n) => ({
     id: i.id,
     ...(i.name === undefined ? {} : { name: i.name }),
     linkType: i.linkType,
-    ...(shared.has(i.id) ? { section: i.section } : {}),
+    ...(list.findIndex((j) => j.id === i.id) < n ? { section: i.section + 1 } : {}),
   }));
 }
 
@@ -677,7 +677,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<RunResult> {
       ...(ignored === undefined ? {} : { ignored }),
       collisions: summary?.collisions ?? [],
     };
-    const timeline = verifier?.timeline.report(new Map(reader.interfaces.filter((i) => i.name !== undefined).reverse().map((i) => [i.id, i.name!]))) ?? null;
+    const timeline = verifier?.timeline.report(verifier.lanes) ?? null;
     if (timeline !== null) report.timeline = timeline;
     if (writer !== null && writer.format !== reader.format) notes.push(...writer.conversionNotes());
     await opts.beforeCommit?.(report);

@@ -41,6 +41,8 @@ export interface SceneLane {
   /** "1", or "1/10" (interface 1, VLAN 10), "1/10.20" for QinQ: the data-lane of its SVG elements. */
   key: string;
   iface: number;
+  /** The pcapng section, where the interface id alone is ambiguous (the report's interfaces list it with one). */
+  section?: number;
   vlan?: string;
   name?: string;
   /** Packets per timeline bucket, when the report has a timeline. */
@@ -120,8 +122,10 @@ export interface Scene {
   frameAxisWhy?: string;
 }
 
-export function laneKey(iface: number, vlan?: string): string {
-  return vlan ? `${iface}/${vlan}` : String(iface);
+/** A lane's key: "1", "1/10" (VLAN 10), "0s1" (interface 0 of pcapng section 1, where the id alone is ambiguous), "0s1/10". */
+export function laneKey(iface: number, vlan?: string, section?: number): string {
+  const where = section === undefined ? String(iface) : `${iface}s${section}`;
+  return vlan ? `${where}/${vlan}` : where;
 }
 
 function compareVlan(a: string | undefined, b: string | undefined): number {
@@ -144,8 +148,8 @@ const DRAWN_AS_FLOWS: ReadonlySet<CheckName> = new Set<CheckName>(['flow.collisi
 
 interface RawWrong {
   flow: number;
-  request: { frame: number; interface: number; vlan?: string; time?: number };
-  reply: { frame: number; interface: number; vlan?: string; time?: number };
+  request: { frame: number; interface: number; section?: number; vlan?: string; time?: number };
+  reply: { frame: number; interface: number; section?: number; vlan?: string; time?: number };
 }
 
 /**
@@ -184,7 +188,7 @@ function wrongReplies(report: Report): { list: RawWrong[]; counts: number[]; fro
     list.push({
       flow,
       request: { frame: Number(m[5]), interface: askIface, vlan: askVlan },
-      reply: { frame: f.frame, interface: f.interface, vlan: m[4] ?? f.vlan, time: f.time },
+      reply: { frame: f.frame, interface: f.interface, ...(f.section === undefined ? {} : { section: f.section }), vlan: m[4] ?? f.vlan, time: f.time },
     });
   }
   return { list, counts, fromMessages: list.length > 0 };
@@ -193,13 +197,18 @@ function wrongReplies(report: Report): { list: RawWrong[]; counts: number[]; fro
 export function buildScene(report: Report, limits: Limits = DEFAULT_LIMITS): Scene {
   // Lanes: the timeline's, each interface of the capture, and every lane an item names.
   const lanes = new Map<string, SceneLane>();
-  const names = new Map(report.input.interfaces.map((i) => [i.id, i.name]));
-  const addLane = (iface: number, vlan?: string, name?: string): string => {
-    const key = laneKey(iface, vlan);
+  const names = new Map(report.input.interfaces.map((i) => [laneKey(i.id, undefined, i.section), i.name]));
+  // A section names a lane only where the report's interfaces list one for that id (a collision lists every lane's).
+  const sectioned = new Set(report.input.interfaces.filter((i) => i.section !== undefined).map((i) => laneKey(i.id, undefined, i.section)));
+  const shown = (iface: number, section?: number): number | undefined => (section !== undefined && sectioned.has(laneKey(iface, undefined, section)) ? section : undefined);
+  const addLane = (iface: number, vlan?: string, name?: string, section?: number): string => {
+    const sec = shown(iface, section);
+    const key = laneKey(iface, vlan, sec);
     if (iface >= 0 && !lanes.has(key)) {
       const lane: SceneLane = { key, iface };
+      if (sec !== undefined) lane.section = sec;
       if (vlan) lane.vlan = vlan;
-      const n = name ?? names.get(iface);
+      const n = name ?? names.get(laneKey(iface, undefined, sec));
       if (n !== undefined) lane.name = n;
       lanes.set(key, lane);
     }
@@ -207,30 +216,30 @@ export function buildScene(report: Report, limits: Limits = DEFAULT_LIMITS): Sce
   };
   const tl = report.timeline;
   for (const l of tl?.lanes ?? []) {
-    const key = addLane(l.interface, l.vlan, l.name);
+    const key = addLane(l.interface, l.vlan, l.name, l.section);
     const lane = lanes.get(key)!;
     lane.packets = l.packets;
     lane.total = l.packets.reduce((a, b) => a + b, 0);
   }
-  const ifacesWithLane = new Set([...lanes.values()].map((l) => l.iface));
-  for (const i of report.input.interfaces) if (!ifacesWithLane.has(i.id)) addLane(i.id);
+  const ifacesWithLane = new Set([...lanes.values()].map((l) => laneKey(l.iface, undefined, l.section)));
+  for (const i of report.input.interfaces) if (!ifacesWithLane.has(laneKey(i.id, undefined, i.section))) addLane(i.id, undefined, undefined, i.section);
   const cs = report.collisions;
-  cs.forEach((c) => c.interfaces.forEach((iface, i) => addLane(iface, c.vlans?.[i] || undefined)));
+  cs.forEach((c) => c.interfaces.forEach((iface, i) => addLane(iface, c.vlans?.[i] || undefined, undefined, c.sections?.[i])));
   const wr = wrongReplies(report);
   for (const w of wr.list) {
-    addLane(w.request.interface, w.request.vlan);
-    addLane(w.reply.interface, w.reply.vlan);
+    addLane(w.request.interface, w.request.vlan, undefined, w.request.section);
+    addLane(w.reply.interface, w.reply.vlan, undefined, w.reply.section);
   }
   // The findings' lanes, and whether all have a time.
   let findingsTimed = true;
   for (const f of report.findings) {
     if (f.frame > 0 && f.interface >= 0) {
-      addLane(f.interface, f.vlan);
+      addLane(f.interface, f.vlan, undefined, f.section);
       if (f.time === undefined) findingsTimed = false;
     }
   }
   const byCheck = groupByCheck(report.findings);
-  const sorted = [...lanes.values()].sort((a, b) => a.iface - b.iface || compareVlan(a.vlan, b.vlan));
+  const sorted = [...lanes.values()].sort((a, b) => a.iface - b.iface || (a.section ?? -1) - (b.section ?? -1) || compareVlan(a.vlan, b.vlan));
   const drawn = sorted.slice(0, limits.lanes);
   const drawnKeys = new Set(drawn.map((l) => l.key));
 
@@ -258,8 +267,8 @@ export function buildScene(report: Report, limits: Limits = DEFAULT_LIMITS): Sce
     const x = axis.kind === 'time' ? ((time ?? axis.start) - axis.start) / axis.span : (frame - 0.5) / axis.last;
     return Math.min(1, Math.max(0, x));
   };
-  const point = (iface: number, vlan: string | undefined, frame: number, time?: number): Point => {
-    const p: Point = { lane: laneKey(iface, vlan), frame, x: xOf(frame, time) };
+  const point = (iface: number, vlan: string | undefined, frame: number, time?: number, section?: number): Point => {
+    const p: Point = { lane: laneKey(iface, vlan, shown(iface, section)), frame, x: xOf(frame, time) };
     if (time !== undefined) p.time = time;
     return p;
   };
@@ -268,7 +277,7 @@ export function buildScene(report: Report, limits: Limits = DEFAULT_LIMITS): Sce
     const f: SceneFlow = {
       n: i + 1,
       collision: c,
-      points: c.interfaces.map((iface, j) => point(iface, c.vlans?.[j] || undefined, c.frames[j] ?? 0, c.times?.[j])),
+      points: c.interfaces.map((iface, j) => point(iface, c.vlans?.[j] || undefined, c.frames[j] ?? 0, c.times?.[j], c.sections?.[j])),
       wrong: [],
       wrongCount: wr.counts[i] ?? 0,
     };
@@ -279,8 +288,8 @@ export function buildScene(report: Report, limits: Limits = DEFAULT_LIMITS): Sce
   const wrong: WrongReply[] = wr.list.map((w) => {
     const r: WrongReply = {
       flow: w.flow,
-      request: point(w.request.interface, w.request.vlan, w.request.frame, w.request.time),
-      reply: point(w.reply.interface, w.reply.vlan, w.reply.frame, w.reply.time),
+      request: point(w.request.interface, w.request.vlan, w.request.frame, w.request.time, w.request.section),
+      reply: point(w.reply.interface, w.reply.vlan, w.reply.frame, w.reply.time, w.reply.section),
     };
     flows[w.flow]!.wrong.push(r);
     return r;
@@ -316,7 +325,7 @@ export function buildScene(report: Report, limits: Limits = DEFAULT_LIMITS): Sce
       continue;
     }
     const kind: MarkKind = ARP_CONFLICTS.has(f.check) ? 'arp' : f.severity;
-    mark(kind, point(f.interface, f.vlan, f.frame, f.time), f.check);
+    mark(kind, point(f.interface, f.vlan, f.frame, f.time, f.section), f.check);
   }
   for (const f of flows.slice(limits.flows)) for (const p of f.points) mark('more-flows', p, `#${f.n}`);
   for (const w of wrong.slice(limits.arrows)) mark('more-wrong', w.reply, `#${w.flow + 1}`);

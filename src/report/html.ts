@@ -90,8 +90,7 @@ function heading(s: Section, id: string, text: string, extra = 0): string {
   return `<h${h} id="${id}">${text}</h${h}>`;
 }
 
-function laneLabel(s: Section, iface: number, vlan?: string): string {
-  const key = laneKey(iface, vlan);
+function laneLabel(s: Section, key: string): string {
   return esc(laneText(s.scene.allLanes.find((l) => l.key === key), key));
 }
 
@@ -256,7 +255,7 @@ function lanesTable(s: Section): string {
   };
   for (const f of s.report.findings) {
     if (f.interface < 0) continue;
-    const v = get(laneKey(f.interface, f.vlan));
+    const v = get(laneKey(f.interface, f.vlan, f.section));
     if (f.severity === 'error') v.errors++;
     else v.warnings++;
   }
@@ -265,9 +264,9 @@ function lanesTable(s: Section): string {
   const rows = lanes.slice(0, s.rows).map((l: SceneLane) => {
     const v = per.get(l.key) ?? { errors: 0, warnings: 0, flows: 0 };
     return (
-      `<tr data-row="" data-lane="${esc(l.key)}"><td>${l.name !== undefined ? esc(l.name) : '<span class="note">(no name)</span>'}</td><td class="n">${l.iface}</td><td>${l.vlan ? esc(l.vlan) : 'untagged'}</td>` +
+      `<tr data-row="" data-lane="${esc(l.key)}"><td>${l.name !== undefined ? esc(l.name) : '<span class="note">(no name)</span>'}</td><td class="n">${l.iface}${l.section !== undefined ? ` (section ${l.section})` : ''}</td><td>${l.vlan ? esc(l.vlan) : 'untagged'}</td>` +
       `<td class="n">${l.total !== undefined ? num(l.total) : ''}</td><td class="n">${num(v.errors)}</td><td class="n">${num(v.warnings)}</td><td class="n">${num(v.flows)}</td>` +
-      `<td>${filterCode(laneFilter(l.iface, l.vlan))}</td></tr>`
+      `<td>${filterCode(laneFilter(l.iface, l.vlan, l.section))}</td></tr>`
     );
   });
   return (
@@ -284,7 +283,7 @@ function flowsTable(s: Section): string {
     const c = f.collision;
     const drawn = f.n <= sc.limits.flows;
     const { colour, shape } = flowStyle(f.n - 1);
-    const lanes = f.points.map((p, i) => `${laneLabel(s, c.interfaces[i]!, c.vlans?.[i] || undefined)}: frame ${p.frame}`).join('<br>');
+    const lanes = f.points.map((p) => `${laneLabel(s, p.lane)}: frame ${p.frame}`).join('<br>');
     return (
       `<tr data-row="" id="${s.ids.flowRow(f.n)}" data-flow="${f.n}"><td class="n nw">${drawn ? swatch(s.ids.p, shape, colour) : ''}#${f.n}</td><td>${esc(c.protocol)}</td><td><code>${esc(c.flow)}</code></td>` +
       `<td>${lanes}</td><td class="n${f.wrongCount > 0 ? ' wrong-cell' : ''}">${num(f.wrongCount)}</td><td>${filterCode(f.filter ?? frameFilter(c.frames))}</td></tr>`
@@ -317,7 +316,7 @@ function wrongTable(s: Section): string {
 }
 
 function findingRow(s: Section, f: Finding, timed: boolean): string {
-  const where = f.interface >= 0 ? laneLabel(s, f.interface, f.vlan) : 'the file';
+  const where = f.interface >= 0 ? laneLabel(s, laneKey(f.interface, f.vlan, f.section)) : 'the file';
   const frame = f.frame > 0 ? String(f.frame) : 'file';
   const extra = [f.expected !== undefined ? `expected <code>${esc(f.expected)}</code>` : '', f.actual !== undefined ? `actual <code>${esc(f.actual)}</code>` : '', f.offset !== undefined ? `byte offset ${num(f.offset)}` : '']
     .filter((x) => x)

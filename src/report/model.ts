@@ -48,6 +48,8 @@ export type CheckName =
  */
 export interface Lane {
   interface: number;
+  /** The pcapng section, where the id alone is ambiguous (as a finding's `section`). */
+  section?: number;
   /** Interface name (if_name), when the capture records one. */
   name?: string;
   /** VLAN ids, outer first, joined by "."; absent when untagged. */
@@ -69,6 +71,8 @@ export interface Finding {
   time?: number;
   /** The packet's VLAN ids ("10" or "10.20"), when tagged. */
   vlan?: string;
+  /** Wireshark's frame.section_number (1-based) of `interface`, where the id alone is ambiguous (an earlier section has a different interface under it). */
+  section?: number;
   /**
    * rewrite --verify: the input has this finding too (same frame and check):
    * damage the rewrite kept, not damage it made; it fails the run only with
@@ -81,6 +85,8 @@ export interface Finding {
 export interface FlowPacket {
   frame: number;
   interface: number;
+  /** As a finding's `section`. */
+  section?: number;
   vlan?: string;
   time: number;
 }
@@ -96,6 +102,8 @@ export interface Collision {
   times?: number[];
   /** That lane's VLAN ("" when untagged); present only when some lane is tagged. */
   vlans?: string[];
+  /** That lane's pcapng section; present only when an interface id alone is ambiguous for some lane (as a finding's `section`). */
+  sections?: number[];
   /**
    * Replies that reached another lane (clone) than the one whose request they
    * answer: the first MAX_WRONG_REPLIES of them; `wrongReplyCount` counts all.
@@ -144,7 +152,7 @@ export interface ReportInterface {
   id: number;
   name?: string;
   linkType: number;
-  /** The pcapng section, when another section describes a different interface under the same id. */
+  /** Wireshark's frame.section_number (1-based), when an earlier section describes a different interface under the same id. */
   section?: number;
 }
 
@@ -303,7 +311,7 @@ export class Findings {
   ) {}
 
   /** A finding; one of a check turned off is only counted (in `ignored`), and null is returned. */
-  add(frame: number, iface: number, check: CheckName, message: string, extra: Partial<Pick<Finding, 'expected' | 'actual' | 'offset' | 'time' | 'vlan'>> = {}): Finding | null {
+  add(frame: number, iface: number, check: CheckName, message: string, extra: Partial<Pick<Finding, 'expected' | 'actual' | 'offset' | 'time' | 'vlan' | 'section'>> = {}): Finding | null {
     const set = this.severity[check];
     if (set === 'off') {
       this.ignored.set(check, (this.ignored.get(check) ?? 0) + 1);

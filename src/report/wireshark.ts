@@ -15,10 +15,15 @@ export function frameFilter(frames: readonly number[]): string | undefined {
   return fs.map((f) => `frame.number == ${f}`).join(' || ');
 }
 
-/** The packets of one lane: `frame.interface_id == 1`, with `&& vlan.id == 10` (each id of a QinQ stack) when tagged. */
-export function laneFilter(iface: number, vlan?: string): string {
+/**
+ * The packets of one lane: `frame.interface_id == 1`, with `&&
+ * frame.section_number == 2` when the id alone is ambiguous (the report's
+ * `section` is Wireshark's section number), and `&& vlan.id == 10` (each id
+ * of a QinQ stack) when tagged.
+ */
+export function laneFilter(iface: number, vlan?: string, section?: number): string {
   const ids = vlan ? vlan.split('.').filter((v) => /^\d+$/.test(v)) : [];
-  return [`frame.interface_id == ${iface}`, ...ids.map((v) => `vlan.id == ${v}`)].join(' && ');
+  return [`frame.interface_id == ${iface}`, ...(section === undefined ? [] : [`frame.section_number == ${section}`]), ...ids.map((v) => `vlan.id == ${v}`)].join(' && ');
 }
 
 const V4 = String.raw`(\d{1,3}(?:\.\d{1,3}){3})`;

@@ -144,7 +144,7 @@ export class ArpChecker {
     if (op === arp.OP_REQUEST) {
       if (spa === tpa) return; // gratuitous: not a question
       const q = this.pending;
-      q.key[0] = ctx.iface;
+      q.key[0] = ctx.lane;
       q.key[1] = ctx.vlanKey;
       q.key[2] = tpa;
       const e = q.insert();
@@ -160,7 +160,7 @@ export class ArpChecker {
     } else if (op === arp.OP_REPLY) {
       if (spa === tpa) return; // gratuitous reply
       const q = this.pending;
-      q.key[0] = ctx.iface;
+      q.key[0] = ctx.lane;
       q.key[1] = ctx.vlanKey;
       q.key[2] = spa;
       let e = q.find();
@@ -194,7 +194,7 @@ export class ArpChecker {
 
   private bind(ctx: PacketContext, ip: number, hi: number, lo: number): void {
     const b = this.bindings;
-    b.key[0] = ctx.iface;
+    b.key[0] = ctx.lane;
     b.key[1] = ctx.vlanKey;
     b.key[2] = ip;
     const e = b.insert();
@@ -222,7 +222,7 @@ export class ArpChecker {
     const b = this.bindings;
     if (b.count === 0 || d.srcMacOff < 0 || d.ip.srcOff + 4 > d.capEnd) return;
     const src = v.getInt32(d.ip.srcOff);
-    const e = b.find3(ctx.iface, ctx.vlanKey, src);
+    const e = b.find3(ctx.lane, ctx.vlanKey, src);
     if (e < 0) return;
     const hi = v.getUint16(d.srcMacOff);
     const lo = v.getInt32(d.srcMacOff + 2);

@@ -384,7 +384,7 @@ export class ChecksumChecker {
     }
     const r = this.reassembler;
     const k = r.key;
-    k[0] = ctx.iface;
+    k[0] = ctx.lane;
     k[1] = ctx.vlanKey;
     k[2] = (ip.version << 8) | (kp & 0xff);
     k[3] = ip.fragId | 0;

@@ -58,7 +58,7 @@ import { IPPROTO_DCCP, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_SCTP, IPPROTO_TCP, 
 import { formatIpv4, formatIpv6 } from '../wire/address.js';
 import type { Collision, FlowPacket } from '../report/model.js';
 import { BLOCK_BYTES, BlockPool } from './blockpool.js';
-import { describeLocation, reportTime, vlanText, type PacketContext } from './context.js';
+import { describeLocation, Lanes, reportTime, vlanText, type PacketContext } from './context.js';
 import { FlowLog, V6_KEY_WORDS, type FlowSink } from './flowlog.js';
 import { HASH_SEED, hashFinish, hashStep, hashWords } from './hash.js';
 
@@ -75,7 +75,7 @@ import { HASH_SEED, hashFinish, hashStep, hashWords } from './hash.js';
 // recompute it from the record's key and protocol.
 const KEY_WORDS = 10;
 const O_VLAN = 0; // offsets after the key
-const O_IFACE = 1;
+const O_LANE = 1;
 const O_TIME = 2;
 const PROTO_SHIFT = 26;
 const REVERSED = 1 << 30;
@@ -226,16 +226,19 @@ interface CollisionState {
   protocol: string;
   flow: string;
   interfaces: number[];
+  /** The lanes (context.ts Lanes) of those interfaces. */
+  lanes: number[];
   frames: number[];
   /** Times (seconds) and VLAN keys of the first frame on each domain. */
   times: number[];
   vlanKeys: number[];
-  /** Domains as iface * 2^26 + vlanKey. */
+  /** Domains as lane * 2^26 + vlanKey. */
   locs: number[];
   /** Domain, frame, interface, VLAN key and time of the flow's latest packet in its first direction (the request); askLoc -1 unknown. */
   askLoc: number;
   askFrame: number;
   askIface: number;
+  askSection: number;
   askVlanKey: number;
   askTime: number;
   /** Domain of the flow's latest reply (or ICMP error answering it); -1 none seen since the collision began. */
@@ -248,9 +251,9 @@ interface CollisionState {
 /** Wrong-clone replies listed per colliding flow, at most (all are counted). */
 export const MAX_WRONG_REPLIES = 100;
 
-function flowPacket(frame: number, iface: number, vlanKey: number, time: number): FlowPacket {
+function flowPacket(frame: number, iface: number, section: number, vlanKey: number, time: number): FlowPacket {
   const vlan = vlanText(vlanKey);
-  return { frame, interface: iface, ...(vlan === '' ? {} : { vlan }), time: reportTime(time) };
+  return { frame, interface: iface, ...(section < 0 ? {} : { section }), ...(vlan === '' ? {} : { vlan }), time: reportTime(time) };
 }
 
 /**
@@ -307,7 +310,12 @@ export class CollisionTracker implements FlowSink {
    * per batch after it; default flowlog.ts LOG_MAX and LOG_BATCH); tests
    * shrink it, and `max` 0 turns it off.
    */
-  constructor(window = 120, maxFlows = 1 << 20, log?: { max: number; batch: number }) {
+  constructor(
+    window = 120,
+    maxFlows = 1 << 20,
+    log?: { max: number; batch: number },
+    private readonly lanes: Lanes = new Lanes(),
+  ) {
     this.window = window;
     this.maxFlows = Math.max(1, maxFlows);
     let n = 16;
@@ -437,9 +445,9 @@ export class CollisionTracker implements FlowSink {
     if (this.baseTime !== this.baseTime || ctx.time - this.baseTime - st.hotF32[e >>> st.pageBits]![m + O_TIME]! > this.window) return;
     // The quote is the packet as its sender sent it: a request when it goes the flow's first way.
     if (rev !== ((vw & REVERSED) !== 0 ? 1 : 0)) return;
-    if ((vw & HAS_COLL) === 0 && r[m + O_IFACE] === ctx.iface && (vw & VLAN_BITS) === ctx.vlanKey) return;
+    if ((vw & HAS_COLL) === 0 && r[m + O_LANE] === ctx.lane && (vw & VLAN_BITS) === ctx.vlanKey) return;
     const col = this.collisionOf(st, e, v6, p);
-    const loc = ctx.iface * 0x4000000 + ctx.vlanKey;
+    const loc = ctx.lane * 0x4000000 + ctx.vlanKey;
     this.reply(col, ctx, loc, v6 ? 'ICMPv6 error' : 'ICMP error');
     this.addLane(col, ctx, loc);
   }
@@ -560,7 +568,7 @@ export class CollisionTracker implements FlowSink {
               const t = f32[m + O_TIME]!;
               if (t < this.minTime) this.minTime = t;
               // A set HAS_COLL bit fails the VLAN test: a known collision goes on.
-              if (r[m + O_IFACE] === ctx.iface && (r[m + O_VLAN]! & ~REVERSED) === (ctx.vlanKey | pbits)) return;
+              if (r[m + O_LANE] === ctx.lane && (r[m + O_VLAN]! & ~REVERSED) === (ctx.vlanKey | pbits)) return;
               this.seenElsewhere(st, e, ctx, v6, p, rev);
               return;
             }
@@ -611,7 +619,7 @@ export class CollisionTracker implements FlowSink {
     const r = st.hot[pg]!;
     const m = (e & st.pageMask) * st.stride + st.kw;
     r[m + O_VLAN] = ctx.vlanKey | pbits | (rev ? REVERSED : 0);
-    r[m + O_IFACE] = ctx.iface;
+    r[m + O_LANE] = ctx.lane;
     const f32 = st.hotF32[pg]!;
     f32[m + O_TIME] = now;
     const t = f32[m + O_TIME]!;
@@ -628,11 +636,12 @@ export class CollisionTracker implements FlowSink {
   private seenElsewhere(st: RecordStore, e: number, ctx: PacketContext, v6: boolean, p: number, rev: number): void {
     const col = this.collisionOf(st, e, v6, p);
     const vw = st.hot[e >>> st.pageBits]![(e & st.pageMask) * st.stride + st.kw + O_VLAN]!;
-    const loc = ctx.iface * 0x4000000 + ctx.vlanKey;
+    const loc = ctx.lane * 0x4000000 + ctx.vlanKey;
     if (rev === ((vw & REVERSED) !== 0 ? 1 : 0)) {
       col.askLoc = loc;
       col.askFrame = ctx.frame;
-      col.askIface = ctx.iface;
+      col.askIface = ctx.interfaceId;
+      col.askSection = ctx.section;
       col.askVlanKey = ctx.vlanKey;
       col.askTime = ctx.time;
     } else {
@@ -657,15 +666,18 @@ export class CollisionTracker implements FlowSink {
     if ((vw & HAS_COLL) !== 0) return this.collisions[this.collisionIndex.get(ref)!]!;
     this.collisionIndex.set(ref, this.collisions.length);
     r[m + O_VLAN] = vw | HAS_COLL;
-    const iface = r[m + O_IFACE]!;
+    const lane = r[m + O_LANE]!;
+    const iface = this.lanes.id(lane);
+    const section = this.lanes.shownSection(lane);
     const vlanKey = vw & VLAN_BITS;
     const frame = st.frames[pg]![e & st.pageMask]! >>> 0;
     const time = st.firstTimes[pg]![e & st.pageMask]!;
-    const loc = iface * 0x4000000 + vlanKey;
+    const loc = lane * 0x4000000 + vlanKey;
     const col: CollisionState = {
       protocol: protoName(p, v6),
       flow: this.flowText(r, b, v6, p),
       interfaces: [iface],
+      lanes: [lane],
       frames: [frame],
       times: [time],
       vlanKeys: [vlanKey],
@@ -673,6 +685,7 @@ export class CollisionTracker implements FlowSink {
       askLoc: loc,
       askFrame: frame,
       askIface: iface,
+      askSection: section,
       askVlanKey: vlanKey,
       askTime: time,
       replyLoc: -1,
@@ -696,11 +709,14 @@ export class CollisionTracker implements FlowSink {
     col.replyLoc = loc;
     if (loc === col.askLoc || copy) return;
     if (col.wrongCount++ < MAX_WRONG_REPLIES) {
-      col.wrong.push({ request: flowPacket(col.askFrame, col.askIface, col.askVlanKey, col.askTime), reply: flowPacket(ctx.frame, ctx.iface, ctx.vlanKey, ctx.time) });
+      col.wrong.push({
+        request: flowPacket(col.askFrame, col.askIface, col.askSection, col.askVlanKey, col.askTime),
+        reply: flowPacket(ctx.frame, ctx.interfaceId, ctx.section, ctx.vlanKey, ctx.time),
+      });
     }
     ctx.add(
       'flow.wrong-clone',
-      `${col.protocol} ${col.flow}: ${what} on ${ctx.where()} to the request of frame ${col.askFrame} on ${describeLocation(col.askIface, col.askVlanKey)}: the answer went to another clone than the one that asked`,
+      `${col.protocol} ${col.flow}: ${what} on ${ctx.where()} to the request of frame ${col.askFrame} on ${describeLocation(col.askIface, col.askVlanKey, col.askSection)}: the answer went to another clone than the one that asked`,
     );
   }
 
@@ -708,13 +724,14 @@ export class CollisionTracker implements FlowSink {
   private addLane(col: CollisionState, ctx: PacketContext, loc: number): void {
     if (col.locs.includes(loc)) return;
     col.locs.push(loc);
-    col.interfaces.push(ctx.iface);
+    col.interfaces.push(ctx.interfaceId);
+    col.lanes.push(ctx.lane);
     col.frames.push(ctx.frame);
     col.times.push(ctx.time);
     col.vlanKeys.push(ctx.vlanKey);
     ctx.add(
       'flow.collision',
-      `${col.protocol} ${col.flow} on ${ctx.where()} is also on interface ${col.interfaces[0]} (frame ${col.frames[0]}): a stateful NAT would take them for one connection`,
+      `${col.protocol} ${col.flow} on ${ctx.where()} is also on ${describeLocation(col.interfaces[0]!, 0, this.lanes.shownSection(col.lanes[0]!))} (frame ${col.frames[0]}): a stateful NAT would take them for one connection`,
     );
   }
 
@@ -835,6 +852,7 @@ export class CollisionTracker implements FlowSink {
       frames: c.frames,
       times: c.times.map(reportTime),
       ...(c.vlanKeys.some((k) => k !== 0) ? { vlans: c.vlanKeys.map(vlanText) } : {}),
+      ...(c.lanes.some((l) => this.lanes.shownSection(l) >= 0) ? { sections: c.lanes.map((l) => this.lanes.sections[l] ?? 0) } : {}),
       wrongReplies: c.wrong,
       wrongReplyCount: c.wrongCount,
     }));

@@ -3,13 +3,72 @@
  * the Verifier (no allocation): frame number, interface, VLAN location,
  * timestamp, and the findings collector.
  */
+import type { InterfaceInfo } from '../capture/record.js';
 import type { CheckName, Findings } from '../report/model.js';
+
+/**
+ * The capture's lanes. An interface is a lane by its identity (Wireshark's
+ * id, its name and link type: what the report lists once), never by the id
+ * alone, which pcapng numbers per section: in `cat tap0.pcapng tap1.pcapng`
+ * tap0 and tap1 are both interface 0, and are two lanes; a capture whose
+ * sections describe one interface alike has one. The checks that reason
+ * about broadcast domains (ARP, collisions, fragments) key by lane; findings
+ * keep Wireshark's id, with the section where the id alone is ambiguous (an
+ * interface of a later section under an id an earlier, different one has).
+ */
+export class Lanes {
+  /** Per lane: Wireshark's interface id, name, section (Wireshark's frame.section_number, 1-based), and the section to name in reports (-1: the id is not ambiguous). */
+  readonly ids: number[] = [];
+  readonly names: Array<string | undefined> = [];
+  readonly sections: number[] = [];
+  readonly shownSections: number[] = [];
+  private readonly byIdentity = new Map<string, number>();
+  /** Lane by the reader's interface index. */
+  private readonly byIndex: number[] = [];
+
+  /** The lane of the interface at reader index `index` (`info` null: a pcap's one interface). */
+  of(index: number, info: InterfaceInfo | null): number {
+    const lane = this.byIndex[index];
+    return lane !== undefined ? lane : (this.byIndex[index] = this.add(info));
+  }
+
+  private add(info: InterfaceInfo | null): number {
+    const id = info?.id ?? 0;
+    const key = `${id}\0${info?.name ?? ''}\0${info?.linkType ?? -1}`;
+    let lane = this.byIdentity.get(key);
+    if (lane === undefined) {
+      lane = this.ids.length;
+      this.byIdentity.set(key, lane);
+      // Wireshark's frame.section_number: 1-based.
+      const section = (info?.section ?? 0) + 1;
+      this.shownSections.push(this.ids.includes(id) ? section : -1);
+      this.ids.push(id);
+      this.names.push(info?.name);
+      this.sections.push(section);
+    }
+    return lane;
+  }
+
+  /** Wireshark's interface id of a lane (a lane never described is its own id: tests that build contexts by hand). */
+  id(lane: number): number {
+    return this.ids[lane] ?? lane;
+  }
+
+  /** The section reports name for a lane, or -1. */
+  shownSection(lane: number): number {
+    return this.shownSections[lane] ?? -1;
+  }
+}
 
 export class PacketContext {
   /** 1-based frame number (Wireshark's). */
   frame = 0;
-  /** Wireshark's frame.interface_id. */
-  iface = 0;
+  /** Wireshark's frame.interface_id (reports); `lane` is what the checks key by. */
+  interfaceId = 0;
+  /** The interface's lane (Lanes): what the broadcast-domain checks key by. */
+  lane = 0;
+  /** The pcapng section reports name with `iface` (Lanes.shownSection), or -1. */
+  section = -1;
   /**
    * VLAN location on the interface: 0 untagged, else (outer VID + 1) << 13 |
    * (second VID + 1) (0 when single-tagged). Interface + vlanKey is the
@@ -23,16 +82,17 @@ export class PacketContext {
   /** A finding on the packet in hand, with its time and VLAN. Allocates: only for findings. */
   add(check: CheckName, message: string, expected?: string, actual?: string): void {
     const vlan = vlanText(this.vlanKey);
-    this.findings.add(this.frame, this.iface, check, message, {
+    this.findings.add(this.frame, this.interfaceId, check, message, {
       ...(expected === undefined ? {} : { expected, actual: actual! }),
       time: reportTime(this.time),
       ...(vlan === '' ? {} : { vlan }),
+      ...(this.section < 0 ? {} : { section: this.section }),
     });
   }
 
-  /** "interface 2" or "interface 2 vlan 10" or "interface 2 vlan 10.20", for messages. */
+  /** "interface 2" or "interface 2 vlan 10" or "interface 0 of section 1 vlan 10.20", for messages. */
   where(): string {
-    return describeLocation(this.iface, this.vlanKey);
+    return describeLocation(this.interfaceId, this.vlanKey, this.section);
   }
 }
 
@@ -54,6 +114,7 @@ export function reportTime(seconds: number): number {
   return Math.round(seconds * 1e6) / 1e6;
 }
 
-export function describeLocation(iface: number, vlanKey: number): string {
-  return vlanKey === 0 ? `interface ${iface}` : `interface ${iface} vlan ${vlanText(vlanKey)}`;
+export function describeLocation(iface: number, vlanKey: number, section = -1): string {
+  const where = section < 0 ? `interface ${iface}` : `interface ${iface} of section ${section}`;
+  return vlanKey === 0 ? where : `${where} vlan ${vlanText(vlanKey)}`;
 }

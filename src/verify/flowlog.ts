@@ -98,7 +98,7 @@ export class FlowLog {
   /** Packets may be appended: true until a second domain is seen (false from the start when sized 0). */
   active: boolean;
   private domainSeen = false;
-  private iface = 0;
+  private lane = 0;
   private vlan = 0;
   /** Entries in the log, and the entries allowed before a replay (0: to be computed). */
   private n = 0;
@@ -159,7 +159,7 @@ export class FlowLog {
     const w = this.pos;
     const frame = ctx.frame;
     const fd = frame - this.frame;
-    if (this.n < this.cap && ctx.iface === this.iface && ctx.vlanKey === this.vlan && w + V6_WORDS <= CHUNK_WORDS && (fd & FRAME_DELTA_MAX) === fd && ctx === this.ctx) {
+    if (this.n < this.cap && ctx.lane === this.lane && ctx.vlanKey === this.vlan && w + V6_WORDS <= CHUNK_WORDS && (fd & FRAME_DELTA_MAX) === fd && ctx === this.ctx) {
       this.f64[w >>> 1] = ctx.time;
       this.i32[w + L_HDR] = fd << FRAME_SHIFT;
       this.frame = frame;
@@ -177,13 +177,13 @@ export class FlowLog {
   private slotSlow(ctx: PacketContext): number {
     if (!this.domainSeen) {
       this.domainSeen = true;
-      this.iface = ctx.iface;
+      this.lane = ctx.lane;
       this.vlan = ctx.vlanKey;
-      if (!this.sink.holds(ctx.iface, ctx.vlanKey)) {
+      if (!this.sink.holds(ctx.lane, ctx.vlanKey)) {
         this.stop();
         return -1;
       }
-    } else if (ctx.iface !== this.iface || ctx.vlanKey !== this.vlan) {
+    } else if (ctx.lane !== this.lane || ctx.vlanKey !== this.vlan) {
       this.replay();
       this.stop();
       return -1;
@@ -253,11 +253,11 @@ export class FlowLog {
     if (n === 0) return;
     const ctx = this.ctx!;
     const frame = ctx.frame;
-    const iface = ctx.iface;
+    const lane = ctx.lane;
     const vlanKey = ctx.vlanKey;
     const time = ctx.time;
     const sink = this.sink;
-    ctx.iface = this.iface;
+    ctx.lane = this.lane;
     ctx.vlanKey = this.vlan;
     let f = this.base;
     for (let c = 0; c <= last; c++) {
@@ -280,7 +280,7 @@ export class FlowLog {
     }
     this.chunks.length = 0;
     ctx.frame = frame;
-    ctx.iface = iface;
+    ctx.lane = lane;
     ctx.vlanKey = vlanKey;
     ctx.time = time;
   }

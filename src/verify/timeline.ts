@@ -9,7 +9,7 @@
  * not always in time order) counts in the first slice.
  */
 import type { Timeline as TimelineReport } from '../report/model.js';
-import { reportTime, vlanText } from './context.js';
+import { reportTime, vlanText, type Lanes } from './context.js';
 
 /** Slices of the timeline, at most. */
 export const BUCKETS = 256;
@@ -17,7 +17,8 @@ export const BUCKETS = 256;
 export const MAX_LANES = 64;
 
 interface LaneCounts {
-  readonly iface: number;
+  /** The interface's lane (context.ts Lanes). */
+  readonly lane: number;
   readonly vlanKey: number;
   readonly counts: Float64Array;
 }
@@ -33,16 +34,16 @@ export class Timeline {
   /** Highest slice used, for trimming. */
   private top = 0;
 
-  /** One packet on lane (iface, vlanKey) at `time` seconds. */
-  count(iface: number, vlanKey: number, time: number): void {
-    const key = iface * 0x4000000 + vlanKey;
-    let lane = this.last;
+  /** One packet on (interface lane `lane`, vlanKey) at `time` seconds. */
+  count(lane: number, vlanKey: number, time: number): void {
+    const key = lane * 0x4000000 + vlanKey;
+    let counts = this.last;
     if (key !== this.lastKey) {
-      lane = this.byKey.get(key) ?? this.addLane(key, iface, vlanKey);
-      this.last = lane;
+      counts = this.byKey.get(key) ?? this.addLane(key, lane, vlanKey);
+      this.last = counts;
       this.lastKey = key;
     }
-    if (lane === null) return; // beyond MAX_LANES
+    if (counts === null) return; // beyond MAX_LANES
     if (this.start !== this.start) this.start = time;
     let i = Math.floor((time - this.start) / this.width);
     if (i < 0) i = 0;
@@ -50,19 +51,19 @@ export class Timeline {
       this.widen();
       i = Math.floor((time - this.start) / this.width);
     }
-    lane.counts[i]!++;
+    counts.counts[i]!++;
     if (i > this.top) this.top = i;
   }
 
-  private addLane(key: number, iface: number, vlanKey: number): LaneCounts | null {
+  private addLane(key: number, lane: number, vlanKey: number): LaneCounts | null {
     if (this.lanes.length >= MAX_LANES) {
       this.omitted.add(key);
       return null;
     }
-    const lane = { iface, vlanKey, counts: new Float64Array(BUCKETS) };
-    this.lanes.push(lane);
-    this.byKey.set(key, lane);
-    return lane;
+    const counts = { lane, vlanKey, counts: new Float64Array(BUCKETS) };
+    this.lanes.push(counts);
+    this.byKey.set(key, counts);
+    return counts;
   }
 
   /** Doubles the slice width: slice i becomes the sum of slices 2i and 2i+1. */
@@ -77,18 +78,26 @@ export class Timeline {
   }
 
   /**
-   * The report's timeline: lanes sorted by interface then VLAN, named from
-   * `names` (interface id -> if_name); null when no packet was counted.
+   * The report's timeline: lanes sorted by interface id (then section) and
+   * VLAN, each with its interface's id, name and (where the id alone is
+   * ambiguous) section from `ifaces`; null when no packet was counted.
    */
-  report(names: ReadonlyMap<number, string>): TimelineReport | null {
+  report(ifaces: Lanes): TimelineReport | null {
     if (this.start !== this.start) return null;
     const n = this.top + 1;
     const lanes = [...this.lanes]
-      .sort((a, b) => a.iface - b.iface || a.vlanKey - b.vlanKey)
+      .sort((a, b) => ifaces.id(a.lane) - ifaces.id(b.lane) || a.lane - b.lane || a.vlanKey - b.vlanKey)
       .map((l) => {
-        const name = names.get(l.iface);
+        const name = ifaces.names[l.lane];
+        const section = ifaces.shownSection(l.lane);
         const vlan = vlanText(l.vlanKey);
-        return { interface: l.iface, ...(name === undefined ? {} : { name }), ...(vlan === '' ? {} : { vlan }), packets: Array.from(l.counts.subarray(0, n)) };
+        return {
+          interface: ifaces.id(l.lane),
+          ...(section < 0 ? {} : { section }),
+          ...(name === undefined ? {} : { name }),
+          ...(vlan === '' ? {} : { vlan }),
+          packets: Array.from(l.counts.subarray(0, n)),
+        };
       });
     return { start: reportTime(this.start), bucketSeconds: this.width, lanes, lanesOmitted: this.omitted.size };
   }

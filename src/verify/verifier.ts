@@ -26,7 +26,7 @@ import { NET_ARP, NET_IPV4, NET_IPV6, type DecodeResult } from '../wire/decode.j
 import { ArpChecker } from './arp.js';
 import { ChecksumChecker, DEFAULT_CHECKSUM_OPTIONS } from './checksums.js';
 import { CollisionTracker } from './collisions.js';
-import { PacketContext } from './context.js';
+import { Lanes, PacketContext } from './context.js';
 import { LeakChecker } from './leaks.js';
 import { ViewCache } from '../wire/view.js';
 import { Timeline } from './timeline.js';
@@ -66,6 +66,8 @@ export class Verifier {
   readonly arp: ArpChecker;
   readonly flows: CollisionTracker;
   readonly leaks = new LeakChecker();
+  /** The capture's lanes (interfaces by identity: context.ts). */
+  readonly lanes = new Lanes();
   /** Packets per lane over time (report.timeline). */
   readonly timeline = new Timeline();
   /** Packets the checks could look into (IPv4, IPv6, ARP). */
@@ -80,7 +82,7 @@ export class Verifier {
     this.ctx = new PacketContext(findings);
     this.checksums = new ChecksumChecker({ maxDatagrams: o.maxDatagrams, maxFragments: o.maxFragments, fragmentTimeout: o.fragmentTimeout });
     this.arp = new ArpChecker(o.maxArpEntries);
-    this.flows = new CollisionTracker(o.collisionWindow, o.maxFlows);
+    this.flows = new CollisionTracker(o.collisionWindow, o.maxFlows, undefined, this.lanes);
   }
 
   /**
@@ -117,13 +119,16 @@ export class Verifier {
     if (d.undecodable !== null) return;
     const ctx = this.ctx;
     ctx.frame = rec.frame;
-    ctx.iface = rec.interfaceId;
+    ctx.interfaceId = rec.interfaceId;
+    const lane = this.lanes.of(rec.interfaceIndex, rec.iface);
+    ctx.lane = lane;
+    ctx.section = this.lanes.shownSection(lane);
     ctx.time = this.seconds(rec);
     let vk = 0;
     if (d.vlanCount > 0) vk = (d.vlanIds[0]! + 1) << 13;
     if (d.vlanCount > 1) vk |= d.vlanIds[1]! + 1;
     ctx.vlanKey = vk;
-    this.timeline.count(ctx.iface, vk, ctx.time);
+    this.timeline.count(lane, vk, ctx.time);
     const v = view ?? this.views.of(rec.buf);
     const net = d.net;
     if (net === NET_IPV4 || net === NET_IPV6) {

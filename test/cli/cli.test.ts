@@ -296,11 +296,11 @@ describe('reports', () => {
     expect(report.tool).toBe('ssnat-rewrite');
     expect(report.input.format).toBe('pcapng');
     // Five interface descriptions in three sections; Wireshark numbers them per section, and the
-    // repeated descriptions are one interface each.
+    // repeated descriptions are one interface each; the later interface under id 0 names its section.
     expect(report.input.interfaces).toEqual([
-      { id: 0, name: 'eth0', linkType: 1, section: 0 },
+      { id: 0, name: 'eth0', linkType: 1 },
       { id: 1, name: 'null1', linkType: 0 },
-      { id: 0, name: 'silly ethernet interface 2', linkType: 1, section: 1 },
+      { id: 0, name: 'silly ethernet interface 2', linkType: 1, section: 2 },
     ]);
     expect(report.rules).toEqual([NOMATCH]);
     expect(report.summary.packets).toBe(8);

@@ -63,7 +63,7 @@ function run(steps: Step[], maxFlows: number, log: { max: number; batch: number 
     const d = decoder.decode(bytes, 0, bytes.length, bytes.length, 1);
     time += s.dt;
     ctx.frame = i + 1;
-    ctx.interfaceId = s.domain >> 1;
+    ctx.interfaceId = ctx.lane = s.domain >> 1; // a hand-made context: lane n is interface n
     ctx.vlanKey = s.domain & 1 ? (10 + 1) << 13 : 0;
     ctx.time = time;
     const before = findings.list.length;
@@ -150,7 +150,7 @@ describe('the flow hash', () => {
     const send = (bytes: Uint8Array, iface: number): void => {
       const d = decoder.decode(bytes, 0, bytes.length, bytes.length, 1);
       ctx.frame++;
-      ctx.interfaceId = iface;
+      ctx.interfaceId = ctx.lane = iface;
       ctx.time = 1_700_000_000 + ctx.frame;
       tracker.packet(decoder.view, d, ctx);
     };

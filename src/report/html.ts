@@ -172,7 +172,7 @@ function legend(s: Section): string {
   const sc = s.scene;
   const keys = [
     sc.axis.kind === 'time' ? `<li><svg class="sw" width="30" height="18" aria-hidden="true"><rect x="3" y="4" width="24" height="12" class="density"/></svg> packets per time bucket</li>` : '',
-    `<li>${swatch(p, 'wrong')} <span class="wrong-cell">wrong clone:</span> a reply that reached another lane than its request (red arrow from the asking lane)</li>`,
+    `<li>${swatch(p, 'wrong')} <span class="wrong-cell">wrong clone:</span> a reply, or an ICMP error quoting a request, that reached another lane than its request (red arrow from the asking lane)</li>`,
     `<li>${swatch(p, 'arp')} ARP conflict</li>`,
     `<li>${swatch(p, 'error')} error</li>`,
     `<li>${swatch(p, 'warning')} warning</li>`,

@@ -526,7 +526,9 @@ async function rewriteCommand(input: string, output: string, opts: RewriteOption
   }
   printNotes(result.notes, opts);
   // A rule that rewrote nothing is a rule.unmatched warning (--strict fails on it): said once, even with -q.
-  for (const line of await unmatchedRules(input, rules, result.report.ruleHits ?? [], opts)) say(`ssnat-rewrite: warning: ${printable(line)}\n`);
+  if (result.report.severity?.['rule.unmatched'] !== 'off') {
+    for (const line of await unmatchedRules(input, rules, result.report.ruleHits ?? [], opts)) say(`ssnat-rewrite: warning: ${printable(line)}\n`);
+  }
   if (!opts.quiet) {
     printNotes(macs.filter((_, i) => result.macHits[i] === 0).map((m) => `--mac "${m.text}" matched no address${opts.direction === 'guest-to-host' ? '' : ' (host-to-guest maps NEW to OLD)'}`), opts);
     say(summaryLine(result, output) + '\n');

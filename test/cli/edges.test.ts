@@ -638,6 +638,9 @@ describe('rules that match nothing are named, with a hint', () => {
     );
     const strict = cli([host, join(tempDir(), 's.pcapng'), '-r', TAP1, '-q', '--strict']);
     expect(strict.code).toBe(1);
+    // Turned off, it is neither said nor failing.
+    const off = cli([host, join(tempDir(), 'i.pcapng'), '-r', TAP1, '-q', '--strict', '--ignore', 'rule.unmatched']);
+    expect([off.code, off.stderr.toString()]).toEqual([0, '']);
     const json = JSON.parse(cli([host, join(tempDir(), 'j.pcapng'), '-r', TAP1, '-r', NONE, '-q', '--report', 'json']).stdout.toString());
     expect(json.findings.filter((f: { check: string }) => f.check === 'rule.unmatched').map((f: { frame: number; interface: number; severity: string; message: string }) => [f.frame, f.interface, f.severity, f.message])).toEqual([
       [0, -1, 'warning', `rule "${TAP1}" matched no address: it rewrote nothing`],

@@ -18,6 +18,7 @@ export type CheckName =
   | 'icmp.checksum'
   | 'icmpv6.checksum'
   | 'dccp.checksum'
+  | 'ipv4.checksum-offloaded'
   | 'tcp.checksum-offloaded'
   | 'udp.checksum-offloaded'
   | 'udp.checksum-missing'
@@ -210,6 +211,7 @@ export const CHECK_SEVERITY: Readonly<Record<CheckName, Severity>> = {
   'icmp.checksum': 'error',
   'icmpv6.checksum': 'error',
   'dccp.checksum': 'error',
+  'ipv4.checksum-offloaded': 'warning',
   'tcp.checksum-offloaded': 'warning',
   'udp.checksum-offloaded': 'warning',
   'udp.checksum-missing': 'error',

@@ -22,10 +22,12 @@
  * Nothing else: the complements of these sums (once accepted too) have no
  * known sender, and each of the ~1,100 offloaded frames of the test corpus
  * holds one of these two.
- * A folded sum is never 0, so for TCP a field of 0 holds the seed that folds
- * to 0xFFFF (the other ones'-complement zero); a UDP checksum of 0 is never a
- * seed ("none" over IPv4, RFC 768; the kernel's NAT leaves it 0 even for
- * CHECKSUM_PARTIAL, nf_nat_proto.c `udp_manip_pkt`).
+ * A folded sum is never 0 (the seed that folds to the ones'-complement zero
+ * is written 0xFFFF), so a field of 0 is never a seed: for UDP it is "none"
+ * (RFC 768; the kernel's NAT leaves it 0 even for CHECKSUM_PARTIAL,
+ * nf_nat_proto.c `udp_manip_pkt`), for TCP a checksum like any other. Taking
+ * 0 for 0xFFFF would also break the round trip: a seed moved by a rewrite
+ * stays non-zero (F' = fold(F + delta)) and would come back as 0xFFFF.
  *
  * A TSO/GSO frame is one segment larger than the link's MTU, handed to the
  * NIC whole. Most say their length (Linux GSO below 64 KiB, Windows LSOv1);
@@ -61,10 +63,9 @@ export function seedForm(proto: number, field: number, addr: number, len: number
   }
   const lengthless = addr + proto;
   const full = fold(lengthless + Math.floor(len / 0x10000) + (len & 0xffff));
-  if (field === full || (field === 0 && full === 0xffff)) return SEED_FULL;
+  if (field === full) return SEED_FULL;
   if (proto !== IPPROTO_TCP) return SEED_NONE;
-  const nolen = fold(lengthless);
-  return field === nolen || (field === 0 && nolen === 0xffff) ? SEED_NO_LENGTH : SEED_NONE;
+  return field === fold(lengthless) ? SEED_NO_LENGTH : SEED_NONE;
 }
 
 /** A TSO/GSO frame: IPv4 total length 0, or an IP length past the end of the frame. */

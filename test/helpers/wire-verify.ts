@@ -57,7 +57,7 @@ function isSeed(buf: Uint8Array, ip: IpInfo, avail: number, frameEnd: number): b
   const addr = sum(buf, ip.srcOff, alen) + sum(buf, ip.pseudoDstOff, alen);
   const full = fold16(addr + ip.proto + (len >>> 16) + (len & 0xffff));
   const nolen = fold16(addr + ip.proto);
-  if (ck % 0xffff !== full % 0xffff && !(ip.proto === 6 && ck % 0xffff === nolen % 0xffff)) return false;
+  if (ck !== full && !(ip.proto === 6 && ck === nolen)) return false;
   if (ip.l4Off + len > avail) return true;
   return fold16(sum(buf, ip.l4Off, len) + addr + ip.proto + (len >>> 16) + (len & 0xffff)) !== 0xffff || (ip.proto === 6 && ck === 0xffff);
 }

@@ -13,11 +13,17 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { Translator } from '../../src/nat/translate.js';
+import { TestMapper } from '../helpers/wire-mapper.js';
+import { verifyFrames } from './helpers.js';
 import { parseRule } from '../../src/nat/rules.js';
 import { runPipeline } from '../../src/pipeline.js';
 import type { Finding } from '../../src/report/model.js';
 import { tempDir } from '../helpers/cli.js';
+import { needs } from '../helpers/tools.js';
+import { tsharkChecksums } from '../helpers/tshark.js';
 import { ether, fold16, ip4, ip6, ipv4, ipv6, pcapBytes, pseudo4, pseudo6, sum, tcp, udp } from '../helpers/wire-build.js';
 
 const RULES = ['10.0.0.0/24=192.168.1.0/24', 'fd00::/64=fd00:1::/64'];
@@ -42,6 +48,8 @@ interface Addrs {
 }
 const GUEST: Addrs = { a: ip4('10.0.0.2'), b: ip4('10.0.0.1'), a6: ip6('fd00::2'), b6: ip6('fd00::1') };
 const HOST: Addrs = { a: ip4('192.168.1.2'), b: ip4('192.168.1.1'), a6: ip6('fd00:1::2'), b6: ip6('fd00:1::1') };
+
+const concat4 = (a: number, b: number): Uint8Array => Uint8Array.of(a >>> 24, (a >>> 16) & 255, (a >>> 8) & 255, a & 255, b >>> 24, (b >>> 16) & 255, (b >>> 8) & 255, b & 255);
 
 /** The IPv4 header checksum offset in an Ethernet frame, and the L4 offset behind a 20-byte header. */
 const IPCK = 14 + 10;
@@ -204,5 +212,81 @@ describe('offload and TSO frames: verify warns, rewrite keeps them offload, reve
     expect(wrongness(headerSum(host[6]!), getU16(host[6]!, IPCK))).toBe(k.header7);
     expect(getU16(host[6]!, IPCK)).not.toBe(0);
     expect([1, 2, 3, 4].map((i) => getU16(host[i]!, IPCK))).toEqual([0, 0, 0, 0]);
+  });
+
+  it('tshark calls bad exactly what verify finds, offloaded or not: only the severity is offload\'s', async (ctx) => {
+    needs(ctx, 'tshark');
+    const dir = tempDir();
+    const input = join(dir, 'offload.pcap');
+    writeFileSync(input, pcapBytes(1, guest));
+    const protos = ['ip', 'udp', 'tcp', 'icmp', 'icmpv6'];
+    const bad = (await tsharkChecksums(input)).flatMap((l) => {
+      const [frame, ...st] = l.split('\t');
+      return protos.filter((_, i) => (st[i] ?? '').split(',').includes('0')).map((p) => `${frame}:${p}`);
+    });
+    const proto = (check: string) => (check.startsWith('ipv4.') ? 'ip' : check.slice(0, check.indexOf('.')));
+    const ours = expectedFindings(guest, GUEST).map((f) => `${f.frame}:${proto(f.check!)}`);
+    expect(bad).toEqual(ours);
+  });
+});
+
+describe('a rewrite keeps every checksum verdict (property)', () => {
+  const g2h = new TestMapper(RULES, 'g2h');
+  const h2g = new TestMapper(RULES, 'h2g');
+  const tr = new Translator();
+  const v4 = fc.constantFrom('10.0.0.2', '10.0.0.1', '10.0.0.77', '8.8.8.8').map(ip4);
+  const v6 = fc.constantFrom('fd00::2', 'fd00::1', 'fd00::4:5', '2001:db8::1').map(ip6);
+  const packet = fc.record({
+    family: fc.constantFrom(4, 4, 6),
+    src: v4,
+    dst: v4,
+    src6: v6,
+    dst6: v6,
+    proto: fc.constantFrom(6, 17),
+    payload: fc.integer({ min: 0, max: 1600 }),
+    ck: fc.constantFrom('valid', 'full', 'nolen', 'random', 'zero'),
+    // not 0xFFFF: a TCP field of 0xFFFF comes back from a round trip as 0x0000 (RFC 1624 arithmetic, any checksum)
+    random: fc.integer({ min: 0, max: 0xfffe }),
+    zeroHeader: fc.boolean(),
+    length: fc.constantFrom('right', 'right', 'zero', 'past'),
+  });
+
+  /** The frame a record describes: checksum field and IP length as it says. */
+  function build(p: { family: number; src: number; dst: number; src6: Uint8Array; dst6: Uint8Array; proto: number; payload: number; ck: string; random: number; zeroHeader: boolean; length: string }): Uint8Array {
+    const l4 = p.proto === 6 ? tcp(1234, 80, payload(p.payload)) : udp(5353, 53, payload(p.payload));
+    const at = p.proto === 6 ? 16 : 6;
+    const addr = p.family === 4 ? sum(concat4(p.src, p.dst)) : sum(p.src6) + sum(p.dst6);
+    const ph = addr + p.proto + l4.length;
+    let ck = 0;
+    if (p.ck === 'valid') ck = ~fold16(sum(l4) + ph) & 0xffff;
+    else if (p.ck === 'full') ck = fold16(ph);
+    else if (p.ck === 'nolen') ck = fold16(addr + p.proto);
+    else if (p.ck === 'random') ck = p.random;
+    setU16(l4, at, ck);
+    if (p.family === 6) {
+      const f = ether(0x86dd, ipv6(p.src6, p.dst6, p.proto, l4));
+      if (p.length === 'past') setU16(f, 14 + 4, l4.length + 1000);
+      return f;
+    }
+    const total = p.length === 'zero' ? 0 : p.length === 'past' ? 20 + l4.length + 1000 : undefined;
+    const f = ether(0x0800, ipv4(p.src, p.dst, p.proto, l4, total === undefined ? {} : { totalLen: total }));
+    if (p.zeroHeader) setU16(f, IPCK, 0);
+    return f;
+  }
+
+  it('verify(rewrite(frame)) finds what verify(frame) found, check for check; the reverse gives the frame back', () => {
+    fc.assert(
+      fc.property(packet, (p) => {
+        const frame = build(p);
+        const before = verifyFrames([{ data: frame }]).findings.map((f) => `${f.check}/${f.severity}`);
+        const buf = Uint8Array.from(frame);
+        tr.translate(buf, 0, buf.length, buf.length, 1, g2h);
+        const after = verifyFrames([{ data: buf }]).findings.map((f) => `${f.check}/${f.severity}`);
+        expect(after).toEqual(before);
+        tr.translate(buf, 0, buf.length, buf.length, 1, h2g);
+        expect(Buffer.from(buf).equals(Buffer.from(frame))).toBe(true);
+      }),
+      { numRuns: 3000, seed: 0x0ff10ad },
+    );
   });
 });

@@ -34,8 +34,10 @@
  * some do not: an IPv4 total length of 0 (Windows LSOv2; Linux
  * `iph_set_totlen` above 64 KiB, BIG TCP), which Wireshark's
  * `ip.tso_support` (on by default) reads as the frame's length, or a length
- * past the end of the frame, which Wireshark reads as the frame too. The
- * datagram is then what the frame holds.
+ * past the end of the frame, which Wireshark reads as the frame too; over
+ * IPv6 a payload length of 0 before TCP (`tcp_v6_gso_csum_prep` clears it;
+ * Wireshark's `ipv6.tso_support`, off by default there). The datagram is
+ * then what the frame holds.
  */
 import { fold } from './checksum.js';
 import { IPPROTO_TCP, IPPROTO_UDP, type IpInfo } from './ip.js';
@@ -68,7 +70,7 @@ export function seedForm(proto: number, field: number, addr: number, len: number
   return field === fold(lengthless) ? SEED_NO_LENGTH : SEED_NONE;
 }
 
-/** A TSO/GSO frame: IPv4 total length 0, or an IP length past the end of the frame. */
+/** A TSO/GSO frame: IPv4 total length 0 (IPv6 payload length 0 before TCP), or an IP length past the end of the frame. */
 export function isTsoFrame(ip: IpInfo): boolean {
   return ip.zeroLength || ip.lengthExceedsFrame;
 }

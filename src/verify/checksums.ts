@@ -353,6 +353,11 @@ export class ChecksumChecker {
     // Wireshark needs the whole datagram captured, not only the covered part.
     if (end > capEnd) {
       this.unverifiable++;
+      // Not judged, but a field that holds a seed still says the sender offloads (as the translator reads it).
+      if (this.zeroHeaderExpected >= 0) {
+        const a = this.pseudoAddr(v, ip, capEnd);
+        if (a >= 0 && seedForm(p, field, a, pseudoLen) !== SEED_NONE) this.flushZeroHeader(ctx, true);
+      }
       return;
     }
     let pseudo = 0;

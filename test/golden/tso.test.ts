@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readPackets, type TestPacket } from '../helpers/capture.js';
 import { cli, ROOT, tempDir } from '../helpers/cli.js';
+import { corpusPath } from '../helpers/corpus.js';
 import { needs } from '../helpers/tools.js';
 import { tsharkChecksums } from '../helpers/tshark.js';
 import { fold16, sum } from '../helpers/wire-build.js';
@@ -92,5 +93,43 @@ describe('TSO/GSO from a real Linux sender (fixtures/tso)', () => {
     const badTcp = (lines: string[]) => lines.filter((l) => l.split('\t')[3] === '0').map((l) => Number(l.split('\t')[0]));
     expect(badTcp(before)).toEqual(TCP_FRAMES);
     expect(after).toEqual(before);
+  });
+});
+
+describe('a real capture from a sender with LSO and IP checksum offload (tcpdump\'s ipv4_tcp_http_xml_tso.pcap)', () => {
+  // One 2030-byte TCP segment on Ethernet, IP length given (LSOv1), IPv4 header checksum 0x0000, the TCP
+  // checksum the pseudo-header sum without the length: an ipv4.checksum error before issue 22, FAILED.
+  const FILE = corpusPath('tcpdump/pcap/ipv4_tcp_http_xml_tso.pcap');
+
+  it('verify: two offload warnings, OK, exit 0', () => {
+    const r = cli(['verify', FILE]);
+    expect(r.code).toBe(0);
+    const out = r.stdout.toString();
+    expect(out).toContain(
+      [
+        'warning ipv4.checksum-offloaded (1)',
+        '  frame 1 if 0: IPv4 header checksum 0x0000 is left for IP checksum offload (captured on the sending host?), expected 0xd8df',
+        '',
+        'warning tcp.checksum-offloaded (1)',
+        '  frame 1 if 0: TCP checksum 0xdf55 is the pseudo-header partial sum left by transmit checksum offload (captured on the sending host?), expected 0x9cf2',
+        '',
+        'OK: 1 packet checked, no errors, 2 warnings',
+      ].join('\n'),
+    );
+  });
+
+  it('rewrite: the header stays 0x0000 and the TCP checksum becomes the seed (without the length) of the new source; the reverse gives it back', async () => {
+    const dir = tempDir();
+    const out = join(dir, 'out.pcap');
+    const back = join(dir, 'back.pcap');
+    const rule = ['-r', '30.7.181.0/24=10.9.9.0/24'];
+    expect(cli([FILE, out, ...rule, '--verify', '-q']).code).toBe(0);
+    const [p] = await readPackets(out);
+    const f = p!.data;
+    expect([...f.subarray(26, 30)]).toEqual([10, 9, 9, 121]);
+    expect(u16(f, 24)).toBe(0);
+    expect(u16(f, 34 + 16)).toBe(fold16(sum(f, 26, 8) + 6));
+    expect(cli([out, back, ...rule, '-d', 'host-to-guest', '-q']).code).toBe(0);
+    expect(Buffer.compare(readFileSync(back), readFileSync(FILE))).toBe(0);
   });
 });

@@ -55,7 +55,7 @@
  * records: an address site added here is checked there too.
  */
 import { formatIpv4, formatIpv6 } from '../wire/address.js';
-import { applyDelta, delta16, delta32, deltaBytes, fold, onesSum, pseudoSum4, pseudoSum6 } from '../wire/checksum.js';
+import { applyDelta, delta16, delta32, deltaBytes, fold, onesSum, sumHeader } from '../wire/checksum.js';
 import { crc32 } from '../wire/crc32.js';
 import * as arp from '../wire/arp.js';
 import { type DecodeResult, NET_ARP, NET_IPV4, NET_IPV6, PacketDecoder } from '../wire/decode.js';
@@ -65,6 +65,7 @@ import * as icmp from '../wire/icmp.js';
 import * as icmpv6 from '../wire/icmpv6.js';
 import { IPPROTO_DCCP, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP, IPPROTO_UDPLITE, type IpInfo } from '../wire/ip.js';
 import * as ipv4 from '../wire/ipv4.js';
+import { datagramEnd, isTsoFrame, SEED_NONE, seedForm } from '../wire/offload.js';
 import * as tcp from '../wire/tcp.js';
 import * as udp from '../wire/udp.js';
 import * as dccp from '../wire/dccp.js';
@@ -464,8 +465,9 @@ export class Translator {
     const oldSrc = v.getInt32(ip + ipv4.SRC_ADDR);
     const oldDst = v.getInt32(ip + ipv4.DST_ADDR);
     const field = v.getUint16(ck);
-    const seed = fold(pseudoSum4(oldSrc, oldDst, proto, total - ipv4.MIN_HEADER_LEN));
-    if (field === seed || (field === 0 && seed === 0xffff)) return -1;
+    const addrSum = (oldSrc >>> 16) + (oldSrc & 0xffff) + (oldDst >>> 16) + (oldDst & 0xffff);
+    const l4Len = proto === IPPROTO_UDP ? v.getUint16(l4 + udp.LENGTH) : total - ipv4.MIN_HEADER_LEN;
+    if (seedForm(proto, field, addrSum, l4Len) !== SEED_NONE) return -1;
     const newSrc = mapper.map4(oldSrc >>> 0); // -1: no rule
     const srcRule = mapper.lastRule;
     const newDst = mapper.map4(oldDst >>> 0);
@@ -552,7 +554,12 @@ export class Translator {
   private translateIp(ip: IpInfo, avail: number, depth: number): number {
     let addr = 0; // delta of the address words (header)
     let pseudo = 0; // delta of the L4 pseudo-header
+    // A wrong IPv4 header checksum of 0x0000 in the packet: IP checksum offload, when the frame is TSO or its L4
+    // checksum holds an offload seed (decided below, as the verifier's ipv4.checksum-offloaded): it stays 0x0000.
+    let zeroHeader = false;
     if (ip.version === 4) {
+      const hc = ip.off + ipv4.CHECKSUM;
+      zeroHeader = depth === 0 && ip.headerCaptured && this.v.getUint16(hc) === 0 && sumHeader(this.v, ip.off, ip.headerLen) !== 0xffff;
       if (ip.srcOff + 4 <= avail) {
         const dd = this.map4At(ip.srcOff, depth === 0 ? K_IPV4_SRC : K_INNER_IPV4_SRC);
         addr += dd;
@@ -563,8 +570,8 @@ export class Translator {
         addr += dd;
         if (ip.pseudoDstOff === ip.dstOff) pseudo += dd;
       }
-      if (addr !== 0 && ip.off + ipv4.CHECKSUM + 2 <= avail) {
-        addr += this.fixChecksum(ip.off + ipv4.CHECKSUM, addr, false, depth === 0 ? C_IPV4 : C_INNER_IPV4);
+      if (addr !== 0 && hc + 2 <= avail && !zeroHeader) {
+        addr += this.fixChecksum(hc, addr, false, depth === 0 ? C_IPV4 : C_INNER_IPV4);
       }
     } else if (ip.version === 6) {
       if (ip.srcOff + 16 <= avail) {
@@ -581,26 +588,22 @@ export class Translator {
       return 0;
     }
     const l4 = ip.l4Off;
-    if (l4 < 0) return addr;
+    const header = addr; // the header's words: all a zero header checksum left as it is would cover
+    if (l4 < 0) return addr + this.fixZeroHeader(ip, zeroHeader, header, false);
     const end = ip.dataEnd;
     const l4c = depth === 0 ? C_L4 : C_INNER_L4;
+    let seeded = false;
     switch (ip.proto) {
       case IPPROTO_TCP:
-        if (pseudo !== 0 && l4 + tcp.CHECKSUM + 2 <= end) {
-          const at = l4 + tcp.CHECKSUM;
-          addr += depth === 0 && this.isOffloadSeed(ip, at, pseudo) ? this.fixOffloadSeed(at, pseudo, l4c) : this.fixChecksum(at, pseudo, false, l4c);
-        }
+      case IPPROTO_UDP: {
+        // A UDP checksum of 0 is never a seed (src/wire/offload.ts): it is "none" over IPv4 and invalid over IPv6,
+        // and stays 0 (fixChecksum), as the kernel's NAT keeps it even for CHECKSUM_PARTIAL.
+        const at = l4 + (ip.proto === IPPROTO_TCP ? tcp.CHECKSUM : udp.CHECKSUM);
+        if (at + 2 > end) break;
+        seeded = depth === 0 && (pseudo !== 0 || (zeroHeader && addr !== 0)) && this.isOffloadSeed(ip, at, pseudo);
+        if (pseudo !== 0) addr += seeded ? this.fixOffloadSeed(at, pseudo, l4c) : this.fixChecksum(at, pseudo, ip.proto === IPPROTO_UDP, l4c);
         break;
-      case IPPROTO_UDP:
-        if (pseudo !== 0 && l4 + udp.CHECKSUM + 2 <= end) {
-          const at = l4 + udp.CHECKSUM;
-          // A UDP checksum of 0 is never a seed, though it reads as one where the seed folds to 0xFFFF: it is "none"
-          // over IPv4 and invalid over IPv6, and stays 0 (fixChecksum), as the kernel's NAT keeps it even for
-          // CHECKSUM_PARTIAL (nf_nat_proto.c udp_manip_pkt: do_csum = !!hdr->check).
-          const seeded = depth === 0 && this.v.getUint16(at) !== 0 && this.isOffloadSeed(ip, at, pseudo);
-          addr += seeded ? this.fixOffloadSeed(at, pseudo, l4c) : this.fixChecksum(at, pseudo, true, l4c);
-        }
-        break;
+      }
       case IPPROTO_UDPLITE:
         if (pseudo !== 0 && l4 + udp.CHECKSUM + 2 <= end) addr += this.fixChecksum(l4 + udp.CHECKSUM, pseudo, true, l4c);
         break;
@@ -627,7 +630,19 @@ export class Translator {
       default:
         break;
     }
-    return addr;
+    return addr + this.fixZeroHeader(ip, zeroHeader, header, seeded);
+  }
+
+  /**
+   * A wrong IPv4 header checksum of 0x0000 (`zero`) whose addresses changed
+   * (`delta`): left 0x0000 in a TSO frame or beside an L4 offload seed
+   * (`seeded`), as IP checksum offload leaves it for the NIC; else updated
+   * as any wrong checksum is (it stays exactly as wrong). Returns the delta
+   * of the checksum word.
+   */
+  private fixZeroHeader(ip: IpInfo, zero: boolean, delta: number, seeded: boolean): number {
+    if (!zero || delta === 0 || seeded || isTsoFrame(ip)) return 0;
+    return this.fixChecksum(ip.off + ipv4.CHECKSUM, delta, false, C_IPV4);
   }
 
   /** NDP targets, and the quoted packet of an ICMPv6 error or of a Redirect's Redirected Header option; returns the delta of the words changed. */
@@ -645,42 +660,48 @@ export class Translator {
   }
 
   /**
-   * Transmit checksum offload: a capture taken on the sending host holds, in
-   * the TCP/UDP checksum field, not a checksum but the folded pseudo-header
-   * sum the NIC will start from (Linux CHECKSUM_PARTIAL). True when the field
-   * equals that sum for the addresses as they were before this packet's
-   * translation (the bytes already hold the new ones: old = new - delta) and
-   * it is not also a valid checksum (checked when the segment is captured
-   * whole). Unfragmented datagrams only: a first fragment does not know the
+   * Transmit checksum offload: the TCP/UDP checksum field holds an offload
+   * seed (src/wire/offload.ts) of the addresses as they were before this
+   * packet's translation (the bytes already hold the new ones: old = new -
+   * `delta`), over the L4 length the verifier takes (the frame's, for a TSO
+   * frame; UDP's length field), and is not also a valid checksum (checked
+   * when the datagram is captured whole, as the verifier judges it).
+   * Unfragmented datagrams only: a first fragment does not know the
    * datagram's length.
    */
   private isOffloadSeed(ip: IpInfo, at: number, delta: number): boolean {
     if (ip.isFragment || ip.pseudoDstOff < 0) return false;
-    const l4 = ip.l4Off;
-    const len = ip.end - l4;
     const v = this.v;
-    const capEnd = this.decoder.result.capEnd;
-    let sum: number;
+    const d = this.decoder.result;
+    const capEnd = d.capEnd;
+    const l4 = ip.l4Off;
+    const end = datagramEnd(ip, d.frameEnd);
+    let len = end - l4;
+    if (ip.proto === IPPROTO_UDP) {
+      if (l4 + udp.LENGTH + 2 > capEnd) return false;
+      const ulen = v.getUint16(l4 + udp.LENGTH);
+      if (!(ulen === 0 && ip.jumbo)) {
+        if (ulen < udp.HEADER_LEN || ulen > len) return false;
+        len = ulen;
+      }
+    }
+    let addr: number;
     if (ip.version === 4) {
       if (ip.pseudoDstOff + 4 > capEnd) return false;
-      sum = pseudoSum4(v.getUint32(ip.srcOff), v.getUint32(ip.pseudoDstOff), ip.proto, len);
+      const s = v.getUint32(ip.srcOff);
+      const t = v.getUint32(ip.pseudoDstOff);
+      addr = (s >>> 16) + (s & 0xffff) + (t >>> 16) + (t & 0xffff);
     } else {
       if (ip.pseudoDstOff + 16 > capEnd) return false;
-      sum = pseudoSum6(this.buf, ip.srcOff, ip.pseudoDstOff, ip.proto, len);
+      addr = onesSum(this.buf, ip.pseudoDstOff, 16, onesSum(this.buf, ip.srcOff, 16, 0));
     }
-    return this.holdsSeed(at, fold(fold(sum) + (~fold(delta) & 0xffff)), l4, len, ip.end <= capEnd);
-  }
-
-  /**
-   * The checksum field at `at` holds `seed` (the folded pseudo-header sum of
-   * the old addresses, never 0) and, when the segment l4[0..len) is captured
-   * whole, the segment does not also check as valid: a real checksum that
-   * happens to equal the seed (1 in 65536) stays a checksum.
-   */
-  private holdsSeed(at: number, seed: number, l4: number, len: number, whole: boolean): boolean {
-    const field = this.v.getUint16(at);
-    if (field !== seed && !(field === 0 && seed === 0xffff)) return false;
-    return !whole || fold(onesSum(this.buf, l4, len, seed)) !== 0xffff;
+    const old = fold(fold(addr) + (~fold(delta) & 0xffff));
+    const field = v.getUint16(at);
+    if (seedForm(ip.proto, field, old, len) === SEED_NONE) return false;
+    if (l4 + len > capEnd) return true;
+    // A right checksum that happens to equal a seed stays a checksum (TCP 0xFFFF is never right, as the verifier says).
+    const sum = fold(onesSum(this.buf, l4, len, old + ip.proto + Math.floor(len / 0x10000) + (len & 0xffff)));
+    return sum !== 0xffff || (ip.proto === IPPROTO_TCP && field === 0xffff);
   }
 
   /**

@@ -23,6 +23,7 @@ export type CheckName =
   | 'icmp.checksum'
   | 'icmpv6.checksum'
   | 'dccp.checksum'
+  | 'ipv4.checksum-offloaded'
   | 'tcp.checksum-offloaded'
   | 'udp.checksum-offloaded'
   | 'udp.checksum-missing'
@@ -252,6 +253,7 @@ export const CHECK_SEVERITY: Readonly<Record<CheckName, Severity>> = {
   'icmp.checksum': 'error',
   'icmpv6.checksum': 'error',
   'dccp.checksum': 'error',
+  'ipv4.checksum-offloaded': 'warning',
   'tcp.checksum-offloaded': 'warning',
   'udp.checksum-offloaded': 'warning',
   'udp.checksum-missing': 'error',

@@ -74,6 +74,7 @@ export function flowFilter(protocol: string, flow: string): string | undefined {
  */
 const CHECK_FILTER: Partial<Record<CheckName, string>> = {
   'ipv4.checksum': 'ip.checksum.status == 0',
+  'ipv4.checksum-offloaded': 'ip.checksum.status == 0',
   'tcp.checksum': 'tcp.checksum.status == 0',
   'tcp.checksum-offloaded': 'tcp.checksum.status == 0',
   'udp.checksum': 'udp.checksum.status == 0',

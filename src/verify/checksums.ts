@@ -36,12 +36,15 @@
  *   summary's checksums: they are findings about the quoted packet, which
  *   is not in the capture (the quoted IPv4 header's check, older, is
  *   counted).
- * - Transmit checksum offload: a wrong TCP/UDP checksum equal to the
- *   pseudo-header-only sum the stack leaves for the NIC (Linux
- *   CHECKSUM_PARTIAL stores the folded pseudo-header sum, others its
- *   complement; TSO stacks may leave the length out) is reported as
- *   `*.checksum-offloaded` (warning): captures taken on the sending host look
- *   like this (Wireshark: "maybe caused by 'TCP checksum offload'?").
+ * - Transmit checksum offload and TSO (src/wire/offload.ts): a wrong
+ *   TCP/UDP checksum that holds an offload seed (the pseudo-header sum with
+ *   or, TCP only, without the L4 length) is reported as
+ *   `*.checksum-offloaded` (warning): captures taken on the sending host
+ *   look like this (Wireshark: "maybe caused by 'TCP checksum offload'?").
+ *   An IPv4 header checksum of 0x0000 that is wrong is
+ *   `ipv4.checksum-offloaded` (warning) when the frame is a TSO frame (total
+ *   length 0 or past the frame) or its TCP/UDP checksum holds a seed: IP
+ *   checksum offload leaves the field 0 for the NIC (Windows).
  *
  * Counts (report summary.checksums): `verified` checksums found correct,
  * `bad` found wrong (offloaded and missing included), `unverifiable` ones
@@ -73,6 +76,7 @@ import type { CheckName } from '../report/model.js';
 import type { PacketContext } from './context.js';
 import { ADD_COMPLETE, ADD_DROPPED, ADD_FULL, FLAG_FIRST, FLAG_LAST, Reassembler } from './reassembly.js';
 import { fold, sumHeader, sumRange } from '../wire/checksum.js';
+import { datagramEnd, isTsoFrame, SEED_NONE, seedForm } from '../wire/offload.js';
 
 export interface ChecksumOptions {
   /** Incomplete datagrams held for reassembly (default 4096). */
@@ -167,6 +171,13 @@ export class ChecksumChecker {
   unverifiable = 0;
   readonly reassembler: Reassembler;
   private limitReported = false;
+  /**
+   * An IPv4 header checksum of 0x0000 found wrong, whose finding waits for
+   * the L4 verdict of its packet: `ipv4.checksum-offloaded` when that holds
+   * an offload seed, else `ipv4.checksum` (flushed before the L4 finding, so
+   * findings keep the header's first). -1: none waits.
+   */
+  private zeroHeaderExpected = -1;
 
   constructor(opts: ChecksumOptions = DEFAULT_CHECKSUM_OPTIONS) {
     this.reassembler = new Reassembler(opts.maxDatagrams, opts.maxFragments, opts.fragmentTimeout);
@@ -180,10 +191,12 @@ export class ChecksumChecker {
     if (d.net === NET_IPV4) headerOk = this.ipv4Header(v, ip, capEnd, ctx, false);
     else if (d.net !== NET_IPV6) return;
     if (ip.isFragment) {
+      this.flushZeroHeader(ctx, false);
       this.fragment(v, ip, capEnd, headerOk, ctx);
     } else if (ip.l4Off >= 0) {
       this.l4(v, ip, capEnd, d.frameEnd, ctx);
     }
+    this.flushZeroHeader(ctx, false);
     if ((d.icmpError || d.redirectQuote) && d.inner.version !== 0) this.quoted(v, d, ctx);
   }
 
@@ -241,12 +254,36 @@ export class ChecksumChecker {
     this.bad++;
     const actual = v.getUint16(ip.off + ipv4.CHECKSUM);
     const expected = ~fold(s + (~actual & 0xffff)) & 0xffff;
+    if (!inner && actual === 0) {
+      // IP checksum offload: in a TSO frame, or (decided with the L4 verdict) beside an L4 offload seed.
+      if (isTsoFrame(ip)) this.zeroHeader(ctx, expected, true);
+      else this.zeroHeaderExpected = expected;
+      return false;
+    }
     if (inner) {
       ctx.add('icmp.inner-ipv4.checksum', `IPv4 header quoted in the ICMP error has checksum ${hex16(actual)}, expected ${hex16(expected)}`, hex16(expected), hex16(actual));
     } else {
       ctx.add('ipv4.checksum', `IPv4 header checksum ${hex16(actual)}, expected ${hex16(expected)}`, hex16(expected), hex16(actual));
     }
     return false;
+  }
+
+  /** The finding of a wrong IPv4 header checksum of 0x0000: offloaded, or an error like any other. */
+  private zeroHeader(ctx: PacketContext, expected: number, offloaded: boolean): void {
+    const e = hex16(expected);
+    if (offloaded) {
+      ctx.add('ipv4.checksum-offloaded', `IPv4 header checksum 0x0000 is left for IP checksum offload (captured on the sending host?), expected ${e}`, e, '0x0000');
+    } else {
+      ctx.add('ipv4.checksum', `IPv4 header checksum 0x0000, expected ${e}`, e, '0x0000');
+    }
+  }
+
+  /** Reports the waiting 0x0000 header checksum, if any (see zeroHeaderExpected). */
+  private flushZeroHeader(ctx: PacketContext, offloaded: boolean): void {
+    if (this.zeroHeaderExpected < 0) return;
+    const e = this.zeroHeaderExpected;
+    this.zeroHeaderExpected = -1;
+    this.zeroHeader(ctx, e, offloaded);
   }
 
   /** Unfolded sum of the pseudo-header addresses (source + final destination), or -1 when not captured. */
@@ -267,8 +304,8 @@ export class ChecksumChecker {
     const v6 = ip.version === 6;
     if (!checkedProto(p, v6)) return;
     const l4 = ip.l4Off;
-    // A length field that lies past the frame: like Wireshark, the datagram is what the frame holds.
-    const end = ip.lengthExceedsFrame ? frameEnd : ip.end;
+    // A length field that lies past the frame (TSO): like Wireshark, the datagram is what the frame holds.
+    const end = datagramEnd(ip, frameEnd);
     const len = end - l4; // L4 length per the IP header
     const fo = fieldOffset(p);
     if (len < fo + 2 || l4 + fo + 2 > capEnd) {
@@ -316,6 +353,11 @@ export class ChecksumChecker {
     // Wireshark needs the whole datagram captured, not only the covered part.
     if (end > capEnd) {
       this.unverifiable++;
+      // Not judged, but a field that holds a seed still says the sender offloads (as the translator reads it).
+      if (this.zeroHeaderExpected >= 0) {
+        const a = this.pseudoAddr(v, ip, capEnd);
+        if (a >= 0 && seedForm(p, field, a, pseudoLen) !== SEED_NONE) this.flushZeroHeader(ctx, true);
+      }
       return;
     }
     let pseudo = 0;
@@ -328,7 +370,7 @@ export class ChecksumChecker {
       }
       pseudo = addr + p + (pseudoLen >>> 16) + (pseudoLen & 0xffff);
     }
-    this.judge(ctx, p, sumRange(v, l4, cover), pseudo, field, addr);
+    this.judge(ctx, p, sumRange(v, l4, cover), pseudo, field, addr, pseudoLen);
   }
 
   private missing(ctx: PacketContext, message: string): void {
@@ -339,10 +381,10 @@ export class ChecksumChecker {
   /**
    * The verdict on an L4 checksum: `sum` covers the L4 bytes with the field
    * in place, `pseudo` is the pseudo-header sum (0 for ICMPv4). `addr` is
-   * the pseudo-header's address sum (for the offload forms), -1 when there
-   * is no pseudo-header.
+   * the pseudo-header's address sum (for the offload seeds), -1 when there
+   * is no pseudo-header; `len` the L4 length the pseudo-header carries.
    */
-  private judge(ctx: PacketContext, p: number, sum: number, pseudo: number, field: number, addr: number): void {
+  private judge(ctx: PacketContext, p: number, sum: number, pseudo: number, field: number, addr: number, len: number): void {
     const expected = expectedChecksum(p, sum, pseudo, field);
     if (expected < 0) {
       this.verified++;
@@ -350,19 +392,17 @@ export class ChecksumChecker {
     }
     this.bad++;
     const label = protoLabel(p);
-    if ((p === IPPROTO_TCP || p === IPPROTO_UDP) && addr >= 0) {
-      const ps = fold(pseudo);
-      const ps0 = fold(addr + p); // TSO: pseudo-header without the length
-      if (field === ps || field === (~ps & 0xffff) || field === ps0 || field === (~ps0 & 0xffff)) {
-        ctx.add(
-          p === IPPROTO_TCP ? 'tcp.checksum-offloaded' : 'udp.checksum-offloaded',
-          `${label} checksum ${hex16(field)} is the pseudo-header partial sum left by transmit checksum offload (captured on the sending host?), expected ${hex16(expected)}`,
-          hex16(expected),
-          hex16(field),
-        );
-        return;
-      }
+    if (addr >= 0 && seedForm(p, field, addr, len) !== SEED_NONE) {
+      this.flushZeroHeader(ctx, true);
+      ctx.add(
+        p === IPPROTO_TCP ? 'tcp.checksum-offloaded' : 'udp.checksum-offloaded',
+        `${label} checksum ${hex16(field)} is the pseudo-header partial sum left by transmit checksum offload (captured on the sending host?), expected ${hex16(expected)}`,
+        hex16(expected),
+        hex16(field),
+      );
+      return;
     }
+    this.flushZeroHeader(ctx, false);
     ctx.add(checkOf(p), `${label} checksum ${hex16(field)}, expected ${hex16(expected)}`, hex16(expected), hex16(field));
   }
 
@@ -467,7 +507,7 @@ export class ChecksumChecker {
       return;
     }
     const pseudo = p === IPPROTO_ICMP ? 0 : addr + p + (pseudoLen >>> 16) + (pseudoLen & 0xffff);
-    this.judge(ctx, p, sum, pseudo, field, p === IPPROTO_ICMP ? -1 : addr);
+    this.judge(ctx, p, sum, pseudo, field, p === IPPROTO_ICMP ? -1 : addr, pseudoLen);
   }
 
   private reportLimit(ctx: PacketContext): void {

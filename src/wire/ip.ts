@@ -58,7 +58,7 @@ export class IpInfo {
   dataEnd = 0;
   /** The declared end lies past the frame's original length (a lying length field; only set for the outer packet). */
   lengthExceedsFrame = false;
-  /** IPv4 total length was 0 (TSO/GSO capture): `end` is the frame's end. */
+  /** IPv4 total length was 0, or IPv6 payload length 0 before TCP (TSO/GSO capture): `end` is the frame's end. */
   zeroLength = false;
   /** IPv6 payload length 0 with a hop-by-hop header: jumbogram; `end` is the frame's end. */
   jumbo = false;

@@ -8,9 +8,11 @@ import {
   IPPROTO_FRAGMENT,
   IPPROTO_HOPOPTS,
   IPPROTO_ROUTING,
+  IPPROTO_TCP,
   MAX_EXTENSION_HEADERS,
   type IpInfo,
 } from './ip.js';
+import * as tcp from './tcp.js';
 
 export const VER_TC_FLOW = 0;
 export const PAYLOAD_LEN = 4;
@@ -69,6 +71,11 @@ export function decodeIpv6(v: DataView, off: number, capEnd: number, frameEnd: n
   if (pl === 0 && next === IPPROTO_HOPOPTS) {
     ip.jumbo = true;
     ip.end = frameEnd > off + HEADER_LEN ? frameEnd : off + HEADER_LEN;
+  } else if (pl === 0 && next === IPPROTO_TCP && frameEnd >= off + HEADER_LEN + tcp.MIN_HEADER_LEN) {
+    // TSO: Linux's tcp_v6_gso_csum_prep clears the payload length (as Windows LSOv2 does); the segment is the
+    // frame's (Wireshark's ipv6.tso_support, off by default there). Only TCP, which cannot be empty.
+    ip.zeroLength = true;
+    ip.end = frameEnd;
   } else {
     ip.end = off + HEADER_LEN + pl;
     if (ip.end > frameEnd) ip.lengthExceedsFrame = true;

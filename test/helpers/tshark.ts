@@ -15,10 +15,10 @@ export const TSHARK_CHECKSUM_ARGS = [
   '-e', 'icmpv6.checksum.status',
 ];
 
-/** Per frame, the checksum status fields as tshark prints them (multi-valued fields joined by ','). */
-export function tsharkChecksums(file: string): Promise<string[]> {
+/** Per frame, the checksum status fields as tshark prints them (multi-valued fields joined by ','); `extra`: more tshark options. */
+export function tsharkChecksums(file: string, extra: readonly string[] = []): Promise<string[]> {
   return new Promise((resolve, reject) => {
-    execFile('tshark', ['-r', file, ...TSHARK_CHECKSUM_ARGS], { maxBuffer: 1 << 28, env: { ...process.env, LC_ALL: 'C' } }, (err, stdout) => {
+    execFile('tshark', ['-r', file, ...extra, ...TSHARK_CHECKSUM_ARGS], { maxBuffer: 1 << 28, env: { ...process.env, LC_ALL: 'C' } }, (err, stdout) => {
       // tshark exits 2 on files it cannot read entirely; what it printed is still the verdicts.
       if (err && stdout.length === 0) reject(err);
       else resolve(stdout.split('\n').filter((l) => l.length > 0));

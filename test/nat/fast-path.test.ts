@@ -93,8 +93,10 @@ describe('rewrite (direct path) = translate (general decoder)', () => {
     payload: fc.uint8Array({ maxLength: 40 }),
     ff: fc.constantFrom(0, 0x4000, 0x2000, 0x0001, 0x6000),
     options: fc.constantFrom(new Uint8Array(0), Uint8Array.of(1, 1, 1, 0), Uint8Array.of(131, 7, 4, 10, 0, 0, 9, 0)),
-    // what the L4 checksum field holds: valid, 0, an offload seed of the addresses, random
-    ck: fc.constantFrom('valid', 'zero', 'seed', 'random', 'valid-0xffff'),
+    // what the L4 checksum field holds: valid, 0, an offload seed of the addresses (with or without the length), random
+    ck: fc.constantFrom('valid', 'zero', 'seed', 'seed-nolen', 'random', 'valid-0xffff'),
+    // an IPv4 header checksum of 0x0000 (IP checksum offload) or the right one
+    zeroHeader: fc.boolean(),
     randomCk: fc.integer({ min: 0, max: 0xffff }),
     totalDelta: fc.constantFrom(0, 0, 0, -1, -8, -30, 4, -1000),
     padding: fc.constantFrom(0, 0, 6, 18),
@@ -115,6 +117,7 @@ describe('rewrite (direct path) = translate (general decoder)', () => {
         let ck: number;
         if (p.ck === 'zero') ck = 0;
         else if (p.ck === 'seed') ck = seed;
+        else if (p.ck === 'seed-nolen') ck = fold16(pseudo4(p.src, p.dst, p.proto, 0));
         else if (p.ck === 'random') ck = p.randomCk;
         else {
           ck = ~fold16(sum(l4, 0, l4.length) + pseudo4(p.src, p.dst, p.proto, l4.length)) & 0xffff;
@@ -122,6 +125,7 @@ describe('rewrite (direct path) = translate (general decoder)', () => {
         }
         l4.set(be16(ck), ckAt);
         const ip = ipv4(p.src, p.dst, p.proto, l4, { ff: p.ff, options: p.options, totalLen: Math.max(0, 20 + p.options.length + l4.length + p.totalDelta) });
+        if (p.zeroHeader) ip.set(be16(0), 10);
         const frame = concat(ether(0x0800, ip), new Uint8Array(p.padding));
         const capLen = Math.max(0, frame.length - p.cut);
         same(frame.subarray(0, capLen), frame.length, 1, mappers[p.direction], p.details, JSON.stringify({ ...p, payload: undefined }));

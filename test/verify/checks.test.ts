@@ -119,20 +119,35 @@ describe('L4 checksums', () => {
     const r = verifyFrames([{ data: eth4(ipv4(A, B, 6, seg)) }]);
     expect(r.findings.map((f) => [f.check, f.expected, f.actual])).toEqual([['tcp.checksum', '0x0000', '0xffff']]);
   });
-  it('transmit offload: the folded pseudo-header sum (Linux) and its complement are warnings', () => {
+  it('transmit offload: the seeds of src/wire/offload.ts are warnings, anything else near them an error', () => {
+    // Seeds: fold(pseudo-header) with the length (TCP, UDP) and without it (TCP only). Not seeds: their
+    // complements (no sender leaves them) and UDP without the length (Linux UDP GSO seeds with it).
     const seg = tcp(40000, 443, hex('474554'));
-    const ps = fold16(pseudo4(A, B, 6, seg.length));
-    const linux = Uint8Array.from(seg);
-    setU16(linux, 16, ps);
     const u = udp(2345, 53, dns);
-    const psu = fold16(pseudo4(A, B, 17, u.length));
-    setU16(u, 6, ~psu & 0xffff);
-    const r = verifyFrames([{ data: eth4(ipv4(A, B, 6, linux)) }, { data: eth4(ipv4(A, B, 17, u)) }]);
-    expect(r.findings.map((f) => [f.frame, f.check, f.severity, f.actual])).toEqual([
-      [1, 'tcp.checksum-offloaded', 'warning', h16(ps)],
-      [2, 'udp.checksum-offloaded', 'warning', h16(~psu & 0xffff)],
-    ]);
+    const full = (p: number, len: number) => fold16(pseudo4(A, B, p, len));
+    const nolen = (p: number) => fold16(pseudo4(A, B, p, 0));
+    const cases: Array<[number, Uint8Array, number, string]> = [
+      [6, seg, full(6, seg.length), 'tcp.checksum-offloaded'],
+      [6, seg, nolen(6), 'tcp.checksum-offloaded'],
+      [17, u, full(17, u.length), 'udp.checksum-offloaded'],
+      [6, seg, ~full(6, seg.length) & 0xffff, 'tcp.checksum'],
+      [6, seg, ~nolen(6) & 0xffff, 'tcp.checksum'],
+      [17, u, ~full(17, u.length) & 0xffff, 'udp.checksum'],
+      [17, u, nolen(17), 'udp.checksum'],
+    ];
+    const frames = cases.map(([p, l4, field]) => {
+      const b = Uint8Array.from(l4);
+      setU16(b, p === 6 ? 16 : 6, field);
+      return { data: eth4(ipv4(A, B, p, b)) };
+    });
+    const r = verifyFrames(frames);
+    expect(r.findings.map((f) => [f.frame, f.check, f.severity, f.actual])).toEqual(
+      cases.map(([, , field, check], i) => [i + 1, check, check.endsWith('-offloaded') ? 'warning' : 'error', h16(field)]),
+    );
     expect(r.findings[0]!.expected).toBe(h16(cksum(seg, pseudo4(A, B, 6, seg.length))));
+    expect(r.findings[0]!.message).toBe(
+      `TCP checksum ${h16(full(6, seg.length))} is the pseudo-header partial sum left by transmit checksum offload (captured on the sending host?), expected ${h16(cksum(seg, pseudo4(A, B, 6, seg.length)))}`,
+    );
   });
   it('a snaplen-cut datagram is unverifiable, never bad', () => {
     const f = eth4(ipv4L4(A, B, 17, udp(2345, 53, dns)));

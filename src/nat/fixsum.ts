@@ -40,6 +40,7 @@
  *   (F' = F ^ crc(old) ^ crc(new)), as the translator keeps it.
  */
 import { fold, sumHeader, sumRange } from '../wire/checksum.js';
+import { L4Coverage } from '../wire/coverage.js';
 import { type DecodeResult, NET_IPV4, NET_IPV6 } from '../wire/decode.js';
 import * as dccp from '../wire/dccp.js';
 import * as icmp from '../wire/icmp.js';
@@ -77,6 +78,8 @@ function hex16(n: number): string {
 }
 
 export class ChecksumFixer {
+  /** What the L4 checksum in hand covers (reused). */
+  private readonly coverage = new L4Coverage();
   /** Checksum fields changed, per kind (F_*). */
   readonly fixed = new Float64Array(FIX_KINDS.length);
   notFixable = 0;
@@ -227,35 +230,14 @@ export class ChecksumFixer {
     const len = ip.end - l4;
     if (len < fo + 2) return; // a runt: no checksum field to fix
     const at = l4 + fo;
-    const field = v.getUint16(at);
-    let cover = len;
-    let pseudoLen = len;
-    if (p === IPPROTO_UDP) {
-      if (field === 0 && !v6) return; // "no checksum" (RFC 768): kept
-      let ulen = v.getUint16(l4 + udp.LENGTH);
-      if (ulen === 0 && v6 && ip.jumbo) ulen = len;
-      if (ulen < udp.HEADER_LEN || ulen > len) {
-        this.notFixable++;
-        return;
-      }
-      cover = ulen;
-      pseudoLen = ulen;
-    } else if (p === IPPROTO_UDPLITE) {
-      const cov = v.getUint16(l4 + udp.COVERAGE);
-      if (cov !== 0) {
-        if (cov < udp.HEADER_LEN || cov > len) {
-          this.notFixable++;
-          return;
-        }
-        cover = cov;
-      }
-    } else if (p === IPPROTO_DCCP) {
-      const cscov = v.getUint8(l4 + dccp.CCVAL_CSCOV) & dccp.CSCOV_MASK;
-      if (cscov !== 0) {
-        const c = (v.getUint8(l4 + dccp.DATA_OFF) << 2) + (cscov - 1) * 4;
-        if (c < cover) cover = c;
-      }
+    if (p === IPPROTO_UDP && v.getUint16(at) === 0 && !v6) return; // "no checksum" (RFC 768): kept
+    const c = this.coverage;
+    if (!c.measure(v, p, l4, len, v6 && ip.jumbo)) {
+      this.notFixable++;
+      return;
     }
+    const cover = c.cover;
+    const pseudoLen = c.pseudoLen;
     let pseudo = 0;
     if (p !== IPPROTO_ICMP) {
       pseudo = this.pseudo(v, ip, capEnd, p, pseudoLen);

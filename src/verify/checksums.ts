@@ -76,6 +76,7 @@ import type { CheckName } from '../report/model.js';
 import type { PacketContext } from './context.js';
 import { ADD_COMPLETE, ADD_DROPPED, ADD_FULL, FLAG_FIRST, FLAG_LAST, Reassembler } from './reassembly.js';
 import { fold, sumHeader, sumRange } from '../wire/checksum.js';
+import { L4Coverage } from '../wire/coverage.js';
 import { datagramEnd, isTsoFrame, SEED_NONE, seedForm } from '../wire/offload.js';
 
 export interface ChecksumOptions {
@@ -166,6 +167,8 @@ function expectedChecksum(p: number, sum: number, pseudo: number, field: number)
 }
 
 export class ChecksumChecker {
+  /** What the L4 checksum in hand covers (reused). */
+  private readonly coverage = new L4Coverage();
   verified = 0;
   bad = 0;
   unverifiable = 0;
@@ -314,42 +317,21 @@ export class ChecksumChecker {
       return;
     }
     const field = v.getUint16(l4 + fo);
-    let cover = len;
-    let pseudoLen = len;
-    if (p === IPPROTO_UDP) {
-      if (field === 0) {
-        if (v6) this.missing(ctx, 'UDP checksum 0 over IPv6, where it is mandatory (RFC 8200 8.1)');
-        return;
-      }
-      let ulen = v.getUint16(l4 + udp.LENGTH);
-      if (ulen === 0 && v6 && ip.jumbo) ulen = len;
-      if (ulen < udp.HEADER_LEN || ulen > len) {
-        this.unverifiable++;
-        return;
-      }
-      cover = ulen;
-      pseudoLen = ulen;
-    } else if (p === IPPROTO_UDPLITE) {
-      if (field === 0) {
-        this.missing(ctx, 'UDP-Lite checksum 0, where it is mandatory (RFC 3828 3.1)');
-        return;
-      }
-      const cov = v.getUint16(l4 + udp.COVERAGE);
-      if (cov !== 0) {
-        if (cov < udp.HEADER_LEN || cov > len) {
-          this.unverifiable++;
-          return;
-        }
-        cover = cov;
-      }
-    } else if (p === IPPROTO_DCCP) {
-      const cscov = v.getUint8(l4 + dccp.CCVAL_CSCOV) & dccp.CSCOV_MASK;
-      if (cscov !== 0) {
-        // The header (data offset in 32-bit words) and CsCov - 1 words of data.
-        const c = (v.getUint8(l4 + dccp.DATA_OFF) << 2) + (cscov - 1) * 4;
-        if (c < cover) cover = c;
-      }
+    if (field === 0 && p === IPPROTO_UDP) {
+      if (v6) this.missing(ctx, 'UDP checksum 0 over IPv6, where it is mandatory (RFC 8200 8.1)');
+      return;
     }
+    if (field === 0 && p === IPPROTO_UDPLITE) {
+      this.missing(ctx, 'UDP-Lite checksum 0, where it is mandatory (RFC 3828 3.1)');
+      return;
+    }
+    const c = this.coverage;
+    if (!c.measure(v, p, l4, len, v6 && ip.jumbo)) {
+      this.unverifiable++;
+      return;
+    }
+    const cover = c.cover;
+    const pseudoLen = c.pseudoLen;
     // Wireshark needs the whole datagram captured, not only the covered part.
     if (end > capEnd) {
       this.unverifiable++;

@@ -30,6 +30,7 @@ import { join } from 'node:path';
 import { num } from '../report/numbers.js';
 import { severityOverrides } from '../report/severity.js';
 import { say, stderr } from './stderr.js';
+import { EXPORT_HELP, exportAction, type ExportOptions } from './export.js';
 
 export { workerMain } from '../multi/run.js';
 
@@ -313,6 +314,19 @@ export function buildProgram(run: (result: Promise<number>) => void): Command {
     .action((reports: string[], opts: { report: ReportKind; reportFile?: string; expect?: string; force?: boolean }) =>
       run(mergeReports(reports, { report: opts.report, reportFile: opts.reportFile, expect: opts.expect, force: opts.force === true }, reportToStdout)),
     );
+
+  program
+    .command('export')
+    .description('print the rules as a live ruleset for the host\'s taps: nft (a netdev table, ingress and egress per device)')
+    .usage('nft [options] --rule GUEST=HOST@DEVICE ...')
+    .argument('<format>', 'nft: an nftables script for `nft -f`')
+    .option('-r, --rule <rule>', 'translation rule GUEST=HOST@DEVICE (repeatable)', collect)
+    .option('--rules-file <file>', 'read rules from a file, one per line, # comments', pathValue)
+    .option('--table <name>', 'the netdev table the script (re)creates', 'ssnat')
+    .option('-o, --output <file>', "write the script to FILE (atomically; replaced if it exists) instead of stdout ('-')", pathValue)
+    .option('-q, --quiet', 'do not list on stderr what the live ruleset leaves out (the script lists it anyway)')
+    .addHelpText('after', EXPORT_HELP)
+    .action((format: string, opts: ExportOptions) => run(exportAction(format, opts, (text) => writeReport(text, EXIT_OK, 'stdout', 'the script'))));
 
   program.addHelpText('after', `\nRun 'ssnat-rewrite rewrite --help' or 'ssnat-rewrite verify --help' for every option.\n${REWRITE_EXAMPLES}`);
   return program;

@@ -1,7 +1,7 @@
 /**
- * External tools some tests need (tshark, chromium, GNU parallel). On a
- * machine without one, its tests are skipped with the reason, which the
- * summary line prints ("skipped for a missing tool: tshark"), so that
+ * External tools some tests need (tshark, chromium, GNU parallel, nft, ip,
+ * tcpdump). On a machine without one, its tests are skipped with the
+ * reason, which the summary line prints ("skipped for a missing tool: tshark"), so that
  * `npm test` there still tells the truth. CI (.ci/run) installs every tool
  * and sets SSNAT_REQUIRE_TOOLS=1, under which a missing tool fails the test
  * instead: CI always runs everything.
@@ -22,6 +22,9 @@ export const TOOLS = {
   editcap: { command: 'editcap', args: ['-h'], pkg: 'tshark' },
   chromium: { command: 'chromium', args: ['--version'], pkg: 'chromium' },
   parallel: { command: 'parallel', args: ['--version'], pkg: 'parallel' },
+  nft: { command: 'nft', args: ['--version'], pkg: 'nftables' },
+  ip: { command: 'ip', args: ['-V'], pkg: 'iproute2' },
+  tcpdump: { command: 'tcpdump', args: ['--version'], pkg: 'tcpdump' },
 } as const satisfies Record<string, Tool>;
 
 export type ToolName = keyof typeof TOOLS;

@@ -118,7 +118,7 @@ function devicesOf(rules: readonly Rule[]): Device[] {
     const example = `${formatPrefix(r.guest)}=${r.host ? formatPrefix(r.host) : 'HOST'}@tap0`;
     if (r.scope.kind === 'all') throw ruleError(r, undefined, `export nft needs the device the rule goes on: add @DEVICE (e.g. ${example})`);
     if (r.scope.kind === 'id') throw ruleError(r, undefined, `export nft needs a device name, not a capture's interface id #${r.scope.id}: write the tap's name (e.g. ${example})`);
-    if (r.host === null) throw ruleError(r, undefined, `export nft needs the host network, which only a capture's interface address gives the short form: write GUEST=HOST (e.g. ${formatPrefix(r.guest)}=192.168.11.0/${r.guest.length}@${r.scope.name})`);
+    if (r.host === null) throw ruleError(r, undefined, `export nft needs the host network, which only a capture's interface address gives the short form: write GUEST=HOST (e.g. ${formatPrefix(r.guest)}=HOST/${r.guest.length}@${r.scope.name})`);
     const problem = deviceNameProblem(r.scope.name);
     if (problem !== null) throw ruleError(r, undefined, `device name ${JSON.stringify(r.scope.name)} cannot be hooked: ${problem}`);
     const d = devices.get(r.scope.name) ?? { name: r.scope.name, mappings: [] };

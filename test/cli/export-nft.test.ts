@@ -140,7 +140,7 @@ describe('export nft: what it refuses, exit 2 with one line', () => {
   const cases: Array<[string, string[], string]> = [
     ['no device scope', ['-r', '10.0.0.0/24=192.168.11.0/24'], 'rule "10.0.0.0/24=192.168.11.0/24": export nft needs the device the rule goes on: add @DEVICE (e.g. 10.0.0.0/24=192.168.11.0/24@tap0)'],
     ['an interface id', ['-r', '10.0.0.0/24=192.168.11.0/24@#1'], 'rule "10.0.0.0/24=192.168.11.0/24@#1": export nft needs a device name, not a capture\'s interface id #1: write the tap\'s name (e.g. 10.0.0.0/24=192.168.11.0/24@tap0)'],
-    ['the short form', ['-r', 'fd00::/64@tap0'], 'rule "fd00::/64@tap0": export nft needs the host network, which only a capture\'s interface address gives the short form: write GUEST=HOST (e.g. fd00::/64=192.168.11.0/64@tap0)'],
+    ['the short form', ['-r', 'fd00::/64@tap0'], 'rule "fd00::/64@tap0": export nft needs the host network, which only a capture\'s interface address gives the short form: write GUEST=HOST (e.g. fd00::/64=HOST/64@tap0)'],
     ['a name too long', ['-r', '10.0.0.0/24=192.168.11.0/24@tap0123456789abcd'], 'rule "10.0.0.0/24=192.168.11.0/24@tap0123456789abcd": device name "tap0123456789abcd" cannot be hooked: it is 17 bytes long, and Linux allows at most 15'],
     ['16 bytes of UTF-8', ['-r', '10.0.0.0/24=192.168.11.0/24@täp456789012345'], 'rule "10.0.0.0/24=192.168.11.0/24@täp456789012345": device name "täp456789012345" cannot be hooked: it is 16 bytes long, and Linux allows at most 15'],
     ['a slash', ['-r', '10.0.0.0/24=192.168.11.0/24@tap/0'], 'rule "10.0.0.0/24=192.168.11.0/24@tap/0": device name "tap/0" cannot be hooked: it holds a "/", which Linux refuses in a device name'],

@@ -1,7 +1,8 @@
 /**
- * External tools some tests need (tshark, chromium, GNU parallel, nft, ip,
- * tcpdump). On a machine without one, its tests are skipped with the
- * reason, which the summary line prints ("skipped for a missing tool: tshark"), so that
+ * External tools some tests need (tshark, chromium, GNU parallel; nft, ip,
+ * tcpdump, ethtool and python3 for the live ruleset in namespaces). On a
+ * machine without one, its tests are skipped with the reason, which the
+ * summary line prints ("skipped for a missing tool: tshark"), so that
  * `npm test` there still tells the truth. CI (.ci/run) installs every tool
  * and sets SSNAT_REQUIRE_TOOLS=1, under which a missing tool fails the test
  * instead: CI always runs everything.
@@ -25,6 +26,8 @@ export const TOOLS = {
   nft: { command: 'nft', args: ['--version'], pkg: 'nftables' },
   ip: { command: 'ip', args: ['-V'], pkg: 'iproute2' },
   tcpdump: { command: 'tcpdump', args: ['--version'], pkg: 'tcpdump' },
+  ethtool: { command: 'ethtool', args: ['--version'], pkg: 'ethtool' },
+  python3: { command: 'python3', args: ['--version'], pkg: 'python3' },
 } as const satisfies Record<string, Tool>;
 
 export type ToolName = keyof typeof TOOLS;

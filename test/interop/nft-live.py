@@ -1,0 +1,82 @@
+#!/usr/bin/python3
+"""Traffic for test/interop/nft-live.sh (issue 24): the clone's side and the host's responder.
+
+  nft-live.py serve            the host: answers DNS-like UDP queries on port 53 (IPv4 and IPv6)
+  nft-live.py send V4 V6       the clone: UDP query, UDP to a closed port, ICMP echo, TCP to a
+                               closed port (RST), IPv6 UDP query; to gateway V4 and V6
+Only standard library; every packet stays in the test's namespaces.
+"""
+import os
+import select
+import socket
+import struct
+import sys
+import time
+
+QUERY = bytes.fromhex('1234 0100 0001 0000 0000 0000'.replace(' ', '')) + b'\x03www\x07example\x04test\x00\x00\x01\x00\x01'
+
+
+def serve():
+    socks = []
+    for fam, addr in ((socket.AF_INET, '0.0.0.0'), (socket.AF_INET6, '::')):
+        s = socket.socket(fam, socket.SOCK_DGRAM)
+        if fam == socket.AF_INET6:
+            s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        s.bind((addr, 53))
+        socks.append(s)
+    print('ready', flush=True)
+    while True:
+        for s in select.select(socks, [], [])[0]:
+            data, peer = s.recvfrom(2048)
+            # the answer: same id, QR and RA set, one A record 192.0.2.80
+            answer = data[:2] + b'\x81\x80' + data[4:6] + b'\x00\x01' + data[8:] + b'\xc0\x0c\x00\x01\x00\x01\x00\x00\x00\x3c\x00\x04\xc0\x00\x02\x50'
+            s.sendto(answer, peer)
+
+
+def csum(b):
+    if len(b) % 2:
+        b += b'\0'
+    s = sum(struct.unpack('!%dH' % (len(b) // 2), b))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return ~s & 0xffff
+
+
+def send(v4, v6):
+    step = 0.3
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    u.bind(('0.0.0.0', 33333))
+    u.settimeout(2)
+    u.sendto(QUERY, (v4, 53))
+    print('udp answer', len(u.recvfrom(2048)[0]), flush=True)
+    time.sleep(step)
+    u.sendto(QUERY, (v4, 5300))  # closed port: ICMP port unreachable, its quote untranslated
+    time.sleep(step)
+    icmp = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+    icmp.settimeout(2)
+    body = struct.pack('!HH', 0x4242, 1) + b'ssnat-live-echo!'
+    icmp.sendto(struct.pack('!BBH', 8, 0, csum(b'\x08\x00\x00\x00' + body)) + body, (v4, 0))
+    icmp.recvfrom(2048)
+    print('echo reply', flush=True)
+    time.sleep(step)
+    t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    t.settimeout(2)
+    try:
+        t.connect((v4, 9))
+    except ConnectionRefusedError:
+        print('tcp refused', flush=True)
+    time.sleep(step)
+    u6 = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+    u6.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+    u6.bind(('::', 33333))
+    u6.settimeout(2)
+    u6.sendto(QUERY, (v6, 53))
+    print('udp6 answer', len(u6.recvfrom(2048)[0]), flush=True)
+    time.sleep(step)
+
+
+if __name__ == '__main__':
+    if sys.argv[1] == 'serve':
+        serve()
+    else:
+        send(sys.argv[2], sys.argv[3])

@@ -30,8 +30,9 @@ The script is one table netdev with, per device, an ingress chain (guest to host
 egress chain (host to guest, Linux 5.16 or later), made from the same rules as the offline
 rewrite. Every rule needs @DEVICE (a tap's name) and both networks (GUEST=HOST). What the
 live ruleset leaves out (NDP targets, ICMP-quoted headers, tunnels) is listed at the top of
-the script and on stderr, with what to do instead. Capture on the host and check the capture
-with 'ssnat-rewrite verify --rule ...' to see every frame where live and offline differ.
+the script and on stderr, with what to do instead. Capture on the host and check it with
+'ssnat-rewrite verify --rule ...' (the guest side with -d host-to-guest): verify names the
+frames the live ruleset left untranslated.
 
 Exit codes: 0 success, 2 usage or rule error, 4 the output could not be written.`;
 

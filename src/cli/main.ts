@@ -317,7 +317,7 @@ export function buildProgram(run: (result: Promise<number>) => void): Command {
 
   program
     .command('export')
-    .description('print the rules as a live ruleset for the host\'s taps: nft (a netdev table, ingress and egress per device)')
+    .description('print the rules as a live nftables ruleset for the host\'s taps (a netdev table: ingress and egress chains per device)')
     .usage('nft [options] --rule GUEST=HOST@DEVICE ...')
     .argument('<format>', 'nft: an nftables script for `nft -f`')
     .option('-r, --rule <rule>', 'translation rule GUEST=HOST@DEVICE (repeatable)', collect)
@@ -328,7 +328,7 @@ export function buildProgram(run: (result: Promise<number>) => void): Command {
     .addHelpText('after', EXPORT_HELP)
     .action((format: string, opts: ExportOptions) => run(exportAction(format, opts, (text) => writeReport(text, EXIT_OK, 'stdout', 'the script'))));
 
-  program.addHelpText('after', `\nRun 'ssnat-rewrite rewrite --help' or 'ssnat-rewrite verify --help' for every option.\n${REWRITE_EXAMPLES}`);
+  program.addHelpText('after', `\nRun 'ssnat-rewrite rewrite --help', 'ssnat-rewrite verify --help' or 'ssnat-rewrite export --help' for every option.\n${REWRITE_EXAMPLES}`);
   return program;
 }
 

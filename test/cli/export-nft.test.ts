@@ -136,6 +136,29 @@ describe('export nft: the script', () => {
   });
 });
 
+describe('export nft: help and outputs', () => {
+  it('--help lists the command; export --help its options and example', () => {
+    expect(cli(['--help']).stdout.toString()).toContain("export nft [options] --rule GUEST=HOST@DEVICE ...  print the rules as a live nftables ruleset for the host's taps");
+    const help = cli(['export', '--help']).stdout.toString();
+    for (const o of ['-r, --rule <rule>', '--rules-file <file>', '--table <name>', '-o, --output <file>', '-q, --quiet']) expect(help).toContain(o);
+    expect(help).toContain('$ sudo nft -f ssnat.nft');
+  });
+
+  it('-o into a missing directory is exit 4; over a capture, exit 2; nothing written either way', () => {
+    const dir = tempDir();
+    const rule = ['-q', '-r', '10.0.0.0/24=192.168.11.0/24@tap0'];
+    const missing = exportNft([...rule, '-o', join(dir, 'no/x.nft')]);
+    expect([missing.code, missing.stdout, missing.stderr]).toEqual([4, '', `ssnat-rewrite: cannot write nft script ${join(dir, 'no/x.nft')}: directory ${join(dir, 'no')} does not exist; create it first\n`]);
+    const cap = join(dir, 'c.pcap');
+    const bytes = Buffer.from('d4c3b2a1020004000000000000000000ffff000001000000', 'hex');
+    writeFileSync(cap, bytes);
+    const over = exportNft([...rule, '-o', cap]);
+    expect([over.code, over.stderr]).toEqual([2, `ssnat-rewrite: nft script ${cap} holds a pcap capture: refusing to replace a capture with a script; name another file for the script\n`]);
+    expect(readFileSync(cap)).toEqual(bytes);
+    expect(readdirSync(dir)).toEqual(['c.pcap']);
+  });
+});
+
 describe('export nft: what it refuses, exit 2 with one line', () => {
   const cases: Array<[string, string[], string]> = [
     ['no device scope', ['-r', '10.0.0.0/24=192.168.11.0/24'], 'rule "10.0.0.0/24=192.168.11.0/24": export nft needs the device the rule goes on: add @DEVICE (e.g. 10.0.0.0/24=192.168.11.0/24@tap0)'],

@@ -6,7 +6,7 @@
 import { UsageError, printable } from '../errors.js';
 import { checkDistinct, planOutput } from '../capture/outputs.js';
 import { TextOutput } from '../capture/target.js';
-import { DEFAULT_TABLE, exportNft, gapLine } from '../nat/nft.js';
+import { DEFAULT_TABLE, exportNft, gapLine, type NftMode } from '../nat/nft.js';
 import { loadRules } from './inputs.js';
 import { say } from './stderr.js';
 
@@ -14,6 +14,7 @@ export interface ExportOptions {
   rule?: string[];
   rulesFile?: string;
   table?: string;
+  mode?: NftMode;
   output?: string;
   quiet?: boolean;
 }
@@ -34,13 +35,20 @@ the script and on stderr, with what to do instead. Capture on the host and check
 'ssnat-rewrite verify --rule ...' (the guest side with -d host-to-guest): verify names the
 frames the live ruleset left untranslated.
 
+--mode conntrack-zones prints the stateful alternative instead: a table inet in which each tap's
+connections get their own conntrack zone and the host's source NAT maps each tap's guest networks
+onto its host networks, so the host's own services answer every clone (the policy routes it also
+needs are in the script's header). Prefer it when the clones only talk to the host itself and
+ICMP errors must reach them intact; prefer the stateless default when the host must reach the
+clones or forward their traffic, or when captures must match the offline rewrite.
+
 Exit codes: 0 success, 2 usage or rule error, 4 the output could not be written.`;
 
 /** Runs `export nft`; resolves to the exit code. `write` prints the script on stdout. */
 export async function exportAction(format: string, opts: ExportOptions, write: (text: string) => void): Promise<number> {
   if (format !== 'nft') throw new UsageError(`export ${JSON.stringify(format)}: the one format is nft (ssnat-rewrite export nft --rule GUEST=HOST@DEVICE ...)`);
   const rules = loadRules(opts);
-  const { script, gaps } = exportNft(rules, opts.table ?? DEFAULT_TABLE);
+  const { script, gaps, needs } = exportNft(rules, opts.table ?? DEFAULT_TABLE, opts.mode ?? 'stateless');
   const output = opts.output ?? '-';
   if (output !== '-') {
     const plan = planOutput('nft script', output, false, false);
@@ -53,6 +61,9 @@ export async function exportAction(format: string, opts: ExportOptions, write: (
       throw e;
     }
   } else write(script);
-  if (opts.quiet !== true) for (const g of gaps) say(`ssnat-rewrite: note: ${printable(gapLine(g))}\n`);
+  if (opts.quiet !== true) {
+    if (needs !== undefined) say(`ssnat-rewrite: note: ${printable(needs)}\n`);
+    for (const g of gaps) say(`ssnat-rewrite: note: ${printable(gapLine(g))}\n`);
+  }
   return 0;
 }

@@ -94,10 +94,14 @@ export const GAP_TUNNELS: LiveGap = {
   remedy: 'end the tunnel in the guest or on the host, or give the inner networks distinct addresses',
 };
 
+export type NftMode = 'stateless' | 'conntrack-zones';
+
 export interface NftExport {
   readonly script: string;
   /** What the ruleset leaves out, for stderr: one line each. */
   readonly gaps: readonly LiveGap[];
+  /** What must be done outside nft (conntrack-zones: policy routes), for stderr: one line. */
+  readonly needs?: string;
 }
 
 interface Mapping {
@@ -112,7 +116,7 @@ interface Device {
 }
 
 /** The rules grouped by device, in the order devices first appear; refuses what nft cannot do. */
-function devicesOf(rules: readonly Rule[]): Device[] {
+function devicesOf(rules: readonly Rule[], stateless: boolean): Device[] {
   const devices = new Map<string, Device>();
   for (const r of rules) {
     const example = `${formatPrefix(r.guest)}=${r.host ? formatPrefix(r.host) : 'HOST'}@tap0`;
@@ -122,7 +126,7 @@ function devicesOf(rules: readonly Rule[]): Device[] {
     const problem = deviceNameProblem(r.scope.name);
     if (problem !== null) throw ruleError(r, undefined, `device name ${JSON.stringify(r.scope.name)} cannot be hooked: ${problem}`);
     const d = devices.get(r.scope.name) ?? { name: r.scope.name, mappings: [] };
-    for (const m of d.mappings) {
+    for (const m of stateless ? d.mappings : []) {
       const clash = prefixesOverlap(r.guest, m.host) ? m : prefixesOverlap(r.host, m.guest) ? m : null;
       if (clash !== null) {
         throw ruleError(
@@ -211,10 +215,11 @@ export function gapLine(g: LiveGap): string {
 }
 
 /** The nft script for the rules (validated as a set already). Throws RuleError for what nft cannot hook. */
-export function exportNft(rules: readonly Rule[], table = DEFAULT_TABLE): NftExport {
+export function exportNft(rules: readonly Rule[], table = DEFAULT_TABLE, mode: NftMode = 'stateless'): NftExport {
   checkTableName(table);
   if (rules.length === 0) throw new UsageError('export nft needs rules: give --rule GUEST=HOST@DEVICE or --rules-file FILE');
-  const devices = devicesOf(rules);
+  if (mode === 'conntrack-zones') return exportZones(rules, table);
+  const devices = devicesOf(rules, true);
   const names = chainNames(devices);
   const hasV6 = rules.some((r) => r.family === 6);
   const gaps = [...(hasV6 ? [GAP_NDP] : []), GAP_ICMP, GAP_OTHER, GAP_TUNNELS];
@@ -249,4 +254,97 @@ export function exportNft(rules: readonly Rule[], table = DEFAULT_TABLE): NftExp
   });
   out.push('}', '');
   return { script: out.join('\n'), gaps };
+}
+
+// ---------------------------------------------------------------------------
+// --mode conntrack-zones: the host's own stateful NAT, one conntrack zone per tap
+
+/** Policy routing tables of conntrack-zones: table ZONE_TABLE_BASE + zone. */
+export const ZONE_TABLE_BASE = 1000;
+
+export const GAP_ZONES: LiveGap = {
+  what: 'connections the host opens to a guest, and traffic the host forwards for the guests: the NAT is on the input hook, so only what the guests send to the host itself is translated (and its replies)',
+  consequence: 'the host cannot reach a clone by its host-side address, and the clones\' traffic routed beyond the host still collides',
+  remedy: 'use the stateless ruleset (export nft without --mode) where the host must reach the clones or route their traffic',
+};
+
+/**
+ * The stateful alternative (issue 24): conntrack keeps the clones apart
+ * instead of rewriting every frame. In a raw-priority prerouting chain each
+ * tap's packets get the tap's conntrack zone for the original direction
+ * (`ct original zone set iifname map`), so identical tuples from different
+ * clones are different connections; the reply direction stays in the default
+ * zone, where the source NAT below made its tuples unique, so replies find
+ * their connection without a zone of their own. A NAT input chain maps each
+ * tap's guest networks onto its host networks (`snat ip prefix to ip saddr
+ * map`, host bits kept), so the host's sockets see distinct peers. Replies
+ * are un-NATed in the output path, where the kernel routes them again by
+ * their guest address: the output route chain marks them with their
+ * connection's zone, and policy routes (printed, not loaded: nft cannot)
+ * send mark Z out of the tap of zone Z.
+ */
+/** A device name as one shell word: as it is when plain, else in single quotes. */
+function shellWord(name: string): string {
+  return /^[A-Za-z0-9_.@%+=,-]+$/.test(name) ? name : `'${name.replaceAll("'", `'\\''`)}'`;
+}
+
+function exportZones(rules: readonly Rule[], table: string): NftExport {
+  const devices = devicesOf(rules, false);
+  if (devices.length > 0xffff) throw new UsageError(`--mode conntrack-zones: ${devices.length} devices, and conntrack has 65535 zones`);
+  const routes: string[] = [];
+  devices.forEach((d, i) => {
+    const zone = i + 1;
+    for (const v of [4, 6] as const) {
+      const ms = d.mappings.filter((m) => (m.guest.bytes.length === 4) === (v === 4));
+      if (ms.length === 0) continue;
+      const ip = v === 4 ? 'ip' : 'ip -6';
+      routes.push(`${ip} rule add fwmark ${zone} lookup ${ZONE_TABLE_BASE + zone}`);
+      for (const m of ms) routes.push(`${ip} route add ${formatPrefix(m.guest)} dev ${shellWord(d.name)} table ${ZONE_TABLE_BASE + zone}`);
+      for (const m of ms) routes.push(`${ip} route add ${formatPrefix(m.host)} dev ${shellWord(d.name)}`);
+    }
+  });
+  const out: string[] = [];
+  out.push('# ssnat-rewrite export nft --mode conntrack-zones: the host\'s stateful NAT keeps the clones apart,');
+  out.push('# one conntrack zone per tap, from the rules');
+  devices.forEach((d) => d.mappings.forEach((m) => out.push(`#   ${mappingText(m, d.name)}`)));
+  out.push(
+    `# Load as root with \`nft -f FILE\`. It replaces table inet ${table} in one transaction: loading it`,
+    '# again leaves one table.',
+    '# Zone Z (1, 2, ...: the devices in order) is the tap\'s for the connections its guest opens; the',
+    '# guest networks are mapped onto the tap\'s host networks as they reach the host (host bits kept).',
+    '# Each tap carries the guests\' gateway address (e.g. ip addr add 10.0.0.1/24 dev tap0). Needed',
+    '# too, and nft cannot set them: routes that send replies (marked with their zone) to their tap:',
+    ...routes.map((r) => `#   ${r}`),
+    '#',
+    '# Not translated here:',
+  );
+  out.push(...wrap('- ', GAP_ZONES.what), ...wrap('  consequence: ', GAP_ZONES.consequence), ...wrap('  remedy: ', GAP_ZONES.remedy));
+  const zones = devices.length === 1 ? '1' : `1-${devices.length}`;
+  const zoneMap = devices.map((d, i) => `"${d.name}" : ${i + 1}`).join(', ');
+  out.push(
+    '',
+    `table inet ${table} {}`,
+    `delete table inet ${table}`,
+    `table inet ${table} {`,
+    '	chain zone_in {',
+    '		type filter hook prerouting priority raw; policy accept;',
+    `		ct original zone set iifname map { ${zoneMap} }`,
+    '	}',
+    '',
+    '	chain mark_out {',
+    '		type route hook output priority mangle; policy accept;',
+    `		ct original zone ${zones} meta mark set ct original zone`,
+    '	}',
+    '',
+    '	chain snat_in {',
+    '		type nat hook input priority 100; policy accept;',
+  );
+  for (const d of devices) {
+    for (const m of d.mappings) {
+      const f = m.guest.bytes.length === 4 ? 'ip' : 'ip6';
+      out.push(`		iifname "${d.name}" snat ${f} prefix to ${f} saddr map { ${formatPrefix(m.guest)} : ${formatPrefix(m.host)} }`);
+    }
+  }
+  out.push('	}', '}', '');
+  return { script: out.join('\n'), gaps: [GAP_ZONES], needs: `conntrack-zones needs policy routes nft cannot set (listed in the script too): ${routes.join('; ')}` };
 }

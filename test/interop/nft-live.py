@@ -4,6 +4,8 @@
   nft-live.py serve            the host: answers DNS-like UDP queries on port 53 (IPv4 and IPv6)
   nft-live.py send V4 V6       the clone: UDP query, UDP to a closed port, ICMP echo, TCP to a
                                closed port (RST), IPv6 UDP query; to gateway V4 and V6
+  nft-live.py same NAME        a clone of nft-zones.sh: the same query (id 0x1234, port 33333) to
+                               10.0.0.1 and fd00::1, and TCP to their closed port 9
 Only standard library; every packet stays in the test's namespaces.
 """
 import os
@@ -75,8 +77,33 @@ def send(v4, v6):
     time.sleep(step)
 
 
+def same(name):
+    for fam, any_, gw in ((socket.AF_INET, '0.0.0.0', '10.0.0.1'), (socket.AF_INET6, '::', 'fd00::1')):
+        u = socket.socket(fam, socket.SOCK_DGRAM)
+        if fam == socket.AF_INET6:
+            u.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        u.bind((any_, 33333))
+        u.settimeout(1.5)
+        u.sendto(QUERY, (gw, 53))
+        try:
+            print(name, gw, 'udp answer', len(u.recvfrom(2048)[0]), flush=True)
+        except socket.timeout:
+            print(name, gw, 'udp timeout', flush=True)
+        t = socket.socket(fam, socket.SOCK_STREAM)
+        t.settimeout(1.5)
+        try:
+            t.connect((gw, 9))
+            print(name, gw, 'tcp connected', flush=True)
+        except ConnectionRefusedError:
+            print(name, gw, 'tcp refused', flush=True)
+        except socket.timeout:
+            print(name, gw, 'tcp timeout', flush=True)
+
+
 if __name__ == '__main__':
     if sys.argv[1] == 'serve':
         serve()
+    elif sys.argv[1] == 'same':
+        same(sys.argv[2])
     else:
         send(sys.argv[2], sys.argv[3])

@@ -1,9 +1,9 @@
 /**
  * External tools some tests need (tshark, chromium, GNU parallel; nft, ip,
- * tcpdump, ethtool and python3 for the live ruleset in namespaces). On a
- * machine without one, its tests are skipped with the reason, which the
- * summary line prints ("skipped for a missing tool: tshark"), so that
- * `npm test` there still tells the truth. CI (.ci/run) installs every tool
+ * tcpdump, ethtool, python3 and dnsmasq for the live ruleset in
+ * namespaces). On a machine without one, its tests are skipped with the
+ * reason, which the summary line prints ("skipped for a missing tool:
+ * tshark"), so that `npm test` there still tells the truth. CI (.ci/run) installs every tool
  * and sets SSNAT_REQUIRE_TOOLS=1, under which a missing tool fails the test
  * instead: CI always runs everything.
  */
@@ -28,6 +28,7 @@ export const TOOLS = {
   tcpdump: { command: 'tcpdump', args: ['--version'], pkg: 'tcpdump' },
   ethtool: { command: 'ethtool', args: ['--version'], pkg: 'ethtool' },
   python3: { command: 'python3', args: ['--version'], pkg: 'python3' },
+  dnsmasq: { command: 'dnsmasq', args: ['--version'], pkg: 'dnsmasq-base' },
 } as const satisfies Record<string, Tool>;
 
 export type ToolName = keyof typeof TOOLS;

@@ -3,7 +3,7 @@
 
   nft-live.py serve            the host: answers DNS-like UDP queries on port 53 (IPv4 and IPv6)
   nft-live.py send V4 V6       the clone: UDP query, UDP to a closed port, ICMP echo, TCP to a
-                               closed port (RST), IPv6 UDP query; to gateway V4 and V6
+                               closed port (RST), IPv6 UDP AAAA query; to gateway V4 and V6
   nft-live.py same NAME        a clone of nft-zones.sh: the same query (id 0x1234, port 33333) to
                                10.0.0.1 and fd00::1, and TCP to their closed port 9
 Only standard library; every packet stays in the test's namespaces.
@@ -16,6 +16,8 @@ import sys
 import time
 
 QUERY = bytes.fromhex('1234 0100 0001 0000 0000 0000'.replace(' ', '')) + b'\x03www\x07example\x04test\x00\x00\x01\x00\x01'
+# the same, id 0x1237, for AAAA
+QUERY6 = bytes.fromhex('1237 0100 0001 0000 0000 0000'.replace(' ', '')) + b'\x03www\x07example\x04test\x00\x00\x1c\x00\x01'
 
 
 def serve():
@@ -72,7 +74,7 @@ def send(v4, v6):
     u6.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
     u6.bind(('::', 33333))
     u6.settimeout(2)
-    u6.sendto(QUERY, (v6, 53))
+    u6.sendto(QUERY6, (v6, 53))
     print('udp6 answer', len(u6.recvfrom(2048)[0]), flush=True)
     time.sleep(step)
 

@@ -1,13 +1,15 @@
 /**
- * The exported nft ruleset, live, equals the offline rewrite (issue 24): a
- * clone and a host in network namespaces joined by a veth whose host end is
- * tap0, `export nft`'s script loaded on tap0, every frame tap0 carries
+ * The exported nft ruleset, live, equals the offline rewrite (issue 24):
+ * three clones with one IP and one MAC behind tap0..tap2 of a host running
+ * dnsmasq, in network namespaces, `export nft`'s script loaded on the taps;
+ * every clone gets its A answer over IPv4, its AAAA answer over IPv6 (static
+ * neighbours), its ICMP echo reply and its RST. Every frame tap0 carries is
  * duplicated (translated) to a monitor veth. The offline guest-to-host
  * rewrite of tap0's guest-side capture is the monitor's capture frame for
  * frame, and the host-to-guest rewrite of the monitor's capture is the guest
  * side's, except exactly the frames `verify` names (the ICMP error whose
  * quoted header the kernel leaves untranslated). Root only (namespaces);
- * about 5 s (test/interop/nft-live.sh).
+ * about 8 s (test/interop/nft-live.sh).
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -44,23 +46,24 @@ async function differing(ours: string, theirs: string): Promise<number[]> {
 
 describe('export nft, live in namespaces', () => {
   it('the kernel translates tap0 as the offline rewrite does, except the frames verify names', { timeout: 60_000 }, async (ctx) => {
-    needs(ctx, 'nft', 'ip', 'tcpdump', 'ethtool', 'python3');
+    needs(ctx, 'nft', 'ip', 'tcpdump', 'ethtool', 'python3', 'dnsmasq');
     if (process.getuid?.() !== 0) ctx.skip('needs root (network namespaces)');
     if (spawnSync('ip', ['netns', 'list']).status !== 0) ctx.skip('ip netns does not work here');
     const dir = tempDir();
     const script = join(dir, 'ssnat.nft');
-    const exported = cli(['export', 'nft', '-q', '-o', script, ...RULES.flatMap((r) => ['-r', `${r}@tap0`])]);
+    const taps = [0, 1, 2].flatMap((i) => ['-r', `10.0.0.0/24=192.168.1${i + 1}.0/24@tap${i}`, '-r', `fd00::/64=fd00:1${i + 1}::/64@tap${i}`]);
+    const exported = cli(['export', 'nft', '-q', '-o', script, ...taps]);
     expect([exported.code, exported.stderr]).toEqual([0, '']);
 
     const run = spawnSync(join(ROOT, 'test/interop/nft-live.sh'), [script, dir], { encoding: 'utf8', timeout: 50_000 });
     expect([run.status, run.stderr]).toEqual([0, '']);
-    // Every exchange worked through the translation: DNS-like answers over IPv4 and IPv6, echo, RST.
-    expect(run.stdout).toBe('udp answer 50\necho reply\ntcp refused\nudp6 answer 50\n');
+    // Every exchange of every clone worked through the translation: A and AAAA answers, echo, RST.
+    expect(run.stdout).toBe('udp answer 50\necho reply\ntcp refused\nudp6 answer 62\n'.repeat(3));
 
     const guest = join(dir, 'guest.pcap');
     const mon = join(dir, 'mon.pcap');
     const frames = await readPackets(guest);
-    // ARP request/reply, DNS query/answer, closed port/ICMP error, echo/reply, SYN/RST, IPv6 query/answer
+    // tap0 (clone 0): ARP request/reply, A query/answer, closed port/ICMP error, echo/reply, SYN/RST, AAAA query/answer
     expect(frames.map((p) => hex(p.data.subarray(12, 14)))).toEqual([...Array(2).fill('0806'), ...Array(8).fill('0800'), '86dd', '86dd']);
     expect(hex(frames[5]!.data.subarray(34, 36))).toBe('0303'); // ICMP port unreachable
 

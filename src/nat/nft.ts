@@ -27,7 +27,7 @@
  *   translated twice. Such a set is refused (exit 2) rather than exported
  *   wrong.
  */
-import { UsageError } from '../errors.js';
+import { UsageError, shownName } from '../errors.js';
 import { formatAddress } from '../wire/address.js';
 import { type Prefix, type Rule, formatPrefix, prefixesOverlap, ruleError, SPECIAL_RANGES } from './rules.js';
 
@@ -187,9 +187,9 @@ function chainNames(devices: readonly Device[]): string[] {
   });
 }
 
-/** The canonical text of a mapping (rule texts may hold line breaks around "="). */
+/** The canonical text of a mapping (rule texts may hold line breaks around "="; a file name, anything: one comment line). */
 function mappingText(m: Mapping, device: string): string {
-  return `${formatPrefix(m.guest)}=${formatPrefix(m.host)}@${device}${m.rule.source ? `  (${m.rule.source})` : ''}`;
+  return `${formatPrefix(m.guest)}=${formatPrefix(m.host)}@${device}${m.rule.source ? `  (${shownName(m.rule.source)})` : ''}`;
 }
 
 /** Comment lines of at most `width` characters: `# PREFIX text...`, continued under the text. */

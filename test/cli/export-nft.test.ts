@@ -115,6 +115,16 @@ describe('export nft: the script', () => {
     expect(r.stderr).toBe(GAP_LINES.map((l) => `${l}\n`).join(''));
   });
 
+  it('a rules file whose name holds a line break stays one comment line (nothing of it can become nft input)', () => {
+    const dir = tempDir();
+    const rules = join(dir, 'r\ntable ip evil {}\n.txt');
+    writeFileSync(rules, '10.0.0.0/24=192.168.11.0/24@tap0\n');
+    const r = exportNft(['-q', '--rules-file', rules]);
+    expect(r.code).toBe(0);
+    expect(r.stdout.split('\n')[1]).toBe(`#   10.0.0.0/24=192.168.11.0/24@tap0  (${JSON.stringify(`${rules}:1`).replaceAll('\\n', '\\n')})`);
+    expect(r.stdout).not.toMatch(/^table ip evil/m);
+  });
+
   it('IPv4 only: no NDP gap; -q keeps stderr empty; -o writes the same bytes atomically, replacing the old script', () => {
     const dir = tempDir();
     const out = join(dir, 'ssnat.nft');

@@ -1,15 +1,14 @@
 #!/usr/bin/python3
-"""Traffic for test/interop/nft-live.sh (issue 24): the clone's side and the host's responder.
+"""The clones' traffic for test/interop/nft-live.sh and nft-zones.sh (issue 24); dnsmasq answers.
 
-  nft-live.py serve            the host: answers DNS-like UDP queries on port 53 (IPv4 and IPv6)
   nft-live.py send V4 V6       the clone: UDP query, UDP to a closed port, ICMP echo, TCP to a
                                closed port (RST), IPv6 UDP AAAA query; to gateway V4 and V6
-  nft-live.py same NAME        a clone of nft-zones.sh: the same query (id 0x1234, port 33333) to
-                               10.0.0.1 and fd00::1, and TCP to their closed port 9
+  nft-live.py same NAME        a clone of nft-zones.sh: the same queries (A id 0x1234 to 10.0.0.1,
+                               AAAA id 0x1237 to fd00::1, from port 33333), and TCP to their
+                               closed port 9
 Only standard library; every packet stays in the test's namespaces.
 """
 import os
-import select
 import socket
 import struct
 import sys
@@ -18,23 +17,6 @@ import time
 QUERY = bytes.fromhex('1234 0100 0001 0000 0000 0000'.replace(' ', '')) + b'\x03www\x07example\x04test\x00\x00\x01\x00\x01'
 # the same, id 0x1237, for AAAA
 QUERY6 = bytes.fromhex('1237 0100 0001 0000 0000 0000'.replace(' ', '')) + b'\x03www\x07example\x04test\x00\x00\x1c\x00\x01'
-
-
-def serve():
-    socks = []
-    for fam, addr in ((socket.AF_INET, '0.0.0.0'), (socket.AF_INET6, '::')):
-        s = socket.socket(fam, socket.SOCK_DGRAM)
-        if fam == socket.AF_INET6:
-            s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
-        s.bind((addr, 53))
-        socks.append(s)
-    print('ready', flush=True)
-    while True:
-        for s in select.select(socks, [], [])[0]:
-            data, peer = s.recvfrom(2048)
-            # the answer: same id, QR and RA set, one A record 192.0.2.80
-            answer = data[:2] + b'\x81\x80' + data[4:6] + b'\x00\x01' + data[8:] + b'\xc0\x0c\x00\x01\x00\x01\x00\x00\x00\x3c\x00\x04\xc0\x00\x02\x50'
-            s.sendto(answer, peer)
 
 
 def csum(b):
@@ -80,13 +62,13 @@ def send(v4, v6):
 
 
 def same(name):
-    for fam, any_, gw in ((socket.AF_INET, '0.0.0.0', '10.0.0.1'), (socket.AF_INET6, '::', 'fd00::1')):
+    for fam, any_, gw, query in ((socket.AF_INET, '0.0.0.0', '10.0.0.1', QUERY), (socket.AF_INET6, '::', 'fd00::1', QUERY6)):
         u = socket.socket(fam, socket.SOCK_DGRAM)
         if fam == socket.AF_INET6:
             u.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
         u.bind((any_, 33333))
         u.settimeout(1.5)
-        u.sendto(QUERY, (gw, 53))
+        u.sendto(query, (gw, 53))
         try:
             print(name, gw, 'udp answer', len(u.recvfrom(2048)[0]), flush=True)
         except socket.timeout:
@@ -103,9 +85,7 @@ def same(name):
 
 
 if __name__ == '__main__':
-    if sys.argv[1] == 'serve':
-        serve()
-    elif sys.argv[1] == 'same':
+    if sys.argv[1] == 'same':
         same(sys.argv[2])
     else:
         send(sys.argv[2], sys.argv[3])

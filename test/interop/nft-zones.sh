@@ -3,7 +3,7 @@
 #
 # Three clones ssnx-zc{0,1,2}-PID with one IP (10.0.0.2/24, fd00::2/64) and one MAC behind
 # tap0..tap2 of a host ssnx-zh-PID whose taps all carry 10.0.0.1/24 and fd00::1/64 and which
-# answers DNS-like queries (nft-live.py serve). The policy routes listed in SCRIPT's header are
+# runs dnsmasq (www.example.test: A 192.0.2.80, AAAA 2001:db8::80). The policy routes listed in SCRIPT's header are
 # run, SCRIPT is loaded twice; ZONES=0 empties its zone chain (the control). Then each clone in
 # turn sends the same query (same id, same source port) over IPv4 and IPv6 and opens TCP to a
 # closed port; one line per attempt on stdout. Namespaces are removed on exit.
@@ -48,7 +48,21 @@ grep -E '^#   ip ' "$script" | sed 's/^#   //' | while read -r line; do eval "ip
 nsx $H nft -f "$script"
 nsx $H nft -f "$script"
 [[ $zones == 1 ]] || nsx $H nft flush chain inet ssnat zone_in
-nsx $H /usr/bin/python3 "$here/nft-live.py" serve >/dev/null 2>&1 &
+work=$(mktemp -d /tmp/ssnx-zones.XXXXXX)
+trap 'cleanup; rm -rf "$work"' EXIT
+cat >"$work/dnsmasq.conf" <<CONF
+no-resolv
+no-hosts
+no-poll
+port=53
+user=root
+group=root
+local=/example.test/
+host-record=www.example.test,192.0.2.80,2001:db8::80
+log-facility=$work/dnsmasq.log
+CONF
+ip netns exec $H dnsmasq --keep-in-foreground --conf-file="$work/dnsmasq.conf" --pid-file="$work/dnsmasq.pid" &
+disown $!
 for _ in $(seq 50); do nsx $H ss -Hlnu 'sport = :53' | grep -q . && break; sleep 0.1; done
 for i in 0 1 2; do
   nsx "${clones[$i]}" /usr/bin/python3 "$here/nft-live.py" same "clone$i"

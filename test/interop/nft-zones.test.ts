@@ -1,9 +1,9 @@
 /**
  * `export nft --mode conntrack-zones`, live (issue 24): three clones with one
  * IP, one MAC, the same DNS query id and source port, behind tap0..tap2 of a
- * host whose taps all carry the clones' gateway address. With the exported
+ * host running dnsmasq, whose taps all carry the clones' gateway address. With the exported
  * table (and the policy routes its header lists) every clone gets its answer
- * over IPv4 and IPv6, and its RST from a closed TCP port; with the zone chain
+ * (A over IPv4, AAAA over IPv6) and its RST from a closed TCP port; with the zone chain
  * emptied only the first clone does. Root only (namespaces); about 15 s
  * (test/interop/nft-zones.sh).
  */
@@ -20,7 +20,7 @@ function ready(ctx: TestContext): void {
 }
 
 const expected = (clone: number, ok: boolean): string[] =>
-  ['10.0.0.1', 'fd00::1'].flatMap((gw) => [`clone${clone} ${gw} udp ${ok ? 'answer 50' : 'timeout'}`, `clone${clone} ${gw} tcp ${ok ? 'refused' : 'timeout'}`]);
+  [['10.0.0.1', 50], ['fd00::1', 62]].flatMap(([gw, n]) => [`clone${clone} ${gw} udp ${ok ? `answer ${n}` : 'timeout'}`, `clone${clone} ${gw} tcp ${ok ? 'refused' : 'timeout'}`]);
 
 describe('export nft --mode conntrack-zones, live in namespaces', () => {
   it('every clone gets its answer with the zones; without them only the first', { timeout: 60_000 }, (ctx) => {

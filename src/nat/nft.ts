@@ -127,8 +127,7 @@ function devicesOf(rules: readonly Rule[], stateless: boolean): Device[] {
     if (problem !== null) throw ruleError(r, undefined, `device name ${JSON.stringify(r.scope.name)} cannot be hooked: ${problem}`);
     const d = devices.get(r.scope.name) ?? { name: r.scope.name, mappings: [] };
     for (const m of stateless ? d.mappings : []) {
-      const clash = prefixesOverlap(r.guest, m.host) ? m : prefixesOverlap(r.host, m.guest) ? m : null;
-      if (clash !== null) {
+      if (prefixesOverlap(r.guest, m.host) || prefixesOverlap(r.host, m.guest)) {
         throw ruleError(
           r,
           undefined,

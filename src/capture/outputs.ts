@@ -29,7 +29,7 @@ import { noteOutputDirectory } from './target.js';
 import { sniffFile, sniffedWords, type Sniffed } from './sniff.js';
 
 /** What a written path is for, as messages name it. */
-export type OutputRole = 'output' | '--report-file' | '--annotate output';
+export type OutputRole = 'output' | '--report-file' | '--annotate output' | 'nft script';
 
 export interface PlannedOutput {
   readonly role: OutputRole;
@@ -163,7 +163,8 @@ export function planOutput(role: OutputRole, given: string, force: boolean, bina
 export function checkReplace(outputs: readonly PlannedOutput[]): void {
   for (const o of outputs) {
     if (!o.replaces) continue;
-    if (o.role !== '--report-file') {
+    // A text output (a report, export nft's script) is replaced as a report file is.
+    if (o.role !== '--report-file' && o.role !== 'nft script') {
       if (!o.force) throw new UsageError(`${o.role} ${o.given} exists; pass --force to replace it`);
       continue;
     }
@@ -174,7 +175,8 @@ export function checkReplace(outputs: readonly PlannedOutput[]): void {
       throw new OutputError(`cannot write ${o.role} ${o.given}: cannot read what is there now: ${errnoWords(e)}`);
     }
     if (held !== null) {
-      throw new UsageError(`${o.role} ${o.given} holds ${sniffedWords(held)}: refusing to replace a capture with a report; name another file for the report`);
+      const kind = o.role === 'nft script' ? 'script' : 'report';
+      throw new UsageError(`${o.role} ${o.given} holds ${sniffedWords(held)}: refusing to replace a capture with a ${kind}; name another file for the ${kind}`);
     }
   }
 }

@@ -13,7 +13,7 @@ import { isGzip } from '../capture/gzip.js';
 import { sniffFormat } from '../capture/reader.js';
 
 /** The command names, for "did you mean" on an input that does not exist. */
-const COMMANDS = ['rewrite', 'verify', 'merge-reports'];
+const COMMANDS = ['rewrite', 'verify', 'merge-reports', 'export'];
 
 /** Levenshtein distance, for suggestions (short strings only). */
 function distance(a: string, b: string): number {

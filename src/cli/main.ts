@@ -30,6 +30,7 @@ import { join } from 'node:path';
 import { num } from '../report/numbers.js';
 import { severityOverrides } from '../report/severity.js';
 import { say, stderr } from './stderr.js';
+import { EXPORT_HELP, exportAction, type ExportOptions } from './export.js';
 
 export { workerMain } from '../multi/run.js';
 
@@ -314,7 +315,21 @@ export function buildProgram(run: (result: Promise<number>) => void): Command {
       run(mergeReports(reports, { report: opts.report, reportFile: opts.reportFile, expect: opts.expect, force: opts.force === true }, reportToStdout)),
     );
 
-  program.addHelpText('after', `\nRun 'ssnat-rewrite rewrite --help' or 'ssnat-rewrite verify --help' for every option.\n${REWRITE_EXAMPLES}`);
+  program
+    .command('export')
+    .description('print the rules as a live nftables ruleset for the host\'s taps (a netdev table: ingress and egress chains per device)')
+    .usage('nft [options] --rule GUEST=HOST@DEVICE ...')
+    .argument('<format>', 'nft: an nftables script for `nft -f`')
+    .option('-r, --rule <rule>', 'translation rule GUEST=HOST@DEVICE (repeatable)', collect)
+    .option('--rules-file <file>', 'read rules from a file, one per line, # comments', pathValue)
+    .option('--table <name>', 'the table the script (re)creates', 'ssnat')
+    .addOption(new Option('--mode <mode>', 'stateless: netdev chains rewrite every frame on the taps; conntrack-zones: the host\'s stateful NAT, one conntrack zone per tap').choices(['stateless', 'conntrack-zones']).default('stateless'))
+    .option('-o, --output <file>', "write the script to FILE (atomically; replaced if it exists) instead of stdout ('-')", pathValue)
+    .option('-q, --quiet', 'do not list on stderr what the live ruleset leaves out (the script lists it anyway)')
+    .addHelpText('after', EXPORT_HELP)
+    .action((format: string, opts: ExportOptions) => run(exportAction(format, opts, (text) => writeReport(text, EXIT_OK, 'stdout', 'the script'))));
+
+  program.addHelpText('after', `\nRun 'ssnat-rewrite rewrite --help', 'ssnat-rewrite verify --help' or 'ssnat-rewrite export --help' for every option.\n${REWRITE_EXAMPLES}`);
   return program;
 }
 

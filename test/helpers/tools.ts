@@ -1,8 +1,9 @@
 /**
- * External tools some tests need (tshark, chromium, GNU parallel). On a
- * machine without one, its tests are skipped with the reason, which the
- * summary line prints ("skipped for a missing tool: tshark"), so that
- * `npm test` there still tells the truth. CI (.ci/run) installs every tool
+ * External tools some tests need (tshark, chromium, GNU parallel; nft, ip,
+ * tcpdump, ethtool, python3 and dnsmasq for the live ruleset in
+ * namespaces). On a machine without one, its tests are skipped with the
+ * reason, which the summary line prints ("skipped for a missing tool:
+ * tshark"), so that `npm test` there still tells the truth. CI (.ci/run) installs every tool
  * and sets SSNAT_REQUIRE_TOOLS=1, under which a missing tool fails the test
  * instead: CI always runs everything.
  */
@@ -22,6 +23,12 @@ export const TOOLS = {
   editcap: { command: 'editcap', args: ['-h'], pkg: 'tshark' },
   chromium: { command: 'chromium', args: ['--version'], pkg: 'chromium' },
   parallel: { command: 'parallel', args: ['--version'], pkg: 'parallel' },
+  nft: { command: 'nft', args: ['--version'], pkg: 'nftables' },
+  ip: { command: 'ip', args: ['-V'], pkg: 'iproute2' },
+  tcpdump: { command: 'tcpdump', args: ['--version'], pkg: 'tcpdump' },
+  ethtool: { command: 'ethtool', args: ['--version'], pkg: 'ethtool' },
+  python3: { command: 'python3', args: ['--version'], pkg: 'python3' },
+  dnsmasq: { command: 'dnsmasq', args: ['--version'], pkg: 'dnsmasq-base' },
 } as const satisfies Record<string, Tool>;
 
 export type ToolName = keyof typeof TOOLS;

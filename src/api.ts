@@ -255,6 +255,7 @@ export interface RecordVerifier {
 export function createVerifier(options: VerifierOptions & { rules?: readonly RuleInput[]; direction?: Direction; maxFindings?: number } = {}): RecordVerifier {
   const findings = new Findings(options.maxFindings);
   const verifier = new Verifier(findings, options);
+  if (options.direction === 'host-to-guest') verifier.leaks.side = 'host';
   const translator = new Translator();
   const decoder = translator.decoder;
   const mappers = options.rules !== undefined && options.rules.length > 0 ? new Mappers(options.rules, options.direction ?? 'guest-to-host') : null;

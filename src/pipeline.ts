@@ -597,6 +597,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<RunResult> {
     const inputFindings = verifier !== null && opts.command === 'rewrite' ? new Findings(0, opts.severity) : null;
     inputVerifier = inputFindings === null ? null : new Verifier(inputFindings, opts.verifyOptions);
     if (verifier !== null && !translating && opts.rules.length > 0) verifier.leaks.countRuleHits(opts.rules.length);
+    if (verifier !== null && opts.direction === 'host-to-guest') verifier.leaks.side = 'host';
     const loop = new RecordLoop(reader, writer, table, findings, verifier, {
       translating,
       describeRewrites: opts.annotate,

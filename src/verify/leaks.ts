@@ -39,6 +39,8 @@ export const NOT_TRANSLATED = 'not translated by ssnat-rewrite';
 const SCRATCH_BYTES = 4096;
 
 export class LeakChecker {
+  /** The side the rules translate from: guest-side addresses left in a host-side capture (guest-to-host), or host-side ones left in a guest-side capture (-d host-to-guest). */
+  side: 'guest' | 'host' = 'guest';
   private readonly translator = new Translator();
   private readonly sites = new UntranslatedSites();
   private scratch = new Uint8Array(SCRATCH_BYTES);
@@ -74,13 +76,13 @@ export class LeakChecker {
     for (let i = 0; i < r.count; i++) {
       const from = r.oldText(i);
       const to = r.newText(i);
-      ctx.add('addr.untranslated', `${KIND_LABELS[r.kinds[i]!]} ${from} is a guest-side address: rule ${mapper.ruleText(r.rules[i]!)} maps it to ${to}`, to, from);
+      ctx.add('addr.untranslated', `${KIND_LABELS[r.kinds[i]!]} ${from} is a ${this.side}-side address: rule ${mapper.ruleText(r.rules[i]!)} maps it to ${to}`, to, from);
     }
     for (let i = 0; i < sites.count; i++) {
       const to = sites.mappedText(i);
-      ctx.add('addr.untranslated', `${sites.describe(i)} (${NOT_TRANSLATED}) is a guest-side address: rule ${mapper.ruleText(sites.rules[i]!)} maps it to ${to}`, to, sites.addressText(i));
+      ctx.add('addr.untranslated', `${sites.describe(i)} (${NOT_TRANSLATED}) is a ${this.side}-side address: rule ${mapper.ruleText(sites.rules[i]!)} maps it to ${to}`, to, sites.addressText(i));
     }
-    if (sites.more > 0) ctx.add('addr.untranslated', `and ${sites.more} more guest-side address(es) in places ssnat-rewrite does not translate`);
+    if (sites.more > 0) ctx.add('addr.untranslated', `and ${sites.more} more ${this.side}-side address(es) in places ssnat-rewrite does not translate`);
   }
 
   /** Copies `len` bytes at `from` in `v` to the start of the scratch buffer. */

@@ -661,6 +661,11 @@ describe('rules that match nothing are named, with a hint', () => {
     expect(v.ruleHits).toEqual([{ rule: TAP1, addresses: 38 }]);
     expect(v.findings.filter((f: { check: string }) => f.check === 'addr.untranslated')).toHaveLength(38);
     expect(JSON.parse(cli(['verify', guest, '--report', 'json']).stdout.toString()).ruleHits).toBeUndefined();
+    // A guest-side capture checked with -d host-to-guest: what is left behind is a host-side address, and said so.
+    const back = JSON.parse(cli(['verify', host, '-d', 'host-to-guest', '-r', '10.0.0.0/24=192.168.10.0/24@tap0', '--report', 'json']).stdout.toString());
+    expect(back.findings.find((f: { check: string }) => f.check === 'addr.untranslated').message).toBe(
+      'ARP sender 192.168.10.2 is a host-side address: rule 10.0.0.0/24=192.168.10.0/24@tap0 maps it to 10.0.0.2',
+    );
   });
 });
 

@@ -25,7 +25,8 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-nsx() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
+# shellcheck source=ns-lib.sh
+. "$here/ns-lib.sh"
 
 for ns in $C0 $C1 $C2 $H $M; do
   ip netns add "$ns"
@@ -44,14 +45,9 @@ nsx $H ip link set mon0 up
 nsx $M ip link set mon1 up
 for i in 0 1 2; do
   C=ssnx-c$i-$id h=$((11 + i))
-  ip link add eth0 netns $C address 52:54:00:12:34:56 type veth peer name tap$i netns $H address 02:00:00:00:01:0$i
+  clone_link $C $H $i
   nsx $C ethtool -K eth0 tx off >/dev/null
   nsx $H ethtool -K tap$i tx off >/dev/null
-  nsx $C ip link set eth0 up
-  nsx $H ip link set tap$i up
-  nsx $C ip addr add 10.0.0.2/24 dev eth0
-  nsx $C ip addr add fd00::2/64 dev eth0 nodad
-  nsx $C ip route add default via 10.0.0.1
   nsx $H ip addr add 192.168.$h.1/24 dev tap$i
   nsx $H ip addr add fd00:$h::1/64 dev tap$i nodad
   # IPv6 neighbours are static: the live ruleset does not translate NDP targets (the script says so)
@@ -64,20 +60,8 @@ nsx $H nft -f "$script"
 nsx $H nft add rule netdev ssnat from_tap0 dup to '"mon0"'
 nsx $H nft insert rule netdev ssnat to_tap0 dup to '"mon0"'
 
-cat >"$out/dnsmasq.conf" <<CONF
-no-resolv
-no-hosts
-no-poll
-port=53
-user=root
-group=root
-local=/example.test/
-host-record=www.example.test,192.0.2.80,2001:db8::80
-log-facility=$out/dnsmasq.log
-CONF
-ip netns exec $H dnsmasq --keep-in-foreground --conf-file="$out/dnsmasq.conf" --pid-file="$out/dnsmasq.pid" &
-pids+=($!)
-for _ in $(seq 50); do nsx $H ss -Hlnu 'sport = :53' | grep -q . && break; sleep 0.1; done
+start_dnsmasq $H "$out"
+pids+=("$DNSMASQ_PID")
 sleep 1 # MLD reports of the new addresses go by before the captures start
 
 ip netns exec $H tcpdump -U -n -s 0 -i tap0 -w "$out/guest.pcap" 2>"$out/tcpdump-guest.log" &

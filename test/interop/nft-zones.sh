@@ -21,7 +21,8 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-nsx() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
+# shellcheck source=ns-lib.sh
+. "$here/ns-lib.sh"
 quiet() {
   nsx "$1" sysctl -qw net.ipv6.conf.default.accept_dad=0 net.ipv6.conf.all.accept_dad=0 \
     net.ipv6.conf.default.addr_gen_mode=1 net.ipv6.conf.all.addr_gen_mode=1 \
@@ -34,12 +35,7 @@ for i in 0 1 2; do
   C=${clones[$i]}
   ip netns add "$C"
   quiet "$C"
-  ip link add eth0 netns "$C" address 52:54:00:12:34:56 type veth peer name tap$i netns $H address 02:00:00:00:01:0$i
-  nsx "$C" ip link set eth0 up
-  nsx $H ip link set tap$i up
-  nsx "$C" ip addr add 10.0.0.2/24 dev eth0
-  nsx "$C" ip addr add fd00::2/64 dev eth0 nodad
-  nsx "$C" ip route add default via 10.0.0.1
+  clone_link "$C" $H $i
   nsx $H ip addr add 10.0.0.1/24 dev tap$i
   nsx $H ip addr add fd00::1/64 dev tap$i nodad
 done
@@ -50,20 +46,8 @@ nsx $H nft -f "$script"
 [[ $zones == 1 ]] || nsx $H nft flush chain inet ssnat zone_in
 work=$(mktemp -d /tmp/ssnx-zones.XXXXXX)
 trap 'cleanup; rm -rf "$work"' EXIT
-cat >"$work/dnsmasq.conf" <<CONF
-no-resolv
-no-hosts
-no-poll
-port=53
-user=root
-group=root
-local=/example.test/
-host-record=www.example.test,192.0.2.80,2001:db8::80
-log-facility=$work/dnsmasq.log
-CONF
-ip netns exec $H dnsmasq --keep-in-foreground --conf-file="$work/dnsmasq.conf" --pid-file="$work/dnsmasq.pid" &
-disown $!
-for _ in $(seq 50); do nsx $H ss -Hlnu 'sport = :53' | grep -q . && break; sleep 0.1; done
+start_dnsmasq $H "$work"
+disown "$DNSMASQ_PID"
 for i in 0 1 2; do
   nsx "${clones[$i]}" /usr/bin/python3 "$here/nft-live.py" same "clone$i"
 done

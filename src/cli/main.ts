@@ -28,6 +28,7 @@ import { finishedOutputs, isMany, mergeReports, readFileList, rewriteMany, sized
 import { availableCores } from '../multi/cores.js';
 import { join } from 'node:path';
 import { num } from '../report/numbers.js';
+import { CHECKS, FAMILIES, familyOf } from '../report/families.js';
 import { severityOverrides } from '../report/severity.js';
 import { say, stderr } from './stderr.js';
 import { EXPORT_HELP, exportAction, type ExportOptions } from './export.js';
@@ -157,12 +158,8 @@ function exitCodesHelp(): string {
 
 /** The checks and their severities for verify --help, from the one table (report/model.ts). */
 function checksHelp(): string {
-  const byFamily = new Map<string, string[]>();
-  for (const [check, severity] of Object.entries(CHECK_SEVERITY)) {
-    const family = check.slice(0, check.indexOf('.'));
-    byFamily.set(family, [...(byFamily.get(family) ?? []), `${check} (${severity})`]);
-  }
-  return `Checks (for --fail-on and --ignore; family.* names a family):\n${[...byFamily.values()].map((l) => `  ${l.join(', ')}`).join('\n')}`;
+  const lines = FAMILIES.map((family) => `  ${CHECKS.filter((c) => familyOf(c) === family).map((c) => `${c} (${CHECK_SEVERITY[c]})`).join(', ')}`);
+  return `Checks (for --fail-on and --ignore; family.* names a family):\n${lines.join('\n')}`;
 }
 
 const REWRITE_EXAMPLES = `

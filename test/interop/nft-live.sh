@@ -15,18 +15,15 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 id=$$
 C0=ssnx-c0-$id C1=ssnx-c1-$id C2=ssnx-c2-$id H=ssnx-h-$id M=ssnx-m-$id
 pids=()
+# shellcheck source=ns-lib.sh
+. "$here/ns-lib.sh"
 cleanup() {
-  local p ns
+  local p
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  for ns in $C0 $C1 $C2 $H $M; do
-    for p in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$p" 2>/dev/null || true; done
-    ip netns del "$ns" 2>/dev/null || true
-  done
+  ns_remove $C0 $C1 $C2 $H $M
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-# shellcheck source=ns-lib.sh
-. "$here/ns-lib.sh"
 
 for ns in $C0 $C1 $C2 $H $M; do
   ip netns add "$ns"

@@ -12,17 +12,11 @@ script=$1 zones=$2
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 H=ssnx-zh-$$
 clones=(ssnx-zc0-$$ ssnx-zc1-$$ ssnx-zc2-$$)
-cleanup() {
-  local ns p
-  for ns in $H "${clones[@]}"; do
-    for p in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$p" 2>/dev/null || true; done
-    ip netns del "$ns" 2>/dev/null || true
-  done
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
 # shellcheck source=ns-lib.sh
 . "$here/ns-lib.sh"
+cleanup() { ns_remove $H "${clones[@]}"; }
+trap cleanup EXIT
+trap 'exit 130' INT TERM
 quiet() {
   nsx "$1" sysctl -qw net.ipv6.conf.default.accept_dad=0 net.ipv6.conf.all.accept_dad=0 \
     net.ipv6.conf.default.addr_gen_mode=1 net.ipv6.conf.all.addr_gen_mode=1 \

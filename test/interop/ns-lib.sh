@@ -3,6 +3,15 @@
 
 nsx() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
 
+# ns_remove NS...: kills what runs in each namespace (by pid: only ours), then deletes it (and its veths).
+ns_remove() {
+  local ns p
+  for ns in "$@"; do
+    for p in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$p" 2>/dev/null || true; done
+    ip netns del "$ns" 2>/dev/null || true
+  done
+}
+
 # clone_link CLONE_NS HOST_NS I: clone I's eth0 (one MAC in every clone, 10.0.0.2/24, fd00::2/64,
 # default route via 10.0.0.1) joined by a veth to the host's tapI (MAC 02:00:00:00:01:0I); both up.
 clone_link() {

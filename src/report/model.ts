@@ -49,7 +49,7 @@ export type CheckName =
  */
 export interface Lane {
   interface: number;
-  /** The pcapng section, where the id alone is ambiguous (as a finding's `section`). */
+  /** Wireshark's frame.section_number, where the id alone is ambiguous (as a finding's `section`). */
   section?: number;
   /** Interface name (if_name), when the capture records one. */
   name?: string;
@@ -103,7 +103,7 @@ export interface Collision {
   times?: number[];
   /** That lane's VLAN ("" when untagged); present only when some lane is tagged. */
   vlans?: string[];
-  /** That lane's pcapng section; present only when an interface id alone is ambiguous for some lane (as a finding's `section`). */
+  /** That lane's section (Wireshark's frame.section_number); present only when an interface id alone is ambiguous for some lane (as a finding's `section`). */
   sections?: number[];
   /**
    * Replies that reached another lane (clone) than the one whose request they
@@ -135,7 +135,6 @@ export interface Timeline {
  * - `unreadable`: the capture could not be read (`error` says why);
  * - `unwritten`: in a run over many, its output could not be written (a full disk: exit 4).
  */
-/** `unwritten`: a file of a run over many whose output could not be written (a full disk: exit 4). */
 export type VerdictResult = 'ok' | 'failed' | 'unchecked' | 'unreadable' | 'unwritten';
 
 export interface Verdict {

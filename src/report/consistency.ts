@@ -80,7 +80,7 @@ const SHAPES: ReadonlyArray<[string, Is, (r: Report) => unknown]> = [
     ),
     (r) => r.collisions,
   ],
-  ['its timeline', optional(record({ start: isNumber, bucketSeconds: isNumber, lanes: listOf(record({ interface: isInteger, section: optional(isCount), name: optional(isString), vlan: optional(isString), packets: listOf(isCount) })), lanesOmitted: isCount })), (r) => r.timeline],
+  ['its timeline', optional(record({ start: isNumber, bucketSeconds: isNumber, lanes: listOf(record({ interface: isCount, section: optional(isCount), name: optional(isString), vlan: optional(isString), packets: listOf(isCount) })), lanesOmitted: isCount })), (r) => r.timeline],
   ['its verdict', record({ result: isString, exitCode: isInteger, strict: (v) => typeof v === 'boolean', why: isString }), (r) => r.verdict],
   ['its error', optional(record({ code: isString, message: isString })), (r) => r.error],
   ['its count of findings not listed', optional(record({})), (r) => r.omitted],

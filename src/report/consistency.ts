@@ -36,7 +36,7 @@ const record =
     v !== null && typeof v === 'object' && !Array.isArray(v) && Object.entries(fields).every(([k, is]) => is((v as Record<string, unknown>)[k]));
 
 /** The fields of a one-capture report that the text, JUnit and HTML reports read, each with its type (model.ts). */
-const FLOW_PACKET = record({ frame: isInteger, interface: isInteger, section: optional(isCount), vlan: optional(isString), time: isNumber });
+const FLOW_PACKET = record({ frame: isInteger, interface: isInteger, section: optional(isCount), vlan: optional(isString), tunnel: optional(isString), time: isNumber });
 const SHAPES: ReadonlyArray<[string, Is, (r: Report) => unknown]> = [
   ['its tool', (v) => v === 'ssnat-rewrite', (r) => r.tool],
   ['its version', (v) => v === VERSION, (r) => r.version],
@@ -62,7 +62,7 @@ const SHAPES: ReadonlyArray<[string, Is, (r: Report) => unknown]> = [
     }),
     (r) => r.summary,
   ],
-  ['its findings', listOf(record({ frame: isInteger, interface: isInteger, message: isString, expected: optional(isString), actual: optional(isString), offset: optional(isNumber), time: optional(isNumber), vlan: optional(isString), section: optional(isCount), inherited: optional((v) => v === true) })), (r) => r.findings],
+  ['its findings', listOf(record({ frame: isInteger, interface: isInteger, message: isString, expected: optional(isString), actual: optional(isString), offset: optional(isNumber), time: optional(isNumber), vlan: optional(isString), section: optional(isCount), tunnel: optional(isString), inherited: optional((v) => v === true) })), (r) => r.findings],
   [
     'its collisions',
     listOf(
@@ -74,13 +74,14 @@ const SHAPES: ReadonlyArray<[string, Is, (r: Report) => unknown]> = [
         times: optional(listOf(isNumber)),
         vlans: optional(listOf(isString)),
         sections: optional(listOf(isCount)),
+        tunnels: optional(listOf(isString)),
         wrongReplies: optional(listOf(record({ request: FLOW_PACKET, reply: FLOW_PACKET }))),
         wrongReplyCount: optional(isCount),
       }),
     ),
     (r) => r.collisions,
   ],
-  ['its timeline', optional(record({ start: isNumber, bucketSeconds: isNumber, lanes: listOf(record({ interface: isCount, section: optional(isCount), name: optional(isString), vlan: optional(isString), packets: listOf(isCount) })), lanesOmitted: isCount })), (r) => r.timeline],
+  ['its timeline', optional(record({ start: isNumber, bucketSeconds: isNumber, lanes: listOf(record({ interface: isCount, section: optional(isCount), name: optional(isString), vlan: optional(isString), tunnel: optional(isString), packets: listOf(isCount) })), lanesOmitted: isCount })), (r) => r.timeline],
   ['its verdict', record({ result: isString, exitCode: isInteger, strict: (v) => typeof v === 'boolean', why: isString }), (r) => r.verdict],
   ['its error', optional(record({ code: isString, message: isString })), (r) => r.error],
   ['its count of findings not listed', optional(record({})), (r) => r.omitted],

@@ -35,7 +35,7 @@ function esc(s: string): string {
 }
 
 function line(f: Finding): string {
-  return `frame ${f.frame}${f.interface >= 0 ? ` (interface ${f.interface})` : ''}: ${f.check}: ${f.message}${f.inherited === true ? ' (also in the input)' : ''}`;
+  return `frame ${f.frame}${f.interface >= 0 ? ` (interface ${f.interface}${f.tunnel ? ` inside ${f.tunnel}` : ''})` : ''}: ${f.check}: ${f.message}${f.inherited === true ? ' (also in the input)' : ''}`;
 }
 
 /** One <testsuite> of a document: its XML and its counts. */

@@ -57,6 +57,13 @@ export interface Lane {
   name?: string;
   /** VLAN ids, outer first, joined by "."; absent when untagged. */
   vlan?: string;
+  /**
+   * A tunnel lane (the packets tunnels carry): the tunnels from the
+   * interface inwards, joined by " / " ("VXLAN VNI 5001", "vlan 10 / GRE key
+   * 7": the VLAN of the frame carrying a tunnel before it); `vlan` is then
+   * the VLAN of the packet inside. Absent for the interface's own packets.
+   */
+  tunnel?: string;
 }
 
 export interface Finding {
@@ -76,6 +83,8 @@ export interface Finding {
   vlan?: string;
   /** Wireshark's frame.section_number (1-based) of `interface`, where the id alone is ambiguous (an earlier section has a different interface under it). */
   section?: number;
+  /** The tunnel lane of the packet (as a Lane's `tunnel`; `vlan` is then the VLAN inside), when the finding is about a packet a tunnel carries in its lane. */
+  tunnel?: string;
   /**
    * rewrite --verify: the input has this finding too (same frame and check):
    * damage the rewrite kept, not damage it made; it fails the run only with
@@ -91,6 +100,8 @@ export interface FlowPacket {
   /** As a finding's `section`. */
   section?: number;
   vlan?: string;
+  /** As a Lane's `tunnel`. */
+  tunnel?: string;
   time: number;
 }
 
@@ -107,6 +118,8 @@ export interface Collision {
   vlans?: string[];
   /** That lane's section (Wireshark's frame.section_number); present only when an interface id alone is ambiguous for some lane (as a finding's `section`). */
   sections?: number[];
+  /** That lane's tunnel label (a Lane's `tunnel`, "" for an interface's own packets); present only when some lane is a tunnel lane. */
+  tunnels?: string[];
   /**
    * Replies that reached another lane (clone) than the one whose request they
    * answer: the first MAX_WRONG_REPLIES of them; `wrongReplyCount` counts all.
@@ -316,7 +329,7 @@ export class Findings {
   ) {}
 
   /** A finding; one of a check turned off is only counted (in `ignored`), and null is returned. */
-  add(frame: number, iface: number, check: CheckName, message: string, extra: Partial<Pick<Finding, 'expected' | 'actual' | 'offset' | 'time' | 'vlan' | 'section'>> = {}): Finding | null {
+  add(frame: number, iface: number, check: CheckName, message: string, extra: Partial<Pick<Finding, 'expected' | 'actual' | 'offset' | 'time' | 'vlan' | 'section' | 'tunnel'>> = {}): Finding | null {
     const set = this.severity[check];
     if (set === 'off') {
       this.ignored.set(check, (this.ignored.get(check) ?? 0) + 1);

@@ -41,7 +41,9 @@ export function renderText(report: Report): string {
   }
   for (const [check, n] of Object.entries(report.ignored ?? {})) out.push('', chalk.dim(`ignored ${check} (${num(n)}): turned off with --ignore, not listed`));
   for (const c of report.collisions) {
-    out.push('', chalk.yellow(printable(`collision ${c.protocol} ${c.flow}`)) + ` on interfaces ${c.interfaces.join(', ')} (frames ${c.frames.join(', ')})`);
+    // A tunnel lane names its tunnels: "on interfaces 0 (VXLAN VNI 5001), 0 (VXLAN VNI 5002)".
+    const lanes = c.interfaces.map((i, j) => (c.tunnels?.[j] ? `${i} (${c.tunnels[j]})` : String(i)));
+    out.push('', chalk.yellow(printable(`collision ${c.protocol} ${c.flow}`)) + printable(` on interfaces ${lanes.join(', ')}`) + ` (frames ${c.frames.join(', ')})`);
   }
   out.push('', verdictLine(report));
   return out.join('\n') + '\n';

@@ -65,6 +65,10 @@ function lengthProblem(htype: number, ptype: number, hlen: number, plen: number)
   if (ptype === arp.PTYPE_IPV4 && plen !== arp.PLEN_IPV4) return `IPv4 addresses are ${arp.PLEN_IPV4} bytes`;
   return 'an address length of 0';
 }
+/** " (inside VXLAN VNI 5001)" in a tunnel lane, for messages that do not name their location. */
+function inside(ctx: PacketContext): string {
+  return ctx.laneTunnel === '' ? '' : ` (inside ${ctx.laneTunnel})`;
+}
 const F_DUP = 1;
 const F_MISMATCH = 2;
 
@@ -124,12 +128,12 @@ export class ArpChecker {
     const hlen = v.getUint8(off + arp.HLEN);
     const plen = v.getUint8(off + arp.PLEN);
     if ((htype === arp.HTYPE_ETHERNET && hlen !== arp.HLEN_ETHERNET) || (ptype === arp.PTYPE_IPV4 && plen !== arp.PLEN_IPV4) || hlen === 0 || plen === 0) {
-      ctx.add('arp.malformed', `${what} for hardware type ${htype}, protocol 0x${ptype.toString(16).padStart(4, '0')} with address lengths ${hlen}/${plen}: ${lengthProblem(htype, ptype, hlen, plen)}`);
+      ctx.add('arp.malformed', `${what} for hardware type ${htype}, protocol 0x${ptype.toString(16).padStart(4, '0')} with address lengths ${hlen}/${plen}: ${lengthProblem(htype, ptype, hlen, plen)}${inside(ctx)}`);
       return;
     }
     const need = arp.packetLength(hlen, plen);
     if (off + need > capEnd) {
-      if (off + need > d.frameEnd) ctx.add('arp.malformed', `${what} packet cut short: ${d.frameEnd - off} bytes, its address lengths ${hlen}/${plen} need ${need}`);
+      if (off + need > d.frameEnd) ctx.add('arp.malformed', `${what} packet cut short: ${d.frameEnd - off} bytes, its address lengths ${hlen}/${plen} need ${need}${inside(ctx)}`);
       return;
     }
     if (what === 'RARP' || hlen !== arp.HLEN_ETHERNET || ptype !== arp.PTYPE_IPV4) return;

@@ -1,7 +1,8 @@
 /**
  * Flow collisions: the clones' bug. One flow (protocol, address:port pairs;
  * the ICMP/ICMPv6 echo identifier stands for the ports) seen on two or more
- * broadcast domains (interface + VLAN tags) within `window` seconds of its
+ * broadcast domains (lane + VLAN tags: an interface, or a tunnel lane for
+ * the packets tunnels carry, context.ts Lanes) within `window` seconds of its
  * last packet is what a stateful NAT in front of identical clones
  * (conntrack) takes for one connection, handing every reply to one clone.
  *
@@ -229,9 +230,10 @@ interface CollisionState {
   /** The lanes (context.ts Lanes) of those interfaces. */
   lanes: number[];
   frames: number[];
-  /** Times (seconds) and VLAN keys of the first frame on each domain. */
+  /** Times (seconds) and VLAN keys of the first frame on each domain, and its lane's tunnel label (Lanes.tunnel). */
   times: number[];
   vlanKeys: number[];
+  tunnels: string[];
   /** Domains as lane * 2^26 + vlanKey. */
   locs: number[];
   /** Domain, frame, interface, VLAN key and time of the flow's latest packet in its first direction (the request); askLoc -1 unknown. */
@@ -240,6 +242,7 @@ interface CollisionState {
   askIface: number;
   askSection: number;
   askVlanKey: number;
+  askTunnel: string;
   askTime: number;
   /** Domain of the flow's latest reply (or ICMP error answering it); -1 none seen since the collision began. */
   replyLoc: number;
@@ -251,9 +254,9 @@ interface CollisionState {
 /** Wrong-clone replies listed per colliding flow, at most (all are counted). */
 export const MAX_WRONG_REPLIES = 100;
 
-function flowPacket(frame: number, iface: number, section: number, vlanKey: number, time: number): FlowPacket {
+function flowPacket(frame: number, iface: number, section: number, vlanKey: number, tunnel: string, time: number): FlowPacket {
   const vlan = vlanText(vlanKey);
-  return { frame, interface: iface, ...(section < 0 ? {} : { section }), ...(vlan === '' ? {} : { vlan }), time: reportTime(time) };
+  return { frame, interface: iface, ...(section < 0 ? {} : { section }), ...(vlan === '' ? {} : { vlan }), ...(tunnel === '' ? {} : { tunnel }), time: reportTime(time) };
 }
 
 /**
@@ -643,6 +646,7 @@ export class CollisionTracker implements FlowSink {
       col.askIface = ctx.interfaceId;
       col.askSection = ctx.section;
       col.askVlanKey = ctx.vlanKey;
+      col.askTunnel = ctx.laneTunnel;
       col.askTime = ctx.time;
     } else {
       this.reply(col, ctx, loc, 'reply');
@@ -673,6 +677,7 @@ export class CollisionTracker implements FlowSink {
     const frame = st.frames[pg]![e & st.pageMask]! >>> 0;
     const time = st.firstTimes[pg]![e & st.pageMask]!;
     const loc = lane * 0x4000000 + vlanKey;
+    const tunnel = this.lanes.tunnel(lane);
     const col: CollisionState = {
       protocol: protoName(p, v6),
       flow: this.flowText(r, b, v6, p),
@@ -681,12 +686,14 @@ export class CollisionTracker implements FlowSink {
       frames: [frame],
       times: [time],
       vlanKeys: [vlanKey],
+      tunnels: [tunnel],
       locs: [loc],
       askLoc: loc,
       askFrame: frame,
       askIface: iface,
       askSection: section,
       askVlanKey: vlanKey,
+      askTunnel: tunnel,
       askTime: time,
       replyLoc: -1,
       wrong: [],
@@ -710,13 +717,13 @@ export class CollisionTracker implements FlowSink {
     if (loc === col.askLoc || copy) return;
     if (col.wrongCount++ < MAX_WRONG_REPLIES) {
       col.wrong.push({
-        request: flowPacket(col.askFrame, col.askIface, col.askSection, col.askVlanKey, col.askTime),
-        reply: flowPacket(ctx.frame, ctx.interfaceId, ctx.section, ctx.vlanKey, ctx.time),
+        request: flowPacket(col.askFrame, col.askIface, col.askSection, col.askVlanKey, col.askTunnel, col.askTime),
+        reply: flowPacket(ctx.frame, ctx.interfaceId, ctx.section, ctx.vlanKey, ctx.laneTunnel, ctx.time),
       });
     }
     ctx.add(
       'flow.wrong-clone',
-      `${col.protocol} ${col.flow}: ${what} on ${ctx.where()} to the request of frame ${col.askFrame} on ${describeLocation(col.askIface, col.askVlanKey, col.askSection)}: the answer went to another clone than the one that asked`,
+      `${col.protocol} ${col.flow}: ${what} on ${ctx.where()} to the request of frame ${col.askFrame} on ${describeLocation(col.askIface, col.askVlanKey, col.askSection, col.askTunnel)}: the answer went to another clone than the one that asked`,
     );
   }
 
@@ -729,9 +736,10 @@ export class CollisionTracker implements FlowSink {
     col.frames.push(ctx.frame);
     col.times.push(ctx.time);
     col.vlanKeys.push(ctx.vlanKey);
+    col.tunnels.push(ctx.laneTunnel);
     ctx.add(
       'flow.collision',
-      `${col.protocol} ${col.flow} on ${ctx.where()} is also on ${describeLocation(col.interfaces[0]!, 0, this.lanes.shownSection(col.lanes[0]!))} (frame ${col.frames[0]}): a stateful NAT would take them for one connection`,
+      `${col.protocol} ${col.flow} on ${ctx.where()} is also on ${describeLocation(col.interfaces[0]!, 0, this.lanes.shownSection(col.lanes[0]!), col.tunnels[0])} (frame ${col.frames[0]}): a stateful NAT would take them for one connection`,
     );
   }
 
@@ -853,6 +861,7 @@ export class CollisionTracker implements FlowSink {
       times: c.times.map(reportTime),
       ...(c.vlanKeys.some((k) => k !== 0) ? { vlans: c.vlanKeys.map(vlanText) } : {}),
       ...(c.lanes.some((l) => this.lanes.shownSection(l) >= 0) ? { sections: c.lanes.map((l) => this.lanes.sections[l] ?? 0) } : {}),
+      ...(c.tunnels.some((t) => t !== '') ? { tunnels: c.tunnels } : {}),
       wrongReplies: c.wrong,
       wrongReplyCount: c.wrongCount,
     }));

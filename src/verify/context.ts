@@ -5,7 +5,7 @@
  */
 import type { InterfaceInfo } from '../capture/record.js';
 import type { CheckName, Findings } from '../report/model.js';
-import type { TunnelInfo } from '../wire/tunnel.js';
+import { TUN_NVGRE, type TunnelInfo } from '../wire/tunnel.js';
 
 /**
  * The capture's lanes. An interface is a lane by its identity (Wireshark's
@@ -16,6 +16,17 @@ import type { TunnelInfo } from '../wire/tunnel.js';
  * about broadcast domains (ARP, collisions, fragments) key by lane; findings
  * keep Wireshark's id, with the section where the id alone is ambiguous (an
  * interface of a later section under an id an earlier, different one has).
+ *
+ * Tunnel lanes: the packet a tunnel carries lives in a lane of its own, the
+ * lane (and VLAN) of the packet that carries it plus the tunnel's
+ * identifier (`inTunnel`): the same inner 5-tuple in VXLAN VNI 5001 and
+ * 5002 of one interface is two clones, as on two interfaces. Its label
+ * (`tunnel`) is the chain of tunnels from the interface inwards, each as
+ * TunnelInfo.describe() says it, joined by " / " ("VXLAN VNI 5001",
+ * "GRE key 7 / VXLAN VNI 42"), with "vlan 10" before a tunnel carried in a
+ * tagged frame; one label on one interface lane is one lane. A tunnel
+ * without an identifier (IP-in-IP, GRE without a key) is a lane too
+ * ("IP-in-IP"). A tunnel lane reports its interface's id, name and section.
  */
 export class Lanes {
   /** Per lane: Wireshark's interface id, name, section (Wireshark's frame.section_number, 1-based), and the section to name in reports (-1: the id is not ambiguous). */
@@ -23,9 +34,14 @@ export class Lanes {
   readonly names: Array<string | undefined> = [];
   readonly sections: number[] = [];
   readonly shownSections: number[] = [];
+  /** Per lane: the interface lane it is in (itself for an interface's lane), and its tunnel label ("" for an interface's lane). */
+  readonly roots: number[] = [];
+  readonly tunnels: string[] = [];
   private readonly byIdentity = new Map<string, number>();
   /** Lane by the reader's interface index. */
   private readonly byIndex: number[] = [];
+  /** Tunnel lanes by their carrier's lane, then its VLAN key and tunnel kind, then the tunnel's identifier (`tunnelId`). */
+  private readonly children: Array<Map<number, Map<number, number>> | undefined> = [];
 
   /** The lane of the interface at reader index `index` (`info` null: a pcap's one interface). */
   of(index: number, info: InterfaceInfo | null): number {
@@ -46,8 +62,43 @@ export class Lanes {
       this.ids.push(id);
       this.names.push(info?.name);
       this.sections.push(section);
+      this.roots.push(lane);
+      this.tunnels.push('');
     }
     return lane;
+  }
+
+  /**
+   * The lane of the packet tunnel `t` carries, in a packet of lane `parent`
+   * with VLAN key `vlanKey`. Allocates only when the lane is new.
+   */
+  inTunnel(parent: number, vlanKey: number, t: TunnelInfo): number {
+    let byKind = this.children[parent];
+    if (byKind === undefined) this.children[parent] = byKind = new Map();
+    const kk = vlanKey * 16 + t.kind;
+    let byId = byKind.get(kk);
+    if (byId === undefined) byKind.set(kk, (byId = new Map()));
+    const id = tunnelId(t) + 1;
+    let lane = byId.get(id);
+    if (lane === undefined) {
+      lane = this.ids.length;
+      byId.set(id, lane);
+      const up = this.tunnels[parent] ?? '';
+      const vlan = vlanText(vlanKey);
+      this.tunnels.push([...(up === '' ? [] : [up]), ...(vlan === '' ? [] : [`vlan ${vlan}`]), t.describe()].join(' / '));
+      const root = this.roots[parent] ?? parent;
+      this.roots.push(root);
+      this.ids.push(this.id(root));
+      this.names.push(this.names[root]);
+      this.sections.push(this.sections[root] ?? 0);
+      this.shownSections.push(this.shownSection(root));
+    }
+    return lane;
+  }
+
+  /** A lane's tunnel label ("VXLAN VNI 5001"), "" for an interface's own lane. */
+  tunnel(lane: number): string {
+    return this.tunnels[lane] ?? '';
   }
 
   /** Wireshark's interface id of a lane (a lane never described is its own id: tests that build contexts by hand). */
@@ -80,9 +131,19 @@ export class PacketContext {
   time = 0;
   /** The tunnel the packet in hand is inside (the nearest), null for the frame's own packet: messages say it. */
   tunnel: TunnelInfo | null = null;
+  /**
+   * The label of `lane` when it is a tunnel lane (Lanes.tunnel), else "":
+   * `where()` names it, and findings carry it (`tunnel`).
+   */
+  laneTunnel = '';
   constructor(readonly findings: Findings) {}
 
-  /** A finding on the packet in hand, with its time and VLAN. Allocates: only for findings. */
+  /**
+   * A finding on the packet in hand, with its time, VLAN and tunnel lane.
+   * A message about a packet inside a tunnel says which (the nearest), unless
+   * `tunnel` is null: a check that names the location itself (`where()`)
+   * runs with it null. Allocates: only for findings.
+   */
   add(check: CheckName, message: string, expected?: string, actual?: string): void {
     const vlan = vlanText(this.vlanKey);
     const text = this.tunnel === null ? message : `${message} (inside ${this.tunnel.describe()})`;
@@ -91,13 +152,25 @@ export class PacketContext {
       time: reportTime(this.time),
       ...(vlan === '' ? {} : { vlan }),
       ...(this.section < 0 ? {} : { section: this.section }),
+      ...(this.laneTunnel === '' ? {} : { tunnel: this.laneTunnel }),
     });
   }
 
-  /** "interface 2" or "interface 2 vlan 10" or "interface 0 of section 1 vlan 10.20", for messages. */
+  /** "interface 2", "interface 2 vlan 10", "interface 0 of section 1 vlan 10.20", "interface 2 inside VXLAN VNI 5001", for messages. */
   where(): string {
-    return describeLocation(this.interfaceId, this.vlanKey, this.section);
+    return describeLocation(this.interfaceId, this.vlanKey, this.section, this.laneTunnel);
   }
+}
+
+/**
+ * What tells two tunnels of one kind apart, as TunnelInfo.describe() names
+ * them: the GTP-U TEID, the NVGRE VSID (not the flow id of the key's low
+ * byte), the VNI, the GRE key; -1 for a tunnel without one.
+ */
+function tunnelId(t: TunnelInfo): number {
+  if (t.teid >= 0) return t.teid;
+  if (t.kind === TUN_NVGRE || t.vni >= 0) return t.vni;
+  return t.key;
 }
 
 /** "10", "10.20" (QinQ), or "" untagged: the VLAN ids of a vlanKey, outer first. */
@@ -118,7 +191,18 @@ export function reportTime(seconds: number): number {
   return Math.round(seconds * 1e6) / 1e6;
 }
 
-export function describeLocation(iface: number, vlanKey: number, section = -1): string {
+/**
+ * A location for messages: "interface 2", "interface 2 vlan 10", "interface
+ * 0 of section 1 vlan 10.20"; in a tunnel lane (`tunnel`, Lanes.tunnel) the
+ * interface (and the VLAN of the frame carrying the tunnel), then the
+ * tunnels, then the VLAN of the packet inside: "interface 2 inside VXLAN VNI
+ * 5001", "interface 2 vlan 10 inside VXLAN VNI 5001 vlan 20".
+ */
+export function describeLocation(iface: number, vlanKey: number, section = -1, tunnel = ''): string {
   const where = section < 0 ? `interface ${iface}` : `interface ${iface} of section ${section}`;
-  return vlanKey === 0 ? where : `${where} vlan ${vlanText(vlanKey)}`;
+  const vlan = vlanKey === 0 ? '' : ` vlan ${vlanText(vlanKey)}`;
+  if (tunnel === '') return `${where}${vlan}`;
+  // A leading "vlan 10 / " is the VLAN of the frame the first tunnel is in: said before the tunnels.
+  const m = /^(vlan [\d.]+) \/ (.*)$/.exec(tunnel);
+  return m === null ? `${where} inside ${tunnel}${vlan}` : `${where} ${m[1]} inside ${m[2]}${vlan}`;
 }

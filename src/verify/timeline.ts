@@ -1,7 +1,9 @@
 /**
  * Packets per lane over time, for drawing the capture as the clones lived
  * it (report.timeline, the HTML report's picture): a lane is an interface
- * and its VLAN (the verifier's broadcast domain), time is cut into at most
+ * and its VLAN, or a tunnel lane and the VLAN inside (the verifier's
+ * broadcast domain; a frame counts in the lane of its innermost packet),
+ * time is cut into at most
  * BUCKETS equal slices. The slice width is not known while streaming: it
  * starts at 1/1024 s and doubles (merging neighbours) whenever a packet
  * falls past the last slice, so memory is BUCKETS numbers per lane whatever
@@ -78,24 +80,28 @@ export class Timeline {
   }
 
   /**
-   * The report's timeline: lanes sorted by interface id (then section) and
-   * VLAN, each with its interface's id, name and (where the id alone is
-   * ambiguous) section from `ifaces`; null when no packet was counted.
+   * The report's timeline: lanes sorted by interface id (then section), the
+   * interface's own lane before its tunnel lanes (in order of appearance),
+   * and VLAN, each with its interface's id, name, (where the id alone is
+   * ambiguous) section and tunnel label from `ifaces`; null when no packet
+   * was counted.
    */
   report(ifaces: Lanes): TimelineReport | null {
     if (this.start !== this.start) return null;
     const n = this.top + 1;
     const lanes = [...this.lanes]
-      .sort((a, b) => ifaces.id(a.lane) - ifaces.id(b.lane) || a.lane - b.lane || a.vlanKey - b.vlanKey)
+      .sort((a, b) => ifaces.id(a.lane) - ifaces.id(b.lane) || (ifaces.roots[a.lane] ?? a.lane) - (ifaces.roots[b.lane] ?? b.lane) || a.lane - b.lane || a.vlanKey - b.vlanKey)
       .map((l) => {
         const name = ifaces.names[l.lane];
         const section = ifaces.shownSection(l.lane);
         const vlan = vlanText(l.vlanKey);
+        const tunnel = ifaces.tunnel(l.lane);
         return {
           interface: ifaces.id(l.lane),
           ...(section < 0 ? {} : { section }),
           ...(name === undefined ? {} : { name }),
           ...(vlan === '' ? {} : { vlan }),
+          ...(tunnel === '' ? {} : { tunnel }),
           packets: Array.from(l.counts.subarray(0, n)),
         };
       });

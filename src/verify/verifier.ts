@@ -8,7 +8,7 @@
  *                  quoted IPv4 headers and UDP/TCP checksums, offload;
  *                  reassembly.ts for fragments
  * - arp.ts         duplicate IPs, reply mismatches, IP/MAC mismatches, malformed ARP/RARP
- * - collisions.ts  one flow on several interfaces/VLANs (the clones' bug);
+ * - collisions.ts  one flow on several interfaces/VLANs/tunnel lanes (the clones' bug);
  *                  flowlog.ts its single-domain log, hash.ts the table hash
  * - leaks.ts       guest-side addresses left in the output (with rules), found
  *                  by running the translator on a copy of the packet, and
@@ -58,6 +58,17 @@ export const DEFAULT_VERIFIER_OPTIONS: Required<VerifierOptions> = {
 export interface VerifySummary {
   checksums: { verified: number; bad: number; unverifiable: number };
   collisions: Collision[];
+}
+
+/**
+ * The VLAN location of a decoded frame (PacketContext.vlanKey): 0 untagged,
+ * else (outer VID + 1) << 13 | (second VID + 1).
+ */
+function vlanKeyOf(d: DecodeResult): number {
+  let vk = 0;
+  if (d.vlanCount > 0) vk = (d.vlanIds[0]! + 1) << 13;
+  if (d.vlanCount > 1) vk |= d.vlanIds[1]! + 1;
+  return vk;
 }
 
 export class Verifier {
@@ -122,31 +133,71 @@ export class Verifier {
     ctx.interfaceId = rec.interfaceId;
     const lane = this.lanes.of(rec.interfaceIndex, rec.iface);
     ctx.lane = lane;
+    ctx.laneTunnel = '';
     ctx.section = this.lanes.shownSection(lane);
     ctx.time = this.seconds(rec);
-    let vk = 0;
-    if (d.vlanCount > 0) vk = (d.vlanIds[0]! + 1) << 13;
-    if (d.vlanCount > 1) vk |= d.vlanIds[1]! + 1;
+    const vk = vlanKeyOf(d);
     ctx.vlanKey = vk;
-    this.timeline.count(lane, vk, ctx.time);
     const v = view ?? this.views.of(rec.buf);
     const net = d.net;
-    if (net === NET_IPV4 || net === NET_IPV6) {
+    if (d.payload !== null) {
+      this.tunnelled(v, d, ctx);
+    } else if (net === NET_IPV4 || net === NET_IPV6) {
+      this.timeline.count(lane, vk, ctx.time);
       this.checked++;
       this.checksums.check(v, d, ctx);
       if (net === NET_IPV4) this.arp.ipv4(v, d, ctx);
       this.flows.packet(v, d, ctx);
-      // Every packet its tunnels carry, at every depth: its checksums, as a packet of its own.
-      for (let carrier = d, p = d.payload; p !== null; carrier = p, p = p.payload) {
-        ctx.tunnel = carrier.tunnel;
-        if (p.net === NET_IPV4 || p.net === NET_IPV6) this.checksums.check(v, p, ctx);
+    } else {
+      this.timeline.count(lane, vk, ctx.time);
+      if (net === NET_ARP) {
+        this.checked++;
+        this.arp.arp(v, d, ctx);
       }
-      ctx.tunnel = null;
-    } else if (net === NET_ARP) {
-      this.checked++;
-      this.arp.arp(v, d, ctx);
     }
     if (mapper !== null) this.leaks.check(v, d, mapper, ctx);
+  }
+
+  /**
+   * A packet that carries another in a tunnel (d.payload). The outer packet
+   * is transport: its checksums and its source MAC are checked on its lane,
+   * but it is no clone's flow (VTEP to VTEP), so the collision check does
+   * not see it. Every packet inside, at every depth, is checked as a packet
+   * of its own in its tunnel lane (context.ts Lanes.inTunnel: the carrier's
+   * lane and VLAN plus the tunnel), its VLAN its own tags: its checksums
+   * (messages naming the nearest tunnel); the innermost one is the
+   * conversation, which the timeline counts and the ARP and collision checks
+   * (the broadcast-domain checks) see, in its lane.
+   */
+  private tunnelled(v: DataView, d: DecodeResult, ctx: PacketContext): void {
+    this.checked++;
+    if (d.net === NET_IPV4 || d.net === NET_IPV6) this.checksums.check(v, d, ctx);
+    if (d.net === NET_IPV4) this.arp.ipv4(v, d, ctx);
+    let lane = ctx.lane;
+    for (let carrier = d, p = d.payload; p !== null; carrier = p, p = p.payload) {
+      lane = this.lanes.inTunnel(lane, ctx.vlanKey, carrier.tunnel);
+      ctx.lane = lane;
+      ctx.laneTunnel = this.lanes.tunnel(lane);
+      ctx.vlanKey = vlanKeyOf(p);
+      ctx.tunnel = carrier.tunnel;
+      const net = p.net;
+      if (net === NET_IPV4 || net === NET_IPV6) this.checksums.check(v, p, ctx);
+      if (p.payload !== null) continue;
+      // The innermost packet: messages name its lane themselves (where()).
+      ctx.tunnel = null;
+      this.timeline.count(lane, ctx.vlanKey, ctx.time);
+      if (net === NET_IPV4 || net === NET_IPV6) {
+        if (net === NET_IPV4) this.arp.ipv4(v, p, ctx);
+        this.flows.packet(v, p, ctx);
+      } else if (net === NET_ARP) {
+        this.arp.arp(v, p, ctx);
+      }
+    }
+    // The leak check that follows looks at the frame as a whole: its own lane.
+    ctx.tunnel = null;
+    ctx.lane = this.lanes.roots[ctx.lane] ?? ctx.lane;
+    ctx.laneTunnel = '';
+    ctx.vlanKey = vlanKeyOf(d);
   }
 
   /** End of the capture: the summary numbers and the collisions. */

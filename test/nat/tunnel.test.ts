@@ -232,6 +232,8 @@ describe('verify inside tunnels', () => {
     expect(r.findings.map((f) => [f.frame, f.check, f.severity, f.message])).toEqual([
       [1, 'tcp.checksum', 'error', `TCP checksum 0x1234, expected ${h16(right)} (inside VXLAN VNI 42)`],
       [2, 'tcp.checksum', 'error', `TCP checksum 0x1234, expected ${h16(right)} (inside Geneve VNI 9)`],
+      // The same inner flow in VXLAN VNI 42 and Geneve VNI 9: two tunnel lanes (test/verify/tunnel-lanes.test.ts).
+      [2, 'flow.collision', 'warning', 'tcp 10.0.0.2:1234 > 10.0.0.9:80 on interface 0 inside Geneve VNI 9 is also on interface 0 inside VXLAN VNI 42 (frame 1): a stateful NAT would take them for one connection'],
       [3, 'gre.checksum', 'error', `GRE checksum 0x4321, expected ${h16(greRight)}`],
       [4, 'udp.checksum-zero-tunnel', 'warning', 'UDP checksum 0 over IPv6 on a tunnel: RFC 6935 allows it for tunnels (Wireshark calls it illegal unless udp.ignore_ipv6_zero_checksum is set)'],
     ]);

@@ -1,0 +1,160 @@
+/**
+ * Tunnel lanes (src/verify/context.ts Lanes.inTunnel): the same inner
+ * 5-tuple in two VNIs of one interface is two clones, as on two interfaces
+ * or VLANs; the collision, wrong-clone and ARP checks see the innermost
+ * packet in its lane, never the VTEP-to-VTEP packet that carries it; the
+ * reports name the lanes by their tunnels.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { Report } from '../../src/report/model.js';
+import { renderJunit } from '../../src/report/junit.js';
+import { renderText } from '../../src/report/text.js';
+import { inconsistency } from '../../src/report/consistency.js';
+import { cli, tempDir } from '../helpers/cli.js';
+import { epb, idb, shb } from '../helpers/pcapng-build.js';
+import * as B from '../helpers/wire-build.js';
+import { verifyFrames } from './helpers.js';
+
+const { hex, ip4, concat, be16, be32 } = B;
+const GUEST = ip4('10.0.0.2');
+const SERVER = ip4('10.0.0.1');
+const GW_VTEP = ip4('172.16.0.1');
+const VTEP_A = ip4('172.16.0.11');
+const VTEP_B = ip4('172.16.0.12');
+const QUERY = hex('12340100000100000000000003777777076578616d706c6503636f6d0000010001');
+const ANSWER = hex('12348180000100000000000003777777076578616d706c6503636f6d0000010001');
+const FLOW = 'udp 10.0.0.2:33000 > 10.0.0.1:53';
+
+const vxlan = (vni: number) => concat(hex('08000000'), be32(vni << 8));
+/** The guest's DNS query (or the server's answer) as an Ethernet frame, optionally VLAN-tagged. */
+function dns(reply: boolean, vlan?: number): Uint8Array {
+  const ip = reply ? B.ipv4L4(SERVER, GUEST, 17, B.udp(53, 33000, ANSWER)) : B.ipv4L4(GUEST, SERVER, 17, B.udp(33000, 53, QUERY));
+  return vlan === undefined ? B.ether(0x0800, ip) : B.ether(0x8100, concat(be16(vlan), be16(0x0800), ip));
+}
+/** `inner` in VXLAN VNI `vni` between two VTEPs (UDP 4789, outer checksum filled). */
+function inVxlan(vni: number, inner: Uint8Array, src: number, dst: number, sport = 49152): Uint8Array {
+  return B.ether(0x0800, B.ipv4L4(src, dst, 17, B.udp(sport, 4789, concat(vxlan(vni), inner))));
+}
+
+/** Two clones behind VNIs 5001 and 5002 on one interface ask the same question; the second answer goes to VNI 5001 (`wrong`) or to 5002. */
+function twoClones(wrong: boolean): Uint8Array[] {
+  return [
+    inVxlan(5001, dns(false), VTEP_A, GW_VTEP),
+    inVxlan(5001, dns(true), GW_VTEP, VTEP_A),
+    inVxlan(5002, dns(false), VTEP_B, GW_VTEP),
+    wrong ? inVxlan(5001, dns(true), GW_VTEP, VTEP_A) : inVxlan(5002, dns(true), GW_VTEP, VTEP_B),
+  ];
+}
+
+/** A pcapng capture of one interface, tap1, frame i at i seconds. */
+function capture(name: string, frames: Uint8Array[]): string {
+  const file = join(tempDir(), name);
+  writeFileSync(file, Buffer.concat([shb(true), idb('tap1', true), ...frames.map((f, i) => epb(0, f, true, i * 1_000_000))]));
+  return file;
+}
+
+function verify(file: string): { code: number | null; report: Report } {
+  const r = cli(['verify', file, '--report', 'json']);
+  return { code: r.code, report: JSON.parse(r.stdout.toString()) as Report };
+}
+
+const COLLISION = `${FLOW} on interface 0 inside VXLAN VNI 5002 is also on interface 0 inside VXLAN VNI 5001 (frame 1): a stateful NAT would take them for one connection`;
+const WRONG = `${FLOW}: reply on interface 0 inside VXLAN VNI 5001 to the request of frame 3 on interface 0 inside VXLAN VNI 5002: the answer went to another clone than the one that asked`;
+
+describe('tunnel lanes', () => {
+  it('two clones behind VNIs 5001 and 5002 on one interface, both replies in VNI 5001: a collision across the two VNI lanes and the wrong clone, exit 1', () => {
+    const { code, report } = verify(capture('wrong.pcap', twoClones(true)));
+    expect(code).toBe(1);
+    expect(report.findings.map((f) => [f.frame, f.interface, f.check, f.severity, f.message, f.tunnel, f.vlan])).toEqual([
+      [3, 0, 'flow.collision', 'warning', COLLISION, 'VXLAN VNI 5002', undefined],
+      [4, 0, 'flow.wrong-clone', 'error', WRONG, 'VXLAN VNI 5001', undefined],
+    ]);
+    expect(report.collisions).toEqual([
+      {
+        protocol: 'udp',
+        flow: '10.0.0.2:33000 > 10.0.0.1:53',
+        interfaces: [0, 0],
+        frames: [1, 3],
+        times: [0, 2],
+        tunnels: ['VXLAN VNI 5001', 'VXLAN VNI 5002'],
+        wrongReplies: [
+          {
+            request: { frame: 3, interface: 0, tunnel: 'VXLAN VNI 5002', time: 2 },
+            reply: { frame: 4, interface: 0, tunnel: 'VXLAN VNI 5001', time: 3 },
+          },
+        ],
+        wrongReplyCount: 1,
+      },
+    ]);
+    // Each frame counts once, in the lane of the packet it carries; the interface has no packet of its own.
+    expect(report.timeline!.lanes.map((l) => [l.interface, l.tunnel, l.packets.reduce((a, b) => a + b, 0)])).toEqual([
+      [0, 'VXLAN VNI 5001', 3],
+      [0, 'VXLAN VNI 5002', 1],
+    ]);
+    expect(inconsistency(report)).toBeNull();
+    expect(renderText(report)).toContain('collision udp 10.0.0.2:33000 > 10.0.0.1:53 on interfaces 0 (VXLAN VNI 5001), 0 (VXLAN VNI 5002) (frames 1, 3)');
+    expect(renderJunit(report)).toContain(`frame 4 (interface 0 inside VXLAN VNI 5001): flow.wrong-clone: ${WRONG.replace('>', '&gt;')}`);
+  });
+
+  it('the same capture with each reply in its own VNI: the collision warning, no wrong clone, exit 0', () => {
+    const { code, report } = verify(capture('right.pcap', twoClones(false)));
+    expect(code).toBe(0);
+    expect(report.findings.map((f) => [f.frame, f.check, f.message])).toEqual([[3, 'flow.collision', COLLISION]]);
+    expect(report.collisions.map((c) => [c.tunnels, c.wrongReplyCount])).toEqual([[['VXLAN VNI 5001', 'VXLAN VNI 5002'], 0]]);
+  });
+
+  it('one inner flow in one VNI over two VTEP outer flows (another VTEP, another source port): one lane, no collision', () => {
+    const { code, report } = verify(
+      capture('one-vni.pcap', [inVxlan(5001, dns(false), VTEP_A, GW_VTEP, 49152), inVxlan(5001, dns(true), GW_VTEP, VTEP_B, 50000), inVxlan(5001, dns(false), VTEP_B, GW_VTEP, 51000)]),
+    );
+    expect(code).toBe(0);
+    expect(report.findings).toEqual([]);
+    expect(report.collisions).toEqual([]);
+    expect(report.timeline!.lanes.map((l) => [l.tunnel, l.packets.reduce((a, b) => a + b, 0)])).toEqual([['VXLAN VNI 5001', 3]]);
+  });
+
+  it('the VTEP-to-VTEP packet is transport, not a flow: one outer 5-tuple on two interfaces carrying different flows is no collision', () => {
+    const other = B.ether(0x0800, B.ipv4L4(ip4('10.0.0.3'), SERVER, 17, B.udp(40000, 53, QUERY)));
+    const { findings, summary } = verifyFrames([
+      { data: inVxlan(5001, dns(false), VTEP_A, GW_VTEP), iface: 0 },
+      { data: inVxlan(5001, other, VTEP_A, GW_VTEP), iface: 1 },
+    ]);
+    expect(findings).toEqual([]);
+    expect(summary.collisions).toEqual([]);
+  });
+
+  it('a tunnel without an identifier is a lane of its own; lanes nest; the VLAN of the frame carrying the tunnel and the VLAN inside are named', () => {
+    // The flow untunnelled, then in IP-in-IP, on interface 0.
+    const ipip = B.ether(0x0800, B.ipv4(VTEP_A, GW_VTEP, 4, B.ipv4L4(GUEST, SERVER, 17, B.udp(33000, 53, QUERY))));
+    // VXLAN VNI 7 inside GRE key 9 on VLAN 10, the inner frame tagged 20.
+    const gre = concat(be16(0x2000), be16(0x0800), be32(9), B.ipv4L4(VTEP_A, GW_VTEP, 17, B.udp(49152, 4789, concat(vxlan(7), dns(false, 20)))));
+    const nested = B.ether(0x8100, concat(be16(10), be16(0x0800), B.ipv4(VTEP_B, GW_VTEP, 47, gre)));
+    const { findings, summary } = verifyFrames([{ data: dns(false) }, { data: ipip }, { data: nested }]);
+    expect(findings.map((f) => [f.frame, f.message, f.tunnel, f.vlan])).toEqual([
+      [2, `${FLOW} on interface 0 inside IP-in-IP is also on interface 0 (frame 1): a stateful NAT would take them for one connection`, 'IP-in-IP', undefined],
+      [3, `${FLOW} on interface 0 vlan 10 inside GRE key 9 / VXLAN VNI 7 vlan 20 is also on interface 0 (frame 1): a stateful NAT would take them for one connection`, 'vlan 10 / GRE key 9 / VXLAN VNI 7', '20'],
+    ]);
+    expect(summary.collisions.map((c) => [c.interfaces, c.tunnels, c.vlans])).toEqual([
+      [
+        [0, 0, 0],
+        ['', 'IP-in-IP', 'vlan 10 / GRE key 9 / VXLAN VNI 7'],
+        ['', '', '20'],
+      ],
+    ]);
+  });
+
+  it('ARP inside a VNI is its own broadcast domain: the same address claimed by two MACs in two VNIs is no duplicate, in one VNI it is', () => {
+    const arp = (mac: Uint8Array) => B.ether(0x0806, concat(hex('0001080006040002'), mac, be32(GUEST), hex('525400000001'), be32(SERVER)), hex('525400000001'), mac);
+    const m1 = hex('525400000011');
+    const m2 = hex('525400000022');
+    const two = verifyFrames([{ data: inVxlan(5001, arp(m1), VTEP_A, GW_VTEP) }, { data: inVxlan(5002, arp(m2), VTEP_B, GW_VTEP) }]);
+    expect(two.findings).toEqual([]);
+    const one = verifyFrames([{ data: inVxlan(5001, arp(m1), VTEP_A, GW_VTEP) }, { data: inVxlan(5001, arp(m2), VTEP_B, GW_VTEP) }]);
+    expect(one.findings.map((f) => [f.frame, f.check, f.message, f.tunnel])).toEqual([
+      [2, 'arp.duplicate-ip', '10.0.0.2 is claimed by 52:54:00:00:00:11 (frame 1) and by 52:54:00:00:00:22 on interface 0 inside VXLAN VNI 5001', 'VXLAN VNI 5001'],
+    ]);
+  });
+
+});

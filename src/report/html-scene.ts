@@ -1,6 +1,6 @@
 /**
  * What the HTML report draws, worked out from a Report: the lanes (one per
- * interface and VLAN), the x axis (time when the report has a timeline and
+ * interface and VLAN, and per tunnel lane: the packets a tunnel carries), the x axis (time when the report has a timeline and
  * every drawn item has a timestamp, else frame number), the colliding flows
  * with their points on each lane, the replies that reached another clone, and
  * the other findings, aggregated by lane and column so that a report of a
@@ -44,6 +44,8 @@ export interface SceneLane {
   /** The pcapng section, where the interface id alone is ambiguous (the report's interfaces list it with one). */
   section?: number;
   vlan?: string;
+  /** A tunnel lane's label ("VXLAN VNI 5001": the report's `tunnel`); `vlan` is then the VLAN inside. */
+  tunnel?: string;
   name?: string;
   /** Packets per timeline bucket, when the report has a timeline. */
   packets?: number[];
@@ -122,10 +124,22 @@ export interface Scene {
   frameAxisWhy?: string;
 }
 
-/** A lane's key: "1", "1/10" (VLAN 10), "0s1" (interface 0 of pcapng section 1, where the id alone is ambiguous), "0s1/10". */
-export function laneKey(iface: number, vlan?: string, section?: number): string {
-  const where = section === undefined ? String(iface) : `${iface}s${section}`;
+/**
+ * A lane's key: "1", "1/10" (VLAN 10), "0s1" (interface 0 of pcapng section
+ * 1, where the id alone is ambiguous), "0s1/10"; a tunnel lane's adds its
+ * label without spaces (keys are listed space-separated), hops joined by
+ * "+": "0~VXLAN_VNI_5001", "0~vlan_10+GRE_key_7/20".
+ */
+export function laneKey(iface: number, vlan?: string, section?: number, tunnel?: string): string {
+  let where = section === undefined ? String(iface) : `${iface}s${section}`;
+  if (tunnel) where += `~${tunnel.replace(/ \/ /g, '+').replace(/ /g, '_')}`;
   return vlan ? `${where}/${vlan}` : where;
+}
+
+/** Tunnel labels in order: none first, then by text with numbers compared as numbers (VNI 5001 before VNI 10000). */
+function compareTunnel(a: string | undefined, b: string | undefined): number {
+  if (!a || !b) return (a ? 1 : 0) - (b ? 1 : 0);
+  return a.localeCompare(b, 'en', { numeric: true });
 }
 
 function compareVlan(a: string | undefined, b: string | undefined): number {
@@ -148,8 +162,8 @@ const DRAWN_AS_FLOWS: ReadonlySet<CheckName> = new Set<CheckName>(['flow.collisi
 
 interface RawWrong {
   flow: number;
-  request: { frame: number; interface: number; section?: number; vlan?: string; time?: number };
-  reply: { frame: number; interface: number; section?: number; vlan?: string; time?: number };
+  request: { frame: number; interface: number; section?: number; vlan?: string; tunnel?: string; time?: number };
+  reply: { frame: number; interface: number; section?: number; vlan?: string; tunnel?: string; time?: number };
 }
 
 /**
@@ -201,13 +215,14 @@ export function buildScene(report: Report, limits: Limits = DEFAULT_LIMITS): Sce
   // A section names a lane only where the report's interfaces list one for that id (a collision lists every lane's).
   const sectioned = new Set(report.input.interfaces.filter((i) => i.section !== undefined).map((i) => laneKey(i.id, undefined, i.section)));
   const shown = (iface: number, section?: number): number | undefined => (section !== undefined && sectioned.has(laneKey(iface, undefined, section)) ? section : undefined);
-  const addLane = (iface: number, vlan?: string, name?: string, section?: number): string => {
+  const addLane = (iface: number, vlan?: string, name?: string, section?: number, tunnel?: string): string => {
     const sec = shown(iface, section);
-    const key = laneKey(iface, vlan, sec);
+    const key = laneKey(iface, vlan, sec, tunnel);
     if (iface >= 0 && !lanes.has(key)) {
       const lane: SceneLane = { key, iface };
       if (sec !== undefined) lane.section = sec;
       if (vlan) lane.vlan = vlan;
+      if (tunnel) lane.tunnel = tunnel;
       const n = name ?? names.get(laneKey(iface, undefined, sec));
       if (n !== undefined) lane.name = n;
       lanes.set(key, lane);
@@ -216,7 +231,7 @@ export function buildScene(report: Report, limits: Limits = DEFAULT_LIMITS): Sce
   };
   const tl = report.timeline;
   for (const l of tl?.lanes ?? []) {
-    const key = addLane(l.interface, l.vlan, l.name, l.section);
+    const key = addLane(l.interface, l.vlan, l.name, l.section, l.tunnel);
     const lane = lanes.get(key)!;
     lane.packets = l.packets;
     lane.total = l.packets.reduce((a, b) => a + b, 0);
@@ -224,22 +239,22 @@ export function buildScene(report: Report, limits: Limits = DEFAULT_LIMITS): Sce
   const ifacesWithLane = new Set([...lanes.values()].map((l) => laneKey(l.iface, undefined, l.section)));
   for (const i of report.input.interfaces) if (!ifacesWithLane.has(laneKey(i.id, undefined, i.section))) addLane(i.id, undefined, undefined, i.section);
   const cs = report.collisions;
-  cs.forEach((c) => c.interfaces.forEach((iface, i) => addLane(iface, c.vlans?.[i] || undefined, undefined, c.sections?.[i])));
+  cs.forEach((c) => c.interfaces.forEach((iface, i) => addLane(iface, c.vlans?.[i] || undefined, undefined, c.sections?.[i], c.tunnels?.[i])));
   const wr = wrongReplies(report);
   for (const w of wr.list) {
-    addLane(w.request.interface, w.request.vlan, undefined, w.request.section);
-    addLane(w.reply.interface, w.reply.vlan, undefined, w.reply.section);
+    addLane(w.request.interface, w.request.vlan, undefined, w.request.section, w.request.tunnel);
+    addLane(w.reply.interface, w.reply.vlan, undefined, w.reply.section, w.reply.tunnel);
   }
   // The findings' lanes, and whether all have a time.
   let findingsTimed = true;
   for (const f of report.findings) {
     if (f.frame > 0 && f.interface >= 0) {
-      addLane(f.interface, f.vlan, undefined, f.section);
+      addLane(f.interface, f.vlan, undefined, f.section, f.tunnel);
       if (f.time === undefined) findingsTimed = false;
     }
   }
   const byCheck = groupByCheck(report.findings);
-  const sorted = [...lanes.values()].sort((a, b) => a.iface - b.iface || (a.section ?? -1) - (b.section ?? -1) || compareVlan(a.vlan, b.vlan));
+  const sorted = [...lanes.values()].sort((a, b) => a.iface - b.iface || (a.section ?? -1) - (b.section ?? -1) || compareTunnel(a.tunnel, b.tunnel) || compareVlan(a.vlan, b.vlan));
   const drawn = sorted.slice(0, limits.lanes);
   const drawnKeys = new Set(drawn.map((l) => l.key));
 
@@ -267,8 +282,8 @@ export function buildScene(report: Report, limits: Limits = DEFAULT_LIMITS): Sce
     const x = axis.kind === 'time' ? ((time ?? axis.start) - axis.start) / axis.span : (frame - 0.5) / axis.last;
     return Math.min(1, Math.max(0, x));
   };
-  const point = (iface: number, vlan: string | undefined, frame: number, time?: number, section?: number): Point => {
-    const p: Point = { lane: laneKey(iface, vlan, shown(iface, section)), frame, x: xOf(frame, time) };
+  const point = (iface: number, vlan: string | undefined, frame: number, time?: number, section?: number, tunnel?: string): Point => {
+    const p: Point = { lane: laneKey(iface, vlan, shown(iface, section), tunnel), frame, x: xOf(frame, time) };
     if (time !== undefined) p.time = time;
     return p;
   };
@@ -277,7 +292,7 @@ export function buildScene(report: Report, limits: Limits = DEFAULT_LIMITS): Sce
     const f: SceneFlow = {
       n: i + 1,
       collision: c,
-      points: c.interfaces.map((iface, j) => point(iface, c.vlans?.[j] || undefined, c.frames[j] ?? 0, c.times?.[j], c.sections?.[j])),
+      points: c.interfaces.map((iface, j) => point(iface, c.vlans?.[j] || undefined, c.frames[j] ?? 0, c.times?.[j], c.sections?.[j], c.tunnels?.[j])),
       wrong: [],
       wrongCount: wr.counts[i] ?? 0,
     };
@@ -288,8 +303,8 @@ export function buildScene(report: Report, limits: Limits = DEFAULT_LIMITS): Sce
   const wrong: WrongReply[] = wr.list.map((w) => {
     const r: WrongReply = {
       flow: w.flow,
-      request: point(w.request.interface, w.request.vlan, w.request.frame, w.request.time, w.request.section),
-      reply: point(w.reply.interface, w.reply.vlan, w.reply.frame, w.reply.time, w.reply.section),
+      request: point(w.request.interface, w.request.vlan, w.request.frame, w.request.time, w.request.section, w.request.tunnel),
+      reply: point(w.reply.interface, w.reply.vlan, w.reply.frame, w.reply.time, w.reply.section, w.reply.tunnel),
     };
     flows[w.flow]!.wrong.push(r);
     return r;
@@ -325,7 +340,7 @@ export function buildScene(report: Report, limits: Limits = DEFAULT_LIMITS): Sce
       continue;
     }
     const kind: MarkKind = ARP_CONFLICTS.has(f.check) ? 'arp' : f.severity;
-    mark(kind, point(f.interface, f.vlan, f.frame, f.time, f.section), f.check);
+    mark(kind, point(f.interface, f.vlan, f.frame, f.time, f.section, f.tunnel), f.check);
   }
   for (const f of flows.slice(limits.flows)) for (const p of f.points) mark('more-flows', p, `#${f.n}`);
   for (const w of wrong.slice(limits.arrows)) mark('more-wrong', w.reply, `#${w.flow + 1}`);

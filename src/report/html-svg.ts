@@ -21,6 +21,8 @@ export const LANE_H = 54;
 const AXIS_H = 30;
 const BOTTOM = 6;
 const LABEL_W = 200;
+/** Characters of a lane's name that fit its label. */
+const LABEL_CHARS = 24;
 /** Lane-relative heights of the rows of markers. */
 const Y_ARP = 13;
 const Y_FLOW = 28;
@@ -121,14 +123,22 @@ export function axisTicks(axis: Axis): Tick[] {
   return ticks;
 }
 
+/**
+ * The label's first line: the interface's name, or "interface 1"; a tunnel
+ * lane's name (or "if 1") and tunnels, "tap1 · VXLAN VNI 5001" (the second
+ * line says "#1"), cut on the left when too long: the innermost tunnel is
+ * what tells the lane from its neighbours.
+ */
 function laneName(l: SceneLane): string {
-  return l.name ?? `interface ${l.iface}`;
+  if (!l.tunnel) return clip(l.name ?? `interface ${l.iface}`, LABEL_CHARS);
+  const s = `${l.name ?? `if ${l.iface}`} · ${l.tunnel}`;
+  return s.length <= LABEL_CHARS ? s : `…${s.slice(s.length - LABEL_CHARS + 1)}`;
 }
 
-/** "tap1 (interface 1, VLAN 10)": how the titles and tables name a lane. */
+/** "tap1 (interface 1, VLAN 10)", "tap1 (interface 0 inside VXLAN VNI 5001)": how the titles and tables name a lane. */
 export function laneText(l: SceneLane | undefined, key: string): string {
   if (l === undefined) return `lane ${key}`;
-  const where = `interface ${l.iface}${l.vlan ? `, VLAN ${l.vlan}` : ''}`;
+  const where = `interface ${l.iface}${l.tunnel ? ` inside ${l.tunnel}` : ''}${l.vlan ? `, VLAN ${l.vlan}` : ''}`;
   return l.name !== undefined ? `${l.name} (${where})` : where;
 }
 
@@ -142,10 +152,10 @@ function labels(scene: Scene, height: number): string {
     const sub = [`#${l.iface}`, l.vlan ? `VLAN ${l.vlan}` : 'untagged'];
     if (l.total !== undefined) sub.push(count(l.total, 'packet'));
     out.push(
-      `<g data-kind="lane" data-lane="${esc(l.key)}" data-interface="${l.iface}"${l.vlan ? ` data-vlan="${esc(l.vlan)}"` : ''}${l.name !== undefined ? ` data-name="${esc(l.name)}"` : ''}>` +
+      `<g data-kind="lane" data-lane="${esc(l.key)}" data-interface="${l.iface}"${l.vlan ? ` data-vlan="${esc(l.vlan)}"` : ''}${l.name !== undefined ? ` data-name="${esc(l.name)}"` : ''}${l.tunnel ? ` data-tunnel="${esc(l.tunnel)}"` : ''}>` +
         `<title>${esc(laneText(l, l.key))}</title>` +
         `<rect y="${top}" width="${LABEL_W}" height="${LANE_H}" class="${i % 2 ? 'lane-b' : 'lane-a'}"/>` +
-        `<text x="10" y="${top + 22}" class="lane-name">${esc(clip(laneName(l), 24))}</text>` +
+        `<text x="10" y="${top + 22}" class="lane-name">${esc(laneName(l))}</text>` +
         `<text x="10" y="${top + 40}" class="lane-sub">${esc(sub.join(' · '))}</text>` +
         `</g>`,
     );

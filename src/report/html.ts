@@ -221,7 +221,7 @@ function pictureSection(s: Section): string {
     controls(s) +
     `\n<figure class="pic" id="${p}-pic" data-zoom="1">` +
     picture(s.scene, s.ids, s.rows) +
-    `<figcaption>${axisCaption(s.scene)} One lane per interface and VLAN. Hover an item for its facts; click it for its row below.</figcaption></figure>` +
+    `<figcaption>${axisCaption(s.scene)} One lane per interface and VLAN${s.scene.allLanes.some((l) => l.tunnel) ? ', and per tunnel (the packets it carries)' : ''}. Hover an item for its facts; click it for its row below.</figcaption></figure>` +
     legend(s) +
     pictureNotes(s)
   );
@@ -255,24 +255,26 @@ function lanesTable(s: Section): string {
   };
   for (const f of s.report.findings) {
     if (f.interface < 0) continue;
-    const v = get(laneKey(f.interface, f.vlan, f.section));
+    const v = get(laneKey(f.interface, f.vlan, f.section, f.tunnel));
     if (f.severity === 'error') v.errors++;
     else v.warnings++;
   }
   for (const f of s.scene.flows) for (const p of new Set(f.points.map((x) => x.lane))) get(p).flows++;
   const lanes = s.scene.allLanes;
+  // A tunnel column only when some lane is a tunnel lane (reports without tunnels read as before).
+  const tunnels = lanes.some((l) => l.tunnel);
   const rows = lanes.slice(0, s.rows).map((l: SceneLane) => {
     const v = per.get(l.key) ?? { errors: 0, warnings: 0, flows: 0 };
     return (
-      `<tr data-row="" data-lane="${esc(l.key)}"><td>${l.name !== undefined ? esc(l.name) : '<span class="note">(no name)</span>'}</td><td class="n">${l.iface}${l.section !== undefined ? ` (section ${l.section})` : ''}</td><td>${l.vlan ? esc(l.vlan) : 'untagged'}</td>` +
+      `<tr data-row="" data-lane="${esc(l.key)}"><td>${l.name !== undefined ? esc(l.name) : '<span class="note">(no name)</span>'}</td><td class="n">${l.iface}${l.section !== undefined ? ` (section ${l.section})` : ''}</td>` +
+      `${tunnels ? `<td>${l.tunnel ? esc(l.tunnel) : '<span class="note">(none)</span>'}</td>` : ''}<td>${l.vlan ? esc(l.vlan) : 'untagged'}</td>` +
       `<td class="n">${l.total !== undefined ? num(l.total) : ''}</td><td class="n">${num(v.errors)}</td><td class="n">${num(v.warnings)}</td><td class="n">${num(v.flows)}</td>` +
-      `<td>${filterCode(laneFilter(l.iface, l.vlan, l.section))}</td></tr>`
+      `<td>${filterCode(laneFilter(l.iface, l.vlan, l.section, l.tunnel))}</td></tr>`
     );
   });
-  return (
-    heading(s, `${s.ids.p}-lanes`, 'Lanes') +
-    table(['interface name', 'interface', 'VLAN', 'packets', 'errors', 'warnings', 'colliding flows', 'Wireshark filter'], rows, lanes.length - rows.length, new Set([1, 3, 4, 5, 6]))
-  );
+  const head = ['interface name', 'interface', ...(tunnels ? ['tunnel'] : []), 'VLAN', 'packets', 'errors', 'warnings', 'colliding flows', 'Wireshark filter'];
+  const numeric = tunnels ? new Set([1, 4, 5, 6, 7]) : new Set([1, 3, 4, 5, 6]);
+  return heading(s, `${s.ids.p}-lanes`, 'Lanes') + table(head, rows, lanes.length - rows.length, numeric);
 }
 
 function flowsTable(s: Section): string {
@@ -316,7 +318,7 @@ function wrongTable(s: Section): string {
 }
 
 function findingRow(s: Section, f: Finding, timed: boolean): string {
-  const where = f.interface >= 0 ? laneLabel(s, laneKey(f.interface, f.vlan, f.section)) : 'the file';
+  const where = f.interface >= 0 ? laneLabel(s, laneKey(f.interface, f.vlan, f.section, f.tunnel)) : 'the file';
   const frame = f.frame > 0 ? String(f.frame) : 'file';
   const extra = [f.expected !== undefined ? `expected <code>${esc(f.expected)}</code>` : '', f.actual !== undefined ? `actual <code>${esc(f.actual)}</code>` : '', f.offset !== undefined ? `byte offset ${num(f.offset)}` : '']
     .filter((x) => x)

@@ -18,12 +18,42 @@ export function frameFilter(frames: readonly number[]): string | undefined {
 /**
  * The packets of one lane: `frame.interface_id == 1`, with `&&
  * frame.section_number == 2` when the id alone is ambiguous (the report's
- * `section` is Wireshark's section number), and `&& vlan.id == 10` (each id
- * of a QinQ stack) when tagged.
+ * `section` is Wireshark's section number), the identifiers of a tunnel
+ * lane's tunnels (`tunnelFilter`), and `&& vlan.id == 10` (each id of a QinQ
+ * stack) when tagged.
  */
-export function laneFilter(iface: number, vlan?: string, section?: number): string {
+export function laneFilter(iface: number, vlan?: string, section?: number, tunnel?: string): string {
   const ids = vlan ? vlan.split('.').filter((v) => /^\d+$/.test(v)) : [];
-  return [`frame.interface_id == ${iface}`, ...(section === undefined ? [] : [`frame.section_number == ${section}`]), ...ids.map((v) => `vlan.id == ${v}`)].join(' && ');
+  return [
+    `frame.interface_id == ${iface}`,
+    ...(section === undefined ? [] : [`frame.section_number == ${section}`]),
+    ...(tunnel ? tunnelFilter(tunnel) : []),
+    ...ids.map((v) => `vlan.id == ${v}`),
+  ].join(' && ');
+}
+
+/**
+ * The fields (tshark 4.0; packet-vxlan.c, packet-geneve.c, packet-gre.c,
+ * packet-gtp.c) that name a tunnel lane's tunnels, by the hops of its label
+ * (src/verify/context.ts Lanes; TunnelInfo.describe()): "vlan 10" `vlan.id
+ * == 10`, VXLAN and VXLAN-GPE (which Wireshark's VXLAN dissector reads)
+ * `vxlan.vni`, Geneve `geneve.vni`, GRE (and GRE-in-UDP) `gre.key`, NVGRE
+ * the keys of its VSID (the key's high 24 bits; Wireshark 4.0 has no VSID
+ * field), GTP-U `gtp.teid`. A tunnel without an identifier (IP-in-IP,
+ * ERSPAN, PPTP) adds nothing.
+ */
+function tunnelFilter(tunnel: string): string[] {
+  const out: string[] = [];
+  for (const hop of tunnel.split(' / ')) {
+    let m: RegExpExecArray | null;
+    if ((m = /^vlan ([\d.]+)$/.exec(hop)) !== null) out.push(...m[1]!.split('.').filter((v) => v !== '').map((v) => `vlan.id == ${v}`));
+    else if ((m = /^VXLAN(?:-GPE)? VNI (\d+)$/.exec(hop)) !== null) out.push(`vxlan.vni == ${m[1]}`);
+    else if ((m = /^Geneve VNI (\d+)$/.exec(hop)) !== null) out.push(`geneve.vni == ${m[1]}`);
+    else if ((m = /^(?:GRE|GRE-in-UDP) key (\d+)$/.exec(hop)) !== null) out.push(`gre.key == ${m[1]}`);
+    else if ((m = /^NVGRE VSID (\d+)$/.exec(hop)) !== null) out.push(`gre.key >= ${Number(m[1]) * 256} && gre.key <= ${Number(m[1]) * 256 + 255}`);
+    else if ((m = /^GTP-U TEID (\d+)$/.exec(hop)) !== null) out.push(`gtp.teid == ${m[1]}`);
+  }
+  return out;
 }
 
 const V4 = String.raw`(\d{1,3}(?:\.\d{1,3}){3})`;

@@ -5,15 +5,20 @@
  * packet in its lane, never the VTEP-to-VTEP packet that carries it; the
  * reports name the lanes by their tunnels.
  */
+import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Report } from '../../src/report/model.js';
+import { renderHtmlReport } from '../../src/report/html.js';
+import { laneFilter } from '../../src/report/wireshark.js';
 import { renderJunit } from '../../src/report/junit.js';
 import { renderText } from '../../src/report/text.js';
 import { inconsistency } from '../../src/report/consistency.js';
 import { cli, tempDir } from '../helpers/cli.js';
 import { epb, idb, shb } from '../helpers/pcapng-build.js';
+import { needs } from '../helpers/tools.js';
+import { tsharkFields } from '../helpers/tshark.js';
 import * as B from '../helpers/wire-build.js';
 import { verifyFrames } from './helpers.js';
 
@@ -155,6 +160,41 @@ describe('tunnel lanes', () => {
     expect(one.findings.map((f) => [f.frame, f.check, f.message, f.tunnel])).toEqual([
       [2, 'arp.duplicate-ip', '10.0.0.2 is claimed by 52:54:00:00:00:11 (frame 1) and by 52:54:00:00:00:22 on interface 0 inside VXLAN VNI 5001', 'VXLAN VNI 5001'],
     ]);
+  });
+
+  it('the HTML report draws the two VNI lanes, labelled with their tunnels, and each lane\'s Wireshark filter finds exactly its packets in tshark', (ctx) => {
+    const file = capture('wrong-html.pcap', twoClones(true));
+    const html = renderHtmlReport(verify(file).report);
+    const lanes = [...html.matchAll(/<g data-kind="lane" data-lane="([^"]+)"[^>]*data-tunnel="([^"]+)">.*?class="lane-name">([^<]+)</g)].map((m) => [m[1], m[2], m[3]]);
+    expect(lanes).toEqual([
+      ['0~VXLAN_VNI_5001', 'VXLAN VNI 5001', 'tap1 · VXLAN VNI 5001'],
+      ['0~VXLAN_VNI_5002', 'VXLAN VNI 5002', 'tap1 · VXLAN VNI 5002'],
+    ]);
+    expect(html).toContain('data-from-lane="0~VXLAN_VNI_5002" data-to-lane="0~VXLAN_VNI_5001"');
+    expect(html).toContain('<code class="wf">frame.interface_id == 0 &amp;&amp; vxlan.vni == 5001</code>');
+    expect(html).toContain('<code class="wf">frame.interface_id == 0 &amp;&amp; vxlan.vni == 5002</code>');
+    needs(ctx, 'tshark');
+    expect(tsharkFields(file, ['frame.number'], ['-Y', 'frame.interface_id == 0 && vxlan.vni == 5001'])).toEqual(['1', '2', '4']);
+    expect(tsharkFields(file, ['frame.number'], ['-Y', 'frame.interface_id == 0 && vxlan.vni == 5002'])).toEqual(['3']);
+  });
+
+  it('a tunnel lane\'s Wireshark filter names each tunnel by its field (VXLAN, VXLAN-GPE, Geneve, GRE, NVGRE, GTP-U; none for IP-in-IP), and every one compiles in tshark', (ctx) => {
+    const cases: Array<[string, string | undefined, string]> = [
+      ['vlan 10 / GRE key 9 / VXLAN VNI 7', '20', 'frame.interface_id == 0 && vlan.id == 10 && gre.key == 9 && vxlan.vni == 7 && vlan.id == 20'],
+      ['VXLAN-GPE VNI 3', undefined, 'frame.interface_id == 0 && vxlan.vni == 3'],
+      ['Geneve VNI 9', undefined, 'frame.interface_id == 0 && geneve.vni == 9'],
+      ['GRE-in-UDP key 4', undefined, 'frame.interface_id == 0 && gre.key == 4'],
+      ['NVGRE VSID 5', undefined, 'frame.interface_id == 0 && gre.key >= 1280 && gre.key <= 1535'],
+      ['GTP-U TEID 4294967295', undefined, 'frame.interface_id == 0 && gtp.teid == 4294967295'],
+      ['IP-in-IP', undefined, 'frame.interface_id == 0'],
+    ];
+    for (const [tunnel, vlan, filter] of cases) expect(laneFilter(0, vlan, undefined, tunnel), tunnel).toBe(filter);
+    // Old reports (no tunnel) keep their filters.
+    expect(laneFilter(2, '10')).toBe('frame.interface_id == 2 && vlan.id == 10');
+    needs(ctx, 'tshark');
+    const file = capture('any.pcapng', twoClones(false));
+    const all = cases.map(([, , f]) => `(${f})`).join(' || ');
+    execFileSync('tshark', ['-r', file, '-n', '-Y', all, '-c', '1'], { stdio: ['ignore', 'ignore', 'pipe'] });
   });
 
 });

@@ -16,7 +16,10 @@
  * view); the flow is named in the direction of its first packet,
  * "10.0.0.2:2345 > 10.0.0.1:53". A flow idle for longer than the window
  * starts afresh. The first packet on each additional domain raises a
- * `flow.collision` warning; `collisions` lists each colliding flow once with
+ * `flow.collision` warning (except an answer between two directional lanes:
+ * GTP-U names each direction of a bearer by its own TEID, TS 29.281, so its
+ * requests and answers are always on two TEID lanes; there the flow's first
+ * direction is compared, and a wrong clone cannot be told); `collisions` lists each colliding flow once with
  * its interfaces and the first frame on each (interfaces repeat when the
  * same interface carries the flow on several VLANs).
  *
@@ -449,6 +452,7 @@ export class CollisionTracker implements FlowSink {
     // The quote is the packet as its sender sent it: a request when it goes the flow's first way.
     if (rev !== ((vw & REVERSED) !== 0 ? 1 : 0)) return;
     if ((vw & HAS_COLL) === 0 && r[m + O_LANE] === ctx.lane && (vw & VLAN_BITS) === ctx.vlanKey) return;
+    if (this.lanes.directional(ctx.lane) && this.lanes.directional(r[m + O_LANE]!)) return; // as a reply (seenElsewhere)
     const col = this.collisionOf(st, e, v6, p);
     const loc = ctx.lane * 0x4000000 + ctx.vlanKey;
     this.reply(col, ctx, loc, v6 ? 'ICMPv6 error' : 'ICMP error');
@@ -637,8 +641,12 @@ export class CollisionTracker implements FlowSink {
    * it, or a reply that went to the wrong clone (`reply`).
    */
   private seenElsewhere(st: RecordStore, e: number, ctx: PacketContext, v6: boolean, p: number, rev: number): void {
+    const hot = st.hot[e >>> st.pageBits]!;
+    const m = (e & st.pageMask) * st.stride + st.kw;
+    const vw = hot[m + O_VLAN]!;
+    // An answer from one directional lane to another (GTP-U: each direction has its own TEID) is where answers go.
+    if (rev !== ((vw & REVERSED) !== 0 ? 1 : 0) && this.lanes.directional(ctx.lane) && this.lanes.directional(hot[m + O_LANE]!)) return;
     const col = this.collisionOf(st, e, v6, p);
-    const vw = st.hot[e >>> st.pageBits]![(e & st.pageMask) * st.stride + st.kw + O_VLAN]!;
     const loc = ctx.lane * 0x4000000 + ctx.vlanKey;
     if (rev === ((vw & REVERSED) !== 0 ? 1 : 0)) {
       col.askLoc = loc;

@@ -5,7 +5,7 @@
  */
 import type { InterfaceInfo } from '../capture/record.js';
 import type { CheckName, Findings } from '../report/model.js';
-import { TUN_NVGRE, type TunnelInfo } from '../wire/tunnel.js';
+import { TUN_GTPU, TUN_NVGRE, type TunnelInfo } from '../wire/tunnel.js';
 
 /**
  * The capture's lanes. An interface is a lane by its identity (Wireshark's
@@ -37,6 +37,8 @@ export class Lanes {
   /** Per lane: the interface lane it is in (itself for an interface's lane), and its tunnel label ("" for an interface's lane). */
   readonly roots: number[] = [];
   readonly tunnels: string[] = [];
+  /** Per lane: whether it is directional, a lane inside GTP-U (`directional`). */
+  private readonly directions: boolean[] = [];
   private readonly byIdentity = new Map<string, number>();
   /** Lane by the reader's interface index. */
   private readonly byIndex: number[] = [];
@@ -64,6 +66,7 @@ export class Lanes {
       this.sections.push(section);
       this.roots.push(lane);
       this.tunnels.push('');
+      this.directions.push(false);
     }
     return lane;
   }
@@ -88,12 +91,23 @@ export class Lanes {
       this.tunnels.push([...(up === '' ? [] : [up]), ...(vlan === '' ? [] : [`vlan ${vlan}`]), t.describe()].join(' / '));
       const root = this.roots[parent] ?? parent;
       this.roots.push(root);
+      this.directions.push(t.kind === TUN_GTPU || this.directional(parent));
       this.ids.push(this.id(root));
       this.names.push(this.names[root]);
       this.sections.push(this.sections[root] ?? 0);
       this.shownSections.push(this.shownSection(root));
     }
     return lane;
+  }
+
+  /**
+   * Whether a lane's packets go one way only: inside GTP-U, whose TEID names
+   * the receiving end (3GPP TS 29.281), so each direction of a bearer has its
+   * own TEID and its own lane, and an answer is always in another lane than
+   * its request (collisions.ts compares such a flow's first direction only).
+   */
+  directional(lane: number): boolean {
+    return this.directions[lane] ?? false;
   }
 
   /** A lane's tunnel label ("VXLAN VNI 5001"), "" for an interface's own lane. */

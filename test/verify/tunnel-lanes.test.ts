@@ -150,6 +150,20 @@ describe('tunnel lanes', () => {
     ]);
   });
 
+  it('GTP-U names each direction of a bearer by its own TEID: a request in TEID 1 answered in TEID 2 is no collision; the same request in another uplink TEID is', () => {
+    const gtp = (teid: number, ip: Uint8Array) => concat(hex('30ff'), be16(ip.length), be32(teid), ip);
+    const inGtp = (teid: number, ip: Uint8Array, src: number, dst: number) => B.ether(0x0800, B.ipv4L4(src, dst, 17, B.udp(2152, 2152, gtp(teid, ip))));
+    const query = B.ipv4L4(GUEST, SERVER, 17, B.udp(33000, 53, QUERY));
+    const answer = B.ipv4L4(SERVER, GUEST, 17, B.udp(53, 33000, ANSWER));
+    const bearer = [{ data: inGtp(1, query, VTEP_A, GW_VTEP) }, { data: inGtp(2, answer, GW_VTEP, VTEP_A) }];
+    expect(verifyFrames(bearer).findings).toEqual([]);
+    const { findings, summary } = verifyFrames([...bearer, { data: inGtp(3, query, VTEP_B, GW_VTEP) }, { data: inGtp(4, answer, GW_VTEP, VTEP_B) }]);
+    expect(findings.map((f) => [f.frame, f.check, f.message])).toEqual([
+      [3, 'flow.collision', `${FLOW} on interface 0 inside GTP-U TEID 3 is also on interface 0 inside GTP-U TEID 1 (frame 1): a stateful NAT would take them for one connection`],
+    ]);
+    expect(summary.collisions.map((c) => [c.tunnels, c.wrongReplyCount])).toEqual([[['GTP-U TEID 1', 'GTP-U TEID 3'], 0]]);
+  });
+
   it('ARP inside a VNI is its own broadcast domain: the same address claimed by two MACs in two VNIs is no duplicate, in one VNI it is', () => {
     const arp = (mac: Uint8Array) => B.ether(0x0806, concat(hex('0001080006040002'), mac, be32(GUEST), hex('525400000001'), be32(SERVER)), hex('525400000001'), mac);
     const m1 = hex('525400000011');

@@ -84,6 +84,11 @@ export class TestMapper implements InterfaceMapper {
   ruleText(index: number): string {
     return this.rules[index] ?? `#${index}`;
   }
+
+  /** No rule here is scoped to a tunnel: the same rules apply inside every tunnel. */
+  inTunnel(): InterfaceMapper {
+    return this;
+  }
 }
 
 function bytesToU32(b: number[]): number {

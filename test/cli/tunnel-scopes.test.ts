@@ -1,0 +1,83 @@
+/**
+ * Tunnel scopes on the command line and in a rules file (issue 23): a rule
+ * scoped to a tunnel never touches the outer headers (a capture without
+ * tunnels comes out byte for byte, the rule is named as matching nothing,
+ * verify finds no address left behind), an interface named with a tunnel is
+ * checked as any interface scope, and a bad scope is exit 2 with its line.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ROOT, cli, tempDir } from '../helpers/cli.js';
+
+/** One clone's guest view (interface eth0, 10.0.0.0/24 and fd00::/64, no tunnels). */
+const GUEST = join(ROOT, 'fixtures/golden/ssnat/guest1.pcapng');
+const V4 = '10.0.0.0/24=192.168.11.0/24';
+const V6 = 'fd00::/64=fd00:11::/64';
+
+function rulesFile(dir: string, lines: string[]): string {
+  const path = join(dir, 'rules.txt');
+  writeFileSync(path, `${lines.join('\n')}\n`);
+  return path;
+}
+
+describe('tunnel-scoped rules from a rules file', () => {
+  it('leave a capture without tunnels byte for byte, and are each named as matching nothing', () => {
+    const dir = tempDir();
+    const rules = rulesFile(dir, ['# the clones behind their VNIs', `${V4}@vni:5001`, `${V6}@eth0+vni:5001,5002`, '10.0.0.0/24=192.168.12.0/24@#0+teid:*']);
+    const out = join(dir, 'out.pcapng');
+    const r = cli([GUEST, out, '--rules-file', rules]);
+    expect(r.code).toBe(0);
+    expect(r.stderr.split('\n').slice(0, 3)).toEqual([
+      `ssnat-rewrite: warning: rule "${V4}@vni:5001" matched no address`,
+      `ssnat-rewrite: warning: rule "${V6}@eth0+vni:5001,5002" matched no address`,
+      'ssnat-rewrite: warning: rule "10.0.0.0/24=192.168.12.0/24@#0+teid:*" matched no address',
+    ]);
+    expect(Buffer.compare(readFileSync(out), readFileSync(GUEST))).toBe(0);
+    // The same rules without their tunnel scopes rewrite the capture: the scope is what kept it.
+    const plain = rulesFile(dir, [V4, `${V6}@eth0`]);
+    const p = cli([GUEST, join(dir, 'plain.pcapng'), '--rules-file', plain, '-q']);
+    expect([p.code, p.stderr]).toEqual([0, '']);
+    expect(Buffer.compare(readFileSync(join(dir, 'plain.pcapng')), readFileSync(GUEST))).not.toBe(0);
+  });
+
+  it('verify: the outer addresses a tunnel-scoped rule does not cover are not "left behind"', () => {
+    const scoped = cli(['verify', GUEST, '-r', `${V4}@vni:5001`, '--report', 'json']);
+    expect(scoped.code).toBe(0);
+    const findings = (JSON.parse(scoped.stdout.toString()) as { findings: Array<{ check: string }> }).findings;
+    expect(findings.filter((f) => f.check === 'addr.untranslated')).toEqual([]);
+    const plain = cli(['verify', GUEST, '-r', V4, '--report', 'json']);
+    const left = (JSON.parse(plain.stdout.toString()) as { findings: Array<{ check: string }> }).findings;
+    expect(left.filter((f) => f.check === 'addr.untranslated').length).toBeGreaterThan(0);
+  });
+
+  it('an interface the capture lacks, named with a tunnel, is refused as any interface scope', () => {
+    const dir = tempDir();
+    const rules = rulesFile(dir, [`${V4}@tap9+vni:5001`]);
+    const out = join(dir, 'out.pcapng');
+    const r = cli([GUEST, out, '--rules-file', rules]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(`ssnat-rewrite: ${rules}:1: rule "${V4}@tap9+vni:5001" names an interface the capture does not have (it has: eth0 (#0))\n`);
+  });
+
+  it('a bad tunnel scope is exit 2: the file, the line, the message and a caret under the bad part', () => {
+    const dir = tempDir();
+    const rules = rulesFile(dir, [V4, `${V6}@eth0+vni:16777216`]);
+    const out = join(dir, 'out.pcapng');
+    const r = cli([GUEST, out, '--rules-file', rules]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(
+      [
+        `ssnat-rewrite: ${rules}:2: rule "${V6}@eth0+vni:16777216": VNI 16777216 is out of range: a VNI is 24 bits, 0 to 16777215`,
+        `  ${V6}@eth0+vni:16777216`,
+        `  ${' '.repeat(`${V6}@eth0+vni:`.length)}^`,
+        '',
+      ].join('\n'),
+    );
+    const twice = cli([GUEST, out, '-r', `${V4}@vni:5001`, '-r', '10.0.0.0/16=172.16.0.0/16@vni:5002,5001']);
+    expect(twice.code).toBe(2);
+    expect(twice.stderr.split('\n')[0]).toBe(
+      `ssnat-rewrite: rule "10.0.0.0/16=172.16.0.0/16@vni:5002,5001": guest prefix 10.0.0.0/16 overlaps 10.0.0.0/24 of rule "${V4}@vni:5001" on all interfaces inside VNI 5001`,
+    );
+  });
+});

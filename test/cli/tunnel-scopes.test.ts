@@ -81,3 +81,18 @@ describe('tunnel-scoped rules from a rules file', () => {
     );
   });
 });
+
+describe('--help', () => {
+  it('describes the tunnel scopes, and rewrite/verify --help the --rule grammar', () => {
+    const flat = cli(['--help']).stdout.toString().replace(/\s+/g, ' ');
+    expect(flat).toContain(
+      'Tunnel scopes: @vni:ID (VXLAN, VXLAN-GPE, Geneve VNI, NVGRE VSID; 0-16777215), @key:ID (GRE key) or @teid:ID (GTP-U TEID; both 0-4294967295), IDs decimal or 0x hex, a list (@teid:1,2,3) or * for any, also after an interface (@tap1+vni:5001): the rule applies only inside matching tunnels; without one a rule applies outside and inside every tunnel. An interface named like vni:5 or holding a + is @#N.',
+    );
+    for (const command of ['rewrite', 'verify']) {
+      expect(cli([command, '--help']).stdout.toString().replace(/\s+/g, ' ')).toContain(
+        '-r, --rule <rule> translation rule GUEST=HOST[@SCOPE] (repeatable); SCOPE: IFACE, a tunnel (vni|key|teid:ID) or IFACE+TUNNEL',
+      );
+    }
+    expect(cli(['export', '--help']).stdout.toString().replace(/\s+/g, ' ')).toContain('and no tunnel scope (nft rewrites outer headers only: hook the device where the tunnel ends)');
+  });
+});

@@ -182,7 +182,11 @@ function buildGroups(
  * nothing, or two paths to the same set, reuse one).
  */
 class TunnelRules {
-  /** Per SCOPE_* kind: the ids some rule lists (ids outside it are matched by `*` only). */
+  /**
+   * Per SCOPE_* kind: the ids some rule lists (ids outside it are matched by
+   * `*` only), as int32 (`id | 0`): a 32-bit id above 2^31 stays a small
+   * integer, so looking it up allocates nothing.
+   */
   readonly listed: ReadonlyArray<ReadonlySet<number>>;
   readonly #mappers = new Map<string, CompiledMapper>();
 
@@ -193,7 +197,7 @@ class TunnelRules {
     readonly hashThreshold: number,
   ) {
     const listed = Array.from({ length: SCOPE_SLOTS }, () => new Set<number>());
-    for (const t of tunnel) for (const id of t?.ids ?? []) listed[t!.kind]!.add(id);
+    for (const t of tunnel) for (const id of t?.ids ?? []) listed[t!.kind]!.add(id | 0);
     this.listed = listed;
   }
 
@@ -237,7 +241,7 @@ class CompiledMapper implements InterfaceMapper {
   private readonly tunnels: TunnelRules | null;
   /** Which of `tunnels.entries` this mapper holds. */
   private readonly included: Uint8Array | null;
-  /** Per SCOPE_* kind: the mapper inside each listed id met so far, and inside any other id. */
+  /** Per SCOPE_* kind: the mapper inside each listed id met so far (keyed by `id | 0`), and inside any other id. */
   private readonly byId: Array<Map<number, InterfaceMapper>>;
   private readonly anyId: Array<InterfaceMapper | undefined>;
   private readonly texts: readonly string[];
@@ -419,16 +423,16 @@ class CompiledMapper implements InterfaceMapper {
     return text;
   }
 
-  inTunnel(kind: number, tunnelId: number): InterfaceMapper {
+  inTunnel(kind: number, id: number): InterfaceMapper {
     const tunnels = this.tunnels;
     if (tunnels === null || (kind !== SCOPE_VNI && kind !== SCOPE_KEY && kind !== SCOPE_TEID)) return this;
-    // Unsigned by contract; a 32-bit id read as signed still finds its rules.
-    const id = tunnelId < 0 ? tunnelId >>> 0 : tunnelId;
-    const known = this.byId[kind]!.get(id);
+    // Keyed as int32 (TunnelRules.listed); an id read as signed finds the same rules.
+    const key = id | 0;
+    const known = this.byId[kind]!.get(key);
     if (known !== undefined) return known;
-    if (tunnels.listed[kind]!.has(id)) {
-      const m = tunnels.child(this, this.included!, kind, id);
-      this.byId[kind]!.set(id, m);
+    if (tunnels.listed[kind]!.has(key)) {
+      const m = tunnels.child(this, this.included!, kind, key >>> 0);
+      this.byId[kind]!.set(key, m);
       return m;
     }
     let any = this.anyId[kind];

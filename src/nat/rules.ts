@@ -29,10 +29,12 @@
  * - IPv4 addresses must be four decimal parts (no `10.1`, no octal `010.0.0.1`),
  *   IPv6 zone indexes (`%eth0`) are rejected: scope with `@` instead.
  * - Whitespace around `=`, `:`, `@`, `+` and `,` is tolerated.
- * - A scope is a tunnel when it starts with letters and ":" (`vni:5001`; an
- *   unknown word there is an error naming the closest kind), and a "+" in a
- *   scope always introduces a tunnel (the last "+"): an interface whose name
- *   is like `vni:5` or holds a "+" is reached with `#N`. `eth0:1` is a name.
+ * - A scope is a tunnel when it starts with a kind, a protocol's name for one
+ *   (`vxlan`, `gre`, `gtp`...) or a near miss (`vnii`), then ":"; all but the
+ *   kinds are errors naming the right kind. Other names stay interface names
+ *   (`eth0:1`, libpcap's `nflog:5`). A "+" in a scope always introduces a
+ *   tunnel (the last "+"): an interface whose name is like `vni:5` or holds a
+ *   "+" is reached with `#N`.
  * - Tunnel ids are decimal or 0x hex; a list holds each id once, and `*`
  *   stands alone.
  * - Two rules may map the same guest network when their scopes differ: the
@@ -428,8 +430,11 @@ function parseInterface(p: Piece, ctx: Ctx): Scope {
   return { kind: 'id', id };
 }
 
-/** `vni:5001`, `key :*`: letters then ":" (so `eth0:1` stays an interface name). */
+/** `vni:5001`, `key :*`: letters then ":" (so `eth0:1` is never a tunnel). */
 const TUNNEL_FORM = /^([A-Za-z]+)\s*:/;
+
+/** Near misses of a kind (`vnii`, `kye`) are taken as tunnels, to be told the kind; farther words are names. */
+const MAX_KIND_TYPO = 2;
 
 /** Words people write for a tunnel kind, and the kind they mean. */
 const KIND_ALIASES: Readonly<Record<string, TunnelKind>> = {
@@ -459,6 +464,19 @@ function closestKind(word: string): TunnelKind {
   if (Object.hasOwn(KIND_ALIASES, lower)) return KIND_ALIASES[lower]!;
   const kinds = Object.keys(TUNNEL_KINDS) as TunnelKind[];
   return kinds.reduce((best, k) => (editDistance(lower, k) < editDistance(lower, best) ? k : best));
+}
+
+/**
+ * True when a scope without "+" is a tunnel: a kind, a protocol's name for
+ * one (`vxlan`) or a near miss, then ":". Other words stay interface names:
+ * libpcap's `nflog:5` and `nfqueue:0` are interfaces a capture may record.
+ */
+function looksLikeTunnel(text: string): boolean {
+  const form = TUNNEL_FORM.exec(text);
+  if (form === null) return false;
+  const word = form[1]!.toLowerCase();
+  if (Object.hasOwn(KIND_ALIASES, word)) return true;
+  return (Object.keys(TUNNEL_KINDS) as TunnelKind[]).some((k) => editDistance(word, k) <= MAX_KIND_TYPO);
 }
 
 const KINDS_HELP = `${(Object.keys(TUNNEL_KINDS) as TunnelKind[]).map((k) => `${k}: ${TUNNEL_KINDS[k].carriers}`).join('; ')}`;
@@ -512,7 +530,7 @@ function parseScopes(p: Piece, atCol: number, ctx: Ctx): Scopes {
   if (p.text === '') fail(ctx, atCol, 'missing interface or tunnel after "@" (a name, #N for an interface id, or e.g. vni:5001)');
   const plus = p.text.lastIndexOf('+');
   if (plus < 0) {
-    if (TUNNEL_FORM.test(p.text)) return { scope: SCOPE_ALL, tunnel: parseTunnel(p, '', ctx) };
+    if (looksLikeTunnel(p.text)) return { scope: SCOPE_ALL, tunnel: parseTunnel(p, '', ctx) };
     return { scope: parseInterface(p, ctx) };
   }
   const ifacePiece = slice(p, 0, plus);
@@ -521,7 +539,7 @@ function parseScopes(p: Piece, atCol: number, ctx: Ctx): Scopes {
     fail(ctx, p.col + plus, `"+" must be followed by a tunnel: vni:ID, key:ID or teid:ID (e.g. @tap1+vni:5001); an interface whose name holds "+" is @#N`);
   }
   if (ifacePiece.text === '') fail(ctx, p.col + plus, `missing interface before "+" (a name, or #N; a tunnel alone is @${tunnelPiece.text})`);
-  if (TUNNEL_FORM.test(ifacePiece.text)) {
+  if (looksLikeTunnel(ifacePiece.text)) {
     fail(ctx, ifacePiece.col, `${q(ifacePiece.text)} before "+" is a tunnel, not an interface: a rule has one tunnel scope, after its interface (@IFACE+TUNNEL); an interface with this name is @#N`);
   }
   return { scope: parseInterface(ifacePiece, ctx), tunnel: parseTunnel(tunnelPiece, `${ifacePiece.text}+`, ctx) };

@@ -109,8 +109,10 @@ describe('parseRule: accepted forms', () => {
     // An interface name with a "+" before the tunnel: the last "+" joins them.
     expect(tunnel('10.0.0.0/24@a+b+vni:9')).toEqual([{ kind: 'name', name: 'a+b' }, { kind: 'vni', ids: [9] }]);
     expect(tunnel('10.0.0.0/24@eth0:1+key:9')).toEqual([{ kind: 'name', name: 'eth0:1' }, { kind: 'key', ids: [9] }]);
-    // Names that are not "letters:" stay names; a rule without a tunnel scope has none.
+    // Names that are not a kind (or near one) and ":" stay names; a rule without a tunnel scope has none.
     expect(tunnel('10.0.0.0/24@eth0:1')).toEqual([{ kind: 'name', name: 'eth0:1' }, undefined]);
+    expect(tunnel('10.0.0.0/24@nflog:5')).toEqual([{ kind: 'name', name: 'nflog:5' }, undefined]);
+    expect(tunnel('10.0.0.0/24@nflog:5+teid:7')).toEqual([{ kind: 'name', name: 'nflog:5' }, { kind: 'teid', ids: [7] }]);
     expect(tunnel('10.0.0.0/24@vni5001')).toEqual([{ kind: 'name', name: 'vni5001' }, undefined]);
     expect('tunnel' in parseRule('10.0.0.0/24@tap0')).toBe(false);
   });
@@ -298,8 +300,9 @@ describe('parseRule: rejections (exact message and column)', () => {
     rejects('10.0.0.0/24@gre:9', `rule "10.0.0.0/24@gre:9": unknown tunnel kind "gre": did you mean @key:9? (${kinds})`, 12);
     rejects('10.0.0.0/24@gtpu:9', `rule "10.0.0.0/24@gtpu:9": unknown tunnel kind "gtpu": did you mean @teid:9? (${kinds})`, 12);
     rejects('10.0.0.0/24@VNI:9', `rule "10.0.0.0/24@VNI:9": unknown tunnel kind "VNI": did you mean @vni:9? (${kinds})`, 12);
-    // Not an Object property either.
-    rejects('10.0.0.0/24@constructor:9', `rule "10.0.0.0/24@constructor:9": unknown tunnel kind "constructor": did you mean @vni:9? (${kinds})`, 12);
+    // After "+" any word is a tunnel kind (not an Object property either).
+    rejects('10.0.0.0/24@tap0+constructor:9', `rule "10.0.0.0/24@tap0+constructor:9": unknown tunnel kind "constructor": did you mean @tap0+vni:9? (${kinds})`, 17);
+    rejects('10.0.0.0/24@tap0+nflog:9', `rule "10.0.0.0/24@tap0+nflog:9": unknown tunnel kind "nflog": did you mean @tap0+vni:9? (${kinds})`, 17);
   });
 
   it('tunnel ids out of range say the range; not a number says what is', () => {

@@ -16,6 +16,12 @@
  * prefixes of different lengths overlap (possible across scopes). Groups are
  * sorted by their smallest entry index, so the scan stops as soon as no later
  * group can hold an earlier entry.
+ *
+ * Tunnel scopes: an interface's mapper holds the rules that apply everywhere;
+ * `inTunnel(kind, id)` gives the mapper of the same rules plus those scoped to
+ * that tunnel (nested: plus those of every tunnel entered), each compiled as
+ * above, once per set of rules, and remembered per (kind, id) in the mapper
+ * it was asked of, so the translator's lookups allocate nothing.
  */
 import type { CaptureInterface } from '../capture/interface.js';
 import { type InterfaceMapper, SCOPE_KEY, SCOPE_TEID, SCOPE_VNI } from './mapper.js';
@@ -58,8 +64,8 @@ export const SCOPE_OF_KIND: Readonly<Record<TunnelKind, number>> = { vni: SCOPE_
 /** One past the largest SCOPE_* number: per-kind arrays are indexed by it. */
 const SCOPE_SLOTS = SCOPE_TEID + 1;
 
-/** An entry of an interface's rule that is scoped to a tunnel: SCOPE_* kind, and its ids (null: `*`). */
-export interface TunnelEntry extends MapEntry {
+/** The tunnel scope of an entry: SCOPE_* kind, and its ids (unsigned; null: `*`). */
+export interface TunnelEntry {
   readonly kind: number;
   readonly ids: readonly number[] | null;
 }
@@ -553,7 +559,7 @@ export class RuleTable {
           ? { ruleIndex, match: rule.guest, replace: host }
           : { ruleIndex, match: host, replace: rule.guest };
       entries.push(entry);
-      tunnel.push(rule.tunnel === undefined ? null : { ...entry, kind: SCOPE_OF_KIND[rule.tunnel.kind], ids: rule.tunnel.ids });
+      tunnel.push(rule.tunnel === undefined ? null : { kind: SCOPE_OF_KIND[rule.tunnel.kind], ids: rule.tunnel.ids });
     });
     return compileMapperWithTunnels(entries, tunnel, this.#texts);
   }

@@ -390,6 +390,63 @@ describe('RuleTable: tunnel scopes (inTunnel)', () => {
   });
 });
 
+describe('RuleTable: tunnel scopes against a reference (first match over the rules whose scopes hold)', () => {
+  const GUESTS = ['10.0.0.0/24', '10.0.0.0/16', '10.0.1.0/24', '10.0.0.128/25'];
+  const IFACES = ['', 'tap0', 'tap1', '#0'];
+  const TUNNELS = ['', 'vni:1', 'vni:2,3', 'vni:1,3', 'vni:*', 'key:1', 'key:2,1', 'key:*', 'teid:7', 'teid:*'];
+  const KINDS: Record<string, number> = { vni: SCOPE_VNI, key: SCOPE_KEY, teid: SCOPE_TEID };
+  const ADDRS = ['10.0.0.5', '10.0.0.200', '10.0.1.9', '10.0.7.1', '10.1.0.1'];
+  const ruleTexts = fc.array(fc.tuple(fc.nat(GUESTS.length - 1), fc.nat(IFACES.length - 1), fc.nat(TUNNELS.length - 1)), { minLength: 1, maxLength: 10 }).map((picks) =>
+    picks.map(([g, i, t], n) => {
+      const guest = GUESTS[g]!;
+      const scope = [IFACES[i], TUNNELS[t]].filter((x) => x !== '').join('+');
+      return `${guest}=${100 + n}.0.0.0${guest.slice(guest.indexOf('/'))}${scope === '' ? '' : `@${scope}`}`;
+    }),
+  );
+  const path = fc.array(fc.tuple(fc.constantFrom('vni', 'key', 'teid'), fc.constantFrom(1, 2, 3, 7, 9)), { maxLength: 3 });
+
+  /** The first rule (index and host address) that translates `addr` on interface #0 "tap0" inside `tunnels`. */
+  function reference(rules: Rule[], tunnels: Array<[string, number]>, addr: number): [number, number] {
+    for (let i = 0; i < rules.length; i++) {
+      const r = rules[i]!;
+      const onIface = r.scope.kind === 'all' || (r.scope.kind === 'name' && r.scope.name === 'tap0') || (r.scope.kind === 'id' && r.scope.id === 0);
+      const t = r.tunnel;
+      const inside = t === undefined || tunnels.some(([k, id]) => k === t.kind && (t.ids === null || t.ids.includes(id)));
+      const mask = r.guest.length === 0 ? 0 : (-1 << (32 - r.guest.length)) >>> 0;
+      const net = toU32(r.guest.bytes);
+      if (onIface && inside && ((addr & mask) >>> 0) === net) return [i, ((addr & ~mask) | toU32(r.host!.bytes)) >>> 0];
+    }
+    return [-1, -1];
+  }
+
+  it('guest-to-host and back, along every path of nested tunnels', () => {
+    fc.assert(
+      fc.property(ruleTexts, path, fc.constantFrom(...ADDRS), (texts, tunnels, addrText) => {
+        const rules = texts.map((t) => parseRule(t));
+        let valid = true;
+        try {
+          new RuleTable(rules, 'guest-to-host');
+        } catch (e) {
+          if (!(e instanceof RuleError)) throw e;
+          valid = false;
+        }
+        fc.pre(valid);
+        const walk = (direction: Direction): InterfaceMapper => tunnels.reduce((m, [k, id]) => m.inTunnel(KINDS[k]!, id), new RuleTable(rules, direction).mapperFor(IF0));
+        const g2h = walk('guest-to-host');
+        const a = v4(addrText);
+        const [rule, host] = reference(rules, tunnels, a);
+        expect(g2h.map4(a)).toBe(host);
+        if (rule < 0) return;
+        expect(g2h.lastRule).toBe(rule);
+        const h2g = walk('host-to-guest');
+        expect(h2g.map4(host)).toBe(a);
+        expect(h2g.lastRule).toBe(rule);
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
+
 describe('RuleTable: short form (host network from the interface address)', () => {
   it('uses if_IPv4addr masked with the rule length', () => {
     const t = table(['10.0.0.0/24']);

@@ -81,13 +81,13 @@ export class TestMapper implements InterfaceMapper {
     return false;
   }
 
-  ruleText(index: number): string {
-    return this.rules[index] ?? `#${index}`;
+  /** No rule is scoped to tunnels here: the same rules apply inside every tunnel. */
+  inTunnel(_kind: number, _id: number): InterfaceMapper {
+    return this;
   }
 
-  /** No rule here is scoped to a tunnel: the same rules apply inside every tunnel. */
-  inTunnel(): InterfaceMapper {
-    return this;
+  ruleText(index: number): string {
+    return this.rules[index] ?? `#${index}`;
   }
 }
 

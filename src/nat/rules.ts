@@ -47,6 +47,7 @@
 import ipaddr from 'ipaddr.js';
 import { RuleError } from '../errors.js';
 import { formatAddress } from '../wire/address.js';
+import { GRE_KEY_BITS, TEID_BITS, VNI_BITS, maxOfBits } from '../wire/tunnel-ids.js';
 
 export type Family = 4 | 6;
 
@@ -62,16 +63,11 @@ export interface TunnelScope {
   readonly ids: readonly number[] | null;
 }
 
-/**
- * What each tunnel kind names, for messages and range checks: the VXLAN VNI
- * [RFC 7348 5], the VXLAN-GPE VNI [draft-ietf-nvo3-vxlan-gpe 3.1], the Geneve
- * VNI [RFC 8926 3.4] and the NVGRE VSID [RFC 7637 3.2] are 24 bits; the GRE
- * key [RFC 2890 2.1] and the GTP-U TEID [3GPP TS 29.281 5.1] are 32 bits.
- */
+/** What each tunnel kind names, for messages and range checks (widths: src/wire/tunnel-ids.ts). */
 export const TUNNEL_KINDS: Readonly<Record<TunnelKind, { readonly id: string; readonly bits: number; readonly max: number; readonly carriers: string }>> = {
-  vni: { id: 'VNI', bits: 24, max: 0xff_ffff, carriers: 'VXLAN, VXLAN-GPE, Geneve, NVGRE' },
-  key: { id: 'GRE key', bits: 32, max: 0xffff_ffff, carriers: 'GRE' },
-  teid: { id: 'TEID', bits: 32, max: 0xffff_ffff, carriers: 'GTP-U' },
+  vni: { id: 'VNI', bits: VNI_BITS, max: maxOfBits(VNI_BITS), carriers: 'VXLAN, VXLAN-GPE, Geneve, NVGRE' },
+  key: { id: 'GRE key', bits: GRE_KEY_BITS, max: maxOfBits(GRE_KEY_BITS), carriers: 'GRE' },
+  teid: { id: 'TEID', bits: TEID_BITS, max: maxOfBits(TEID_BITS), carriers: 'GTP-U' },
 };
 
 /** A network: `bytes` holds the network address (4 or 16 bytes, host bits zero). */

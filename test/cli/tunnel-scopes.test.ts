@@ -9,6 +9,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT, cli, tempDir } from '../helpers/cli.js';
+import * as B from '../helpers/wire-build.js';
 
 /** One clone's guest view (interface eth0, 10.0.0.0/24 and fd00::/64, no tunnels). */
 const GUEST = join(ROOT, 'fixtures/golden/ssnat/guest1.pcapng');
@@ -79,6 +80,52 @@ describe('tunnel-scoped rules from a rules file', () => {
     expect(twice.stderr.split('\n')[0]).toBe(
       `ssnat-rewrite: rule "10.0.0.0/16=172.16.0.0/16@vni:5002,5001": guest prefix 10.0.0.0/16 overlaps 10.0.0.0/24 of rule "${V4}@vni:5001" on all interfaces inside VNI 5001`,
     );
+  });
+});
+
+describe('clones behind VNIs, end to end', () => {
+  const dns = B.hex('12340100000100000000000003777777076578616d706c6503636f6d0000010001');
+  /** VXLAN `vni` over IPv4 UDP 4789 between two underlay hosts, carrying the clone's DNS query 10.0.0.2 > 10.0.0.1. */
+  const frame = (vni: number): Uint8Array =>
+    B.ether(0x0800, B.ipv4L4(B.ip4('172.16.0.1'), B.ip4('172.16.0.2'), 17, B.udp(49152, 4789, B.concat(B.hex('08000000'), B.be32(vni << 8), B.ether(0x0800, B.ipv4L4(B.ip4('10.0.0.2'), B.ip4('10.0.0.1'), 17, B.udp(33000, 53, dns)))))));
+  /** The inner IPv4 source of each of the three frames of a pcap of `frame`s. */
+  const innerSources = (path: string): string[] => {
+    const bytes = readFileSync(path);
+    // pcap: 24-byte header, 16-byte record headers; each frame has the same length here.
+    const len = frame(0).length;
+    return [0, 1, 2].map((i) => {
+      const ip = 24 + i * (16 + len) + 16 + 14 + 20 + 8 + 8 + 14;
+      return Array.from(bytes.subarray(ip + 12, ip + 16)).join('.');
+    });
+  };
+
+  it('a rules file maps one guest network behind VNIs 5001 and 5002 onto two host networks, and back byte for byte', () => {
+    const dir = tempDir();
+    const input = join(dir, 'underlay.pcap');
+    B.writePcap(input, 1, [frame(5001), frame(5002), frame(5003)]);
+    const rules = rulesFile(dir, ['10.0.0.0/24=192.168.1.0/24@vni:5001', '10.0.0.0/24=192.168.2.0/24@vni:5002']);
+    const out = join(dir, 'host.pcap');
+    const r = cli([input, out, '--rules-file', rules, '-q']);
+    expect([r.code, r.stderr]).toEqual([0, '']);
+    expect(innerSources(out)).toEqual(['192.168.1.2', '192.168.2.2', '10.0.0.2']);
+    // verify with the same rules: the input's guest addresses inside VNIs 5001 and 5002 (not 5003) are left behind; the output's are not.
+    const findings = (path: string): { code: number | null; findings: string[] } => {
+      const v = cli(['verify', path, '--rules-file', rules, '--report', 'json']);
+      return { code: v.code, findings: (JSON.parse(v.stdout.toString()) as { findings: Array<{ frame: number; check: string; message: string }> }).findings.map((f) => `${f.frame} ${f.check}: ${f.message}`) };
+    };
+    expect(findings(input)).toEqual({
+      code: 1,
+      findings: [
+        '1 addr.untranslated: IPv4 source 10.0.0.2 inside VXLAN VNI 5001 is a guest-side address: rule 10.0.0.0/24=192.168.1.0/24@vni:5001 maps it to 192.168.1.2',
+        '1 addr.untranslated: IPv4 destination 10.0.0.1 inside VXLAN VNI 5001 is a guest-side address: rule 10.0.0.0/24=192.168.1.0/24@vni:5001 maps it to 192.168.1.1',
+        '2 addr.untranslated: IPv4 source 10.0.0.2 inside VXLAN VNI 5002 is a guest-side address: rule 10.0.0.0/24=192.168.2.0/24@vni:5002 maps it to 192.168.2.2',
+        '2 addr.untranslated: IPv4 destination 10.0.0.1 inside VXLAN VNI 5002 is a guest-side address: rule 10.0.0.0/24=192.168.2.0/24@vni:5002 maps it to 192.168.2.1',
+      ],
+    });
+    expect(findings(out)).toEqual({ code: 0, findings: [] });
+    const back = join(dir, 'back.pcap');
+    expect(cli([out, back, '--rules-file', rules, '-d', 'host-to-guest', '-q']).code).toBe(0);
+    expect(Buffer.compare(readFileSync(back), readFileSync(input))).toBe(0);
   });
 });
 

@@ -55,3 +55,29 @@ describe('tunnels on the command line', () => {
     expect(readFileSync(out).subarray(24 + 16, 24 + 16 + cut.length).equals(Buffer.from(cut))).toBe(true);
   });
 });
+
+describe('the rewrite loop\'s direct path for VXLAN', () => {
+  it('writes the bytes the general translator writes: inner UDP, TCP and ARP, outer checksum on and 0, outer addresses of the rule, VNIs with scoped rules, nested VXLAN, cut frames', () => {
+    const arp = B.ether(0x0806, concat(hex('0001080006040001'), hex('525400123456'), be32(ip4('10.0.0.2')), hex('000000000000'), be32(ip4('10.0.0.1'))));
+    const tcpIn = B.ether(0x0800, B.ipv4L4(ip4('10.0.0.2'), ip4('10.0.0.9'), 6, B.tcp(1234, 80, hex('474554'))));
+    const other = B.ether(0x0800, B.ipv4L4(ip4('172.20.0.2'), ip4('172.20.0.9'), 17, B.udp(1, 2, hex('00'))));
+    const frames: Uint8Array[] = [];
+    for (const [i, payload] of [inner(), tcpIn, arp, other].entries()) {
+      for (const vni of [42, 5001]) {
+        frames.push(overUdp(4789, concat(vxlan(vni), payload)));
+        frames.push(B.ether(0x0800, B.ipv4L4(ip4('172.16.0.1'), ip4('172.16.0.2'), 17, B.udp(49152 + i, 4789, concat(vxlan(vni), payload)), {}, true)));
+        frames.push(B.ether(0x0800, B.ipv4L4(ip4('10.0.0.7'), ip4('172.16.0.2'), 17, B.udp(49152, 4789, concat(vxlan(vni), payload)))));
+        frames.push(overUdp(4789, concat(vxlan(vni), overUdp(4789, concat(vxlan(7), payload)))));
+      }
+    }
+    const input = capture(frames);
+    const out = (name: string) => join(tempDir(), name);
+    const rules = ['-r', '10.0.0.0/24=192.168.11.0/24', '-r', '10.0.0.0/24=192.168.51.0/24@vni:5001', '--jobs', '1'];
+    const plain = out('plain.pcap');
+    const full = out('full.pcap');
+    expect(cli([input, plain, ...rules]).code).toBe(0);
+    expect(cli([input, full, ...rules, '--verify']).code).toBe(0);
+    expect(readFileSync(plain).equals(readFileSync(full))).toBe(true);
+    expect(readFileSync(plain).equals(readFileSync(input))).toBe(false);
+  });
+});

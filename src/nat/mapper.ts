@@ -4,12 +4,23 @@
  * that answers "what does this address become?" without string work or
  * allocation.
  */
+/** Tunnel identifier kinds a rule can be scoped to (InterfaceMapper.inTunnel). */
+export const SCOPE_VNI = 1; // VXLAN, VXLAN-GPE, Geneve VNI, NVGRE VSID
+export const SCOPE_KEY = 2; // GRE key
+export const SCOPE_TEID = 3; // GTP-U TEID
+
 export interface InterfaceMapper {
-  /** False when no rule applies on this interface: the translator can skip the packet. */
+  /**
+   * False when no rule applies on this interface, scoped to a tunnel or not:
+   * the translator can skip the packet. An interface's mapper whose rules are
+   * all tunnel-scoped is active though its map4/map6 match nothing: only
+   * inTunnel's mappers do.
+   */
   readonly active: boolean;
   /**
    * Index (into the rule list as given) of the rule that matched in the last
-   * successful map4/map6 call; -1 before any match.
+   * successful map4/map6 call on this mapper object (each mapper inTunnel
+   * returns has its own); -1 before any match.
    */
   readonly lastRule: number;
   /**
@@ -28,4 +39,11 @@ export interface InterfaceMapper {
   map6(src: Uint8Array, srcOff: number, dst: Uint8Array, dstOff: number): boolean;
   /** The rule text (as given by the user) of rule `index`, for annotations and reports. */
   ruleText(index: number): string;
+  /**
+   * The mapper for the packet inside a tunnel whose identifier is `id` (unsigned) of `kind` (SCOPE_*), entered
+   * from this mapper's place: this mapper's rules plus the rules of this interface scoped to that tunnel, in the
+   * order given. Returns `this` when no scoped rule matches. Never allocates after the first call per
+   * (kind, id) listed in some rule (ids matched only by `*` share one mapper per kind).
+   */
+  inTunnel(kind: number, id: number): InterfaceMapper;
 }

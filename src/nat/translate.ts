@@ -770,13 +770,17 @@ export class Translator {
         // A Redirect names the gateway to use instead: an address on the guest's network.
         if (d.icmpType === icmp.REDIRECT && l4 + icmp.REDIRECT_GATEWAY + 4 <= end) body += this.map4At(l4 + icmp.REDIRECT_GATEWAY, K_ICMP_REDIRECT_GATEWAY);
         if (d.icmpError && d.inner.version !== 0) body += this.translateIp(d.inner, d.quoteEnd, 1);
+        // The words changed inside the message count for a checksum around the packet (a tunnel's UDP or GRE), as its checksum's do.
+        addr += body;
         if (body !== 0 && l4 + icmp.CHECKSUM + 2 <= end) addr += this.fixChecksum(l4 + icmp.CHECKSUM, body, false, l4c);
         break;
       }
       case IPPROTO_ICMPV6: {
         if (ip.version !== 6) break;
-        let body = pseudo;
-        if (depth === 0) body += this.translateIcmpv6Body(l4, end);
+        // NDP targets and a quoted packet are words of the message: they count for a checksum around the packet too (the pseudo-header does not).
+        const words = depth === 0 ? this.translateIcmpv6Body(l4, end) : 0;
+        addr += words;
+        const body = pseudo + words;
         if (body !== 0 && l4 + icmpv6.CHECKSUM + 2 <= end) addr += this.fixChecksum(l4 + icmpv6.CHECKSUM, body, false, l4c);
         break;
       }

@@ -5,7 +5,10 @@
  */
 import type { InterfaceInfo } from '../capture/record.js';
 import type { CheckName, Findings } from '../report/model.js';
-import { TUN_GTPU, TUN_NVGRE, type TunnelInfo } from '../wire/tunnel.js';
+import { TUN_GTPU, TUN_NVGRE, TUNNEL_NAMES, type TunnelInfo } from '../wire/tunnel.js';
+
+/** Tunnel lanes made, at most, by default (Lanes). */
+export const DEFAULT_MAX_TUNNEL_LANES = 65536;
 
 /**
  * The capture's lanes. An interface is a lane by its identity (Wireshark's
@@ -27,6 +30,9 @@ import { TUN_GTPU, TUN_NVGRE, type TunnelInfo } from '../wire/tunnel.js';
  * tagged frame; one label on one interface lane is one lane. A tunnel
  * without an identifier (IP-in-IP, GRE without a key) is a lane too
  * ("IP-in-IP"). A tunnel lane reports its interface's id, name and section.
+ * At most `maxTunnelLanes` tunnel lanes are made (a mobile core's capture
+ * holds a TEID per bearer and direction): past that, a new identifier's
+ * packets share their kind's lane without one ("GTP-U"), and `capped` says so.
  */
 export class Lanes {
   /** Per lane: Wireshark's interface id, name, section (Wireshark's frame.section_number, 1-based), and the section to name in reports (-1: the id is not ambiguous). */
@@ -44,6 +50,12 @@ export class Lanes {
   private readonly byIndex: number[] = [];
   /** Tunnel lanes by their carrier's lane, then its VLAN key and tunnel kind, then the tunnel's identifier (`tunnelId`). */
   private readonly children: Array<Map<number, Map<number, number>> | undefined> = [];
+  /** Tunnel lanes made. */
+  private tunnelLanes = 0;
+  /** A tunnel's identifier was not told apart: `maxTunnelLanes` were made. */
+  capped = false;
+
+  constructor(readonly maxTunnelLanes = DEFAULT_MAX_TUNNEL_LANES) {}
 
   /** The lane of the interface at reader index `index` (`info` null: a pcap's one interface). */
   of(index: number, info: InterfaceInfo | null): number {
@@ -81,14 +93,21 @@ export class Lanes {
     const kk = vlanKey * 16 + t.kind;
     let byId = byKind.get(kk);
     if (byId === undefined) byKind.set(kk, (byId = new Map()));
-    const id = tunnelId(t) + 1;
+    let id = tunnelId(t) + 1;
     let lane = byId.get(id);
+    if (lane === undefined && this.tunnelLanes >= this.maxTunnelLanes) {
+      // Past the cap: the kind's lane without an identifier.
+      this.capped = true;
+      id = 0;
+      lane = byId.get(id);
+    }
     if (lane === undefined) {
       lane = this.ids.length;
       byId.set(id, lane);
+      this.tunnelLanes++;
       const up = this.tunnels[parent] ?? '';
       const vlan = vlanText(vlanKey);
-      this.tunnels.push([...(up === '' ? [] : [up]), ...(vlan === '' ? [] : [`vlan ${vlan}`]), t.describe()].join(' / '));
+      this.tunnels.push([...(up === '' ? [] : [up]), ...(vlan === '' ? [] : [`vlan ${vlan}`]), id === 0 ? TUNNEL_NAMES[t.kind]! : t.describe()].join(' / '));
       const root = this.roots[parent] ?? parent;
       this.roots.push(root);
       this.directions.push(t.kind === TUN_GTPU || this.directional(parent));

@@ -26,7 +26,7 @@ import { NET_ARP, NET_IPV4, NET_IPV6, type DecodeResult } from '../wire/decode.j
 import { ArpChecker } from './arp.js';
 import { ChecksumChecker, DEFAULT_CHECKSUM_OPTIONS } from './checksums.js';
 import { CollisionTracker } from './collisions.js';
-import { Lanes, PacketContext } from './context.js';
+import { DEFAULT_MAX_TUNNEL_LANES, Lanes, PacketContext } from './context.js';
 import { LeakChecker } from './leaks.js';
 import { ViewCache } from '../wire/view.js';
 import { Timeline } from './timeline.js';
@@ -44,6 +44,8 @@ export interface VerifierOptions {
   fragmentTimeout?: number;
   /** ARP bindings and outstanding requests tracked, each (default 65536). */
   maxArpEntries?: number;
+  /** Tunnel lanes told apart by their identifiers (default 65536; context.ts Lanes). */
+  maxTunnelLanes?: number;
 }
 
 export const DEFAULT_VERIFIER_OPTIONS: Required<VerifierOptions> = {
@@ -53,6 +55,7 @@ export const DEFAULT_VERIFIER_OPTIONS: Required<VerifierOptions> = {
   maxFragments: DEFAULT_CHECKSUM_OPTIONS.maxFragments,
   fragmentTimeout: DEFAULT_CHECKSUM_OPTIONS.fragmentTimeout,
   maxArpEntries: 65536,
+  maxTunnelLanes: DEFAULT_MAX_TUNNEL_LANES,
 };
 
 export interface VerifySummary {
@@ -78,11 +81,12 @@ export class Verifier {
   readonly flows: CollisionTracker;
   readonly leaks = new LeakChecker();
   /** The capture's lanes (interfaces by identity: context.ts). */
-  readonly lanes = new Lanes();
+  readonly lanes: Lanes;
   /** Packets per lane over time (report.timeline). */
   readonly timeline = new Timeline();
   /** Packets the checks could look into (IPv4, IPv6, ARP). */
   checked = 0;
+  private lanesCapReported = false;
   private readonly views = new ViewCache();
   /** Per interface (its index across sections): timestamp units per second as a number, and the offset in seconds. */
   private unitsPerSecond: number[] = [];
@@ -91,6 +95,7 @@ export class Verifier {
   constructor(findings: Findings, opts: VerifierOptions = {}) {
     const o = { ...DEFAULT_VERIFIER_OPTIONS, ...opts };
     this.ctx = new PacketContext(findings);
+    this.lanes = new Lanes(o.maxTunnelLanes);
     this.checksums = new ChecksumChecker({ maxDatagrams: o.maxDatagrams, maxFragments: o.maxFragments, fragmentTimeout: o.fragmentTimeout });
     this.arp = new ArpChecker(o.maxArpEntries);
     this.flows = new CollisionTracker(o.collisionWindow, o.maxFlows, undefined, this.lanes);
@@ -176,6 +181,10 @@ export class Verifier {
     let lane = ctx.lane;
     for (let carrier = d, p = d.payload; p !== null; carrier = p, p = p.payload) {
       lane = this.lanes.inTunnel(lane, ctx.vlanKey, carrier.tunnel);
+      if (this.lanes.capped && !this.lanesCapReported) {
+        this.lanesCapReported = true;
+        ctx.add('verify.limit', `more than ${this.lanes.maxTunnelLanes} tunnel lanes: packets of later tunnels share one lane per kind of tunnel, their identifiers not told apart`);
+      }
       ctx.lane = lane;
       ctx.laneTunnel = this.lanes.tunnel(lane);
       ctx.vlanKey = vlanKeyOf(p);

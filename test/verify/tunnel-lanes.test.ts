@@ -164,6 +164,18 @@ describe('tunnel lanes', () => {
     expect(summary.collisions.map((c) => [c.tunnels, c.wrongReplyCount])).toEqual([[['GTP-U TEID 1', 'GTP-U TEID 3'], 0]]);
   });
 
+  it('past maxTunnelLanes, later identifiers share their kind\'s lane ("VXLAN"), with one verify.limit warning', () => {
+    const frames = [5001, 5002, 5003, 5004].map((vni) => ({ data: inVxlan(vni, dns(false), VTEP_A, GW_VTEP) }));
+    const { findings, summary } = verifyFrames(frames, { maxTunnelLanes: 2 });
+    const also = 'is also on interface 0 inside VXLAN VNI 5001 (frame 1): a stateful NAT would take them for one connection';
+    expect(findings.map((f) => [f.frame, f.check, f.message])).toEqual([
+      [2, 'flow.collision', `${FLOW} on interface 0 inside VXLAN VNI 5002 ${also}`],
+      [3, 'verify.limit', 'more than 2 tunnel lanes: packets of later tunnels share one lane per kind of tunnel, their identifiers not told apart'],
+      [3, 'flow.collision', `${FLOW} on interface 0 inside VXLAN ${also}`],
+    ]);
+    expect(summary.collisions.map((c) => c.tunnels)).toEqual([['VXLAN VNI 5001', 'VXLAN VNI 5002', 'VXLAN']]);
+  });
+
   it('ARP inside a VNI is its own broadcast domain: the same address claimed by two MACs in two VNIs is no duplicate, in one VNI it is', () => {
     const arp = (mac: Uint8Array) => B.ether(0x0806, concat(hex('0001080006040002'), mac, be32(GUEST), hex('525400000001'), be32(SERVER)), hex('525400000001'), mac);
     const m1 = hex('525400000011');

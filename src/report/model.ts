@@ -108,7 +108,7 @@ export interface FlowPacket {
 export interface Collision {
   protocol: string;
   flow: string;
-  /** The lanes the flow was seen on, in order of first appearance (an interface repeats for several VLANs). */
+  /** The lanes the flow was seen on, in order of first appearance (an interface repeats for several VLANs or tunnel lanes). */
   interfaces: number[];
   /** The first frame on each of those lanes. */
   frames: number[];

@@ -7,7 +7,8 @@
  * traffic built by the generator with the mapped addresses and every checksum computed afresh, without any
  * of ssnat-rewrite's code. The bad-input capture passes through unchanged with one finding per frame.
  */
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import ipaddr from 'ipaddr.js';
 import { describe, expect, it } from 'vitest';
@@ -208,6 +209,24 @@ describe('the rewrite gives the independently built expected captures byte for b
       expect(Buffer.from(got[i]!.data).toString('hex'), `${c.file} frame ${w.frame}`).toBe(Buffer.from(w.data).toString('hex'));
     }
     expect(Buffer.compare(readFileSync(out), readFileSync(expected))).toBe(0);
+  });
+});
+
+describe('fixtures/capture/tunnels.py', () => {
+  it('rebuilds the committed captures and their expected outputs byte for byte', (ctx) => {
+    needs(ctx, 'scapy');
+    const dir = tempDir();
+    const script = join(ROOT, 'fixtures/capture/tunnels.py');
+    execFileSync('/usr/bin/python3', [script, dir], { stdio: 'ignore' });
+    execFileSync('/usr/bin/python3', [script, '--mapped', join(dir, 'expected')], { stdio: 'ignore' });
+    const names = (d: string) => readdirSync(d).filter((n) => /\.pcap(ng)?$/.test(n)).sort();
+    expect(names(dir)).toEqual(names(TUNNELS));
+    expect(names(join(dir, 'expected'))).toEqual(names(join(TUNNELS, 'expected')));
+    expect(names(join(dir, 'expected'))).toEqual(GOOD.map((c) => c.file).sort());
+    for (const n of names(TUNNELS)) expect(Buffer.compare(readFileSync(join(dir, n)), readFileSync(join(TUNNELS, n))), n).toBe(0);
+    for (const n of names(join(TUNNELS, 'expected'))) {
+      expect(Buffer.compare(readFileSync(join(dir, 'expected', n)), readFileSync(join(TUNNELS, 'expected', n))), `expected/${n}`).toBe(0);
+    }
   });
 });
 

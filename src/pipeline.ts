@@ -28,6 +28,7 @@ import { RuleError, UsageError } from './errors.js';
 import type { InterfaceMapper } from './nat/mapper.js';
 import type { Rule } from './nat/rules.js';
 import { RuleTable, type Direction } from './nat/table.js';
+import { DEFAULT_TUNNEL_SETTINGS, type TunnelSettings } from './wire/tunnel.js';
 import { KIND_NAMES, Translator, type BatchContext } from './nat/translate.js';
 import { MAC_KIND_NAMES, MacMap, MacRewriter, macApplies, type MacRule } from './nat/mac.js';
 import { ChecksumFixer } from './nat/fixsum.js';
@@ -62,6 +63,8 @@ export interface PipelineOptions {
   annotateOutput?: string | null;
   /** Verifier windows and table limits. */
   verifyOptions?: VerifierOptions;
+  /** Look into tunnels, and on which extra UDP ports VXLAN is (--tunnels, --vxlan-port; default: on, none). */
+  tunnels?: TunnelSettings;
   /** Replace an existing output file. */
   force: boolean;
   /**
@@ -256,6 +259,11 @@ class RecordLoop {
    * each drain, before the window is written.
    */
   pool: TranslatorPool | null = null;
+
+  /** Looks into tunnels as `s` says. */
+  tunnels(s: TunnelSettings): void {
+    this.translator.decoder.setTunnels(s);
+  }
 
   /** The main thread's mappers and link types by interface index (shared with the pool's main-thread runner). */
   get interfaceTables(): { mappers: ReadonlyArray<InterfaceMapper | undefined>; linkTypes: readonly number[] } {
@@ -598,6 +606,9 @@ export async function runPipeline(opts: PipelineOptions): Promise<RunResult> {
     inputVerifier = inputFindings === null ? null : new Verifier(inputFindings, opts.verifyOptions);
     if (verifier !== null && !translating && opts.rules.length > 0) verifier.leaks.countRuleHits(opts.rules.length);
     if (verifier !== null && opts.direction === 'host-to-guest') verifier.leaks.side = 'host';
+    const tunnels = opts.tunnels ?? DEFAULT_TUNNEL_SETTINGS;
+    verifier?.leaks.tunnels(tunnels);
+    inputVerifier?.leaks.tunnels(tunnels);
     const loop = new RecordLoop(reader, writer, table, findings, verifier, {
       translating,
       describeRewrites: opts.annotate,
@@ -605,9 +616,10 @@ export async function runPipeline(opts: PipelineOptions): Promise<RunResult> {
       leakCheck: verifier !== null && opts.rules.length > 0,
       scopesAtFirstPacket: plan !== null && plan.kind !== 'file' && opts.checkScopes !== false,
     }, { macRules, direction: opts.direction, fixChecksums: opts.command === 'rewrite' && opts.fixChecksums === true }, inputVerifier === null ? null : { verifier: inputVerifier, findings: inputFindings! });
+    loop.tunnels(tunnels);
     // A gzip-compressed input inflates as it streams (one thread); a conversion builds every block anew.
     if (workers > 0 && reader.gzip === null && writer !== null && writer.sameFormat) {
-      pool = TranslatorPool.start({ workers, rules: opts.rules, direction: opts.direction, ...loop.interfaceTables, onNotDecoded: loop.onPoolNotDecoded });
+      pool = TranslatorPool.start({ workers, rules: opts.rules, direction: opts.direction, tunnels, ...loop.interfaceTables, onNotDecoded: loop.onPoolNotDecoded });
       loop.pool = pool;
       if (opts.waitForWorkers === true) await pool.ready();
     }
@@ -715,7 +727,7 @@ const HINT_PACKETS = 1_000_000;
  * (the first HINT_PACKETS packets; the bytes are translated where they lie in
  * the read window and thrown away). Null for stdin, which cannot be read twice.
  */
-export async function reverseRuleHits(input: string, rules: readonly Rule[], direction: Direction, limits: { maxBlock?: number | undefined; maxRecord?: number | undefined } = {}): Promise<Float64Array | null> {
+export async function reverseRuleHits(input: string, rules: readonly Rule[], direction: Direction, limits: { maxBlock?: number | undefined; maxRecord?: number | undefined } = {}, tunnels: TunnelSettings = DEFAULT_TUNNEL_SETTINGS): Promise<Float64Array | null> {
   // Only a regular file can be read a second time: stdin and a FIFO (mkfifo, <(zcat x.gz)) are gone, and opening a FIFO again waits for a writer.
   if (input === '-' || fileSize(input) === null) return null;
   const reader = await CaptureReader.open(input, { maxBlock: limits.maxBlock, maxRecord: limits.maxRecord, allocate: recycledWindows });
@@ -723,6 +735,7 @@ export async function reverseRuleHits(input: string, rules: readonly Rule[], dir
     const table = new RuleTable(rules, direction === 'guest-to-host' ? 'host-to-guest' : 'guest-to-host');
     const translator = new Translator();
     translator.details = false;
+    translator.decoder.setTunnels(tunnels);
     translator.countRuleHits(rules.length);
     const mappers: InterfaceMapper[] = [];
     let packets = 0;

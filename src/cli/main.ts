@@ -6,6 +6,7 @@
  * 1 findings, 2 usage or rule error, 3 unreadable input, 4 an output that
  * could not be written. A stack trace means a bug.
  */
+import type { TunnelSettings } from '../wire/tunnel.js';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { EXIT_CODES, EXIT_INTERNAL, EXIT_OK, EXIT_OUTPUT, EXIT_USAGE, RuleError, SsnatError, UsageError, errnoWords, formatError, fromSystemError, printable, shownName } from '../errors.js';
 import type { Rule } from '../nat/rules.js';
@@ -49,6 +50,8 @@ interface CommonOptions {
   maxFindings?: number;
   failOn?: string[];
   ignore?: string[];
+  tunnels: 'on' | 'off';
+  vxlanPort?: number[];
 }
 
 /** --collision-window, --max-flows, ...: commander's camel-cased names are the verifier's option names. */
@@ -108,6 +111,18 @@ function countOrZero(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 0x7fffffff) throw new InvalidArgumentError('expected a whole number (0: no limit)');
   return n;
+}
+
+/** --vxlan-port: a UDP port (repeatable). */
+function collectPort(value: string, previous: number[] | undefined): number[] {
+  const n = Number(value);
+  if (!/^[0-9]+$/.test(value) || n < 1 || n > 65535) throw new InvalidArgumentError('expected a UDP port (1-65535), e.g. 8472 (Linux\'s VXLAN default)');
+  return [...(previous ?? []), n];
+}
+
+/** --tunnels and --vxlan-port as the decoder takes them. */
+function tunnelSettings(opts: CommonOptions): TunnelSettings {
+  return { on: opts.tunnels !== 'off', vxlanPorts: opts.vxlanPort ?? [] };
 }
 
 function positiveSeconds(value: string): number {
@@ -235,6 +250,8 @@ function addCommonOptions(cmd: Command): Command {
     .option('--strict', 'warnings fail the run (exit 1)')
     .option('--fail-on <checks>', 'make these checks errors: names or family.* globs, comma-separated (e.g. flow.collision); repeatable', collect)
     .option('--ignore <checks>', 'turn these checks off: their findings are only counted (e.g. arp.*); repeatable', collect)
+    .addOption(new Option('--tunnels <on|off>', 'look into tunnels (VXLAN, VXLAN-GPE, Geneve, GRE, NVGRE, ERSPAN, PPTP, GRE-in-UDP, IP-in-IP, GTP-U): translate and verify the packets they carry; off keeps every tunnel opaque, as a NAT in front of a VTEP sees it').choices(['on', 'off']).default('on'))
+    .option('--vxlan-port <port>', 'also decode this UDP port as VXLAN (repeatable; 4789 always is), e.g. 8472, Linux\'s default', collectPort)
     .option('-q, --quiet', 'print nothing but errors (verify: no report either, unless --report or --report-file asks for one)')
     .option('--progress', 'show a progress bar on stderr (default: when stderr is a terminal)')
     .option('--no-progress', 'never show a progress bar')
@@ -445,6 +462,7 @@ function manyOptions(opts: CommonOptions & VerifyLimitOptions & { jobs?: number;
     reportAsked: opts.report !== undefined || opts.reportFile !== undefined,
     reportFile: opts.reportFile,
     verifyOptions: verifierOptions(opts),
+    tunnels: tunnelSettings(opts),
     maxBlock: opts.maxBlock,
     maxRecord: opts.maxRecord,
     maxFindings: opts.maxFindings,
@@ -527,6 +545,7 @@ async function rewriteCommand(input: string, output: string, opts: RewriteOption
         outputPlan: outPlan ?? null,
         verify: opts.verify === true,
         verifyOptions: verifierOptions(opts),
+        tunnels: tunnelSettings(opts),
         macRules: macs,
         fixChecksums: opts.fixChecksums === true,
         ...(opts.jobs === undefined ? {} : { jobs: opts.jobs }),
@@ -582,6 +601,7 @@ async function verifyCommand(input: string, opts: VerifyCommandOptions): Promise
         outputPlan: annotatePlan ?? null,
         force: opts.force === true,
         verifyOptions: verifierOptions(opts),
+        tunnels: tunnelSettings(opts),
       },
       reportFile,
     );
@@ -604,7 +624,7 @@ async function unmatchedRules(input: string, rules: Rule[], hits: NonNullable<Re
   if (unmatched.length === 0) return [];
   let other: Float64Array | null = null;
   try {
-    other = await reverseRuleHits(input, rules, opts.direction, { maxBlock: opts.maxBlock, maxRecord: opts.maxRecord });
+    other = await reverseRuleHits(input, rules, opts.direction, { maxBlock: opts.maxBlock, maxRecord: opts.maxRecord }, tunnelSettings(opts));
   } catch {
     other = null; // only a hint: the run itself succeeded
   }

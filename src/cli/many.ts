@@ -5,6 +5,7 @@
  * (report/multi.ts) lists every file, sorted by path, with its own report,
  * and its exit code is the worst of the files.
  */
+import type { TunnelSettings } from '../wire/tunnel.js';
 import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, normalize, resolve, sep } from 'node:path';
 import { checkDistinct, identity, planOutput, type PlannedOutput } from '../capture/outputs.js';
@@ -48,6 +49,8 @@ export interface ManyOptions {
   reportAsked: boolean;
   reportFile?: string | undefined;
   verifyOptions: VerifierOptions;
+  /** --tunnels, --vxlan-port. */
+  tunnels: TunnelSettings;
   maxBlock?: number | undefined;
   maxRecord?: number | undefined;
   maxFindings?: number | undefined;
@@ -157,6 +160,7 @@ function baseJob(command: 'rewrite' | 'verify', input: string, opts: ManyOptions
     // The files are the unit of work on the --jobs threads: each on one.
     jobs: 1,
     verifyOptions: opts.verifyOptions,
+    tunnels: opts.tunnels,
     ...(opts.maxBlock === undefined ? {} : { maxBlock: opts.maxBlock }),
     ...(opts.maxRecord === undefined ? {} : { maxRecord: opts.maxRecord }),
     ...(opts.maxFindings === undefined ? {} : { maxFindings: opts.maxFindings }),

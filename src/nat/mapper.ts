@@ -4,6 +4,11 @@
  * that answers "what does this address become?" without string work or
  * allocation.
  */
+/** Tunnel identifier kinds a rule can be scoped to (InterfaceMapper.inTunnel). */
+export const SCOPE_VNI = 1; // VXLAN, VXLAN-GPE, Geneve VNI, NVGRE VSID
+export const SCOPE_KEY = 2; // GRE key
+export const SCOPE_TEID = 3; // GTP-U TEID
+
 export interface InterfaceMapper {
   /** False when no rule applies on this interface: the translator can skip the packet. */
   readonly active: boolean;
@@ -28,4 +33,11 @@ export interface InterfaceMapper {
   map6(src: Uint8Array, srcOff: number, dst: Uint8Array, dstOff: number): boolean;
   /** The rule text (as given by the user) of rule `index`, for annotations and reports. */
   ruleText(index: number): string;
+  /**
+   * The mapper for the packet inside a tunnel whose identifier is `id` (unsigned) of `kind` (SCOPE_*), entered
+   * from this mapper's place: this mapper's rules plus the rules of this interface scoped to that tunnel, in the
+   * order given. Returns `this` when no scoped rule matches. Never allocates after the first call per
+   * (kind, id) listed in some rule (ids matched only by `*` share one mapper per kind).
+   */
+  inTunnel(kind: number, id: number): InterfaceMapper;
 }

@@ -333,6 +333,11 @@ class CompiledMapper implements InterfaceMapper {
     return best;
   }
 
+  /** No rule is scoped to tunnels here: the same rules apply inside every tunnel. */
+  inTunnel(_kind: number, _id: number): InterfaceMapper {
+    return this;
+  }
+
   ruleText(index: number): string {
     const text = this.texts[index];
     if (text === undefined) throw new RangeError(`no rule with index ${index}`);

@@ -44,11 +44,23 @@
  *   (src/wire/crc32.ts), as a NIC would compute it on transmit.
  * - Undecodable packets (an impossible header) pass unchanged; so do unknown
  *   link types and protocols.
+ * - Tunnels (src/wire/tunnel.ts): the packet a tunnel carries is translated
+ *   as a packet of its own, at every depth, with the mapper of the tunnel's
+ *   scope (`inTunnel`: rules scoped to its VNI, key or TEID), first; then
+ *   every checksum that covers its bytes takes the delta of the words it
+ *   changed: the GRE checksum (C bit) and the UDP checksum the tunnel rides
+ *   in (0 stays 0, over IPv4 and over IPv6 as RFC 6935 allows tunnels).
+ *   The delta is byte-swapped where the packet starts at an odd offset from
+ *   the checksum's start (PPP's one-byte protocol field). An inner IPv4
+ *   header's change cancels out (its checksum moves the other way); an
+ *   inner L4 checksum's pseudo-header change does not. Inner offload seeds
+ *   are not looked for. A packet whose tunnel header is impossible, or
+ *   nested past MAX_TUNNEL_DEPTH, is undecodable and passes unchanged.
  * - Left alone on purpose (src/nat/untranslated.ts lists them for the leak
  *   check, which reports a guest-side address there): IPv4 route and
- *   timestamp option addresses, IPv6 routing header addresses, tunnelled
- *   packets (IP-in-IP, GRE), an ICMP error quoted inside an ICMP error,
- *   the packets in an 802.11 A-MSDU or first fragment.
+ *   timestamp option addresses, IPv6 routing header addresses, a tunnel
+ *   inside the packet an ICMP error quotes, an ICMP error quoted inside an
+ *   ICMP error, the packets in an 802.11 A-MSDU or first fragment.
  *
  * The leak check (src/verify/leaks.ts) finds untranslated addresses by
  * running this translator on a copy of each packet and reporting its
@@ -69,6 +81,8 @@ import { datagramEnd, isTsoFrame, SEED_NONE, seedForm } from '../wire/offload.js
 import * as tcp from '../wire/tcp.js';
 import * as udp from '../wire/udp.js';
 import * as dccp from '../wire/dccp.js';
+import { GRE_CHECKSUM } from '../wire/tunnel.js';
+import { SCOPE_KEY, SCOPE_TEID, SCOPE_VNI } from './mapper.js';
 import type { PacketBatch } from '../capture/batch.js';
 import type { InterfaceMapper } from './mapper.js';
 import type { UntranslatedSites } from './untranslated.js';
@@ -89,6 +103,12 @@ export const K_NDP_REDIRECT_DST = 11;
 export const K_RARP_SENDER = 12;
 export const K_RARP_TARGET = 13;
 export const K_ICMP_REDIRECT_GATEWAY = 14;
+/**
+ * Not a record's kind: the bit `rewrites` has when an address inside a
+ * tunnel was rewritten (records there keep the kind of the address, and
+ * `layers` says how deep it was).
+ */
+export const K_TUNNELLED = 15;
 
 /** Names of the kinds, as used in annotations. */
 export const KIND_NAMES: readonly string[] = [
@@ -107,6 +127,7 @@ export const KIND_NAMES: readonly string[] = [
   'rarp.sender',
   'rarp.target',
   'icmp.redirect-gateway',
+  'tunnel.inner',
 ];
 
 /** The kinds in words, as the leak check's `addr.untranslated` messages name them. */
@@ -126,6 +147,7 @@ export const KIND_LABELS: readonly string[] = [
   'RARP sender',
   'RARP target',
   'ICMP redirect gateway',
+  'address inside a tunnel',
 ];
 
 /** True for the kinds of IPv6 address (their records are in old6/new6; the others in old4/new4). */
@@ -140,6 +162,8 @@ export const C_INNER_IPV4 = 4;
 export const C_INNER_L4 = 8;
 /** The link FCS (802.11). */
 export const C_FCS = 16;
+/** A checksum inside a tunnel (IP, L4, quoted), or one that covers a tunnel's payload (GRE with its C bit, the UDP a tunnel rides in). */
+export const C_TUNNEL = 32;
 
 /** Bytes after the Ethernet header that `rewrite`'s direct path needs at least: IPv4 header and UDP header (an Ethernet ARP message too). */
 const FAST_MIN = ipv4.MIN_HEADER_LEN + udp.HEADER_LEN;
@@ -156,8 +180,23 @@ const DIRECT_ADDRESSES: ReadonlyArray<readonly [number, number]> = [
   [K_ARP_TARGET, DIRECT_IP + arp.TPA],
 ];
 
-/** Most address rewrites recorded per packet (more cannot happen: 2 outer + 2 NDP + 2 quoted, or 2 outer + a redirect gateway + 2 quoted). */
-export const MAX_RECORDS = 8;
+/**
+ * Most address rewrites recorded per packet: 2 outer + 2 NDP + 2 quoted (or
+ * 2 outer + a redirect gateway + 2 quoted) per packet, and as many for each
+ * packet a tunnel carries; past this they are counted, not recorded.
+ */
+export const MAX_RECORDS = 32;
+
+/** A delta computed at one parity, for a checksum whose words start at the other: its bytes swapped (RFC 1071 2.(B)). */
+function swapped(delta: number): number {
+  const f = fold(delta);
+  return ((f & 0xff) << 8) | (f >>> 8);
+}
+
+/** `delta` of words aligned at offset `from`, for a checksum whose words are aligned at `to`. */
+function aligned(delta: number, from: number, to: number): number {
+  return ((from ^ to) & 1) === 0 ? delta : swapped(delta);
+}
 
 /** The reused result of `Translator.translate`. Valid until the next call. */
 export class TranslateResult {
@@ -181,6 +220,10 @@ export class TranslateResult {
   count = 0;
   /** Per record: K_* kind, rule index, old/new IPv4 address or old/new IPv6 bytes at [i*16, i*16+16). */
   readonly kinds = new Uint8Array(MAX_RECORDS);
+  /** Per record: the tunnels around the address (0: in the frame's own packet). */
+  readonly layers = new Uint8Array(MAX_RECORDS);
+  /** Per record: the tunnel the address was inside (its kind and identifiers, for describe), when layers > 0. */
+  readonly tunnels: Array<string | null> = new Array<string | null>(MAX_RECORDS).fill(null);
   readonly rules = new Int32Array(MAX_RECORDS);
   readonly old4 = new Uint32Array(MAX_RECORDS);
   readonly new4 = new Uint32Array(MAX_RECORDS);
@@ -212,6 +255,8 @@ export class TranslateResult {
         this.new4[i] = 0;
       }
       this.kinds[i] = 0;
+      this.layers[i] = 0;
+      this.tunnels[i] = null;
       this.rules[i] = 0;
     }
     this.count = 0;
@@ -227,7 +272,8 @@ export class TranslateResult {
     if (this.unknownLink) return 'ssnat: link type not handled, passed unchanged';
     const parts: string[] = [];
     for (let i = 0; i < this.count; i++) {
-      parts.push(`${KIND_NAMES[this.kinds[i]!] ?? 'addr'} ${this.oldText(i)}>${this.newText(i)} (rule ${mapper.ruleText(this.rules[i]!)})`);
+      const where = this.tunnels[i] === null ? '' : ` inside ${this.tunnels[i]}`;
+      parts.push(`${KIND_NAMES[this.kinds[i]!] ?? 'addr'} ${this.oldText(i)}>${this.newText(i)}${where} (rule ${mapper.ruleText(this.rules[i]!)})`);
     }
     if (parts.length === 0) return this.unknownProtocol ? 'ssnat: protocol not handled, passed unchanged' : 'ssnat: no address translated';
     return `ssnat: ${parts.join('; ')}`;
@@ -276,6 +322,11 @@ export class Translator {
   private v: DataView;
   private buf: Uint8Array = new Uint8Array(0);
   private mapper: InterfaceMapper | null = null;
+  /** The packet being translated: the frame's, or one a tunnel carries. */
+  private d: DecodeResult;
+  /** Its depth (tunnels around it), and the tunnel that carries it when deeper than 0 (for records). */
+  private layer = 0;
+  private carrier: DecodeResult | null = null;
   private readonly scratch6 = new Uint8Array(16);
   /** rewriteBatch: the packets left to `translate`. */
   private others = new Int32Array(0);
@@ -310,6 +361,7 @@ export class Translator {
   constructor(decoder: PacketDecoder = new PacketDecoder()) {
     this.decoder = decoder;
     this.v = decoder.view;
+    this.d = decoder.result;
   }
 
   /** The decode result of the last packet given to `translate`. */
@@ -334,10 +386,11 @@ export class Translator {
     this.buf = buf;
     this.mapper = mapper;
     const crcBefore = d.fcsCoverOff >= 0 && this.fcs ? fcsCrc(buf, d) : -1;
-    if (d.net === NET_IPV4 || d.net === NET_IPV6) this.translateIp(d.ip, d.capEnd, 0);
-    else if (d.net === NET_ARP) this.translateArp(d);
+    this.layer = 0;
+    this.carrier = null;
+    this.packet(d);
     if (crcBefore >= 0 && r.changed) this.fixFcs(d, crcBefore);
-    if (this.untranslated !== null) this.untranslated.walk(buf, this.v, d, mapper);
+    if (this.untranslated !== null) this.untranslated.walk(buf, this.v, d, mapper, this.decoder.tunnels ? this.decoder.tunnelPorts : null);
     this.mapper = null;
     return r;
   }
@@ -462,6 +515,11 @@ export class Translator {
     ) {
       return -1;
     }
+    // A UDP tunnel's packet: `translate` goes inside it.
+    if (proto === IPPROTO_UDP && this.decoder.tunnels) {
+      const ports = this.decoder.tunnelPorts;
+      if ((ports[v.getUint16(l4 + udp.SRC_PORT)]! | ports[v.getUint16(l4 + udp.DST_PORT)]!) !== 0) return -1;
+    }
     const oldSrc = v.getInt32(ip + ipv4.SRC_ADDR);
     const oldDst = v.getInt32(ip + ipv4.DST_ADDR);
     const field = v.getUint16(ck);
@@ -521,18 +579,64 @@ export class Translator {
     return kinds;
   }
 
-  /** ARP or RARP with IPv4 protocol addresses, of any hardware address length. */
-  private translateArp(d: DecodeResult): void {
+  /**
+   * One decoded packet (the frame's, or one a tunnel carries) with the
+   * mapper in hand: its addresses and checksums, the packets inside its
+   * tunnels first. Returns the delta of every word written in it, aligned
+   * as `d.netOff`.
+   */
+  private packet(d: DecodeResult): number {
+    this.d = d;
+    if (d.net === NET_IPV4 || d.net === NET_IPV6) return this.translateIp(d.ip, d.capEnd, 0);
+    if (d.net === NET_ARP) return this.translateArp(d);
+    return 0;
+  }
+
+  /**
+   * The packet inside the tunnel of `d` (the packet in hand), with the
+   * mapper of that tunnel's scope, then the GRE checksum that covers it.
+   * Returns the delta of every word written from the tunnel header on,
+   * aligned as even offsets of the buffer.
+   */
+  private tunnelled(d: DecodeResult): number {
+    const inner = d.payload!;
+    const t = d.tunnel;
+    const outer = this.mapper!;
+    let m = outer;
+    if (t.key >= 0) m = m.inTunnel(SCOPE_KEY, t.key);
+    if (t.vni >= 0) m = m.inTunnel(SCOPE_VNI, t.vni);
+    if (t.teid >= 0) m = m.inTunnel(SCOPE_TEID, t.teid);
+    const layer = this.layer;
+    const carrier = this.carrier;
+    this.mapper = m;
+    this.layer = inner.depth;
+    this.carrier = d;
+    let delta = aligned(this.packet(inner), inner.netOff, 0);
+    this.mapper = outer;
+    this.layer = layer;
+    this.carrier = carrier;
+    this.d = d;
+    const g = t.greChecksumOff;
+    if (delta !== 0 && g >= 0 && g + GRE_CHECKSUM + 2 <= d.ip.dataEnd) {
+      delta += aligned(this.fixChecksum(g + GRE_CHECKSUM, aligned(delta, 0, g), false, C_TUNNEL), g, 0);
+    }
+    return delta;
+  }
+
+  /** ARP or RARP with IPv4 protocol addresses, of any hardware address length; returns the delta of its words, aligned as the message. */
+  private translateArp(d: DecodeResult): number {
     const v = this.v;
     const off = d.netOff;
     const capEnd = d.capEnd;
     const hlen = arp.ipv4HardwareLen(v, off, capEnd);
-    if (hlen < 0) return;
+    if (hlen < 0) return 0;
     const spa = off + arp.senderProtocolOffset(hlen);
     const tpa = off + arp.targetProtocolOffset(hlen, arp.PLEN_IPV4);
     const rarp = d.etherType === eth.ETHERTYPE_RARP;
-    if (spa + 4 <= capEnd) this.map4At(spa, rarp ? K_RARP_SENDER : K_ARP_SENDER);
-    if (tpa + 4 <= capEnd) this.map4At(tpa, rarp ? K_RARP_TARGET : K_ARP_TARGET);
+    let delta = 0;
+    if (spa + 4 <= capEnd) delta += aligned(this.map4At(spa, rarp ? K_RARP_SENDER : K_ARP_SENDER), spa, off);
+    if (tpa + 4 <= capEnd) delta += aligned(this.map4At(tpa, rarp ? K_RARP_TARGET : K_ARP_TARGET), tpa, off);
+    return delta;
   }
 
   /** The FCS after a change: F' = F ^ crc(before) ^ crc(after) (src/wire/crc32.ts). */
@@ -559,7 +663,7 @@ export class Translator {
     let zeroHeader = false;
     if (ip.version === 4) {
       const hc = ip.off + ipv4.CHECKSUM;
-      zeroHeader = depth === 0 && ip.headerCaptured && this.v.getUint16(hc) === 0 && sumHeader(this.v, ip.off, ip.headerLen) !== 0xffff;
+      zeroHeader = depth === 0 && this.layer === 0 && ip.headerCaptured && this.v.getUint16(hc) === 0 && sumHeader(this.v, ip.off, ip.headerLen) !== 0xffff;
       if (ip.srcOff + 4 <= avail) {
         const dd = this.map4At(ip.srcOff, depth === 0 ? K_IPV4_SRC : K_INNER_IPV4_SRC);
         addr += dd;
@@ -571,7 +675,7 @@ export class Translator {
         if (ip.pseudoDstOff === ip.dstOff) pseudo += dd;
       }
       if (addr !== 0 && hc + 2 <= avail && !zeroHeader) {
-        addr += this.fixChecksum(hc, addr, false, depth === 0 ? C_IPV4 : C_INNER_IPV4);
+        addr += this.fixChecksum(hc, addr, false, this.layer !== 0 ? C_TUNNEL : depth === 0 ? C_IPV4 : C_INNER_IPV4);
       }
     } else if (ip.version === 6) {
       if (ip.srcOff + 16 <= avail) {
@@ -591,17 +695,24 @@ export class Translator {
     const header = addr; // the header's words: all a zero header checksum left as it is would cover
     if (l4 < 0) return addr + this.fixZeroHeader(ip, zeroHeader, header, false);
     const end = ip.dataEnd;
-    const l4c = depth === 0 ? C_L4 : C_INNER_L4;
+    const l4c = this.layer !== 0 ? C_TUNNEL : depth === 0 ? C_L4 : C_INNER_L4;
+    // A tunnel in the payload: the packet it carries first (its delta, aligned as even offsets).
+    const d = this.d;
+    const inner = depth === 0 && d.payload !== null ? this.tunnelled(d) : 0;
+    if (inner !== 0) addr += aligned(inner, 0, ip.off);
     let seeded = false;
     switch (ip.proto) {
       case IPPROTO_TCP:
       case IPPROTO_UDP: {
         // A UDP checksum of 0 is never a seed (src/wire/offload.ts): it is "none" over IPv4 and invalid over IPv6,
-        // and stays 0 (fixChecksum), as the kernel's NAT keeps it even for CHECKSUM_PARTIAL.
+        // and stays 0 (fixChecksum), as the kernel's NAT keeps it even for CHECKSUM_PARTIAL. It stays 0 over
+        // a tunnel too (RFC 6935, RFC 6936 allow it over IPv6).
         const at = l4 + (ip.proto === IPPROTO_TCP ? tcp.CHECKSUM : udp.CHECKSUM);
         if (at + 2 > end) break;
-        seeded = depth === 0 && (pseudo !== 0 || (zeroHeader && addr !== 0)) && this.isOffloadSeed(ip, at, pseudo);
-        if (pseudo !== 0) addr += seeded ? this.fixOffloadSeed(at, pseudo, l4c) : this.fixChecksum(at, pseudo, ip.proto === IPPROTO_UDP, l4c);
+        seeded = depth === 0 && this.layer === 0 && (pseudo !== 0 || (zeroHeader && addr !== 0)) && this.isOffloadSeed(ip, at, pseudo);
+        // The payload's words count too: the checksum covers them (an offload seed does not).
+        const sum = seeded || inner === 0 ? pseudo : pseudo + aligned(inner, 0, l4);
+        if (sum !== 0) addr += seeded ? this.fixOffloadSeed(at, pseudo, l4c) : this.fixChecksum(at, sum, ip.proto === IPPROTO_UDP, inner !== 0 ? C_TUNNEL : l4c);
         break;
       }
       case IPPROTO_UDPLITE:
@@ -612,7 +723,6 @@ export class Translator {
         break;
       case IPPROTO_ICMP: {
         if (depth !== 0 || ip.version !== 4) break;
-        const d = this.decoder.result;
         let body = 0;
         // A Redirect names the gateway to use instead: an address on the guest's network.
         if (d.icmpType === icmp.REDIRECT && l4 + icmp.REDIRECT_GATEWAY + 4 <= end) body += this.map4At(l4 + icmp.REDIRECT_GATEWAY, K_ICMP_REDIRECT_GATEWAY);
@@ -647,7 +757,7 @@ export class Translator {
 
   /** NDP targets, and the quoted packet of an ICMPv6 error or of a Redirect's Redirected Header option; returns the delta of the words changed. */
   private translateIcmpv6Body(l4: number, end: number): number {
-    const d = this.decoder.result;
+    const d = this.d;
     if (d.icmpError) return d.inner.version === 0 ? 0 : this.translateIp(d.inner, d.quoteEnd, 1);
     const t = d.icmpType;
     let body = 0;
@@ -672,7 +782,7 @@ export class Translator {
   private isOffloadSeed(ip: IpInfo, at: number, delta: number): boolean {
     if (ip.isFragment || ip.pseudoDstOff < 0) return false;
     const v = this.v;
-    const d = this.decoder.result;
+    const d = this.d;
     const capEnd = d.capEnd;
     const l4 = ip.l4Off;
     const end = datagramEnd(ip, d.frameEnd);
@@ -801,12 +911,16 @@ export class Translator {
   private record(kind: number, rule: number): number {
     const r = this.result;
     r.changed = true;
-    r.rewrites |= 1 << kind;
+    r.rewrites |= 1 << (this.layer === 0 ? kind : K_TUNNELLED);
     if (r.rule < 0) r.rule = rule;
     if (!this.details || r.count >= MAX_RECORDS) return -1;
     const i = r.count++;
     r.kinds[i] = kind;
     r.rules[i] = rule;
+    if (this.layer !== 0) {
+      r.layers[i] = this.layer;
+      r.tunnels[i] = this.carrier!.tunnel.describe();
+    }
     return i;
   }
 }

@@ -12,32 +12,35 @@
  *   record route, timestamp with addresses (RFC 791);
  * - IPv6 routing header addresses: type 0, type 2 (Mobile IPv6 home
  *   address), segment routing (RFC 8754) segment lists;
- * - tunnelled packets: the inner IPv4/IPv6 header of IP-in-IP (protocols 4
- *   and 41) and of GRE (RFC 2784/2890; IPv4, IPv6, transparent Ethernet
- *   bridging with its ARP; PPTP's enhanced GRE carrying PPP), one level;
+ * - a tunnel in the packet quoted by an ICMP error (the translator goes
+ *   inside the tunnels of the packet, not of a quote): the addresses of the
+ *   packet it carries, decoded by the one decoder (src/wire/decode.ts);
  * - an ICMP error quoted inside an ICMP error: its quoted header;
  * - 802.11: the packets in an A-MSDU's subframes and in the first fragment
  *   of a fragmented frame (the decoder leaves them undecoded).
  * The same walk covers the packet quoted by an ICMP error (its options,
- * routing header, tunnel).
+ * routing header), and every packet a tunnel carries (its own options,
+ * routing header, quotes), with the tunnel it is in said.
  *
  * Only whole addresses inside the captured (or quoted) bytes are judged.
  * At most MAX_SITES addresses are recorded per packet; `more` counts the
  * rest. Nothing is allocated per packet.
  */
 import * as arp from '../wire/arp.js';
-import { type DecodeResult, NET_IPV4, NET_IPV6 } from '../wire/decode.js';
+import { type DecodeResult, NET_ARP, NET_IPV4, NET_IPV6, PacketDecoder } from '../wire/decode.js';
 import * as eth from '../wire/ethernet.js';
 import * as icmp from '../wire/icmp.js';
 import * as icmpv6 from '../wire/icmpv6.js';
 import * as ieee from '../wire/ieee80211.js';
-import { IPPROTO_GRE, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_IPIP, IPPROTO_IPV6, type IpInfo } from '../wire/ip.js';
+import { IPPROTO_GRE, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_IPIP, IPPROTO_IPV6, IPPROTO_UDP, type IpInfo } from '../wire/ip.js';
 import * as ipv4 from '../wire/ipv4.js';
 import * as ipv6 from '../wire/ipv6.js';
 import * as llc from '../wire/llc.js';
-import * as ppp from '../wire/ppp.js';
+import { LINKTYPE_IPV4, LINKTYPE_IPV6 } from '../wire/raw.js';
+import { readTunnel, TUN_GRE, TUN_IPIP, TUN_NONE, TunnelInfo, udpTunnel } from '../wire/tunnel.js';
+import * as udp from '../wire/udp.js';
 import { formatIpv4, formatIpv6 } from '../wire/address.js';
-import type { InterfaceMapper } from './mapper.js';
+import { type InterfaceMapper, SCOPE_KEY, SCOPE_TEID, SCOPE_VNI } from './mapper.js';
 
 /** Where an untranslated address was found (index into PLACE_LABELS). */
 export const P_LSRR = 0;
@@ -45,11 +48,10 @@ export const P_SSRR = 1;
 export const P_RECORD_ROUTE = 2;
 export const P_TIMESTAMP = 3;
 export const P_ROUTING_HEADER = 4;
-export const P_IP_IN_IP = 5;
-export const P_GRE = 6;
-export const P_NESTED_QUOTE = 7;
-export const P_AMSDU = 8;
-export const P_WLAN_FRAGMENT = 9;
+export const P_QUOTED_TUNNEL = 5;
+export const P_NESTED_QUOTE = 6;
+export const P_AMSDU = 7;
+export const P_WLAN_FRAGMENT = 8;
 
 export const PLACE_LABELS: readonly string[] = [
   'in an IPv4 loose source route option',
@@ -57,8 +59,7 @@ export const PLACE_LABELS: readonly string[] = [
   'in an IPv4 record route option',
   'in an IPv4 timestamp option',
   'in an IPv6 routing header',
-  'inside IP-in-IP',
-  'inside GRE',
+  'inside the tunnel',
   'in the ICMP error quoted by the ICMP error',
   'inside an 802.11 A-MSDU',
   'inside a fragmented 802.11 frame',
@@ -94,19 +95,6 @@ const TS_FLAG_PRESPECIFIED = 3;
 /** Route options: pointer at 2, addresses from 3. */
 const ROUTE_DATA = 3;
 
-/** GRE (RFC 2784, RFC 2890; RFC 2637 enhanced GRE for PPTP): flags and version, protocol type, optional words. */
-const GRE_FLAGS = 0;
-const GRE_PROTOCOL = 2;
-const GRE_HEADER_LEN = 4;
-const GRE_C = 0x8000;
-const GRE_R = 0x4000;
-const GRE_K = 0x2000;
-const GRE_S = 0x1000;
-const GRE_A = 0x0080; // enhanced GRE: acknowledgment number present
-const GRE_VERSION_MASK = 0x0007;
-const GRE_PPP = 0x880b;
-const ETHERTYPE_TEB = 0x6558; // transparent Ethernet bridging
-
 /** Segment routing header: last entry at 4 (RFC 8754). */
 const SRH_LAST_ENTRY = 4;
 
@@ -119,6 +107,8 @@ export class UntranslatedSites {
   readonly roles = new Uint8Array(MAX_SITES);
   /** The record is in the packet an ICMP error quotes. */
   readonly quoted = new Uint8Array(MAX_SITES);
+  /** The tunnel the record's packet is inside ("VXLAN VNI 42"), null in the frame's own packet. */
+  readonly tunnels: Array<string | null> = new Array<string | null>(MAX_SITES).fill(null);
   readonly rules = new Int32Array(MAX_SITES);
   readonly old4 = new Uint32Array(MAX_SITES);
   readonly new4 = new Uint32Array(MAX_SITES);
@@ -129,24 +119,50 @@ export class UntranslatedSites {
   private buf: Uint8Array = new Uint8Array(0);
   private mapper: InterfaceMapper | null = null;
   private inQuote = 0;
+  private inTunnel: string | null = null;
   private readonly scratch6 = new Uint8Array(16);
+  /** A quoted packet's tunnel, and the decoder of what it carries. */
+  private readonly quotedTunnel = new TunnelInfo();
+  private quoteDecoder: PacketDecoder | null = null;
+  /** The decoder's tunnel settings (the quote's tunnel is found as the packet's are). */
+  private tunnelPorts: Uint8Array | null = null;
 
   reset(): void {
+    for (let i = 0; i < this.count; i++) this.tunnels[i] = null;
     this.count = 0;
     this.more = 0;
   }
 
   /** Records the guest-side addresses at the sites of the decoded packet `d` (in `buf`, `v` a DataView over it) that `mapper` would translate. */
-  walk(buf: Uint8Array, v: DataView, d: DecodeResult, mapper: InterfaceMapper): void {
+  walk(buf: Uint8Array, v: DataView, d: DecodeResult, mapper: InterfaceMapper, tunnelPorts: Uint8Array | null): void {
     this.v = v;
     this.buf = buf;
-    this.mapper = mapper;
+    this.tunnelPorts = tunnelPorts;
+    this.inTunnel = null;
+    // The frame's packet, then each packet its tunnels carry, with the mapper of the tunnel's scope.
+    let m = mapper;
+    for (let p: DecodeResult | null = d; p !== null; p = p.payload) {
+      this.mapper = m;
+      this.layer(p);
+      const t = p.tunnel;
+      if (p.payload === null) break;
+      if (t.key >= 0) m = m.inTunnel(SCOPE_KEY, t.key);
+      if (t.vni >= 0) m = m.inTunnel(SCOPE_VNI, t.vni);
+      if (t.teid >= 0) m = m.inTunnel(SCOPE_TEID, t.teid);
+      this.inTunnel = t.describe();
+    }
+    this.mapper = null;
+  }
+
+  /** One packet's sites: its IP header's, its quote's. */
+  private layer(d: DecodeResult): void {
     if (d.net === NET_IPV4 || d.net === NET_IPV6) {
       this.inQuote = 0;
       this.ip(d.ip);
       if ((d.icmpError || d.redirectQuote) && d.inner.version !== 0) {
         this.inQuote = 1;
         this.ip(d.inner);
+        this.quoteTunnel(d.inner, d.quoteEnd);
         this.inQuote = 0; // the place says it: "in the ICMP error quoted by the ICMP error"
         this.nestedQuote(d.inner);
       }
@@ -154,12 +170,12 @@ export class UntranslatedSites {
       this.inQuote = 0;
       this.wlanBody(d);
     }
-    this.mapper = null;
   }
 
   /** "IPv4 source 10.0.0.2 inside IP-in-IP": the record's address and place, for messages (allocates). */
   describe(i: number): string {
-    return `${ROLE_LABELS[this.roles[i]!]} ${this.addressText(i)} ${PLACE_LABELS[this.places[i]!]}${this.quoted[i] === 1 ? ' of the quoted packet' : ''}`;
+    const t = this.tunnels[i];
+    return `${ROLE_LABELS[this.roles[i]!]} ${this.addressText(i)} ${PLACE_LABELS[this.places[i]!]}${this.quoted[i] === 1 ? ' of the quoted packet' : ''}${t === null ? '' : ` inside ${t}`}`;
   }
 
   /** What the rule would make of record i's address (allocates). */
@@ -179,10 +195,35 @@ export class UntranslatedSites {
     } else if (ip.routingOff >= 0) {
       this.routingHeader(ip.routingOff, ip.dataEnd);
     }
-    if (ip.l4Off < 0) return;
-    const p = ip.proto;
-    if (p === IPPROTO_IPIP || p === IPPROTO_IPV6) this.packet(p === IPPROTO_IPIP ? eth.ETHERTYPE_IPV4 : eth.ETHERTYPE_IPV6, ip.l4Off, ip.dataEnd, P_IP_IN_IP);
-    else if (p === IPPROTO_GRE) this.gre(ip.l4Off, ip.dataEnd);
+  }
+
+  /** A tunnel in the packet an ICMP error quotes (bytes to `end`): the addresses of the packet it carries. */
+  private quoteTunnel(q: IpInfo, end: number): void {
+    const ports = this.tunnelPorts;
+    const l4 = q.l4Off;
+    if (ports === null || l4 < 0 || q.isFragment) return;
+    const v = this.v;
+    let kind: number;
+    let at = l4;
+    const p = q.proto;
+    if (p === IPPROTO_UDP) {
+      if (l4 + udp.HEADER_LEN > end) return;
+      kind = udpTunnel(ports, v.getUint16(l4 + udp.SRC_PORT), v.getUint16(l4 + udp.DST_PORT));
+      at = l4 + udp.HEADER_LEN;
+    } else {
+      kind = p === IPPROTO_GRE ? TUN_GRE : p === IPPROTO_IPIP || p === IPPROTO_IPV6 ? TUN_IPIP : TUN_NONE;
+    }
+    if (kind === TUN_NONE) return;
+    const t = this.quotedTunnel;
+    // A quote is cut where it is cut: its datagram's length is not a bound here.
+    if (readTunnel(v, kind, at, end, 0x7fffffff, t) !== null || t.kind === TUN_NONE) return;
+    if (kind === TUN_IPIP) t.payloadLink = p === IPPROTO_IPIP ? LINKTYPE_IPV4 : LINKTYPE_IPV6;
+    if (t.payloadLink < 0 || t.payloadOff >= end) return;
+    const dec = (this.quoteDecoder ??= new PacketDecoder());
+    dec.tunnels = false;
+    const r = dec.decode(this.buf, t.payloadOff, end - t.payloadOff, end - t.payloadOff, t.payloadLink);
+    if (r.undecodable !== null) return;
+    if (r.net === NET_IPV4 || r.net === NET_IPV6 || r.net === NET_ARP) this.packet(r.etherType, r.netOff, end, P_QUOTED_TUNNEL);
   }
 
   private ipv4Options(from: number, end: number): void {
@@ -223,48 +264,6 @@ export class UntranslatedSites {
     else if (type === ipv6.RH_SRH) n = v.getUint8(rh + SRH_LAST_ENTRY) + 1;
     else return; // RPL (3) and others: compressed or unknown layouts
     for (let i = 0, a = rh + ipv6.RH_DATA; i < n && a + 16 <= stop; i++, a += 16) this.check6(a, P_ROUTING_HEADER, R_IPV6_ADDRESS);
-  }
-
-  /** A GRE header at `at` and the packet it carries. */
-  private gre(at: number, end: number): void {
-    const v = this.v;
-    if (at + GRE_HEADER_LEN > end) return;
-    const flags = v.getUint16(at + GRE_FLAGS);
-    const proto = v.getUint16(at + GRE_PROTOCOL);
-    if ((flags & GRE_R) !== 0) return; // RFC 1701 source routing: variable, obsolete
-    let p = at + GRE_HEADER_LEN;
-    if ((flags & GRE_C) !== 0) p += 4;
-    if ((flags & GRE_K) !== 0) p += 4;
-    if ((flags & GRE_S) !== 0) p += 4;
-    const version = flags & GRE_VERSION_MASK;
-    if (version === 1) {
-      // Enhanced GRE (PPTP): key always, acknowledgment optional, then a PPP frame.
-      if ((flags & GRE_A) !== 0) p += 4;
-      if (proto !== GRE_PPP || p + 2 > end) return;
-      if (v.getUint8(p) === ppp.HDLC_ADDRESS && v.getUint8(p + 1) === ppp.HDLC_CONTROL) p += 2;
-      const pr = ppp.readProtocol(v, p, end);
-      if (pr < 0) return;
-      const et = ppp.etherTypeOf(pr & 0xffff);
-      if (et >= 0) this.packet(et, p + (pr >>> 16), end, P_GRE);
-      return;
-    }
-    if (version !== 0) return;
-    if (proto === ETHERTYPE_TEB) this.ethernet(p, end, P_GRE);
-    else this.packet(proto, p, end, P_GRE);
-  }
-
-  /** An Ethernet frame at `at` (its VLAN tags walked) and its packet. */
-  private ethernet(at: number, end: number, place: number): void {
-    const v = this.v;
-    let p = at + eth.HEADER_LEN;
-    if (p > end) return;
-    let et = v.getUint16(at + eth.ETHERTYPE);
-    for (let n = 0; eth.isVlanTpid(et) && n < eth.MAX_VLAN_TAGS; n++) {
-      if (p + eth.VLAN_TAG_LEN > end) return;
-      et = v.getUint16(p + eth.VLAN_ETHERTYPE);
-      p += eth.VLAN_TAG_LEN;
-    }
-    this.packet(et, p, end, place);
   }
 
   /** The addresses of the IPv4, IPv6 or ARP/RARP packet of EtherType `et` at `at`. */
@@ -363,6 +362,7 @@ export class UntranslatedSites {
     this.places[i] = place;
     this.roles[i] = role;
     this.quoted[i] = this.inQuote;
+    this.tunnels[i] = this.inTunnel;
     this.rules[i] = this.mapper!.lastRule;
     return i;
   }

@@ -32,6 +32,7 @@ import type { Rule } from '../nat/rules.js';
 import type { Direction } from '../nat/table.js';
 import { C, SLOTS, TaskArea, TaskRunner, addStats, statsLength, tasksRun } from './tasks.js';
 import type { WorkerData } from './worker.js';
+import type { TunnelSettings } from '../wire/tunnel.js';
 
 /** What a worker is told, in order, on its port. */
 export type PoolMessage =
@@ -68,6 +69,8 @@ export interface PoolOptions {
   workers: number;
   rules: readonly Rule[];
   direction: Direction;
+  /** --tunnels, --vxlan-port. */
+  tunnels: TunnelSettings;
   /** The main thread's mappers and link types by interface index (RecordLoop's own arrays). */
   mappers: ReadonlyArray<InterfaceMapper | undefined>;
   linkTypes: readonly number[];
@@ -93,7 +96,7 @@ export class TranslatorPool {
   private startFailure: unknown = null;
 
   private constructor(private readonly opts: PoolOptions) {
-    this.runner = new TaskRunner(opts.mappers, opts.linkTypes, new Float64Array(statsLength(opts.rules.length)));
+    this.runner = new TaskRunner(opts.mappers, opts.linkTypes, new Float64Array(statsLength(opts.rules.length)), opts.tunnels);
   }
 
   /** Starts the workers; they boot while the main thread gets on with the run. */
@@ -102,7 +105,7 @@ export class TranslatorPool {
     for (let i = 0; i < opts.workers; i++) {
       const stats = new SharedArrayBuffer(statsLength(opts.rules.length) * 8);
       const { port1, port2 } = new MessageChannel();
-      const data: WorkerData = { area: pool.area.memory, stats, rules: [...opts.rules], direction: opts.direction, port: port2 };
+      const data: WorkerData = { area: pool.area.memory, stats, rules: [...opts.rules], direction: opts.direction, tunnels: opts.tunnels, port: port2 };
       // stdout/stderr: true keeps the parent's process.stdout untouched (capture/pipe.ts).
       const w = new Worker(workerScript(), { workerData: data, transferList: [port2], env: SHARE_ENV, stdout: true, stderr: true });
       // A worker only ever stops when told to, or by failing: while translating, FAILED in shared

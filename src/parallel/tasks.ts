@@ -22,6 +22,7 @@
 import { PacketBatch, batchBytes } from '../capture/batch.js';
 import type { InterfaceMapper } from '../nat/mapper.js';
 import { KIND_NAMES, Translator, type BatchContext } from '../nat/translate.js';
+import { DEFAULT_TUNNEL_SETTINGS, type TunnelSettings } from '../wire/tunnel.js';
 
 /** Int32 words of the control area. */
 export const C = {
@@ -158,8 +159,10 @@ export class TaskRunner {
     linkTypes: readonly number[],
     /** STATS_LENGTH doubles (shared memory for a worker: the main thread adds them up at the end). */
     readonly stats: Float64Array,
+    tunnels: TunnelSettings = DEFAULT_TUNNEL_SETTINGS,
   ) {
     this.translator.details = false;
+    this.translator.decoder.setTunnels(tunnels);
     // The translator counts each rule's addresses straight into the thread's counters.
     this.translator.ruleHits = stats.subarray(S_RULE_HITS);
     // The first 1 << KIND_NAMES.length counters are rewriteBatch's maskCounts.

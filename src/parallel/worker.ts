@@ -16,6 +16,7 @@ import type { InterfaceMapper } from '../nat/mapper.js';
 import type { Rule } from '../nat/rules.js';
 import { RuleTable, type Direction } from '../nat/table.js';
 import { C, TaskArea, TaskRunner } from './tasks.js';
+import type { TunnelSettings } from '../wire/tunnel.js';
 import type { PoolMessage } from './pool.js';
 
 export interface WorkerData {
@@ -23,6 +24,7 @@ export interface WorkerData {
   stats: SharedArrayBuffer;
   rules: Rule[];
   direction: Direction;
+  tunnels: TunnelSettings;
   port: MessagePort;
 }
 
@@ -36,7 +38,7 @@ function work(data: WorkerData): void {
   const mappers: Array<InterfaceMapper | undefined> = [];
   const linkTypes: number[] = [];
   const buffers = new Map<number, Uint8Array>();
-  const runner = new TaskRunner(mappers, linkTypes, new Float64Array(data.stats));
+  const runner = new TaskRunner(mappers, linkTypes, new Float64Array(data.stats), data.tunnels);
   let seen = 0;
   Atomics.add(ctl, C.READY, 1);
 

@@ -30,6 +30,7 @@ import type { InterfaceMapper } from '../nat/mapper.js';
 import { KIND_LABELS, Translator } from '../nat/translate.js';
 import { UntranslatedSites } from '../nat/untranslated.js';
 import type { DecodeResult } from '../wire/decode.js';
+import type { TunnelSettings } from '../wire/tunnel.js';
 import type { PacketContext } from './context.js';
 
 /** How a message says the address sits where no rewrite changes it. */
@@ -49,6 +50,11 @@ export class LeakChecker {
   constructor() {
     this.translator.fcs = false;
     this.translator.untranslated = this.sites;
+  }
+
+  /** Tunnels looked into as the run looks into them (--tunnels, --vxlan-port). */
+  tunnels(s: TunnelSettings): void {
+    this.translator.decoder.setTunnels(s);
   }
 
   /** Counts, per rule, the guest-side addresses found (the report's ruleHits). */
@@ -76,7 +82,8 @@ export class LeakChecker {
     for (let i = 0; i < r.count; i++) {
       const from = r.oldText(i);
       const to = r.newText(i);
-      ctx.add('addr.untranslated', `${KIND_LABELS[r.kinds[i]!]} ${from} is a ${this.side}-side address: rule ${mapper.ruleText(r.rules[i]!)} maps it to ${to}`, to, from);
+      const t = r.tunnels[i];
+      ctx.add('addr.untranslated', `${KIND_LABELS[r.kinds[i]!]} ${from}${t === null ? '' : ` inside ${t}`} is a ${this.side}-side address: rule ${mapper.ruleText(r.rules[i]!)} maps it to ${to}`, to, from);
     }
     for (let i = 0; i < sites.count; i++) {
       const to = sites.mappedText(i);

@@ -20,7 +20,7 @@ import * as eth from './ethernet.js';
 import * as icmp from './icmp.js';
 import * as icmpv6 from './icmpv6.js';
 import * as ieee from './ieee80211.js';
-import { IPPROTO_ICMP, IPPROTO_ICMPV6, IpInfo } from './ip.js';
+import { IPPROTO_GRE, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_IPIP, IPPROTO_IPV6, IPPROTO_UDP, IpInfo } from './ip.js';
 import * as ipv4 from './ipv4.js';
 import { decodeIpv4 } from './ipv4.js';
 import * as ipv6 from './ipv6.js';
@@ -32,6 +32,9 @@ import * as ppp from './ppp.js';
 import * as raw from './raw.js';
 import * as sll from './sll.js';
 import * as sll2 from './sll2.js';
+import { DEFAULT_TUNNEL_PORTS, ERR_TUNNEL_DEPTH, portsOf, type TunnelSettings, MAX_TUNNEL_DEPTH, readTunnel, TUN_GRE, TUN_IPIP, TUN_NONE, TunnelInfo, udpTunnel } from './tunnel.js';
+import * as udp from './udp.js';
+import { LINKTYPE_IPV4 as LINK_IPV4, LINKTYPE_IPV6 as LINK_IPV6 } from './raw.js';
 import { ViewCache } from './view.js';
 
 /** What the network layer is. */
@@ -182,6 +185,26 @@ export class DecodeResult {
   /** Static reason when the quoted header is impossible (the outer packet is still fine); null otherwise. */
   innerUndecodable: string | null = null;
 
+  /**
+   * How many tunnels enclose this packet: 0 for the frame, 1 for the packet
+   * a tunnel in it carries (its `payload`), and so on.
+   */
+  depth = 0;
+  /**
+   * The tunnel this packet's IP payload is (src/wire/tunnel.ts): kind
+   * TUN_NONE when it is none, or tunnels are not looked into.
+   */
+  readonly tunnel = new TunnelInfo();
+  /**
+   * The packet the tunnel carries, decoded as a frame of the tunnel's
+   * payload link type (its offsets in the same buffer, its `capEnd` the
+   * tunnel's captured end), or null: no tunnel, a payload not read
+   * (`tunnel.payloadLink` -1), or none captured. An impossible header or
+   * tunnel inside it makes this packet `undecodable` too (the reason and
+   * offset are the inner one's): the whole frame passes unchanged.
+   */
+  payload: DecodeResult | null = null;
+
   reset(linkType: number, off: number, capLen: number, origLen: number): void {
     this.linkType = linkType;
     this.off = off;
@@ -230,6 +253,15 @@ export class DecodeResult {
     // `inner` is touched only when a quote is decoded, which sets its `off` first.
     if (this.inner.off !== -1) this.inner.reset();
     this.innerUndecodable = null;
+    if (this.tunnel.off !== -1) this.tunnel.reset();
+    this.payload = null;
+  }
+
+  /** The innermost packet: this one, or its tunnel's payload's innermost. */
+  innermost(): DecodeResult {
+    let d: DecodeResult = this;
+    while (d.payload !== null) d = d.payload;
+    return d;
   }
 }
 
@@ -289,6 +321,20 @@ export class PacketDecoder {
   private readonly views = new ViewCache();
   /** The EtherType `wlan` found in the LLC/SNAP header. */
   private wlanEtherType = -1;
+  /** Look into tunnels (--tunnels on): on unless a caller turns it off. */
+  tunnels = true;
+  /** UDP port -> tunnel kind (src/wire/tunnel.ts; `tunnelPorts` adds VXLAN ports). */
+  tunnelPorts: Uint8Array = DEFAULT_TUNNEL_PORTS;
+  /** Looks into tunnels as `s` says (--tunnels, --vxlan-port). */
+  setTunnels(s: TunnelSettings): void {
+    this.tunnels = s.on;
+    this.tunnelPorts = portsOf(s);
+  }
+
+  /** The decoder of the packet a tunnel carries, made at the first tunnel. */
+  private sub: PacketDecoder | null = null;
+  /** The buffer of the frame being decoded (for the sub-decoder). */
+  private bytes: Uint8Array = NO_BYTES;
 
   /** The DataView over the last decoded buffer (index 0 = buf[0]). */
   get view(): DataView {
@@ -305,9 +351,11 @@ export class PacketDecoder {
    * of link type `linkType` into `this.result` and returns it. Never throws
    * for any content; the caller guarantees `off + capLen <= buf.length`.
    */
-  decode(buf: Uint8Array, off: number, capLen: number, origLen: number, linkType: number): DecodeResult {
+  decode(buf: Uint8Array, off: number, capLen: number, origLen: number, linkType: number, depth = 0): DecodeResult {
     const r = this.result;
     r.reset(linkType, off, capLen, origLen);
+    r.depth = depth;
+    this.bytes = buf;
     const v = this.viewOf(buf);
     let capEnd = r.capEnd;
     let cur = off;
@@ -621,6 +669,11 @@ export class PacketDecoder {
     // l4Off < 0 without being a later fragment: the header/extension walk was cut by the capture.
     if (!ip.headerCaptured || (ip.l4Off < 0 && ip.fragOffset === 0)) r.headerCut = true;
     if (ip.l4Off < 0) return r;
+    if (this.tunnels) {
+      const p = ip.proto;
+      if (p === IPPROTO_UDP || p === IPPROTO_GRE || p === IPPROTO_IPIP || p === IPPROTO_IPV6) this.tunnel(v, ip);
+      if (r.tunnel.kind !== TUN_NONE) return r;
+    }
     // ICMP: type/code, and the quoted packet of an error message.
     const l4 = ip.l4Off;
     const isIcmp4 = ip.proto === IPPROTO_ICMP && isV4;
@@ -641,6 +694,61 @@ export class PacketDecoder {
       }
     }
     return r;
+  }
+
+  /**
+   * A tunnel in the IP payload of `ip` (UDP on a tunnel port, GRE, IP-in-IP):
+   * its header into `tunnel`, its payload decoded by the sub-decoder into
+   * `payload`. An impossible tunnel header, one nested past
+   * MAX_TUNNEL_DEPTH, or an impossible header inside makes the packet
+   * undecodable.
+   */
+  private tunnel(v: DataView, ip: IpInfo): void {
+    const r = this.result;
+    const l4 = ip.l4Off;
+    // A first fragment: its datagram goes on in other frames, so no length is known to be short.
+    let end = ip.isFragment ? 0x7fffffff : ip.end;
+    let at = l4;
+    let kind: number;
+    if (ip.proto === IPPROTO_UDP) {
+      if (l4 + udp.HEADER_LEN > ip.dataEnd) return;
+      kind = udpTunnel(this.tunnelPorts, v.getUint16(l4 + udp.SRC_PORT), v.getUint16(l4 + udp.DST_PORT));
+      if (kind === TUN_NONE) return;
+      const len = v.getUint16(l4 + udp.LENGTH);
+      if (len >= udp.HEADER_LEN && l4 + len <= end) end = l4 + len;
+      at = l4 + udp.HEADER_LEN;
+    } else {
+      kind = ip.proto === IPPROTO_GRE ? TUN_GRE : TUN_IPIP;
+    }
+    const avail = ip.dataEnd < end ? ip.dataEnd : end;
+    const t = r.tunnel;
+    const err = readTunnel(v, kind, at, avail, end, t);
+    if (err !== null) {
+      this.badTunnel(err, at);
+      return;
+    }
+    if (t.kind === TUN_NONE) return;
+    if (at !== l4) t.udpOff = l4;
+    if (kind === TUN_IPIP) t.payloadLink = ip.proto === IPPROTO_IPIP ? LINK_IPV4 : LINK_IPV6;
+    if (t.payloadLink < 0 || t.payloadOff >= avail) return;
+    if (r.depth >= MAX_TUNNEL_DEPTH) {
+      this.badTunnel(ERR_TUNNEL_DEPTH, at);
+      return;
+    }
+    const sub = (this.sub ??= new PacketDecoder());
+    sub.tunnels = true;
+    sub.tunnelPorts = this.tunnelPorts;
+    const stop = t.payloadEnd < avail ? t.payloadEnd : avail;
+    const p = sub.decode(this.bytes, t.payloadOff, stop - t.payloadOff, t.payloadEnd - t.payloadOff, t.payloadLink, r.depth + 1);
+    r.payload = p;
+    if (p.undecodable !== null) this.badTunnel(p.undecodable, p.undecodableOff);
+  }
+
+  /** An impossible tunnel (or a header inside one): the packet is undecodable, its outer headers still decoded. */
+  private badTunnel(reason: string, at: number): void {
+    const r = this.result;
+    r.undecodable = reason;
+    r.undecodableOff = at;
   }
 
   /**

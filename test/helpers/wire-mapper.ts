@@ -81,6 +81,11 @@ export class TestMapper implements InterfaceMapper {
     return false;
   }
 
+  /** No rule is scoped to tunnels here: the same rules apply inside every tunnel. */
+  inTunnel(_kind: number, _id: number): InterfaceMapper {
+    return this;
+  }
+
   ruleText(index: number): string {
     return this.rules[index] ?? `#${index}`;
   }

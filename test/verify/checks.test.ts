@@ -509,6 +509,8 @@ describe('addr.untranslated (leak check with rules)', () => {
       { data: eth4(ipv4L4(G, H, 1, icmpMsg(11, 0, 0, nested))) },
       { data: amsdu, linkType: 127 },
       { data: fragment, linkType: 127 },
+      // An ICMP error quoting a VXLAN packet: the guest's packet inside the quoted tunnel.
+      { data: eth4(ipv4L4(G, H, 1, icmpMsg(3, 3, 0, ipv4L4(H, G, 17, udp(49152, 4789, concat(hex('0800000000000500'), eth4(inner4))))))) },
     ];
     const r = verifyFrames(frames, {}, RULES);
     const leaks = only(r.findings, 'addr.untranslated');
@@ -518,16 +520,17 @@ describe('addr.untranslated (leak check with rules)', () => {
       '2 IPv4 address 10.0.0.7 in an IPv4 timestamp option (not translated by ssnat-rewrite) is a guest-side address: rule 10.0.0.0/24=192.168.1.0/24 maps it to 192.168.1.7',
       '3 IPv6 address fd00::8 in an IPv6 routing header (not translated by ssnat-rewrite) is a guest-side address: rule fd00::/64=fd00:1::/64 maps it to fd00:1::8',
       '4 IPv6 address fd00::6 in an IPv6 routing header (not translated by ssnat-rewrite) is a guest-side address: rule fd00::/64=fd00:1::/64 maps it to fd00:1::6',
-      '5 IPv4 source 10.0.0.2 inside IP-in-IP (not translated by ssnat-rewrite) is a guest-side address: rule 10.0.0.0/24=192.168.1.0/24 maps it to 192.168.1.2',
-      '6 IPv6 source fd00::2 inside IP-in-IP (not translated by ssnat-rewrite) is a guest-side address: rule fd00::/64=fd00:1::/64 maps it to fd00:1::2',
-      '7 IPv4 source 10.0.0.2 inside GRE (not translated by ssnat-rewrite) is a guest-side address: rule 10.0.0.0/24=192.168.1.0/24 maps it to 192.168.1.2',
-      '8 IPv6 source fd00::2 inside GRE (not translated by ssnat-rewrite) is a guest-side address: rule fd00::/64=fd00:1::/64 maps it to fd00:1::2',
-      '9 ARP sender 10.0.0.2 inside GRE (not translated by ssnat-rewrite) is a guest-side address: rule 10.0.0.0/24=192.168.1.0/24 maps it to 192.168.1.2',
-      '9 ARP target 10.0.0.1 inside GRE (not translated by ssnat-rewrite) is a guest-side address: rule 10.0.0.0/24=192.168.1.0/24 maps it to 192.168.1.1',
-      '10 IPv4 source 10.0.0.2 inside GRE (not translated by ssnat-rewrite) is a guest-side address: rule 10.0.0.0/24=192.168.1.0/24 maps it to 192.168.1.2',
+      '5 IPv4 source 10.0.0.2 inside IP-in-IP is a guest-side address: rule 10.0.0.0/24=192.168.1.0/24 maps it to 192.168.1.2',
+      '6 IPv6 source fd00::2 inside IP-in-IP is a guest-side address: rule fd00::/64=fd00:1::/64 maps it to fd00:1::2',
+      '7 IPv4 source 10.0.0.2 inside GRE is a guest-side address: rule 10.0.0.0/24=192.168.1.0/24 maps it to 192.168.1.2',
+      '8 IPv6 source fd00::2 inside GRE key 7 is a guest-side address: rule fd00::/64=fd00:1::/64 maps it to fd00:1::2',
+      '9 ARP sender 10.0.0.2 inside GRE is a guest-side address: rule 10.0.0.0/24=192.168.1.0/24 maps it to 192.168.1.2',
+      '9 ARP target 10.0.0.1 inside GRE is a guest-side address: rule 10.0.0.0/24=192.168.1.0/24 maps it to 192.168.1.1',
+      '10 IPv4 source 10.0.0.2 inside PPTP GRE is a guest-side address: rule 10.0.0.0/24=192.168.1.0/24 maps it to 192.168.1.2',
       '11 IPv4 source 10.0.0.2 in the ICMP error quoted by the ICMP error (not translated by ssnat-rewrite) is a guest-side address: rule 10.0.0.0/24=192.168.1.0/24 maps it to 192.168.1.2',
       '12 IPv4 source 10.0.0.2 inside an 802.11 A-MSDU (not translated by ssnat-rewrite) is a guest-side address: rule 10.0.0.0/24=192.168.1.0/24 maps it to 192.168.1.2',
       '13 IPv4 source 10.0.0.2 inside a fragmented 802.11 frame (not translated by ssnat-rewrite) is a guest-side address: rule 10.0.0.0/24=192.168.1.0/24 maps it to 192.168.1.2',
+      '14 IPv4 source 10.0.0.2 inside the tunnel of the quoted packet (not translated by ssnat-rewrite) is a guest-side address: rule 10.0.0.0/24=192.168.1.0/24 maps it to 192.168.1.2',
     ]);
     expect(leaks.map((f) => [f.severity, f.expected !== undefined])).toEqual(leaks.map(() => ['error', true]));
     // The quoted packet's own sites are walked too (here: its IPv4 options), and the 11th frame's quote (G > A) is the host side.

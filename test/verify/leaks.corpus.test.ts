@@ -113,6 +113,7 @@ describe('the leak check finds exactly what the translator rewrites', () => {
   afterAll(() => {
     expect(compared).toBeGreaterThan(150);
     expect(withUntranslatable).toBeGreaterThan(0);
-    expect([...kindsSeen].sort()).toEqual([...KIND_NAMES].sort());
+    // Every kind of address (tunnel.inner is not one: it counts packets whose rewrites were inside a tunnel).
+    expect([...kindsSeen].sort()).toEqual(KIND_NAMES.filter((k) => k !== 'tunnel.inner').sort());
   });
 });

@@ -9,6 +9,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { join } from 'node:path';
 import ipaddr from 'ipaddr.js';
 import { describe, expect, it } from 'vitest';
@@ -185,6 +186,35 @@ describe('tshark judges tunnelled captures rewritten at every depth', () => {
     expect(erspan.filter((f) => f.caplen < f.len).map((f) => f.number)).toEqual([5, 11, 18, 20, 24]);
     expect(zero.map((f) => checksumVerdicts(f).udp![0])).toEqual(['3', '4', '3', '4', '3', '4', '3', '4', '3', '4', '3', '4', '3', '4', '4', '4', '4', '1', '1']);
     expect(bad.map((f) => checksumVerdicts(f).tcp)).toEqual([['0'], ['1'], ['0'], ['1']]);
+  });
+});
+
+describe('--tunnels off keeps every tunnel opaque: only the outermost IP header is translated', () => {
+  it.for(['vxlan.pcap', 'gre.pcap', 'ipip.pcap'])('%s', async (file, ctx) => {
+    needs(ctx, 'tshark');
+    const input = join(TUNNELS, file);
+    const dir = tempDir();
+    const out = join(dir, file);
+    const back = join(dir, `back-${file}`);
+    const r = cli([input, out, ...RULES, '--tunnels', 'off', '-q']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const [before, after] = await Promise.all([tsharkLayers(input), tsharkLayers(out)]);
+    expect(after.length).toBe(before.length);
+    let translated = 0;
+    for (const [i, f] of before.entries()) {
+      const outer = f.layers.findIndex((l) => l.proto === 'ip' || l.proto === 'ipv6');
+      const want = f.layers.flatMap((l, at) =>
+        l.fields.filter(([, v]) => isIP(v) !== 0).map(([n, v]) => `${l.quoted ? 'q:' : ''}${n}=${at === outer ? mapAddress(v) : v}`),
+      );
+      if (want.join() !== addressFields(f).join()) translated++;
+      expect(addressFields(after[i]!), `${file} frame ${f.number}`).toEqual(want);
+      expect(checksumVerdicts(after[i]!), `${file} frame ${f.number}`).toEqual(checksumVerdicts(f));
+    }
+    // The frames whose underlay is in the rule's prefixes (and only those) changed.
+    expect(translated).toBeGreaterThanOrEqual(6);
+    expect(cli([out, back, ...RULES, '--tunnels', 'off', '-d', 'host-to-guest', '-q']).code).toBe(0);
+    expect(Buffer.compare(readFileSync(back), readFileSync(input))).toBe(0);
   });
 });
 

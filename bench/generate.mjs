@@ -9,6 +9,9 @@
  * --bytes keeps writing (repeating the packet sequence) until the file has
  * at least N bytes: the 2 GB memory check uses it. --seed varies the
  * packets (the suite of CI-size captures gives each file its own).
+ * --vxlan wraps every frame in VXLAN (VNI 42) over IPv4/UDP between two
+ * VTEPs outside the rule's range, with an outer UDP checksum: the tunnel
+ * benchmark's capture (issue 23).
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
 
@@ -25,6 +28,27 @@ const opt = (name, dflt) => {
 const packets = Number(opt('--packets', '1000000'));
 const format = opt('--format', 'pcap');
 const minBytes = Number(opt('--bytes', '0'));
+const vxlan = args.includes('--vxlan');
+const VTEP_MAC = [0x02, 0, 0, 0, 0, 0x01];
+const VTEP_PEER_MAC = [0x02, 0, 0, 0, 0, 0x02];
+/** Outer Ethernet + IPv4 + UDP + VXLAN header bytes. */
+const VXLAN_OVERHEAD = 14 + 20 + 8 + 8;
+
+/** Wraps the frame at buf[VXLAN_OVERHEAD..+len) in VXLAN VNI 42 from 172.31.0.1 to 172.31.0.2; returns the new length. */
+function wrap(buf, len) {
+  const udpLen = 8 + 8 + len;
+  const total = 20 + udpLen;
+  buf.set(VTEP_PEER_MAC, 0); buf.set(VTEP_MAC, 6); buf[12] = 0x08; buf[13] = 0x00;
+  buf.set([0x45, 0, total >> 8, total & 0xff, 0, 0, 0x40, 0, 64, 17, 0, 0, 172, 31, 0, 1, 172, 31, 0, 2], 14);
+  const ipck = ~sum16(buf, 14, 20) & 0xffff;
+  buf[24] = ipck >> 8; buf[25] = ipck & 0xff;
+  const sport = 49152 + randInt(16384);
+  buf.set([sport >> 8, sport & 0xff, 0x12, 0xb5, udpLen >> 8, udpLen & 0xff, 0, 0, 0x08, 0, 0, 0, 0, 0, 42, 0], 34);
+  let ck = ~sum16(buf, 34, udpLen, sum16(buf, 26, 8) + 17 + udpLen) & 0xffff;
+  if (ck === 0) ck = 0xffff;
+  buf[40] = ck >> 8; buf[41] = ck & 0xff;
+  return VXLAN_OVERHEAD + len;
+}
 
 // mulberry32: a small seeded PRNG, so every run writes the same file.
 let seed = (0x5eed1234 + Number(opt('--seed', '0'))) | 0;
@@ -144,7 +168,7 @@ for (;;) {
   for (let i = 0; i < packets; i++, n++) {
     const r = rand();
     const kind = r < 0.03 ? 'arp' : r < 0.45 ? 'dns' : r < 0.75 ? 'ack' : 'data';
-    const len = frame(pkt, kind, rand() >= 0.05);
+    const len = vxlan ? wrap(pkt, frame(pkt.subarray(VXLAN_OVERHEAD), kind, rand() >= 0.05)) : frame(pkt, kind, rand() >= 0.05);
     ts += 1 + randInt(200);
     if (format === 'pcap') {
       ensure(16 + len);

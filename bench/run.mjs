@@ -56,6 +56,9 @@ const pcap = join(data, `bench-${PACKETS}.pcap`);
 const pcapng = join(data, `bench-${PACKETS}.pcapng`);
 generate(pcap, []);
 generate(pcapng, ['--format', 'pcapng']);
+// The same packets, each inside VXLAN (issue 23: within 1.3x of the plain rewrite).
+const vxlanPcap = join(data, `bench-${PACKETS}-vxlan.pcap`);
+generate(vxlanPcap, ['--vxlan']);
 
 const BIN = join(root, 'bin/ssnat-rewrite.cjs');
 const out = join(tmp, 'out');
@@ -115,6 +118,7 @@ const cases = [
   { name: `ssnat-rewrite rewrite pcap --jobs ${JOBS}`, file: pcap, cmd: `${node} ${BIN} ${pcap} ${out} -r ${RULE} -f -q --jobs ${JOBS}` },
   { name: 'ssnat-rewrite rewrite - - (files)', file: pcap, cmd: `${node} ${BIN} - - -r ${RULE} -q < ${pcap} > ${out}` },
   { name: 'ssnat-rewrite rewrite - - (pipes)', file: pcap, cmd: `cat ${pcap} | ${node} ${BIN} - - -r ${RULE} -q | cat > ${out}` },
+  { name: 'ssnat-rewrite rewrite pcap (VXLAN)', file: vxlanPcap, cmd: `${node} ${BIN} ${vxlanPcap} ${out} -r ${RULE} -f -q` },
   { name: 'ssnat-rewrite verify', file: pcap, cmd: `${node} ${BIN} verify ${pcap} --report json > /dev/null` },
   { name: 'ssnat-rewrite --help (startup)', file: null, cmd: `${node} ${BIN} --help > /dev/null` },
 ];
@@ -175,6 +179,7 @@ console.log(`  rewrite / ${PEER.replace(' --pnat', '')}  ${ratio('ssnat-rewrite 
 console.log(`  rewrite / ${PEER.replace(' --pnat', '')}  ${ratio('ssnat-rewrite rewrite pcap', PEER, 'cpu')}  (CPU, user+sys, <= 1.0)`);
 console.log(`  verify / tshark             ${ratio('ssnat-rewrite verify', 'tshark (checksums on)')}  (<= 0.04)`);
 console.log(`  pcapng / pcap rewrite       ${ratio('ssnat-rewrite rewrite pcapng', 'ssnat-rewrite rewrite pcap')}  (<= 1.15)`);
+console.log(`  VXLAN / plain rewrite       ${ratio('ssnat-rewrite rewrite pcap (VXLAN)', 'ssnat-rewrite rewrite pcap')}  (<= 1.3) the same packets, each inside VXLAN (50 bytes more each)`);
 console.log(`  --jobs ${JOBS} / one thread       ${ratio(`ssnat-rewrite rewrite pcap --jobs ${JOBS}`, 'ssnat-rewrite rewrite pcap')}  wall; CPU ${ratio(`ssnat-rewrite rewrite pcap --jobs ${JOBS}`, 'ssnat-rewrite rewrite pcap', 'cpu')}`);
 console.log(`  stdin->stdout / file->file  ${ratio('ssnat-rewrite rewrite - - (files)', 'ssnat-rewrite rewrite pcap')}  (<= 1.20) stdin and stdout redirected from/to files`);
 console.log(`  stdin->stdout / file->file  ${ratio('ssnat-rewrite rewrite - - (pipes)', 'ssnat-rewrite rewrite pcap')}  (<= 1.20) cat | ssnat-rewrite - - | cat: two more processes on the cores`);

@@ -10,7 +10,7 @@
 export { rewriteFile, verifyFile, openCapture, createTranslator, createVerifier, RecordWriter } from './api.js';
 export type { RewriteFileOptions, VerifyFileOptions, RuleInput, RecordVerifier, RecordTranslator } from './api.js';
 export { parseRule, parseRulesFile, validateRuleSet, formatPrefix } from './nat/rules.js';
-export type { Rule, Prefix, Scope, Family } from './nat/rules.js';
+export type { Rule, Prefix, Scope, Family, TunnelScope, TunnelKind } from './nat/rules.js';
 export { parseMacRule } from './nat/mac.js';
 export type { MacRule } from './nat/mac.js';
 export type { ChecksumsFixed } from './nat/fixsum.js';

@@ -29,7 +29,8 @@ Examples:
 
 The script is one table netdev with, per device, an ingress chain (guest to host) and an
 egress chain (host to guest, Linux 5.16 or later), made from the same rules as the offline
-rewrite. Every rule needs @DEVICE (a tap's name) and both networks (GUEST=HOST). What the
+rewrite. Every rule needs @DEVICE (a tap's name) and both networks (GUEST=HOST), and no tunnel
+scope (nft rewrites outer headers only: hook the device where the tunnel ends). What the
 live ruleset leaves out (NDP targets, ICMP-quoted headers, tunnels) is listed at the top of
 the script and on stderr, with what to do instead. Capture on the host and check it with
 'ssnat-rewrite verify --rule ...' (the guest side with -d host-to-guest): verify names the

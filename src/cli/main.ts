@@ -205,6 +205,11 @@ Rules: GUEST=HOST (10.0.0.0/24=192.168.1.0/24, fd00::/64=fd00:1::/64), QEMU form
 172.16.0.0:255.255.255.0:192.168.1.0, tcprewrite form 10.0.0.0/24:192.168.1.0/24,
 or GUEST alone (host network from the pcapng interface address); add @IFNAME or @#ID
 to limit a rule to one interface. First matching rule wins.
+Tunnel scopes: @vni:ID (VXLAN, VXLAN-GPE, Geneve VNI, NVGRE VSID; 0-16777215),
+@key:ID (GRE key) or @teid:ID (GTP-U TEID; both 0-4294967295), IDs decimal or 0x hex,
+a list (@teid:1,2,3) or * for any, also after an interface (@tap1+vni:5001): the rule
+applies only inside matching tunnels; without one a rule applies outside and inside
+every tunnel. An interface named like vni:5 or holding a + is @#N.
 MAC mappings: --mac OLD=NEW[@IFACE] (not in rules files), NEW to OLD with -d host-to-guest.
 
 ${exitCodesHelp()}`;
@@ -238,7 +243,7 @@ ${exitCodesHelp()}`;
 
 function addCommonOptions(cmd: Command): Command {
   return cmd
-    .option('-r, --rule <rule>', 'translation rule GUEST=HOST[@IFACE] (repeatable)', collect)
+    .option('-r, --rule <rule>', 'translation rule GUEST=HOST[@SCOPE] (repeatable); SCOPE: IFACE, a tunnel (vni|key|teid:ID) or IFACE+TUNNEL', collect)
     .option('--rules-file <file>', 'read rules from a file, one per line, # comments', pathValue)
     .addOption(
       new Option('-d, --direction <direction>', 'which way rules apply')

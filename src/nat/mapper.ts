@@ -10,11 +10,17 @@ export const SCOPE_KEY = 2; // GRE key
 export const SCOPE_TEID = 3; // GTP-U TEID
 
 export interface InterfaceMapper {
-  /** False when no rule applies on this interface: the translator can skip the packet. */
+  /**
+   * False when no rule applies on this interface, scoped to a tunnel or not:
+   * the translator can skip the packet. An interface's mapper whose rules are
+   * all tunnel-scoped is active though its map4/map6 match nothing: only
+   * inTunnel's mappers do.
+   */
   readonly active: boolean;
   /**
    * Index (into the rule list as given) of the rule that matched in the last
-   * successful map4/map6 call; -1 before any match.
+   * successful map4/map6 call on this mapper object (each mapper inTunnel
+   * returns has its own); -1 before any match.
    */
   readonly lastRule: number;
   /**

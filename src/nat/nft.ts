@@ -21,6 +21,11 @@
  * - Only rules with a device name: a rule for every interface has no device
  *   to hook, `@#N` is a capture's interface id, a short-form rule's host
  *   network comes from a capture. Each is one line, exit 2.
+ * - No tunnel scopes (`@tap0+vni:5001`): nft 1.0.6 rewrites the outer headers
+ *   only (later versions can match inner headers, none can set them), so a
+ *   rule for the packets inside a tunnel belongs on the device where the
+ *   tunnel ends (a vxlan device's packets are the inner ones). One line, exit
+ *   2, checked first: adding @DEVICE would not help.
  * - nft applies a chain's rules one after another, where the offline mapper
  *   applies the first matching rule once: when a rule's target network on a
  *   device is another rule's match network there, an address would be
@@ -119,7 +124,16 @@ interface Device {
 function devicesOf(rules: readonly Rule[], stateless: boolean): Device[] {
   const devices = new Map<string, Device>();
   for (const r of rules) {
-    const example = `${formatPrefix(r.guest)}=${r.host ? formatPrefix(r.host) : 'HOST'}@tap0`;
+    const mapping = `${formatPrefix(r.guest)}=${r.host ? formatPrefix(r.host) : 'HOST'}`;
+    if (r.tunnel !== undefined) {
+      const end = r.tunnel.kind === 'vni' ? `vxlan${r.tunnel.ids?.[0] ?? 0}` : r.tunnel.kind === 'key' ? 'gre1' : 'gtp1';
+      throw ruleError(
+        r,
+        undefined,
+        `export nft cannot limit a rule to a tunnel: nftables rewrites only the outer headers, not the packets inside VXLAN, Geneve, GRE or GTP-U; put the rule without its tunnel scope on the device where the tunnel ends, whose packets are the inner ones (e.g. ${mapping}@${end}), or rewrite captures offline`,
+      );
+    }
+    const example = `${mapping}@tap0`;
     if (r.scope.kind === 'all') throw ruleError(r, undefined, `export nft needs the device the rule goes on: add @DEVICE (e.g. ${example})`);
     if (r.scope.kind === 'id') throw ruleError(r, undefined, `export nft needs a device name, not a capture's interface id #${r.scope.id}: write the tap's name (e.g. ${example})`);
     if (r.host === null) throw ruleError(r, undefined, `export nft needs the host network, which only a capture's interface address gives the short form: write GUEST=HOST (e.g. ${formatPrefix(r.guest)}=HOST/${r.guest.length}@${r.scope.name})`);

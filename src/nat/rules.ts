@@ -2,13 +2,20 @@
  * NAT rule parsing and rule-set validation (docs/DESIGN.md part 1, "Rules").
  *
  * ```
- * RULE    := MAPPING [ '@' IFACE ]
+ * RULE    := MAPPING [ '@' SCOPE ]
  * MAPPING := PREFIX '=' PREFIX           10.0.0.0/24=192.168.1.0/24   fd00::/64=fd00:1::/64
  *          | V4 ':' NETMASK ':' V4       172.16.0.0:255.255.255.0:192.168.1.0   (QEMU patch form)
  *          | V4PREFIX ':' V4PREFIX       10.0.0.0/24:192.168.1.0/24             (tcprewrite --pnat form)
  *          | PREFIX                      short form: host network from if_IPv4addr / if_IPv6addr
+ * SCOPE   := IFACE | TUNNEL | IFACE '+' TUNNEL
  * IFACE   := if_name | '#'N
+ * TUNNEL  := ('vni' | 'key' | 'teid') ':' ( ID [',' ID]... | '*' )
+ * ID      := decimal | '0x' hex
  * ```
+ *
+ * `vni` is the 24-bit VNI of VXLAN, VXLAN-GPE and Geneve and the VSID of
+ * NVGRE, `key` the 32-bit GRE key, `teid` the 32-bit GTP-U TEID; `*` is any
+ * id of that kind. A tunnel-scoped rule applies only inside a matching tunnel.
  *
  * Every rejection is a `RuleError` whose message is one line of the form
  * `[source: ]rule "TEXT": what is wrong[; the fix]` and whose `column`
@@ -21,17 +28,47 @@
  *   /32 or a network); the host length may be omitted in both two-prefix forms.
  * - IPv4 addresses must be four decimal parts (no `10.1`, no octal `010.0.0.1`),
  *   IPv6 zone indexes (`%eth0`) are rejected: scope with `@` instead.
- * - Whitespace around `=`, `:` and `@` is tolerated.
+ * - Whitespace around `=`, `:`, `@`, `+` and `,` is tolerated.
+ * - A scope is a tunnel when it starts with a kind, a protocol's name for one
+ *   (`vxlan`, `gre`, `gtp`...) or a near miss (`vnii`), then ":"; all but the
+ *   kinds are errors naming the right kind. Other names stay interface names
+ *   (`eth0:1`, libpcap's `nflog:5`). A "+" in a scope always introduces a
+ *   tunnel (the last "+"): an interface whose name is like `vni:5` or holds a
+ *   "+" is reached with `#N`.
+ * - Tunnel ids are decimal or 0x hex; a list holds each id once, and `*`
+ *   stands alone.
+ * - Two rules may map the same guest network when their scopes differ: the
+ *   interface scopes differ, or the tunnel scopes share no tunnel (a
+ *   different kind or no common id; `*` shares with `*` only, as `all` with
+ *   `all`). The first rule given wins where both apply.
  * - 169.254.0.0/16 (IPv4 link-local, RFC 3927) is special too: docs/DESIGN.md part 2
  *   says link-local addresses are never translated.
  */
 import ipaddr from 'ipaddr.js';
 import { RuleError } from '../errors.js';
 import { formatAddress } from '../wire/address.js';
+import { GRE_KEY_BITS, TEID_BITS, VNI_BITS, maxOfBits } from '../wire/tunnel-ids.js';
 
 export type Family = 4 | 6;
 
 export type Scope = { kind: 'all' } | { kind: 'name'; name: string } | { kind: 'id'; id: number };
+
+/** The tunnel identifiers a rule can be scoped to: `vni`, `key`, `teid`. */
+export type TunnelKind = 'vni' | 'key' | 'teid';
+
+/** A rule's tunnel scope: `vni:5001,5002`, `key:*`. */
+export interface TunnelScope {
+  readonly kind: TunnelKind;
+  /** The ids (unsigned) in the order given, each once; null for `*`, any id of the kind. */
+  readonly ids: readonly number[] | null;
+}
+
+/** What each tunnel kind names, for messages and range checks (widths: src/wire/tunnel-ids.ts). */
+export const TUNNEL_KINDS: Readonly<Record<TunnelKind, { readonly id: string; readonly bits: number; readonly max: number; readonly carriers: string }>> = {
+  vni: { id: 'VNI', bits: VNI_BITS, max: maxOfBits(VNI_BITS), carriers: 'VXLAN, VXLAN-GPE, Geneve, NVGRE' },
+  key: { id: 'GRE key', bits: GRE_KEY_BITS, max: maxOfBits(GRE_KEY_BITS), carriers: 'GRE' },
+  teid: { id: 'TEID', bits: TEID_BITS, max: maxOfBits(TEID_BITS), carriers: 'GTP-U' },
+};
 
 /** A network: `bytes` holds the network address (4 or 16 bytes, host bits zero). */
 export interface Prefix {
@@ -46,7 +83,10 @@ export interface Rule {
   readonly guest: Prefix;
   /** null: short form, the host network comes from the interface's address. */
   readonly host: Prefix | null;
+  /** The interface scope (`all` when the rule names none, even with a tunnel scope). */
   readonly scope: Scope;
+  /** The tunnel scope; absent when the rule applies everywhere (outer headers and every tunnel). */
+  readonly tunnel?: TunnelScope;
   /** `rules.txt:12` when the rule came from a rules file. */
   readonly source?: string;
   /** Column (0-based, into `text`) of the guest prefix, for error messages. */
@@ -376,8 +416,7 @@ function parseMapping(p: Piece, ctx: Ctx): Mapping {
   return parseShort(p, ctx);
 }
 
-function parseScope(p: Piece, atCol: number, ctx: Ctx): Scope {
-  if (p.text === '') fail(ctx, atCol, 'missing interface after "@" (a name, or #N for an interface id)');
+function parseInterface(p: Piece, ctx: Ctx): Scope {
   if (!p.text.startsWith('#')) return { kind: 'name', name: p.text };
   const digits = p.text.slice(1);
   const id = Number(digits);
@@ -385,6 +424,121 @@ function parseScope(p: Piece, atCol: number, ctx: Ctx): Scope {
     fail(ctx, p.col, `interface id ${q(p.text)} is not a number from 0 to ${MAX_INTERFACE_ID} (e.g. @#0 for the first interface)`);
   }
   return { kind: 'id', id };
+}
+
+/** `vni:5001`, `key :*`: letters then ":" (so `eth0:1` is never a tunnel). */
+const TUNNEL_FORM = /^([A-Za-z]+)\s*:/;
+
+/** Near misses of a kind (`vnii`, `kye`) are taken as tunnels, to be told the kind; farther words are names. */
+const MAX_KIND_TYPO = 2;
+
+/** Words people write for a tunnel kind, and the kind they mean. */
+const KIND_ALIASES: Readonly<Record<string, TunnelKind>> = {
+  vxlan: 'vni',
+  gpe: 'vni',
+  geneve: 'vni',
+  nvgre: 'vni',
+  vsid: 'vni',
+  gre: 'key',
+  gtp: 'teid',
+  gtpu: 'teid',
+};
+
+/** Levenshtein distance, for the closest tunnel kind to a misspelt one. */
+function editDistance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++) next.push(Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1)));
+    row = next;
+  }
+  return row[b.length]!;
+}
+
+function closestKind(word: string): TunnelKind {
+  const lower = word.toLowerCase();
+  if (Object.hasOwn(KIND_ALIASES, lower)) return KIND_ALIASES[lower]!;
+  const kinds = Object.keys(TUNNEL_KINDS) as TunnelKind[];
+  return kinds.reduce((best, k) => (editDistance(lower, k) < editDistance(lower, best) ? k : best));
+}
+
+/**
+ * True when a scope without "+" is a tunnel: a kind, a protocol's name for
+ * one (`vxlan`) or a near miss, then ":". Other words stay interface names:
+ * libpcap's `nflog:5` and `nfqueue:0` are interfaces a capture may record.
+ */
+function looksLikeTunnel(text: string): boolean {
+  const form = TUNNEL_FORM.exec(text);
+  if (form === null) return false;
+  const word = form[1]!.toLowerCase();
+  if (Object.hasOwn(KIND_ALIASES, word)) return true;
+  return (Object.keys(TUNNEL_KINDS) as TunnelKind[]).some((k) => editDistance(word, k) <= MAX_KIND_TYPO);
+}
+
+const KINDS_HELP = `${(Object.keys(TUNNEL_KINDS) as TunnelKind[]).map((k) => `${k}: ${TUNNEL_KINDS[k].carriers}`).join('; ')}`;
+
+/** A tunnel id: decimal or 0x hex, unsigned, at most the kind's maximum. */
+function parseTunnelId(p: Piece, kind: TunnelKind, ctx: Ctx): number {
+  const what = TUNNEL_KINDS[kind];
+  if (!/^(?:\d+|0[xX][0-9A-Fa-f]+)$/.test(p.text)) fail(ctx, p.col, `${what.id} ${q(p.text)} is not a number (decimal, or hex with 0x)`);
+  const id = Number(p.text);
+  if (id > what.max) fail(ctx, p.col, `${what.id} ${p.text} is out of range: a ${what.id} is ${what.bits} bits, 0 to ${what.max}`);
+  return id;
+}
+
+/** `KIND:IDS` with `iface` the interface part written before it (for suggestions). */
+function parseTunnel(p: Piece, iface: string, ctx: Ctx): TunnelScope {
+  const form = TUNNEL_FORM.exec(p.text)!;
+  const word = form[1]!;
+  const idsPiece = slice(p, form[0].length);
+  if (!Object.hasOwn(TUNNEL_KINDS, word)) {
+    const fix = `@${iface}${closestKind(word)}:${idsPiece.text}`;
+    fail(ctx, p.col, `unknown tunnel kind ${q(word)}: did you mean ${fix}? (${KINDS_HELP}; an interface with this name is @#N)`);
+  }
+  const kind = word as TunnelKind;
+  const what = TUNNEL_KINDS[kind];
+  if (idsPiece.text === '') fail(ctx, idsPiece.col, `missing ${what.id} after "${kind}:" (an id like ${kind}:5001, a list like ${kind}:5001,5002, or ${kind}:* for any)`);
+  if (idsPiece.text === '*') return { kind, ids: null };
+  const ids: number[] = [];
+  const texts: string[] = [];
+  for (const item of split(idsPiece, ',')) {
+    if (item.text === '') fail(ctx, item.col, `empty ${what.id} in the list ${q(idsPiece.text)} (a doubled or trailing ",")`);
+    if (item.text === '*') fail(ctx, item.col, `"*" (any ${what.id}) stands alone, not in a list`);
+    const id = parseTunnelId(item, kind, ctx);
+    const before = ids.indexOf(id);
+    if (before >= 0) {
+      const as = texts[before] === item.text ? '' : ` (as ${texts[before]} and ${item.text})`;
+      fail(ctx, item.col, `${what.id} ${id} is listed twice${as}`);
+    }
+    ids.push(id);
+    texts.push(item.text);
+  }
+  return { kind, ids };
+}
+
+interface Scopes {
+  readonly scope: Scope;
+  readonly tunnel?: TunnelScope;
+}
+
+/** What follows "@": IFACE, TUNNEL or IFACE '+' TUNNEL. */
+function parseScopes(p: Piece, atCol: number, ctx: Ctx): Scopes {
+  if (p.text === '') fail(ctx, atCol, 'missing interface or tunnel after "@" (a name, #N for an interface id, or e.g. vni:5001)');
+  const plus = p.text.lastIndexOf('+');
+  if (plus < 0) {
+    if (looksLikeTunnel(p.text)) return { scope: SCOPE_ALL, tunnel: parseTunnel(p, '', ctx) };
+    return { scope: parseInterface(p, ctx) };
+  }
+  const ifacePiece = slice(p, 0, plus);
+  const tunnelPiece = slice(p, plus + 1);
+  if (!TUNNEL_FORM.test(tunnelPiece.text)) {
+    fail(ctx, p.col + plus, `"+" must be followed by a tunnel: vni:ID, key:ID or teid:ID (e.g. @tap1+vni:5001); an interface whose name holds "+" is @#N`);
+  }
+  if (ifacePiece.text === '') fail(ctx, p.col + plus, `missing interface before "+" (a name, or #N; a tunnel alone is @${tunnelPiece.text})`);
+  if (looksLikeTunnel(ifacePiece.text)) {
+    fail(ctx, ifacePiece.col, `${q(ifacePiece.text)} before "+" is a tunnel, not an interface: a rule has one tunnel scope, after its interface (@IFACE+TUNNEL); an interface with this name is @#N`);
+  }
+  return { scope: parseInterface(ifacePiece, ctx), tunnel: parseTunnel(tunnelPiece, `${ifacePiece.text}+`, ctx) };
 }
 
 // ---------------------------------------------------------------------------
@@ -400,13 +554,14 @@ export function parseRule(text: string, source?: string): Rule {
   // the scope is what follows the last '@'.
   const at = rule.lastIndexOf('@');
   const mapping = parseMapping(at >= 0 ? slice(whole, 0, at) : whole, ctx);
-  const scope = at >= 0 ? parseScope(slice(whole, at + 1), at, ctx) : SCOPE_ALL;
+  const scopes: Scopes = at >= 0 ? parseScopes(slice(whole, at + 1), at, ctx) : { scope: SCOPE_ALL };
   return {
     text: rule,
     family: mapping.family,
     guest: mapping.guest,
     host: mapping.host,
-    scope,
+    scope: scopes.scope,
+    ...(scopes.tunnel !== undefined ? { tunnel: scopes.tunnel } : {}),
     guestColumn: mapping.guestColumn,
     hostColumn: mapping.hostColumn,
     ...(source !== undefined ? { source } : {}),
@@ -447,6 +602,23 @@ export function describeScope(s: Scope): string {
   }
 }
 
+/**
+ * The tunnel two rules' tunnel scopes both apply inside, described
+ * (`VNI 5001`, `any GRE key`); '' when neither rule has a tunnel scope (both
+ * apply everywhere); null when they share none: one has a tunnel scope and
+ * the other not, the kinds differ, their lists have no id in common, or one
+ * is `*` and the other a list (as `all` and an interface name are different
+ * scopes).
+ */
+export function sharedTunnel(a: TunnelScope | undefined, b: TunnelScope | undefined): string | null {
+  if (a === undefined || b === undefined) return a === b ? '' : null;
+  if (a.kind !== b.kind) return null;
+  const what = TUNNEL_KINDS[a.kind].id;
+  if (a.ids === null || b.ids === null) return a.ids === b.ids ? `any ${what}` : null;
+  const common = a.ids.find((id) => b.ids!.includes(id));
+  return common === undefined ? null : `${what} ${common}`;
+}
+
 /** `rule "TEXT"` plus ` (rules.txt:3)` when it came from a file. */
 export function describeRule(r: Rule): string {
   return `rule ${JSON.stringify(r.text)}${r.source ? ` (${r.source})` : ''}`;
@@ -458,9 +630,12 @@ function failRule(r: Rule, column: number | undefined, what: string): never {
 
 /**
  * Checks the set, blaming the later of two conflicting rules:
- * - guest prefixes must not overlap within one scope (the same `all`, the
- *   same name or the same id). Across scopes they may: on an interface both
- *   apply to, the first rule given wins.
+ * - guest prefixes must not overlap within one scope: the same interface
+ *   scope (the same `all`, the same name or the same id) and a tunnel the
+ *   two tunnel scopes share (sharedTunnel: both none, both `*` of one kind,
+ *   or a common id). Across scopes they may: where both apply, the first
+ *   rule given wins. The same guest network behind VNIs 5001 and 5002 (two
+ *   clones) mapped onto two host networks is two rules of two scopes.
  * - host prefixes must not overlap in any scope, even two different
  *   interfaces: two guests mapped onto one host network is the very collision
  *   SSNAT exists to remove, and the host-to-guest direction could not tell
@@ -471,11 +646,12 @@ export function validateRuleSet(rules: readonly Rule[]): void {
   rules.forEach((r, i) => {
     for (let j = 0; j < i; j++) {
       const earlier = rules[j]!;
-      if (sameScope(r.scope, earlier.scope) && prefixesOverlap(r.guest, earlier.guest)) {
+      const tunnel = sameScope(r.scope, earlier.scope) ? sharedTunnel(r.tunnel, earlier.tunnel) : null;
+      if (tunnel !== null && prefixesOverlap(r.guest, earlier.guest)) {
         failRule(
           r,
           r.guestColumn,
-          `guest prefix ${formatPrefix(r.guest)} overlaps ${formatPrefix(earlier.guest)} of ${describeRule(earlier)} on ${describeScope(r.scope)}`,
+          `guest prefix ${formatPrefix(r.guest)} overlaps ${formatPrefix(earlier.guest)} of ${describeRule(earlier)} on ${describeScope(r.scope)}${tunnel === '' ? '' : ` inside ${tunnel}`}`,
         );
       }
       if (r.host && earlier.host && prefixesOverlap(r.host, earlier.host)) {

@@ -16,13 +16,20 @@
  * prefixes of different lengths overlap (possible across scopes). Groups are
  * sorted by their smallest entry index, so the scan stops as soon as no later
  * group can hold an earlier entry.
+ *
+ * Tunnel scopes: an interface's mapper holds the rules that apply everywhere;
+ * `inTunnel(kind, id)` gives the mapper of the same rules plus those scoped to
+ * that tunnel (nested: plus those of every tunnel entered), each compiled as
+ * above, once per set of rules, and remembered per (kind, id) in the mapper
+ * it was asked of, so the translator's lookups allocate nothing.
  */
 import type { CaptureInterface } from '../capture/interface.js';
-import type { InterfaceMapper } from './mapper.js';
+import { type InterfaceMapper, SCOPE_KEY, SCOPE_TEID, SCOPE_VNI } from './mapper.js';
 import {
   type Family,
   type Prefix,
   type Rule,
+  type TunnelKind,
   describeRule,
   formatPrefix,
   networkBytes,
@@ -50,6 +57,17 @@ export interface MapEntry {
   readonly ruleIndex: number;
   readonly match: Prefix;
   readonly replace: Prefix;
+}
+
+/** The mapper's SCOPE_* number of a rule's tunnel kind. */
+export const SCOPE_OF_KIND: Readonly<Record<TunnelKind, number>> = { vni: SCOPE_VNI, key: SCOPE_KEY, teid: SCOPE_TEID };
+/** One past the largest SCOPE_* number: per-kind arrays are indexed by it. */
+const SCOPE_SLOTS = SCOPE_TEID + 1;
+
+/** The tunnel scope of an entry: SCOPE_* kind, and its ids (unsigned; null: `*`). */
+export interface TunnelEntry {
+  readonly kind: number;
+  readonly ids: readonly number[] | null;
 }
 
 // ---------------------------------------------------------------------------
@@ -163,14 +181,75 @@ function buildGroups(
 }
 
 /**
- * The mapper for one interface. A class so the hot methods live on one
- * prototype and the translator's call sites stay monomorphic; both the linear
- * and the hashed paths are in it for the same reason.
+ * What the mappers of one interface share when some of its rules are scoped
+ * to tunnels: every applicable entry in rule order (`tunnel[i]` null for an
+ * entry that applies everywhere), the ids listed per kind, and the mappers
+ * compiled so far, one per set of entries (so a nested tunnel that adds
+ * nothing, or two paths to the same set, reuse one).
+ */
+class TunnelRules {
+  /**
+   * Per SCOPE_* kind: the ids some rule lists (ids outside it are matched by
+   * `*` only), as int32 (`id | 0`): a 32-bit id above 2^31 stays a small
+   * integer, so looking it up allocates nothing.
+   */
+  readonly listed: ReadonlyArray<ReadonlySet<number>>;
+  readonly #mappers = new Map<string, CompiledMapper>();
+
+  constructor(
+    readonly entries: readonly MapEntry[],
+    readonly tunnel: ReadonlyArray<TunnelEntry | null>,
+    readonly texts: readonly string[],
+    readonly hashThreshold: number,
+  ) {
+    const listed = Array.from({ length: SCOPE_SLOTS }, () => new Set<number>());
+    for (const t of tunnel) for (const id of t?.ids ?? []) listed[t!.kind]!.add(id | 0);
+    this.listed = listed;
+  }
+
+  /** The mapper of the entries flagged in `included` (one byte per entry). */
+  mapperOf(included: Uint8Array, active: boolean): CompiledMapper {
+    const key = included.join('');
+    let m = this.#mappers.get(key);
+    if (m === undefined) {
+      m = new CompiledMapper(this.entries.filter((_, i) => included[i] === 1), this.texts, this.hashThreshold, this, included, active);
+      this.#mappers.set(key, m);
+    }
+    return m;
+  }
+
+  /** `parent`'s entries plus those scoped to (kind, id) (id -1: an id no rule lists, so `*` only). */
+  child(parent: CompiledMapper, included: Uint8Array, kind: number, id: number): CompiledMapper {
+    const next = included.slice();
+    let added = false;
+    this.tunnel.forEach((t, i) => {
+      if (t === null || t.kind !== kind || next[i] === 1) return;
+      if (t.ids === null ? true : id >= 0 && t.ids.includes(id)) {
+        next[i] = 1;
+        added = true;
+      }
+    });
+    return added ? this.mapperOf(next, true) : parent;
+  }
+}
+
+/**
+ * The mapper for one interface (or for a place inside tunnels on it). A class
+ * so the hot methods live on one prototype and the translator's call sites
+ * stay monomorphic; both the linear and the hashed paths are in it for the
+ * same reason.
  */
 class CompiledMapper implements InterfaceMapper {
   readonly active: boolean;
   lastRule = -1;
 
+  /** Null when no rule of the interface is scoped to a tunnel: inTunnel is `this`. */
+  private readonly tunnels: TunnelRules | null;
+  /** Which of `tunnels.entries` this mapper holds. */
+  private readonly included: Uint8Array | null;
+  /** Per SCOPE_* kind: the mapper inside each listed id met so far (keyed by `id | 0`), and inside any other id. */
+  private readonly byId: Array<Map<number, InterfaceMapper>>;
+  private readonly anyId: Array<InterfaceMapper | undefined>;
   private readonly texts: readonly string[];
   // IPv4: one word per entry.
   private readonly n4: number;
@@ -187,11 +266,22 @@ class CompiledMapper implements InterfaceMapper {
   private readonly rule6: Int32Array;
   private readonly groups6: Groups | null;
 
-  constructor(entries: readonly MapEntry[], texts: readonly string[], hashThreshold: number) {
+  constructor(
+    entries: readonly MapEntry[],
+    texts: readonly string[],
+    hashThreshold: number,
+    tunnels: TunnelRules | null = null,
+    included: Uint8Array | null = null,
+    active = entries.length > 0,
+  ) {
     this.texts = texts;
+    this.tunnels = tunnels;
+    this.included = included;
+    this.byId = tunnels === null ? [] : Array.from({ length: SCOPE_SLOTS }, () => new Map<number, InterfaceMapper>());
+    this.anyId = tunnels === null ? [] : new Array<InterfaceMapper | undefined>(SCOPE_SLOTS).fill(undefined);
     const v4 = entries.filter((e) => e.match.bytes.length === 4);
     const v6 = entries.filter((e) => e.match.bytes.length === 16);
-    this.active = v4.length + v6.length > 0;
+    this.active = active;
 
     this.n4 = v4.length;
     this.net4 = new Int32Array(v4.map((e) => readWord(e.match.bytes, 0)));
@@ -333,15 +423,30 @@ class CompiledMapper implements InterfaceMapper {
     return best;
   }
 
-  /** No rule is scoped to tunnels here: the same rules apply inside every tunnel. */
-  inTunnel(_kind: number, _id: number): InterfaceMapper {
-    return this;
-  }
-
   ruleText(index: number): string {
     const text = this.texts[index];
     if (text === undefined) throw new RangeError(`no rule with index ${index}`);
     return text;
+  }
+
+  inTunnel(kind: number, id: number): InterfaceMapper {
+    const tunnels = this.tunnels;
+    if (tunnels === null || (kind !== SCOPE_VNI && kind !== SCOPE_KEY && kind !== SCOPE_TEID)) return this;
+    // Keyed as int32 (TunnelRules.listed); an id read as signed finds the same rules.
+    const key = id | 0;
+    const known = this.byId[kind]!.get(key);
+    if (known !== undefined) return known;
+    if (tunnels.listed[kind]!.has(key)) {
+      const m = tunnels.child(this, this.included!, kind, key >>> 0);
+      this.byId[kind]!.set(key, m);
+      return m;
+    }
+    let any = this.anyId[kind];
+    if (any === undefined) {
+      any = tunnels.child(this, this.included!, kind, -1);
+      this.anyId[kind] = any;
+    }
+    return any;
   }
 }
 
@@ -363,6 +468,23 @@ export function compileMapper(
   hashThreshold = HASH_THRESHOLD,
 ): InterfaceMapper {
   return new CompiledMapper(entries, texts, hashThreshold);
+}
+
+/**
+ * Compiles one interface's entries (in first-match order) when some are
+ * scoped to tunnels (`tunnel[i]` non-null): the returned mapper holds the
+ * entries that apply everywhere and is active when any entry applies; its
+ * inTunnel adds the scoped ones. Without scoped entries, compileMapper.
+ */
+export function compileMapperWithTunnels(
+  entries: readonly MapEntry[],
+  tunnel: ReadonlyArray<TunnelEntry | null>,
+  texts: readonly string[],
+  hashThreshold = HASH_THRESHOLD,
+): InterfaceMapper {
+  if (tunnel.every((t) => t === null)) return compileMapper(entries, texts, hashThreshold);
+  const rules = new TunnelRules(entries, tunnel, texts, hashThreshold);
+  return rules.mapperOf(Uint8Array.from(tunnel, (t) => (t === null ? 1 : 0)), entries.length > 0);
 }
 
 // ---------------------------------------------------------------------------
@@ -427,19 +549,26 @@ export class RuleTable {
    */
   mapperFor(iface: CaptureInterface): InterfaceMapper {
     const entries: MapEntry[] = [];
+    const tunnel: Array<TunnelEntry | null> = [];
     this.#rules.forEach((rule, ruleIndex) => {
       if (!applies(rule, iface)) return;
+      // Derived now for tunnel-scoped rules too: an error here, never in the middle of a packet.
       const host = rule.host ?? this.#deriveHost(rule, ruleIndex, iface);
-      entries.push(
+      const entry: MapEntry =
         this.#direction === 'guest-to-host'
           ? { ruleIndex, match: rule.guest, replace: host }
-          : { ruleIndex, match: host, replace: rule.guest },
-      );
+          : { ruleIndex, match: host, replace: rule.guest };
+      entries.push(entry);
+      tunnel.push(rule.tunnel === undefined ? null : { kind: SCOPE_OF_KIND[rule.tunnel.kind], ids: rule.tunnel.ids });
     });
-    return compileMapper(entries, this.#texts);
+    return compileMapperWithTunnels(entries, tunnel, this.#texts);
   }
 
-  /** Rules whose scope names an interface (by name or #id) that none of `seen` has. */
+  /**
+   * Rules whose scope names an interface (by name or #id) that none of `seen`
+   * has. A rule scoped to a tunnel alone (`@vni:5001`) names no interface and
+   * is never listed; whether a tunnel matched shows in the rule's hits.
+   */
   unmatchedScopes(seen: readonly CaptureInterface[]): Rule[] {
     return this.#rules.filter((r) => r.scope.kind !== 'all' && !seen.some((iface) => applies(r, iface)));
   }

@@ -81,7 +81,7 @@ import { datagramEnd, isTsoFrame, SEED_NONE, seedForm } from '../wire/offload.js
 import * as tcp from '../wire/tcp.js';
 import * as udp from '../wire/udp.js';
 import * as dccp from '../wire/dccp.js';
-import { GRE_CHECKSUM } from '../wire/tunnel.js';
+import { GRE_CHECKSUM, TUN_VXLAN, udpTunnel, VXLAN_HEADER, VXLAN_VNI } from '../wire/tunnel.js';
 import { SCOPE_KEY, SCOPE_TEID, SCOPE_VNI } from './mapper.js';
 import type { PacketBatch } from '../capture/batch.js';
 import type { InterfaceMapper } from './mapper.js';
@@ -330,6 +330,10 @@ export class Translator {
   private readonly scratch6 = new Uint8Array(16);
   /** rewriteBatch: the packets left to `translate`. */
   private others = new Int32Array(0);
+  /** rewriteBatch takes VXLAN's commonest packets on the direct path (`vxlan`); `inTunnel` while it translates one's inner frame. */
+  private directVxlan = false;
+  private inTunnel = false;
+  private readonly innerBefore = new Uint8Array(DIRECT_SPAN);
   /** rewrite: the first bytes of the frame as they were before the direct path. */
   private readonly before = new Uint8Array(DIRECT_SPAN);
   private readonly beforeView = new DataView(this.before.buffer);
@@ -452,6 +456,7 @@ export class Translator {
     const others = this.others.length >= to - from ? this.others : (this.others = new Int32Array(to - from));
     let n = 0;
     let rewritten = 0;
+    this.directVxlan = true;
     for (let i = from; i < to; i++) {
       const mapper = mappers[iface[i]!];
       if (mapper === undefined || !mapper.active) continue;
@@ -463,6 +468,7 @@ export class Translator {
         maskCounts[kinds]!++;
       }
     }
+    this.directVxlan = false;
     return n === 0 ? rewritten : rewritten + this.translateOthers(buf, batch, others, n, ctx);
   }
 
@@ -515,10 +521,12 @@ export class Translator {
     ) {
       return -1;
     }
-    // A UDP tunnel's packet: `translate` goes inside it.
+    // A UDP tunnel's packet: `translate` goes inside it (rewriteBatch takes VXLAN's commonest form itself).
     if (proto === IPPROTO_UDP && this.decoder.tunnels) {
       const ports = this.decoder.tunnelPorts;
-      if ((ports[v.getUint16(l4 + udp.SRC_PORT)]! | ports[v.getUint16(l4 + udp.DST_PORT)]!) !== 0) return -1;
+      const sp = v.getUint16(l4 + udp.SRC_PORT);
+      const dp = v.getUint16(l4 + udp.DST_PORT);
+      if ((ports[sp]! | ports[dp]!) !== 0) return this.directVxlan ? this.vxlan(v, ip, l4, total, mapper, udpTunnel(ports, sp, dp)) : -1;
     }
     const oldSrc = v.getInt32(ip + ipv4.SRC_ADDR);
     const oldDst = v.getInt32(ip + ipv4.DST_ADDR);
@@ -552,6 +560,41 @@ export class Translator {
       v.setUint16(ck, n === 0 ? 0xffff : n);
     }
     return kinds;
+  }
+
+  /**
+   * The direct path for VXLAN's commonest packet (rewriteBatch only): an
+   * IPv4/UDP datagram (checked by `direct`) whose addresses no rule maps,
+   * carrying VXLAN whose frame the direct path takes (not a tunnel again).
+   * The inner frame is translated by `direct` with the VNI's mapper, and the
+   * outer UDP checksum (0 stays 0) takes the delta of the words it changed,
+   * read from a copy of its first bytes. Returns -1 for any other packet
+   * (nothing written), else the kinds (1 << K_TUNNELLED, or 0).
+   */
+  private vxlan(v: DataView, ip: number, l4: number, total: number, mapper: InterfaceMapper, kind: number): number {
+    const inner = l4 + udp.HEADER_LEN + VXLAN_HEADER;
+    const end = ip + total;
+    if (kind !== TUN_VXLAN || this.inTunnel || v.getUint16(l4 + udp.LENGTH) !== end - l4 || inner + eth.HEADER_LEN > end) return -1;
+    if (mapper.map4(v.getUint32(ip + ipv4.SRC_ADDR)) >= 0 || mapper.map4(v.getUint32(ip + ipv4.DST_ADDR)) >= 0) return -1;
+    const span = end - inner < DIRECT_SPAN ? end - inner : DIRECT_SPAN;
+    const was = this.innerBefore;
+    for (let i = 0; i < span; i++) was[i] = v.getUint8(inner + i);
+    this.inTunnel = true;
+    const kinds = this.direct(v, inner, end - inner, mapper.inTunnel(SCOPE_VNI, v.getUint32(l4 + udp.HEADER_LEN + VXLAN_VNI) >>> 8));
+    this.inTunnel = false;
+    if (kinds <= 0) return kinds;
+    const field = v.getUint16(l4 + udp.CHECKSUM);
+    if (field !== 0) {
+      let delta = 0;
+      for (let i = 0; i + 1 < span; i += 2) {
+        const n = v.getUint16(inner + i);
+        const o = (was[i]! << 8) | was[i + 1]!;
+        if (n !== o) delta += (~o & 0xffff) + n;
+      }
+      const c = applyDelta(field, delta);
+      v.setUint16(l4 + udp.CHECKSUM, c === 0 ? 0xffff : c);
+    }
+    return 1 << K_TUNNELLED;
   }
 
   /** The direct path for an ARP message at `a` (after an Ethernet header): what `translateArp` does. */

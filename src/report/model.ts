@@ -27,6 +27,8 @@ export type CheckName =
   | 'tcp.checksum-offloaded'
   | 'udp.checksum-offloaded'
   | 'udp.checksum-missing'
+  | 'udp.checksum-zero-tunnel'
+  | 'gre.checksum'
   | 'icmp.inner-ipv4.checksum'
   | 'icmp.inner-udp.checksum'
   | 'icmp.inner-tcp.checksum'
@@ -256,6 +258,8 @@ export const CHECK_SEVERITY: Readonly<Record<CheckName, Severity>> = {
   'tcp.checksum-offloaded': 'warning',
   'udp.checksum-offloaded': 'warning',
   'udp.checksum-missing': 'error',
+  'udp.checksum-zero-tunnel': 'warning',
+  'gre.checksum': 'error',
   'icmp.inner-ipv4.checksum': 'warning',
   'icmp.inner-udp.checksum': 'warning',
   'icmp.inner-tcp.checksum': 'warning',

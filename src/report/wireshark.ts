@@ -80,6 +80,8 @@ const CHECK_FILTER: Partial<Record<CheckName, string>> = {
   'udp.checksum': 'udp.checksum.status == 0',
   'udp.checksum-offloaded': 'udp.checksum.status == 0',
   'udp.checksum-missing': 'ipv6 && udp.checksum == 0',
+  'udp.checksum-zero-tunnel': 'ipv6 && udp.checksum == 0 && (vxlan || geneve || gtp || gre)',
+  'gre.checksum': 'gre.checksum.status == "Bad"',
   'icmp.checksum': 'icmp.checksum.status == 0',
   'icmpv6.checksum': 'icmpv6.checksum.status == 0',
   'dccp.checksum': 'dccp.checksum.status == 0',

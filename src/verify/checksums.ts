@@ -46,6 +46,16 @@
  *   length 0 or past the frame) or its TCP/UDP checksum holds a seed: IP
  *   checksum offload leaves the field 0 for the NIC (Windows).
  *
+ * - Tunnels (src/wire/tunnel.ts): every packet a tunnel carries is checked
+ *   as a packet of its own, at every depth (the Verifier calls `check` for
+ *   each; findings say "inside VXLAN VNI 42"). A GRE checksum (C bit),
+ *   over the GRE header and payload to the datagram's end, is judged as
+ *   Wireshark always judges it -> `gre.checksum` (error). A UDP checksum of
+ *   0 over IPv6 on a tunnel is `udp.checksum-zero-tunnel` (warning), not
+ *   `udp.checksum-missing`: RFC 6935 and RFC 6936 allow it for tunnels
+ *   (Linux's udp6zerocsumtx), though Wireshark calls it illegal unless
+ *   udp.ignore_ipv6_zero_checksum is set.
+ *
  * Counts (report summary.checksums): `verified` checksums found correct,
  * `bad` found wrong (offloaded and missing included), `unverifiable` ones
  * that could not be judged (cut by the capture, incomplete or abandoned
@@ -78,6 +88,7 @@ import { ADD_COMPLETE, ADD_DROPPED, ADD_FULL, FLAG_FIRST, FLAG_LAST, Reassembler
 import { fold, sumHeader, sumRange } from '../wire/checksum.js';
 import { L4Coverage } from '../wire/coverage.js';
 import { datagramEnd, isTsoFrame, SEED_NONE, seedForm } from '../wire/offload.js';
+import { GRE_CHECKSUM, TUN_NONE } from '../wire/tunnel.js';
 
 export interface ChecksumOptions {
   /** Incomplete datagrams held for reassembly (default 4096). */
@@ -197,8 +208,9 @@ export class ChecksumChecker {
       this.flushZeroHeader(ctx, false);
       this.fragment(v, ip, capEnd, headerOk, ctx);
     } else if (ip.l4Off >= 0) {
-      this.l4(v, ip, capEnd, d.frameEnd, ctx);
+      this.l4(v, ip, capEnd, d.frameEnd, ctx, d.tunnel.kind !== TUN_NONE && d.tunnel.udpOff === ip.l4Off);
     }
+    if (d.tunnel.greChecksumOff >= 0) this.gre(v, d, ctx);
     this.flushZeroHeader(ctx, false);
     if ((d.icmpError || d.redirectQuote) && d.inner.version !== 0) this.quoted(v, d, ctx);
   }
@@ -239,6 +251,25 @@ export class ChecksumChecker {
       hex16(expected),
       hex16(field),
     );
+  }
+
+  /** The GRE checksum of the tunnel in `d` (its C bit is set): over the GRE header and payload, to the datagram's end. */
+  private gre(v: DataView, d: DecodeResult, ctx: PacketContext): void {
+    const g = d.tunnel.greChecksumOff;
+    const end = d.ip.end;
+    if (end > d.capEnd || d.ip.isFragment) {
+      this.unverifiable++;
+      return;
+    }
+    const s = sumRange(v, g, end - g);
+    if (s === 0xffff) {
+      this.verified++;
+      return;
+    }
+    this.bad++;
+    const actual = v.getUint16(g + GRE_CHECKSUM);
+    const expected = ~fold(s + (~actual & 0xffff)) & 0xffff;
+    ctx.add('gre.checksum', `GRE checksum ${hex16(actual)}, expected ${hex16(expected)}`, hex16(expected), hex16(actual));
   }
 
   /** Returns true when the header checksum is right (or cannot be judged). */
@@ -302,7 +333,7 @@ export class ChecksumChecker {
   }
 
   /** An unfragmented datagram's L4 checksum. */
-  private l4(v: DataView, ip: IpInfo, capEnd: number, frameEnd: number, ctx: PacketContext): void {
+  private l4(v: DataView, ip: IpInfo, capEnd: number, frameEnd: number, ctx: PacketContext, tunnel: boolean): void {
     const p = ip.proto;
     const v6 = ip.version === 6;
     if (!checkedProto(p, v6)) return;
@@ -318,7 +349,11 @@ export class ChecksumChecker {
     }
     const field = v.getUint16(l4 + fo);
     if (field === 0 && p === IPPROTO_UDP) {
-      if (v6) this.missing(ctx, 'UDP checksum 0 over IPv6, where it is mandatory (RFC 8200 8.1)');
+      if (v6 && tunnel) {
+        ctx.add('udp.checksum-zero-tunnel', 'UDP checksum 0 over IPv6 on a tunnel: RFC 6935 allows it for tunnels (Wireshark calls it illegal unless udp.ignore_ipv6_zero_checksum is set)', '(non-zero, or 0 on a tunnel)', '0x0000');
+      } else if (v6) {
+        this.missing(ctx, 'UDP checksum 0 over IPv6, where it is mandatory (RFC 8200 8.1)');
+      }
       return;
     }
     if (field === 0 && p === IPPROTO_UDPLITE) {

@@ -5,6 +5,7 @@
  */
 import type { InterfaceInfo } from '../capture/record.js';
 import type { CheckName, Findings } from '../report/model.js';
+import type { TunnelInfo } from '../wire/tunnel.js';
 
 /**
  * The capture's lanes. An interface is a lane by its identity (Wireshark's
@@ -77,12 +78,15 @@ export class PacketContext {
   vlanKey = 0;
   /** Packet timestamp in seconds (a double; sub-microsecond precision is not needed). */
   time = 0;
+  /** The tunnel the packet in hand is inside (the nearest), null for the frame's own packet: messages say it. */
+  tunnel: TunnelInfo | null = null;
   constructor(readonly findings: Findings) {}
 
   /** A finding on the packet in hand, with its time and VLAN. Allocates: only for findings. */
   add(check: CheckName, message: string, expected?: string, actual?: string): void {
     const vlan = vlanText(this.vlanKey);
-    this.findings.add(this.frame, this.interfaceId, check, message, {
+    const text = this.tunnel === null ? message : `${message} (inside ${this.tunnel.describe()})`;
+    this.findings.add(this.frame, this.interfaceId, check, text, {
       ...(expected === undefined ? {} : { expected, actual: actual! }),
       time: reportTime(this.time),
       ...(vlan === '' ? {} : { vlan }),

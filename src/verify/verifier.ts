@@ -136,6 +136,12 @@ export class Verifier {
       this.checksums.check(v, d, ctx);
       if (net === NET_IPV4) this.arp.ipv4(v, d, ctx);
       this.flows.packet(v, d, ctx);
+      // Every packet its tunnels carry, at every depth: its checksums, as a packet of its own.
+      for (let carrier = d, p = d.payload; p !== null; carrier = p, p = p.payload) {
+        ctx.tunnel = carrier.tunnel;
+        if (p.net === NET_IPV4 || p.net === NET_IPV6) this.checksums.check(v, p, ctx);
+      }
+      ctx.tunnel = null;
     } else if (net === NET_ARP) {
       this.checked++;
       this.arp.arp(v, d, ctx);

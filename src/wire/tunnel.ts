@@ -66,7 +66,9 @@ export const PORT_GTPU = 2152;
 const WELL_KNOWN_PORTS = 1024;
 
 const VXLAN_HEADER_LEN = 8;
-const VXLAN_VNI = 4;
+/** VXLAN's header length, and where its VNI is (the top 24 bits of the word there). */
+export const VXLAN_HEADER = VXLAN_HEADER_LEN;
+export const VXLAN_VNI = 4;
 const GPE_NEXT = 3;
 const GPE_IPV4 = 1;
 const GPE_IPV6 = 2;

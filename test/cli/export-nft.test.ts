@@ -186,12 +186,43 @@ describe('export nft: what it refuses, exit 2 with one line', () => {
       ['-r', '10.0.0.0/24=10.0.1.0/24@tap0', '-r', '10.0.1.0/24=10.0.2.0/24@tap0'],
       'rule "10.0.1.0/24=10.0.2.0/24@tap0": on device "tap0" one network is both a guest and a host network (with rule "10.0.0.0/24=10.0.1.0/24@tap0"): nft applies a chain\'s rules one after another and would translate such an address twice; map onto networks no other rule of the device matches',
     ],
+    [
+      'a tunnel scope (VXLAN)',
+      ['-r', '10.0.0.0/24=192.168.11.0/24@tap0+vni:5001,5002'],
+      'rule "10.0.0.0/24=192.168.11.0/24@tap0+vni:5001,5002": export nft cannot limit a rule to a tunnel: nftables rewrites only the outer headers, not the packets inside VXLAN, Geneve, GRE or GTP-U; put the rule without its tunnel scope on the device where the tunnel ends, whose packets are the inner ones (e.g. 10.0.0.0/24=192.168.11.0/24@vxlan5001), or rewrite captures offline',
+    ],
+    [
+      'a tunnel scope without a device, in conntrack-zones mode too',
+      ['--mode', 'conntrack-zones', '-r', '10.0.0.0/24=192.168.11.0/24@tap0', '-r', 'fd00::/64=fd00:12::/64@key:*'],
+      'rule "fd00::/64=fd00:12::/64@key:*": export nft cannot limit a rule to a tunnel: nftables rewrites only the outer headers, not the packets inside VXLAN, Geneve, GRE or GTP-U; put the rule without its tunnel scope on the device where the tunnel ends, whose packets are the inner ones (e.g. fd00::/64=fd00:12::/64@gre1), or rewrite captures offline',
+    ],
     ['no rules', [], 'export nft needs rules: give --rule GUEST=HOST@DEVICE or --rules-file FILE'],
     ['a bad table name', ['--table', 'my table', '-r', '10.0.0.0/24=192.168.11.0/24@tap0'], '--table "my table" is not an nft table name: use letters, digits and _, starting with a letter (e.g. ssnat)'],
   ];
   it.each(cases)('%s', (_what, args, line) => {
     const r = exportNft(args);
     expect([r.code, r.stdout, r.stderr]).toEqual([2, '', `ssnat-rewrite: ${line}\n`]);
+  });
+
+  it('a tunnel scope from a rules file: the file and line named, nothing written', () => {
+    const dir = tempDir();
+    const rules = join(dir, 'tunnels.txt');
+    writeFileSync(rules, '10.0.0.0/24=192.168.11.0/24@tap0\n# clone 2 behind its GTP-U tunnels\n10.0.0.0/24=192.168.12.0/24@#1+teid:1,2,3\n');
+    const out = join(dir, 'o.nft');
+    const r = exportNft(['--rules-file', rules, '-o', out]);
+    expect([r.code, r.stdout, r.stderr]).toEqual([
+      2,
+      '',
+      `ssnat-rewrite: ${rules}:3: rule "10.0.0.0/24=192.168.12.0/24@#1+teid:1,2,3": export nft cannot limit a rule to a tunnel: nftables rewrites only the outer headers, not the packets inside VXLAN, Geneve, GRE or GTP-U; put the rule without its tunnel scope on the device where the tunnel ends, whose packets are the inner ones (e.g. 10.0.0.0/24=192.168.12.0/24@gtp1), or rewrite captures offline\n`,
+    ]);
+    expect(existsSync(out)).toBe(false);
+    // A bad tunnel scope in the file is the parser's line, with the file and line, and the caret under it.
+    writeFileSync(rules, '10.0.0.0/24=192.168.11.0/24@tap0+vxlan:5001\n');
+    const bad = exportNft(['--rules-file', rules]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.split('\n')[0]).toBe(
+      `ssnat-rewrite: ${rules}:1: rule "10.0.0.0/24=192.168.11.0/24@tap0+vxlan:5001": unknown tunnel kind "vxlan": did you mean @tap0+vni:5001? (vni: VXLAN, VXLAN-GPE, Geneve, NVGRE; key: GRE; teid: GTP-U; an interface with this name is @#N)`,
+    );
   });
 
   it('another format than nft', () => {

@@ -80,7 +80,7 @@ describe('--fail-on and --ignore', () => {
     const family = cli(['verify', HOST, '--ignore', 'flw.*']);
     expect(family.code).toBe(2);
     expect(family.stderr.toString()).toBe(
-      'ssnat-rewrite: --ignore: no check family "flw"; did you mean flow.*? (families: ipv4, tcp, udp, icmp, icmpv6, dccp, arp, flow, addr, rule, packet, capture, verify)\n',
+      'ssnat-rewrite: --ignore: no check family "flw"; did you mean flow.*? (families: ipv4, tcp, udp, icmp, icmpv6, dccp, gre, arp, flow, addr, rule, packet, capture, verify)\n',
     );
     const far = cli(['verify', HOST, '--ignore', 'nonsense']);
     expect(far.stderr.toString()).toBe('ssnat-rewrite: --ignore: unknown check "nonsense" (ssnat-rewrite verify --help lists the checks)\n');

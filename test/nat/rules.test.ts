@@ -93,6 +93,30 @@ describe('parseRule: accepted forms', () => {
     expect(parseRule('10.0.0.0/24:192.168.1.0/24@#12').scope).toEqual({ kind: 'id', id: 12 });
   });
 
+  it('tunnel scopes: vni, key, teid, alone or after an interface, a list or *', () => {
+    const tunnel = (text: string): unknown => {
+      const r = parseRule(text);
+      return [r.scope, r.tunnel];
+    };
+    expect(tunnel('10.0.0.0/24=192.168.1.0/24@vni:5001')).toEqual([ALL, { kind: 'vni', ids: [5001] }]);
+    expect(tunnel('10.0.0.0/24=192.168.1.0/24@tap1+vni:5001')).toEqual([{ kind: 'name', name: 'tap1' }, { kind: 'vni', ids: [5001] }]);
+    expect(tunnel('10.0.0.0/24@#2+teid:1,2,3')).toEqual([{ kind: 'id', id: 2 }, { kind: 'teid', ids: [1, 2, 3] }]);
+    expect(tunnel('fd00::/64=fd01::/64@key:*')).toEqual([ALL, { kind: 'key', ids: null }]);
+    // Bounds, hex, whitespace around "+", ":" and ",".
+    expect(tunnel('10.0.0.0/24@vni:0,16777215')).toEqual([ALL, { kind: 'vni', ids: [0, 16777215] }]);
+    expect(tunnel('10.0.0.0/24@ tap1 + key : 0xFFFFFFFF , 7')).toEqual([{ kind: 'name', name: 'tap1' }, { kind: 'key', ids: [4294967295, 7] }]);
+    expect(tunnel('10.0.0.0/24@teid: *')).toEqual([ALL, { kind: 'teid', ids: null }]);
+    // An interface name with a "+" before the tunnel: the last "+" joins them.
+    expect(tunnel('10.0.0.0/24@a+b+vni:9')).toEqual([{ kind: 'name', name: 'a+b' }, { kind: 'vni', ids: [9] }]);
+    expect(tunnel('10.0.0.0/24@eth0:1+key:9')).toEqual([{ kind: 'name', name: 'eth0:1' }, { kind: 'key', ids: [9] }]);
+    // Names that are not a kind (or near one) and ":" stay names; a rule without a tunnel scope has none.
+    expect(tunnel('10.0.0.0/24@eth0:1')).toEqual([{ kind: 'name', name: 'eth0:1' }, undefined]);
+    expect(tunnel('10.0.0.0/24@nflog:5')).toEqual([{ kind: 'name', name: 'nflog:5' }, undefined]);
+    expect(tunnel('10.0.0.0/24@nflog:5+teid:7')).toEqual([{ kind: 'name', name: 'nflog:5' }, { kind: 'teid', ids: [7] }]);
+    expect(tunnel('10.0.0.0/24@vni5001')).toEqual([{ kind: 'name', name: 'vni5001' }, undefined]);
+    expect('tunnel' in parseRule('10.0.0.0/24@tap0')).toBe(false);
+  });
+
   it('the scope is what follows the LAST @ (names may contain odd characters)', () => {
     expect(parseRule('10.0.0.0/24=192.168.1.0/24@tap#1').scope).toEqual({ kind: 'name', name: 'tap#1' });
     const e = ruleError(() => parseRule('10.0.0.0/24@x=192.168.1.0/24@tap0'));
@@ -258,11 +282,63 @@ describe('parseRule: rejections (exact message and column)', () => {
   });
 
   it('bad scopes', () => {
-    rejects('10.0.0.0/24=192.168.1.0/24@', 'rule "10.0.0.0/24=192.168.1.0/24@": missing interface after "@" (a name, or #N for an interface id)', 26);
+    rejects('10.0.0.0/24=192.168.1.0/24@', 'rule "10.0.0.0/24=192.168.1.0/24@": missing interface or tunnel after "@" (a name, #N for an interface id, or e.g. vni:5001)', 26);
     rejects('@tap0', 'rule "@tap0": missing mapping before "@"', 0);
     rejects('10.0.0.0/24@#x', 'rule "10.0.0.0/24@#x": interface id "#x" is not a number from 0 to 4294967295 (e.g. @#0 for the first interface)', 12);
     rejects('10.0.0.0/24@#', 'rule "10.0.0.0/24@#": interface id "#" is not a number from 0 to 4294967295 (e.g. @#0 for the first interface)', 12);
     rejects('10.0.0.0/24@#4294967296', 'rule "10.0.0.0/24@#4294967296": interface id "#4294967296" is not a number from 0 to 4294967295 (e.g. @#0 for the first interface)', 12);
+  });
+
+  it('unknown tunnel kind: the closest kind suggested, column at the kind', () => {
+    const kinds = 'vni: VXLAN, VXLAN-GPE, Geneve, NVGRE; key: GRE; teid: GTP-U; an interface with this name is @#N';
+    rejects('10.0.0.0/24=192.168.1.0/24@vnii:5001', `rule "10.0.0.0/24=192.168.1.0/24@vnii:5001": unknown tunnel kind "vnii": did you mean @vni:5001? (${kinds})`, 27);
+    rejects('10.0.0.0/24=192.168.1.0/24@tap1+kye:7', `rule "10.0.0.0/24=192.168.1.0/24@tap1+kye:7": unknown tunnel kind "kye": did you mean @tap1+key:7? (${kinds})`, 32);
+    rejects('10.0.0.0/24@#2+tied:1,2', `rule "10.0.0.0/24@#2+tied:1,2": unknown tunnel kind "tied": did you mean @#2+teid:1,2? (${kinds})`, 15);
+    // The protocol's name, and the kind in capitals, are the kind that protocol's id is.
+    rejects('10.0.0.0/24@vxlan:5001', `rule "10.0.0.0/24@vxlan:5001": unknown tunnel kind "vxlan": did you mean @vni:5001? (${kinds})`, 12);
+    rejects('10.0.0.0/24@geneve:*', `rule "10.0.0.0/24@geneve:*": unknown tunnel kind "geneve": did you mean @vni:*? (${kinds})`, 12);
+    rejects('10.0.0.0/24@gre:9', `rule "10.0.0.0/24@gre:9": unknown tunnel kind "gre": did you mean @key:9? (${kinds})`, 12);
+    rejects('10.0.0.0/24@gtpu:9', `rule "10.0.0.0/24@gtpu:9": unknown tunnel kind "gtpu": did you mean @teid:9? (${kinds})`, 12);
+    rejects('10.0.0.0/24@VNI:9', `rule "10.0.0.0/24@VNI:9": unknown tunnel kind "VNI": did you mean @vni:9? (${kinds})`, 12);
+    // After "+" any word is a tunnel kind (not an Object property either).
+    rejects('10.0.0.0/24@tap0+constructor:9', `rule "10.0.0.0/24@tap0+constructor:9": unknown tunnel kind "constructor": did you mean @tap0+vni:9? (${kinds})`, 17);
+    rejects('10.0.0.0/24@tap0+nflog:9', `rule "10.0.0.0/24@tap0+nflog:9": unknown tunnel kind "nflog": did you mean @tap0+vni:9? (${kinds})`, 17);
+  });
+
+  it('tunnel ids out of range say the range; not a number says what is', () => {
+    rejects('10.0.0.0/24@vni:16777216', 'rule "10.0.0.0/24@vni:16777216": VNI 16777216 is out of range: a VNI is 24 bits, 0 to 16777215', 16);
+    rejects('10.0.0.0/24@vni:5001,0x1000000', 'rule "10.0.0.0/24@vni:5001,0x1000000": VNI 0x1000000 is out of range: a VNI is 24 bits, 0 to 16777215', 21);
+    rejects('10.0.0.0/24@key:4294967296', 'rule "10.0.0.0/24@key:4294967296": GRE key 4294967296 is out of range: a GRE key is 32 bits, 0 to 4294967295', 16);
+    rejects('10.0.0.0/24@tap0+teid:99999999999', 'rule "10.0.0.0/24@tap0+teid:99999999999": TEID 99999999999 is out of range: a TEID is 32 bits, 0 to 4294967295', 22);
+    rejects('10.0.0.0/24@vni:-1', 'rule "10.0.0.0/24@vni:-1": VNI "-1" is not a number (decimal, or hex with 0x)', 16);
+    rejects('10.0.0.0/24@vni: 50 01', 'rule "10.0.0.0/24@vni: 50 01": VNI "50 01" is not a number (decimal, or hex with 0x)', 17);
+    rejects('10.0.0.0/24@key:0x', 'rule "10.0.0.0/24@key:0x": GRE key "0x" is not a number (decimal, or hex with 0x)', 16);
+  });
+
+  it('tunnel id lists: missing, empty, trailing comma, duplicates, * in a list', () => {
+    rejects('10.0.0.0/24@vni:', 'rule "10.0.0.0/24@vni:": missing VNI after "vni:" (an id like vni:5001, a list like vni:5001,5002, or vni:* for any)', 16);
+    rejects('10.0.0.0/24@tap1+teid: ', 'rule "10.0.0.0/24@tap1+teid:": missing TEID after "teid:" (an id like teid:5001, a list like teid:5001,5002, or teid:* for any)', 22);
+    rejects('10.0.0.0/24@vni:5001,', 'rule "10.0.0.0/24@vni:5001,": empty VNI in the list "5001," (a doubled or trailing ",")', 21);
+    rejects('10.0.0.0/24@key:1,,2', 'rule "10.0.0.0/24@key:1,,2": empty GRE key in the list "1,,2" (a doubled or trailing ",")', 18);
+    rejects('10.0.0.0/24@key:,2', 'rule "10.0.0.0/24@key:,2": empty GRE key in the list ",2" (a doubled or trailing ",")', 16);
+    rejects('10.0.0.0/24@teid:1,2,1', 'rule "10.0.0.0/24@teid:1,2,1": TEID 1 is listed twice', 21);
+    rejects('10.0.0.0/24@vni:16, 0x10', 'rule "10.0.0.0/24@vni:16, 0x10": VNI 16 is listed twice (as 16 and 0x10)', 20);
+    rejects('10.0.0.0/24@vni:5,*', 'rule "10.0.0.0/24@vni:5,*": "*" (any VNI) stands alone, not in a list', 18);
+  });
+
+  it('"+" without a tunnel, without an interface, or with a tunnel before it', () => {
+    const noTunnel = '"+" must be followed by a tunnel: vni:ID, key:ID or teid:ID (e.g. @tap1+vni:5001); an interface whose name holds "+" is @#N';
+    rejects('10.0.0.0/24@tap1+', `rule "10.0.0.0/24@tap1+": ${noTunnel}`, 16);
+    rejects('10.0.0.0/24@tap1+5001', `rule "10.0.0.0/24@tap1+5001": ${noTunnel}`, 16);
+    rejects('10.0.0.0/24@tap+1', `rule "10.0.0.0/24@tap+1": ${noTunnel}`, 15);
+    rejects('10.0.0.0/24@#2+', `rule "10.0.0.0/24@#2+": ${noTunnel}`, 14);
+    rejects('10.0.0.0/24@+vni:5', 'rule "10.0.0.0/24@+vni:5": missing interface before "+" (a name, or #N; a tunnel alone is @vni:5)', 12);
+    rejects(
+      '10.0.0.0/24@vni:5+key:3',
+      'rule "10.0.0.0/24@vni:5+key:3": "vni:5" before "+" is a tunnel, not an interface: a rule has one tunnel scope, after its interface (@IFACE+TUNNEL); an interface with this name is @#N',
+      12,
+    );
+    rejects('10.0.0.0/24@#x+vni:5', 'rule "10.0.0.0/24@#x+vni:5": interface id "#x" is not a number from 0 to 4294967295 (e.g. @#0 for the first interface)', 12);
   });
 
   it('names the source when there is one', () => {
@@ -304,6 +380,22 @@ describe('parseRulesFile', () => {
     expect(e.column).toBe(8);
   });
 
+  it('takes tunnel scopes; "@#2+teid:..." is not a comment', () => {
+    const rules = parseRulesFile(
+      ['# clones behind VNIs', '10.0.0.0/24=192.168.1.0/24@vni:5001  # clone 1', '10.0.0.0/24=192.168.2.0/24@tap1+vni:5002', '10.0.0.0/24=192.168.3.0/24@#2+teid:1,2,3', '10.0.0.0/24=192.168.4.0/24@key:*'].join('\n'),
+      'rules.txt',
+    );
+    expect(rules.map((r) => [r.text, r.source, r.scope, r.tunnel])).toEqual([
+      ['10.0.0.0/24=192.168.1.0/24@vni:5001', 'rules.txt:2', ALL, { kind: 'vni', ids: [5001] }],
+      ['10.0.0.0/24=192.168.2.0/24@tap1+vni:5002', 'rules.txt:3', { kind: 'name', name: 'tap1' }, { kind: 'vni', ids: [5002] }],
+      ['10.0.0.0/24=192.168.3.0/24@#2+teid:1,2,3', 'rules.txt:4', { kind: 'id', id: 2 }, { kind: 'teid', ids: [1, 2, 3] }],
+      ['10.0.0.0/24=192.168.4.0/24@key:*', 'rules.txt:5', ALL, { kind: 'key', ids: null }],
+    ]);
+    const e = ruleError(() => parseRulesFile('10.0.0.0/24=192.168.1.0/24@vni:5001\n10.0.0.0/24=192.168.2.0/24@vni:5001,\n', 'rules.txt'));
+    expect(e.message).toBe('rules.txt:2: rule "10.0.0.0/24=192.168.2.0/24@vni:5001,": empty VNI in the list "5001," (a doubled or trailing ",")');
+    expect([e.source, e.column]).toEqual(['rules.txt:2', 36]);
+  });
+
   it('ignores a byte order mark and an empty file', () => {
     expect(parseRulesFile('\uFEFF10.0.0.0/24\n', 'r')[0]!.source).toBe('r:1');
     expect(parseRulesFile('', 'r')).toEqual([]);
@@ -343,7 +435,40 @@ describe('validateRuleSet', () => {
     );
   });
 
+  it('the same guest network on two VNIs, onto two host networks, is two scopes (clones behind VNIs 5001 and 5002)', () => {
+    expect(() =>
+      validateRuleSet(
+        set(
+          '10.0.0.0/24=192.168.1.0/24@vni:5001',
+          '10.0.0.0/24=192.168.2.0/24@vni:5002',
+          '10.0.0.0/24=192.168.3.0/24',
+          '10.0.0.0/24=192.168.4.0/24@vni:*',
+          '10.0.0.0/24=192.168.5.0/24@key:5001',
+          '10.0.0.0/24=192.168.6.0/24@tap1+vni:5001',
+          '10.0.0.0/24=192.168.7.0/24@#1+vni:5001',
+          '10.0.0.0/24=192.168.8.0/24@vni:5003,5004',
+          '10.0.0.0/24=192.168.9.0/24@vni:5005,5006',
+        ),
+      ),
+    ).not.toThrow();
+  });
+
+  it('rejects guest prefixes that overlap inside a tunnel both scopes share, naming it', () => {
+    expect(ruleError(() => validateRuleSet(set('10.0.0.0/24=1.0.0.0/24@vni:5001', '10.0.0.0/16=2.0.0.0/16@vni:5001'))).message).toBe(
+      'f:2: rule "10.0.0.0/16=2.0.0.0/16@vni:5001": guest prefix 10.0.0.0/16 overlaps 10.0.0.0/24 of rule "10.0.0.0/24=1.0.0.0/24@vni:5001" (f:1) on all interfaces inside VNI 5001',
+    );
+    expect(ruleError(() => validateRuleSet(set('10.0.0.0/24=1.0.0.0/24@teid:1,2,3', '10.0.0.0/24=2.0.0.0/24@teid:4,3'))).message).toBe(
+      'f:2: rule "10.0.0.0/24=2.0.0.0/24@teid:4,3": guest prefix 10.0.0.0/24 overlaps 10.0.0.0/24 of rule "10.0.0.0/24=1.0.0.0/24@teid:1,2,3" (f:1) on all interfaces inside TEID 3',
+    );
+    expect(ruleError(() => validateRuleSet(set('fd00::/64=fd01::/64@tap0+key:*', 'fd00::/64=fd02::/64@tap0+key:*'))).message).toBe(
+      'f:2: rule "fd00::/64=fd02::/64@tap0+key:*": guest prefix fd00::/64 overlaps fd00::/64 of rule "fd00::/64=fd01::/64@tap0+key:*" (f:1) on interface "tap0" inside any GRE key',
+    );
+  });
+
   it('rejects host prefixes that overlap, in any scope (the reverse direction would be ambiguous)', () => {
+    expect(ruleError(() => validateRuleSet(set('10.0.0.0/24=192.168.1.0/24@vni:5001', '10.0.1.0/24=192.168.1.0/24@vni:5002'))).message).toBe(
+      'f:2: rule "10.0.1.0/24=192.168.1.0/24@vni:5002": host prefix 192.168.1.0/24 overlaps 192.168.1.0/24 of rule "10.0.0.0/24=192.168.1.0/24@vni:5001" (f:1); two guest networks must not share a host network',
+    );
     const e = ruleError(() => validateRuleSet(set('10.0.0.0/24=192.168.1.0/24@tap0', '10.0.1.0/24=192.168.1.0/24@tap1')));
     expect(e.message).toBe(
       'f:2: rule "10.0.1.0/24=192.168.1.0/24@tap1": host prefix 192.168.1.0/24 overlaps 192.168.1.0/24 of rule "10.0.0.0/24=192.168.1.0/24@tap0" (f:1); two guest networks must not share a host network',

@@ -3,7 +3,7 @@ import ipaddr from 'ipaddr.js';
 import { describe, expect, it } from 'vitest';
 import type { CaptureInterface } from '../../src/capture/interface.js';
 import { RuleError } from '../../src/errors.js';
-import type { InterfaceMapper } from '../../src/nat/mapper.js';
+import { type InterfaceMapper, SCOPE_KEY, SCOPE_TEID, SCOPE_VNI } from '../../src/nat/mapper.js';
 import {
   type Prefix,
   type Rule,
@@ -242,6 +242,208 @@ describe('RuleTable: rule order and scopes', () => {
 
   it('the constructor validates the set', () => {
     expect(() => table(['10.0.0.0/24=192.168.1.0/24', '10.0.1.0/24=192.168.1.0/24@tap1'])).toThrow(RuleError);
+  });
+});
+
+describe('RuleTable: tunnel scopes (inTunnel)', () => {
+  it('clones behind VNIs 5001 and 5002: one guest network, two host networks, nothing outside', () => {
+    const t = table(['10.0.0.0/24=192.168.1.0/24@vni:5001', '10.0.0.0/24=192.168.2.0/24@vni:5002']);
+    const top = t.mapperFor(IF0);
+    expect(top.active).toBe(true);
+    expect(m4(top, '10.0.0.2')).toBe('-1');
+    const in1 = top.inTunnel(SCOPE_VNI, 5001);
+    const in2 = top.inTunnel(SCOPE_VNI, 5002);
+    expect([in1.active, m4(in1, '10.0.0.2'), in1.lastRule]).toEqual([true, '192.168.1.2', 0]);
+    expect([in2.active, m4(in2, '10.0.0.2'), in2.lastRule]).toEqual([true, '192.168.2.2', 1]);
+    expect(top.lastRule).toBe(-1);
+    // No rule for another VNI, nor for a GRE key or TEID of the same number: the packet is as outside.
+    expect(top.inTunnel(SCOPE_VNI, 5003)).toBe(top);
+    expect(top.inTunnel(SCOPE_KEY, 5001)).toBe(top);
+    expect(top.inTunnel(SCOPE_TEID, 5001)).toBe(top);
+    const back = table(['10.0.0.0/24=192.168.1.0/24@vni:5001', '10.0.0.0/24=192.168.2.0/24@vni:5002'], 'host-to-guest').mapperFor(IF0);
+    expect(m4(back, '192.168.1.2')).toBe('-1');
+    expect(m4(back.inTunnel(SCOPE_VNI, 5001), '192.168.1.2')).toBe('10.0.0.2');
+    expect(m4(back.inTunnel(SCOPE_VNI, 5001), '192.168.2.2')).toBe('-1');
+    expect(m4(back.inTunnel(SCOPE_VNI, 5002), '192.168.2.2')).toBe('10.0.0.2');
+  });
+
+  it('a rule without a tunnel scope applies outside and inside every tunnel', () => {
+    const top = table(['10.1.0.0/16=172.16.0.0/16', 'fd00::/64=fd01::/64', '10.0.0.0/24=192.168.1.0/24@key:7']).mapperFor(IF0);
+    expect(m4(top, '10.1.2.3')).toBe('172.16.2.3');
+    expect(m4(top, '10.0.0.2')).toBe('-1');
+    const k7 = top.inTunnel(SCOPE_KEY, 7);
+    expect(m4(k7, '10.1.2.3')).toBe('172.16.2.3');
+    expect(k7.lastRule).toBe(0);
+    expect(m6(k7, 'fd00::9')).toBe('fd01::9');
+    expect(k7.lastRule).toBe(1);
+    expect(m4(k7, '10.0.0.2')).toBe('192.168.1.2');
+    expect(k7.lastRule).toBe(2);
+    const k8 = top.inTunnel(SCOPE_KEY, 8);
+    expect(k8).toBe(top);
+    expect(m4(k8, '10.1.2.3')).toBe('172.16.2.3');
+  });
+
+  it('first match in the order given, scoped or not', () => {
+    const scopedFirst = table(['10.0.0.0/24=192.168.1.0/24@vni:5001', '10.0.0.0/16=172.16.0.0/16']).mapperFor(IF0);
+    expect(m4(scopedFirst, '10.0.0.2')).toBe('172.16.0.2');
+    const in1 = scopedFirst.inTunnel(SCOPE_VNI, 5001);
+    expect([m4(in1, '10.0.0.2'), in1.lastRule]).toEqual(['192.168.1.2', 0]);
+    expect([m4(in1, '10.0.1.2'), in1.lastRule]).toEqual(['172.16.1.2', 1]);
+    const unscopedFirst = table(['10.0.0.0/16=172.16.0.0/16', '10.0.0.0/24=192.168.1.0/24@vni:5001']).mapperFor(IF0);
+    const in2 = unscopedFirst.inTunnel(SCOPE_VNI, 5001);
+    expect([m4(in2, '10.0.0.2'), in2.lastRule]).toEqual(['172.16.0.2', 0]);
+  });
+
+  it('*: any id of the kind, after the listed ids in the order given; unlisted ids share one mapper', () => {
+    const t = table(['10.0.0.0/24=192.168.1.0/24@vni:5001', '10.0.0.0/24=192.168.8.0/24@vni:*', '10.0.0.0/24=192.168.9.0/24@teid:1,2,3']);
+    const top = t.mapperFor(IF0);
+    const in1 = top.inTunnel(SCOPE_VNI, 5001);
+    expect([m4(in1, '10.0.0.2'), in1.lastRule]).toEqual(['192.168.1.2', 0]);
+    const in77 = top.inTunnel(SCOPE_VNI, 77);
+    expect([m4(in77, '10.0.0.2'), in77.lastRule]).toEqual(['192.168.8.2', 1]);
+    expect(top.inTunnel(SCOPE_VNI, 16777215)).toBe(in77);
+    expect(top.inTunnel(SCOPE_VNI, 0)).toBe(in77);
+    for (const teid of [1, 2, 3]) expect(m4(top.inTunnel(SCOPE_TEID, teid), '10.0.0.2')).toBe('192.168.9.2');
+    expect(top.inTunnel(SCOPE_TEID, 4)).toBe(top);
+    const starFirst = table(['10.0.0.0/24=192.168.8.0/24@key:*', '10.0.0.0/24=192.168.1.0/24@key:5001']).mapperFor(IF0);
+    const k = starFirst.inTunnel(SCOPE_KEY, 5001);
+    expect([m4(k, '10.0.0.2'), k.lastRule]).toEqual(['192.168.8.2', 0]);
+  });
+
+  it('nested tunnels add the rules of each tunnel entered; the same tunnel again adds nothing', () => {
+    const t = table(['10.0.0.0/24=192.168.1.0/24@key:7', '10.9.0.0/24=192.168.9.0/24@vni:5001', '10.8.0.0/24=192.168.8.0/24']);
+    const top = t.mapperFor(IF0);
+    const key7 = top.inTunnel(SCOPE_KEY, 7);
+    const vni = top.inTunnel(SCOPE_VNI, 5001);
+    const both = key7.inTunnel(SCOPE_VNI, 5001);
+    expect([m4(key7, '10.0.0.2'), m4(key7, '10.9.0.2'), m4(key7, '10.8.0.2')]).toEqual(['192.168.1.2', '-1', '192.168.8.2']);
+    expect([m4(vni, '10.0.0.2'), m4(vni, '10.9.0.2'), m4(vni, '10.8.0.2')]).toEqual(['-1', '192.168.9.2', '192.168.8.2']);
+    expect([m4(both, '10.0.0.2'), m4(both, '10.9.0.2'), m4(both, '10.8.0.2')]).toEqual(['192.168.1.2', '192.168.9.2', '192.168.8.2']);
+    expect(both.lastRule).toBe(2);
+    // Either order of the two tunnels is one set of rules: one mapper.
+    expect(vni.inTunnel(SCOPE_KEY, 7)).toBe(both);
+    // VXLAN in VXLAN on the same VNI, or a tunnel with no rule inside: the same mapper.
+    expect(vni.inTunnel(SCOPE_VNI, 5001)).toBe(vni);
+    expect(key7.inTunnel(SCOPE_VNI, 5002)).toBe(key7);
+    expect(both.inTunnel(SCOPE_KEY, 7).inTunnel(SCOPE_VNI, 5001)).toBe(both);
+  });
+
+  it('an interface scope and a tunnel scope together: only inside that tunnel on that interface', () => {
+    const t = table(['10.0.0.0/24=192.168.1.0/24@tap1+vni:5001', 'fd00::/64=fd02::/64@#2+teid:1,2,3']);
+    const m0 = t.mapperFor(IF0);
+    expect(m0.active).toBe(false);
+    expect(m0.inTunnel(SCOPE_VNI, 5001)).toBe(m0);
+    const m1 = t.mapperFor(IF1);
+    expect(m1.active).toBe(true);
+    expect(m4(m1, '10.0.0.2')).toBe('-1');
+    expect(m4(m1.inTunnel(SCOPE_VNI, 5001), '10.0.0.2')).toBe('192.168.1.2');
+    expect(m1.inTunnel(SCOPE_TEID, 1)).toBe(m1);
+    const m2 = t.mapperFor(iface(2, 'tap2'));
+    expect(m6(m2, 'fd00::5')).toBeNull();
+    expect(m6(m2.inTunnel(SCOPE_TEID, 3), 'fd00::5')).toBe('fd02::5');
+    expect(m2.inTunnel(SCOPE_TEID, 4)).toBe(m2);
+  });
+
+  it('repeated calls return the mapper made the first time; other kinds and no scoped rule return this', () => {
+    const top = table(['10.0.0.0/24=192.168.1.0/24@key:4294967295', '10.1.0.0/24=192.168.2.0/24@vni:*']).mapperFor(IF0);
+    const k = top.inTunnel(SCOPE_KEY, 0xffffffff);
+    expect(k).not.toBe(top);
+    expect(top.inTunnel(SCOPE_KEY, 0xffffffff)).toBe(k);
+    // A 32-bit key read as signed is the same key.
+    expect(top.inTunnel(SCOPE_KEY, -1)).toBe(k);
+    expect(top.inTunnel(SCOPE_VNI, 12)).toBe(top.inTunnel(SCOPE_VNI, 13));
+    for (const kind of [0, 4, -1]) expect(top.inTunnel(kind, 12)).toBe(top);
+    const plain = table(['10.0.0.0/24=192.168.1.0/24']).mapperFor(IF0);
+    expect(plain.inTunnel(SCOPE_VNI, 5001)).toBe(plain);
+    const list: MapEntry[] = [{ ruleIndex: 0, match: parseRule('10.0.0.0/24').guest, replace: parseRule('10.1.0.0/24').guest }];
+    const compiled = compileMapper(list, ['a']);
+    expect(compiled.inTunnel(SCOPE_VNI, 1)).toBe(compiled);
+  });
+
+  it('first match inside a tunnel holds on the hashed path (> 8 rules)', () => {
+    const filler = Array.from({ length: 10 }, (_, i) => `10.${100 + i}.0.0/24=192.168.${100 + i}.0/24@vni:5001`);
+    const t = table([...filler, '10.0.0.0/16=172.16.0.0/16@vni:5001', '10.0.0.0/24=192.168.1.0/24', '10.0.0.0/28=172.20.0.0/28@vni:*']);
+    const top = t.mapperFor(IF0);
+    expect([m4(top, '10.0.0.5'), top.lastRule]).toEqual(['192.168.1.5', 11]);
+    expect(m4(top, '10.105.0.9')).toBe('-1');
+    const inside = top.inTunnel(SCOPE_VNI, 5001);
+    expect([m4(inside, '10.0.0.5'), inside.lastRule]).toEqual(['172.16.0.5', 10]);
+    expect([m4(inside, '10.105.0.9'), inside.lastRule]).toEqual(['192.168.105.9', 5]);
+    const other = top.inTunnel(SCOPE_VNI, 9);
+    expect([m4(other, '10.0.0.5'), other.lastRule]).toEqual(['192.168.1.5', 11]);
+    expect([m4(other, '10.0.1.5'), m4(other, '10.105.0.9')]).toEqual(['-1', '-1']);
+  });
+
+  it('a short-form tunnel rule takes its host network from the interface when the mapper is made', () => {
+    const t = table(['10.0.0.0/24@vni:5001']);
+    const m = t.mapperFor(iface(0, 'tap0', { ipv4: [['192.168.7.1', '255.255.255.0']] }));
+    expect(m4(m, '10.0.0.2')).toBe('-1');
+    expect(m4(m.inTunnel(SCOPE_VNI, 5001), '10.0.0.2')).toBe('192.168.7.2');
+    const e = ruleError(() => t.mapperFor(iface(1, 'tap1')));
+    expect(e.message).toBe('rule "10.0.0.0/24@vni:5001": interface #1 ("tap1") records no IPv4 address (if_IPv4addr); give the host network explicitly (GUEST=HOST)');
+  });
+
+  it('unmatchedScopes: a tunnel alone names no interface; an interface with a tunnel is checked', () => {
+    const t = table(['10.0.0.0/24=192.168.1.0/24@vni:5001', '10.1.0.0/24=192.168.2.0/24@tap9+key:1', '10.2.0.0/24=192.168.3.0/24@tap1+teid:*']);
+    expect(t.unmatchedScopes([IF0, IF1]).map((r) => r.text)).toEqual(['10.1.0.0/24=192.168.2.0/24@tap9+key:1']);
+    expect(t.unmatchedScopes([iface(0, 'tap9'), IF1])).toEqual([]);
+  });
+});
+
+describe('RuleTable: tunnel scopes against a reference (first match over the rules whose scopes hold)', () => {
+  const GUESTS = ['10.0.0.0/24', '10.0.0.0/16', '10.0.1.0/24', '10.0.0.128/25'];
+  const IFACES = ['', 'tap0', 'tap1', '#0'];
+  const TUNNELS = ['', 'vni:1', 'vni:2,3', 'vni:1,3', 'vni:*', 'key:1', 'key:2,1', 'key:*', 'teid:7', 'teid:*'];
+  const KINDS: Record<string, number> = { vni: SCOPE_VNI, key: SCOPE_KEY, teid: SCOPE_TEID };
+  const ADDRS = ['10.0.0.5', '10.0.0.200', '10.0.1.9', '10.0.7.1', '10.1.0.1'];
+  const ruleTexts = fc.array(fc.tuple(fc.nat(GUESTS.length - 1), fc.nat(IFACES.length - 1), fc.nat(TUNNELS.length - 1)), { minLength: 1, maxLength: 10 }).map((picks) =>
+    picks.map(([g, i, t], n) => {
+      const guest = GUESTS[g]!;
+      const scope = [IFACES[i], TUNNELS[t]].filter((x) => x !== '').join('+');
+      return `${guest}=${100 + n}.0.0.0${guest.slice(guest.indexOf('/'))}${scope === '' ? '' : `@${scope}`}`;
+    }),
+  );
+  const path = fc.array(fc.tuple(fc.constantFrom('vni', 'key', 'teid'), fc.constantFrom(1, 2, 3, 7, 9)), { maxLength: 3 });
+
+  /** The first rule (index and host address) that translates `addr` on interface #0 "tap0" inside `tunnels`. */
+  function reference(rules: Rule[], tunnels: Array<[string, number]>, addr: number): [number, number] {
+    for (let i = 0; i < rules.length; i++) {
+      const r = rules[i]!;
+      const onIface = r.scope.kind === 'all' || (r.scope.kind === 'name' && r.scope.name === 'tap0') || (r.scope.kind === 'id' && r.scope.id === 0);
+      const t = r.tunnel;
+      const inside = t === undefined || tunnels.some(([k, id]) => k === t.kind && (t.ids === null || t.ids.includes(id)));
+      const mask = r.guest.length === 0 ? 0 : (-1 << (32 - r.guest.length)) >>> 0;
+      const net = toU32(r.guest.bytes);
+      if (onIface && inside && ((addr & mask) >>> 0) === net) return [i, ((addr & ~mask) | toU32(r.host!.bytes)) >>> 0];
+    }
+    return [-1, -1];
+  }
+
+  it('guest-to-host and back, along every path of nested tunnels', () => {
+    fc.assert(
+      fc.property(ruleTexts, path, fc.constantFrom(...ADDRS), (texts, tunnels, addrText) => {
+        const rules = texts.map((t) => parseRule(t));
+        let valid = true;
+        try {
+          new RuleTable(rules, 'guest-to-host');
+        } catch (e) {
+          if (!(e instanceof RuleError)) throw e;
+          valid = false;
+        }
+        fc.pre(valid);
+        const walk = (direction: Direction): InterfaceMapper => tunnels.reduce((m, [k, id]) => m.inTunnel(KINDS[k]!, id), new RuleTable(rules, direction).mapperFor(IF0));
+        const g2h = walk('guest-to-host');
+        const a = v4(addrText);
+        const [rule, host] = reference(rules, tunnels, a);
+        expect(g2h.map4(a)).toBe(host);
+        if (rule < 0) return;
+        expect(g2h.lastRule).toBe(rule);
+        const h2g = walk('host-to-guest');
+        expect(h2g.map4(host)).toBe(a);
+        expect(h2g.lastRule).toBe(rule);
+      }),
+      { numRuns: 500 },
+    );
   });
 });
 

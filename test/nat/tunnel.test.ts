@@ -198,3 +198,43 @@ describe('bad tunnel headers: the packet passes unchanged, with the reason and w
     expect(TUN_VXLAN).toBe(1);
   });
 });
+
+describe('verify inside tunnels', () => {
+  it('a bad inner TCP checksum inside VXLAN or Geneve is an error naming the tunnel; a bad GRE checksum is an error; UDP 0 over IPv6 on a tunnel a warning', async () => {
+    const { verifyFile } = await import('../../src/api.js');
+    const { writeFileSync, mkdtempSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const h16 = (n: number) => `0x${n.toString(16).padStart(4, '0')}`;
+    let right = 0;
+    const tcpBad = () => {
+      const seg = B.tcp(1234, 80, hex('78'));
+      const ip = B.ipv4L4(A, ip4('10.0.0.9'), 6, seg);
+      right = u16(ip, 20 + 16); // the checksum the helper computed
+      ip[20 + 16] = 0x12;
+      ip[20 + 17] = 0x34;
+      return B.ether(0x0800, ip);
+    };
+    const gre = concat(be16(0x8000), be16(0x0800), be16(0), be16(0), B.ipv4L4(A, S, 17, B.udp(1, 2, dns)));
+    const greRight = B.cksum(gre);
+    gre[4] = 0x43;
+    gre[5] = 0x21;
+    const frames = [
+      overUdp(4789, concat(vxlan(42), tcpBad())),
+      overUdp(6081, concat(hex('00006558'), be32(9 << 8), tcpBad())),
+      B.ether(0x0800, B.ipv4(U1, U2, 47, gre)),
+      B.ether(0x86dd, B.ipv6L4(B.ip6('2001:db8::1'), B.ip6('2001:db8::2'), 17, B.udp(49152, 4789, concat(vxlan(7), innerUdp())), true)),
+    ];
+    const dir = mkdtempSync(join(tmpdir(), 'ssnat-tun-'));
+    const path = join(dir, 'bad.pcap');
+    writeFileSync(path, B.pcapBytes(1, frames));
+    const r = await verifyFile(path);
+    expect(r.findings.map((f) => [f.frame, f.check, f.severity, f.message])).toEqual([
+      [1, 'tcp.checksum', 'error', `TCP checksum 0x1234, expected ${h16(right)} (inside VXLAN VNI 42)`],
+      [2, 'tcp.checksum', 'error', `TCP checksum 0x1234, expected ${h16(right)} (inside Geneve VNI 9)`],
+      [3, 'gre.checksum', 'error', `GRE checksum 0x4321, expected ${h16(greRight)}`],
+      [4, 'udp.checksum-zero-tunnel', 'warning', 'UDP checksum 0 over IPv6 on a tunnel: RFC 6935 allows it for tunnels (Wireshark calls it illegal unless udp.ignore_ipv6_zero_checksum is set)'],
+    ]);
+    expect(r.verdict!.exitCode).toBe(1);
+  });
+});

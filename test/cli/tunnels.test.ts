@@ -1,0 +1,83 @@
+/**
+ * The CLI's tunnel options and what a bad tunnel header gets, end to end:
+ * --tunnels off keeps every tunnel opaque, --vxlan-port adds a port (a bad
+ * one is exit 2 with one line), a VXLAN header the datagram cuts short
+ * leaves its packet as it was, counted with one finding that says what and
+ * at which byte, and the rewrite goes on.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import * as B from '../helpers/wire-build.js';
+import { cli, tempDir } from '../helpers/cli.js';
+
+const { hex, ip4, concat, be32 } = B;
+const RULE = ['-r', '10.0.0.0/24=192.168.11.0/24'];
+const inner = () => B.ether(0x0800, B.ipv4L4(ip4('10.0.0.2'), ip4('10.0.0.1'), 17, B.udp(33000, 53, hex('1234010000010000000000000000010001'))));
+const overUdp = (dport: number, payload: Uint8Array) => B.ether(0x0800, B.ipv4L4(ip4('172.16.0.1'), ip4('172.16.0.2'), 17, B.udp(49152, dport, payload)));
+const vxlan = (vni: number) => concat(hex('08000000'), be32(vni << 8));
+
+function capture(frames: Uint8Array[]): string {
+  const p = join(tempDir(), 'in.pcap');
+  writeFileSync(p, B.pcapBytes(1, frames));
+  return p;
+}
+
+describe('tunnels on the command line', () => {
+  it('--tunnels off: the packet inside VXLAN is left as it is; on (the default) it is translated', () => {
+    const input = capture([overUdp(4789, concat(vxlan(42), inner()))]);
+    const out = join(tempDir(), 'out.pcap');
+    const off = cli([input, out, ...RULE, '--tunnels', 'off']);
+    expect(off.code).toBe(0);
+    expect(readFileSync(out).equals(readFileSync(input))).toBe(true);
+    const on = cli([input, out, ...RULE, '--force']);
+    expect([on.code, on.stderr]).toEqual([0, expect.stringContaining('1 packets, 1 rewritten (tunnel.inner 1)')]);
+  });
+
+  it('--vxlan-port 8472 decodes Linux\'s port as VXLAN; a port that is not one is exit 2 with one line', () => {
+    const input = capture([overUdp(8472, concat(vxlan(42), inner()))]);
+    const out = join(tempDir(), 'out.pcap');
+    expect(cli([input, out, ...RULE]).stderr).toContain('1 packets, 0 rewritten');
+    expect(cli([input, out, ...RULE, '--vxlan-port', '8472', '--force']).stderr).toContain('1 packets, 1 rewritten (tunnel.inner 1)');
+    const bad = cli([input, out, ...RULE, '--vxlan-port', '70000', '--force']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toBe("ssnat-rewrite: option '--vxlan-port <port>' argument '70000' is invalid. expected a UDP port (1-65535), e.g. 8472 (Linux's VXLAN default)\n(run 'ssnat-rewrite --help' for usage and examples)\n");
+  });
+
+  it('a VXLAN header the datagram cuts short: that packet passes unchanged, counted, one finding with where; the next is translated', () => {
+    const cut = overUdp(4789, hex('08000000'));
+    const input = capture([cut, overUdp(4789, concat(vxlan(42), inner()))]);
+    const out = join(tempDir(), 'out.pcap');
+    const r = cli([input, out, ...RULE, '--verify', '--report', 'json']);
+    const report = JSON.parse(r.stdout.toString());
+    expect(report.findings.map((f: { frame: number; check: string; message: string }) => [f.frame, f.check, f.message])).toEqual([[1, 'packet.undecodable', 'vxlan: header runs past the datagram (at byte 42 of the frame)']]);
+    expect([report.summary.packets, report.summary.rewritten, report.summary.undecodable]).toEqual([2, 1, 1]);
+    expect(readFileSync(out).subarray(24 + 16, 24 + 16 + cut.length).equals(Buffer.from(cut))).toBe(true);
+  });
+});
+
+describe('the rewrite loop\'s direct path for VXLAN', () => {
+  it('writes the bytes the general translator writes: inner UDP, TCP and ARP, outer checksum on and 0, outer addresses of the rule, VNIs with scoped rules, nested VXLAN, cut frames', () => {
+    const arp = B.ether(0x0806, concat(hex('0001080006040001'), hex('525400123456'), be32(ip4('10.0.0.2')), hex('000000000000'), be32(ip4('10.0.0.1'))));
+    const tcpIn = B.ether(0x0800, B.ipv4L4(ip4('10.0.0.2'), ip4('10.0.0.9'), 6, B.tcp(1234, 80, hex('474554'))));
+    const other = B.ether(0x0800, B.ipv4L4(ip4('172.20.0.2'), ip4('172.20.0.9'), 17, B.udp(1, 2, hex('00'))));
+    const frames: Uint8Array[] = [];
+    for (const [i, payload] of [inner(), tcpIn, arp, other].entries()) {
+      for (const vni of [42, 5001]) {
+        frames.push(overUdp(4789, concat(vxlan(vni), payload)));
+        frames.push(B.ether(0x0800, B.ipv4L4(ip4('172.16.0.1'), ip4('172.16.0.2'), 17, B.udp(49152 + i, 4789, concat(vxlan(vni), payload)), {}, true)));
+        frames.push(B.ether(0x0800, B.ipv4L4(ip4('10.0.0.7'), ip4('172.16.0.2'), 17, B.udp(49152, 4789, concat(vxlan(vni), payload)))));
+        frames.push(overUdp(4789, concat(vxlan(vni), overUdp(4789, concat(vxlan(7), payload)))));
+      }
+    }
+    const input = capture(frames);
+    const out = (name: string) => join(tempDir(), name);
+    const rules = ['-r', '10.0.0.0/24=192.168.11.0/24', '-r', '10.0.0.0/24=192.168.51.0/24@vni:5001', '--jobs', '1'];
+    const plain = out('plain.pcap');
+    const full = out('full.pcap');
+    expect(cli([input, plain, ...rules]).code).toBe(0);
+    expect(cli([input, full, ...rules, '--verify']).code).toBe(0);
+    expect(readFileSync(plain).equals(readFileSync(full))).toBe(true);
+    expect(readFileSync(plain).equals(readFileSync(input))).toBe(false);
+  });
+});

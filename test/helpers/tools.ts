@@ -1,7 +1,8 @@
 /**
  * External tools some tests need (tshark, chromium, GNU parallel; nft, ip,
  * tcpdump, ethtool, python3 and dnsmasq for the live ruleset in
- * namespaces; python3-scapy to rebuild the tunnel fixtures). On a machine without one, its tests are skipped with the
+ * namespaces, dumpcap for the live VXLAN rig, python3-scapy to rebuild the
+ * tunnel fixtures). On a machine without one, its tests are skipped with the
  * reason, which the summary line prints ("skipped for a missing tool:
  * tshark"), so that `npm test` there still tells the truth. CI (.ci/run) installs every tool
  * and sets SSNAT_REQUIRE_TOOLS=1, under which a missing tool fails the test
@@ -21,6 +22,7 @@ export interface Tool {
 export const TOOLS = {
   tshark: { command: 'tshark', args: ['--version'], pkg: 'tshark' },
   editcap: { command: 'editcap', args: ['-h'], pkg: 'tshark' },
+  dumpcap: { command: 'dumpcap', args: ['--version'], pkg: 'tshark' },
   chromium: { command: 'chromium', args: ['--version'], pkg: 'chromium' },
   parallel: { command: 'parallel', args: ['--version'], pkg: 'parallel' },
   nft: { command: 'nft', args: ['--version'], pkg: 'nftables' },

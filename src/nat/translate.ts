@@ -333,7 +333,6 @@ export class Translator {
   /** rewriteBatch takes VXLAN's commonest packets on the direct path (`vxlan`); `inTunnel` while it translates one's inner frame. */
   private directVxlan = false;
   private inTunnel = false;
-  private readonly innerBefore = new Uint8Array(DIRECT_SPAN);
   /** rewrite: the first bytes of the frame as they were before the direct path. */
   private readonly before = new Uint8Array(DIRECT_SPAN);
   private readonly beforeView = new DataView(this.before.buffer);
@@ -567,30 +566,31 @@ export class Translator {
    * IPv4/UDP datagram (checked by `direct`) whose addresses no rule maps,
    * carrying VXLAN whose frame the direct path takes (not a tunnel again).
    * The inner frame is translated by `direct` with the VNI's mapper, and the
-   * outer UDP checksum (0 stays 0) takes the delta of the words it changed,
-   * read from a copy of its first bytes. Returns -1 for any other packet
+   * outer UDP checksum (0 stays 0) takes the delta of the words it changed.
+   * That delta is the inner TCP/UDP checksum's change alone (the inner IPv4
+   * header's words sum as before: its checksum moves against its addresses),
+   * or an ARP message's address changes. Returns -1 for any other packet
    * (nothing written), else the kinds (1 << K_TUNNELLED, or 0).
    */
   private vxlan(v: DataView, ip: number, l4: number, total: number, mapper: InterfaceMapper, kind: number): number {
     const inner = l4 + udp.HEADER_LEN + VXLAN_HEADER;
     const end = ip + total;
-    if (kind !== TUN_VXLAN || this.inTunnel || v.getUint16(l4 + udp.LENGTH) !== end - l4 || inner + eth.HEADER_LEN > end) return -1;
+    if (kind !== TUN_VXLAN || this.inTunnel || v.getUint16(l4 + udp.LENGTH) !== end - l4) return -1;
     if (mapper.map4(v.getUint32(ip + ipv4.SRC_ADDR)) >= 0 || mapper.map4(v.getUint32(ip + ipv4.DST_ADDR)) >= 0) return -1;
-    const span = end - inner < DIRECT_SPAN ? end - inner : DIRECT_SPAN;
-    const was = this.innerBefore;
-    for (let i = 0; i < span; i++) was[i] = v.getUint8(inner + i);
+    // The words whose change the outer checksum takes, where `direct` would write them (else it is left to `translate`).
+    const a = inner + DIRECT_IP;
+    const isArp = inner + eth.HEADER_LEN <= end && v.getUint16(inner + eth.ETHERTYPE) === eth.ETHERTYPE_ARP;
+    if (isArp ? a + arp.TPA + 4 > end : inner + DIRECT_SPAN > end) return -1;
+    const ck = isArp ? -1 : a + ipv4.MIN_HEADER_LEN + (v.getUint8(a + ipv4.PROTOCOL) === IPPROTO_TCP ? tcp.CHECKSUM : udp.CHECKSUM);
+    const o1 = isArp ? v.getInt32(a + arp.SPA) : v.getUint16(ck);
+    const o2 = isArp ? v.getInt32(a + arp.TPA) : 0;
     this.inTunnel = true;
     const kinds = this.direct(v, inner, end - inner, mapper.inTunnel(SCOPE_VNI, v.getUint32(l4 + udp.HEADER_LEN + VXLAN_VNI) >>> 8));
     this.inTunnel = false;
     if (kinds <= 0) return kinds;
     const field = v.getUint16(l4 + udp.CHECKSUM);
     if (field !== 0) {
-      let delta = 0;
-      for (let i = 0; i + 1 < span; i += 2) {
-        const n = v.getUint16(inner + i);
-        const o = (was[i]! << 8) | was[i + 1]!;
-        if (n !== o) delta += (~o & 0xffff) + n;
-      }
+      const delta = isArp ? delta32(o1, v.getInt32(a + arp.SPA)) + delta32(o2, v.getInt32(a + arp.TPA)) : delta16(o1, v.getUint16(ck));
       const c = applyDelta(field, delta);
       v.setUint16(l4 + udp.CHECKSUM, c === 0 ? 0xffff : c);
     }
@@ -770,13 +770,17 @@ export class Translator {
         // A Redirect names the gateway to use instead: an address on the guest's network.
         if (d.icmpType === icmp.REDIRECT && l4 + icmp.REDIRECT_GATEWAY + 4 <= end) body += this.map4At(l4 + icmp.REDIRECT_GATEWAY, K_ICMP_REDIRECT_GATEWAY);
         if (d.icmpError && d.inner.version !== 0) body += this.translateIp(d.inner, d.quoteEnd, 1);
+        // The words changed inside the message count for a checksum around the packet (a tunnel's UDP or GRE), as its checksum's do.
+        addr += body;
         if (body !== 0 && l4 + icmp.CHECKSUM + 2 <= end) addr += this.fixChecksum(l4 + icmp.CHECKSUM, body, false, l4c);
         break;
       }
       case IPPROTO_ICMPV6: {
         if (ip.version !== 6) break;
-        let body = pseudo;
-        if (depth === 0) body += this.translateIcmpv6Body(l4, end);
+        // NDP targets and a quoted packet are words of the message: they count for a checksum around the packet too (the pseudo-header does not).
+        const words = depth === 0 ? this.translateIcmpv6Body(l4, end) : 0;
+        addr += words;
+        const body = pseudo + words;
         if (body !== 0 && l4 + icmpv6.CHECKSUM + 2 <= end) addr += this.fixChecksum(l4 + icmpv6.CHECKSUM, body, false, l4c);
         break;
       }

@@ -84,19 +84,6 @@ function isV6Role(role: number): boolean {
 /** Addresses recorded per packet, at most. */
 export const MAX_SITES = 16;
 
-/** IPv4 option types that carry addresses (RFC 791). */
-const OPT_RR = 7;
-const OPT_TS = 68;
-/** Timestamp option: flags in the low nibble of its fourth byte; 1 and 3 carry (address, timestamp) pairs from its fifth byte. */
-const TS_FLAGS = 3;
-const TS_DATA = 4;
-const TS_FLAG_ADDRESSES = 1;
-const TS_FLAG_PRESPECIFIED = 3;
-/** Route options: pointer at 2, addresses from 3. */
-const ROUTE_DATA = 3;
-
-/** Segment routing header: last entry at 4 (RFC 8754). */
-const SRH_LAST_ENTRY = 4;
 
 export class UntranslatedSites {
   /** Number of valid records. */
@@ -228,27 +215,18 @@ export class UntranslatedSites {
 
   private ipv4Options(from: number, end: number): void {
     const v = this.v;
-    let p = from;
-    while (p < end) {
+    for (let p = ipv4.nextOption(v, from, end); p >= 0; p = ipv4.nextOption(v, p + v.getUint8(p + 1), end)) {
       const t = v.getUint8(p);
-      if (t === ipv4.OPT_EOL) return;
-      if (t === ipv4.OPT_NOP) {
-        p++;
-        continue;
-      }
-      if (p + 2 > end) return;
       const len = v.getUint8(p + 1);
-      if (len < 2 || p + len > end) return;
-      if (t === ipv4.OPT_LSRR || t === ipv4.OPT_SSRR || t === OPT_RR) {
+      if (t === ipv4.OPT_LSRR || t === ipv4.OPT_SSRR || t === ipv4.OPT_RR) {
         const place = t === ipv4.OPT_LSRR ? P_LSRR : t === ipv4.OPT_SSRR ? P_SSRR : P_RECORD_ROUTE;
-        for (let a = p + ROUTE_DATA; a + 4 <= p + len; a += 4) this.check4(a, place, R_IPV4_ADDRESS);
-      } else if (t === OPT_TS && len > TS_DATA) {
-        const flags = v.getUint8(p + TS_FLAGS) & 0x0f;
-        if (flags === TS_FLAG_ADDRESSES || flags === TS_FLAG_PRESPECIFIED) {
-          for (let a = p + TS_DATA; a + 8 <= p + len; a += 8) this.check4(a, P_TIMESTAMP, R_IPV4_ADDRESS);
+        for (let a = p + ipv4.ROUTE_DATA; a + 4 <= p + len; a += 4) this.check4(a, place, R_IPV4_ADDRESS);
+      } else if (t === ipv4.OPT_TS && len > ipv4.TS_DATA) {
+        const flags = v.getUint8(p + ipv4.TS_FLAGS) & 0x0f;
+        if (flags === ipv4.TS_FLAG_ADDRESSES || flags === ipv4.TS_FLAG_PRESPECIFIED) {
+          for (let a = p + ipv4.TS_DATA; a + 8 <= p + len; a += 8) this.check4(a, P_TIMESTAMP, R_IPV4_ADDRESS);
         }
       }
-      p += len;
     }
   }
 
@@ -261,7 +239,7 @@ export class UntranslatedSites {
     let n: number;
     if (type === ipv6.RH_TYPE0) n = (len - ipv6.RH_DATA) >> 4;
     else if (type === ipv6.RH_TYPE2) n = 1;
-    else if (type === ipv6.RH_SRH) n = v.getUint8(rh + SRH_LAST_ENTRY) + 1;
+    else if (type === ipv6.RH_SRH) n = v.getUint8(rh + ipv6.SRH_LAST_ENTRY) + 1;
     else return; // RPL (3) and others: compressed or unknown layouts
     for (let i = 0, a = rh + ipv6.RH_DATA; i < n && a + 16 <= stop; i++, a += 16) this.check6(a, P_ROUTING_HEADER, R_IPV6_ADDRESS);
   }

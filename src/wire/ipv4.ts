@@ -26,6 +26,15 @@ export const OPT_EOL = 0;
 export const OPT_NOP = 1;
 export const OPT_LSRR = 131;
 export const OPT_SSRR = 137;
+/** Record route (RFC 791): like the source routes, a pointer at 2 and addresses from ROUTE_DATA. */
+export const OPT_RR = 7;
+export const ROUTE_DATA = 3;
+/** Timestamp (RFC 791): flags in the low nibble of byte 3; flags 1 and 3 hold (address, timestamp) pairs from TS_DATA. */
+export const OPT_TS = 68;
+export const TS_FLAGS = 3;
+export const TS_DATA = 4;
+export const TS_FLAG_ADDRESSES = 1;
+export const TS_FLAG_PRESPECIFIED = 3;
 
 /** AH (RFC 4302): next header at 0, payload length (in 4-byte units, minus 2) at 1. */
 export const AH_NEXT = 0;
@@ -105,23 +114,37 @@ export function decodeIpv4(v: DataView, off: number, capEnd: number, frameEnd: n
 }
 
 /**
+ * The option iterator: the first option at or after `p` of the options that
+ * end at `end` (NOPs skipped), as its offset (its type there, its length
+ * at +1, within `end`), or -1 at the end of the list: an EOL, the end, or a
+ * malformed length (nothing after it can be found). The next one is
+ * `nextOption(v, p + length, end)`. No allocation.
+ */
+export function nextOption(v: DataView, p: number, end: number): number {
+  while (p < end) {
+    const t = v.getUint8(p);
+    if (t === OPT_EOL) return -1;
+    if (t === OPT_NOP) {
+      p++;
+      continue;
+    }
+    if (p + 2 > end) return -1;
+    const len = v.getUint8(p + 1);
+    return len < 2 || p + len > end ? -1 : p;
+  }
+  return -1;
+}
+
+/**
  * Walks the options for an unexhausted loose/strict source route: the TCP/UDP
  * pseudo-header then uses the route's last address (the final destination).
  * Malformed options stop the walk silently (they do not move addresses).
  */
 function findSourceRoute(v: DataView, off: number, hl: number, ip: IpInfo): void {
-  let p = off + MIN_HEADER_LEN;
   const end = off + hl;
-  while (p < end) {
+  for (let p = nextOption(v, off + MIN_HEADER_LEN, end); p >= 0; p = nextOption(v, p + v.getUint8(p + 1), end)) {
     const t = v.getUint8(p);
-    if (t === OPT_EOL) return;
-    if (t === OPT_NOP) {
-      p++;
-      continue;
-    }
-    if (p + 2 > end) return;
     const len = v.getUint8(p + 1);
-    if (len < 2 || p + len > end) return;
     if ((t === OPT_LSRR || t === OPT_SSRR) && len >= 7) {
       const ptr = v.getUint8(p + 2);
       // pointer is 1-based from the option start; routes exhausted when ptr > len
@@ -131,6 +154,5 @@ function findSourceRoute(v: DataView, off: number, hl: number, ip: IpInfo): void
       }
       return;
     }
-    p += len;
   }
 }

@@ -32,6 +32,8 @@ export const RH_DATA = 8;
 export const RH_TYPE0 = 0; // deprecated source route (RFC 5095): addresses[n], final = last
 export const RH_TYPE2 = 2; // Mobile IPv6 (RFC 6275): one home address
 export const RH_SRH = 4; // Segment Routing (RFC 8754): segment list reversed, final = list[0]
+/** Segment routing header (RFC 8754): its last entry's index at byte 4. */
+export const SRH_LAST_ENTRY = 4;
 /** Fragment header (RFC 8200 4.5): 8 bytes; offset+flags at 2, identification at 4. */
 export const FRAG_OFF_FLAGS = 2;
 export const FRAG_IDENT = 4;

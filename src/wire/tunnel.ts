@@ -375,8 +375,9 @@ function gtpu(v: DataView, at: number, avail: number, end: number, t: TunnelInfo
   }
   t.teid = v.getUint32(at + GTP_TEID);
   t.payloadEnd = stop;
-  // An IP packet by its version nibble; anything else (an Ethernet PDU session's frames) is not read.
-  const nib = p < stop && p < avail ? v.getUint8(p) >> 4 : 0;
-  t.payloadLink = nib === 4 || nib === 6 ? LINKTYPE_RAW : -1;
+  // An IP packet by its first byte, as Wireshark's GTP dissector takes it (0x45-0x4F: IPv4 with a header length it can
+  // hold; 0x6_: IPv6); anything else (an Ethernet PDU session's frames) is not read.
+  const b0 = p < stop && p < avail ? v.getUint8(p) : 0;
+  t.payloadLink = (b0 >= 0x45 && b0 <= 0x4f) || b0 >> 4 === 6 ? LINKTYPE_RAW : -1;
   return found(t, TUN_GTPU, p);
 }

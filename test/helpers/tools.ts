@@ -1,7 +1,8 @@
 /**
  * External tools some tests need (tshark, chromium, GNU parallel; nft, ip,
  * tcpdump, ethtool, python3 and dnsmasq for the live ruleset in
- * namespaces, dumpcap for the live VXLAN rig). On a machine without one, its tests are skipped with the
+ * namespaces, dumpcap for the live VXLAN rig, python3-scapy to rebuild the
+ * tunnel fixtures). On a machine without one, its tests are skipped with the
  * reason, which the summary line prints ("skipped for a missing tool:
  * tshark"), so that `npm test` there still tells the truth. CI (.ci/run) installs every tool
  * and sets SSNAT_REQUIRE_TOOLS=1, under which a missing tool fails the test
@@ -29,6 +30,8 @@ export const TOOLS = {
   tcpdump: { command: 'tcpdump', args: ['--version'], pkg: 'tcpdump' },
   ethtool: { command: 'ethtool', args: ['--version'], pkg: 'ethtool' },
   python3: { command: 'python3', args: ['--version'], pkg: 'python3' },
+  // Debian's python3 with scapy (fixtures/capture/tunnels.py), not whatever python3 comes first on PATH.
+  scapy: { command: '/usr/bin/python3', args: ['-c', 'import scapy.all'], pkg: 'python3-scapy' },
   dnsmasq: { command: 'dnsmasq', args: ['--version'], pkg: 'dnsmasq-base' },
 } as const satisfies Record<string, Tool>;
 

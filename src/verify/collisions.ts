@@ -452,7 +452,7 @@ export class CollisionTracker implements FlowSink {
     // The quote is the packet as its sender sent it: a request when it goes the flow's first way.
     if (rev !== ((vw & REVERSED) !== 0 ? 1 : 0)) return;
     if ((vw & HAS_COLL) === 0 && r[m + O_LANE] === ctx.lane && (vw & VLAN_BITS) === ctx.vlanKey) return;
-    if (this.lanes.directional(ctx.lane) && this.lanes.directional(r[m + O_LANE]!)) return; // as a reply (seenElsewhere)
+    if (this.answersDirectional(ctx, r, m, vw, v6, e)) return;
     const col = this.collisionOf(st, e, v6, p);
     const loc = ctx.lane * 0x4000000 + ctx.vlanKey;
     this.reply(col, ctx, loc, v6 ? 'ICMPv6 error' : 'ICMP error');
@@ -644,8 +644,7 @@ export class CollisionTracker implements FlowSink {
     const hot = st.hot[e >>> st.pageBits]!;
     const m = (e & st.pageMask) * st.stride + st.kw;
     const vw = hot[m + O_VLAN]!;
-    // An answer from one directional lane to another (GTP-U: each direction has its own TEID) is where answers go.
-    if (rev !== ((vw & REVERSED) !== 0 ? 1 : 0) && this.lanes.directional(ctx.lane) && this.lanes.directional(hot[m + O_LANE]!)) return;
+    if (rev !== ((vw & REVERSED) !== 0 ? 1 : 0) && this.answersDirectional(ctx, hot, m, vw, v6, e)) return;
     const col = this.collisionOf(st, e, v6, p);
     const loc = ctx.lane * 0x4000000 + ctx.vlanKey;
     if (rev === ((vw & REVERSED) !== 0 ? 1 : 0)) {
@@ -660,6 +659,20 @@ export class CollisionTracker implements FlowSink {
       this.reply(col, ctx, loc, 'reply');
     }
     this.addLane(col, ctx, loc);
+  }
+
+  /**
+   * Whether a packet answering the flow of record e (its hot words `r` from
+   * `m` on, its vlan word `vw`) goes from one directional lane to another
+   * (GTP-U: each direction of a bearer has its own TEID, Lanes.directional):
+   * the lane of the request it answers (the latest one, or the record's when
+   * the flow has no collision yet) is directional, and so is its own. Such
+   * an answer is where answers go: no new lane, no wrong clone.
+   */
+  private answersDirectional(ctx: PacketContext, r: Int32Array, m: number, vw: number, v6: boolean, e: number): boolean {
+    if (!this.lanes.directional(ctx.lane)) return false;
+    const ask = (vw & HAS_COLL) !== 0 ? Math.floor(this.collisions[this.collisionIndex.get((e << 1) | (v6 ? 1 : 0))!]!.askLoc / 0x4000000) : r[m + O_LANE]!;
+    return this.lanes.directional(ask);
   }
 
   /**

@@ -162,6 +162,10 @@ describe('tunnel lanes', () => {
       [3, 'flow.collision', `${FLOW} on interface 0 inside GTP-U TEID 3 is also on interface 0 inside GTP-U TEID 1 (frame 1): a stateful NAT would take them for one connection`],
     ]);
     expect(summary.collisions.map((c) => [c.tunnels, c.wrongReplyCount])).toEqual([[['GTP-U TEID 1', 'GTP-U TEID 3'], 0]]);
+    // The flow first seen outside GTP-U: its request in TEID 3 collides, and its answer in TEID 4 answers that request.
+    const mixed = verifyFrames([{ data: dns(false) }, { data: inGtp(3, query, VTEP_B, GW_VTEP) }, { data: inGtp(4, answer, GW_VTEP, VTEP_B) }]);
+    expect(mixed.findings.map((f) => [f.frame, f.check])).toEqual([[2, 'flow.collision']]);
+    expect(mixed.summary.collisions.map((c) => [c.tunnels, c.wrongReplyCount])).toEqual([[['', 'GTP-U TEID 3'], 0]]);
   });
 
   it('past maxTunnelLanes, later identifiers share their kind\'s lane ("VXLAN"), with one verify.limit warning', () => {

@@ -3,6 +3,7 @@
  * the CLI prints with `--report json`, and record-at-a-time building blocks
  * for programs that want to do their own thing with each packet.
  */
+import { DEFAULT_TUNNEL_SETTINGS, type TunnelSettings } from './wire/tunnel.js';
 import { CaptureReader, type ReaderOptions } from './capture/reader.js';
 import { RecordKind, type CaptureFormat, type CaptureRecord, type InterfaceInfo } from './capture/record.js';
 import { checkReplace, planOutput } from './capture/outputs.js';
@@ -61,6 +62,8 @@ export interface RewriteFileOptions {
   mac?: readonly (string | MacRule)[];
   /** Recompute every IP and L4 checksum of the output (`--fix-checksums`): erases the evidence of bad checksums. */
   fixChecksums?: boolean;
+  /** Look into tunnels, and the UDP ports VXLAN is on besides 4789 (`--tunnels`, `--vxlan-port`); default on, none. */
+  tunnels?: TunnelSettings;
 }
 
 /**
@@ -86,6 +89,7 @@ export async function rewriteFile(input: string, output: string, options: Rewrit
     ...(options.jobs === undefined ? {} : { jobs: options.jobs }),
     macRules: toMacRules(options.mac),
     fixChecksums: options.fixChecksums === true,
+    ...(options.tunnels === undefined ? {} : { tunnels: options.tunnels }),
   });
   return report;
 }
@@ -102,6 +106,8 @@ export interface VerifyFileOptions {
   maxRecord?: number;
   /** Findings listed per check (default 10,000; 0: all); the report's `omitted` counts the rest. */
   maxFindings?: number;
+  /** Look into tunnels, and the UDP ports VXLAN is on besides 4789 (`--tunnels`, `--vxlan-port`); default on, none. */
+  tunnels?: TunnelSettings;
 }
 
 /** Verifies a capture and resolves to the report (`summary.errors > 0` is what makes the CLI exit 1). */
@@ -120,6 +126,7 @@ export async function verifyFile(input: string, options: VerifyFileOptions = {})
     ...(options.maxBlock === undefined ? {} : { maxBlock: options.maxBlock }),
     ...(options.maxRecord === undefined ? {} : { maxRecord: options.maxRecord }),
     ...(options.maxFindings === undefined ? {} : { maxFindings: options.maxFindings }),
+    ...(options.tunnels === undefined ? {} : { tunnels: options.tunnels }),
   });
   return report;
 }
@@ -216,9 +223,10 @@ export interface RecordTranslator {
  * in place and returns what it did (a reused object), or null for records
  * that are not packets or whose interface no rule applies to.
  */
-export function createTranslator(rules: readonly RuleInput[], direction: Direction = 'guest-to-host'): RecordTranslator {
+export function createTranslator(rules: readonly RuleInput[], direction: Direction = 'guest-to-host', tunnels: TunnelSettings = DEFAULT_TUNNEL_SETTINGS): RecordTranslator {
   const mappers = new Mappers(rules, direction);
   const translator = new Translator();
+  translator.decoder.setTunnels(tunnels);
   let last: InterfaceMapper | null = null;
   const translate = (rec: CaptureRecord): TranslateResult | null => {
     if (rec.kind !== RecordKind.Packet) return null;
@@ -252,12 +260,15 @@ export interface RecordVerifier {
  * too. `maxFindings`: findings kept per check (default DEFAULT_MAX_FINDINGS,
  * 0 all); check() returns every finding of its record either way.
  */
-export function createVerifier(options: VerifierOptions & { rules?: readonly RuleInput[]; direction?: Direction; maxFindings?: number } = {}): RecordVerifier {
+export function createVerifier(options: VerifierOptions & { rules?: readonly RuleInput[]; direction?: Direction; maxFindings?: number; tunnels?: TunnelSettings } = {}): RecordVerifier {
   const findings = new Findings(options.maxFindings);
   const verifier = new Verifier(findings, options);
   if (options.direction === 'host-to-guest') verifier.leaks.side = 'host';
   const translator = new Translator();
   const decoder = translator.decoder;
+  const tunnels = options.tunnels ?? DEFAULT_TUNNEL_SETTINGS;
+  decoder.setTunnels(tunnels);
+  verifier.leaks.tunnels(tunnels);
   const mappers = options.rules !== undefined && options.rules.length > 0 ? new Mappers(options.rules, options.direction ?? 'guest-to-host') : null;
   // The run's bookkeeping, as verifyFile keeps it: the packets per interface and those
   // not decoded, for capture.unsupported-link at the end.

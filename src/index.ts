@@ -15,6 +15,7 @@ export { parseMacRule } from './nat/mac.js';
 export type { MacRule } from './nat/mac.js';
 export type { ChecksumsFixed } from './nat/fixsum.js';
 export type { Direction } from './nat/table.js';
+export type { TunnelSettings } from './wire/tunnel.js';
 export { CaptureReader } from './capture/reader.js';
 export type { ReaderOptions } from './capture/reader.js';
 export { CaptureRecord, RecordKind, BlockType } from './capture/record.js';

@@ -240,3 +240,22 @@ describe('verify inside tunnels', () => {
     expect(r.verdict!.exitCode).toBe(1);
   });
 });
+
+describe('the library', () => {
+  it('verifyFile and createVerifier take tunnels: off, a bad inner checksum is not seen; --vxlan-port\'s ports as vxlanPorts', async () => {
+    const { verifyFile, createVerifier, openCapture } = await import('../../src/api.js');
+    const { writeFileSync, mkdtempSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const frame = innerUdp();
+    frame[14 + 20 + 6]! ^= 0x40; // inner UDP checksum off
+    const path = join(mkdtempSync(join(tmpdir(), 'ssnat-tun-')), 'in.pcap');
+    writeFileSync(path, B.pcapBytes(1, [overUdp(8472, concat(vxlan(3), frame))]));
+    expect((await verifyFile(path)).summary.errors).toBe(0);
+    expect((await verifyFile(path, { tunnels: { on: true, vxlanPorts: [8472] } })).findings.map((f) => f.check)).toEqual(['udp.checksum']);
+    expect((await verifyFile(path, { tunnels: { on: false, vxlanPorts: [8472] } })).summary.errors).toBe(0);
+    const v = createVerifier({ tunnels: { on: true, vxlanPorts: [8472] } });
+    for await (const rec of await openCapture(path)) v.check(rec);
+    expect(v.finish().errors).toBe(1);
+  });
+});

@@ -53,14 +53,17 @@ async function rewrite(input: string, rules: string[]): Promise<{ rewrites: stri
   for await (const rec of reader) {
     const r = translate(rec);
     if (r !== null) {
-      for (let i = 0; i < r.count; i++) rewrites.push(`${rec.frame} ${KIND_NAMES[r.kinds[i]!]} ${r.oldText(i)}>${r.newText(i)} (${rules[r.rules[i]!]})`);
+      for (let i = 0; i < r.count; i++) {
+        const t = r.tunnels[i];
+        rewrites.push(`${rec.frame} ${KIND_NAMES[r.kinds[i]!]} ${r.oldText(i)}>${r.newText(i)}${t === null ? '' : ` inside ${t}`} (${rules[r.rules[i]!]})`);
+      }
     }
     await writer.write(rec);
   }
   return { rewrites, output: (await writer.close())! };
 }
 
-const MESSAGE = /^(.+) (\S+) is a guest-side address: rule (.+) maps it to (\S+)$/;
+const MESSAGE = /^(.+?) (\S+)( inside .+)? is a guest-side address: rule (.+) maps it to (\S+)$/;
 const NOT_TRANSLATED = '(not translated by ssnat-rewrite)';
 
 /** The `addr.untranslated` findings about places no rewrite translates: "frame message". */
@@ -75,10 +78,10 @@ function leaks(findings: readonly Finding[]): string[] {
     .map((f) => {
       const m = MESSAGE.exec(f.message);
       if (m === null) return `${f.frame} unparsed message: ${f.message}`;
-      const [, what, from, rule, to] = m as unknown as [string, string, string, string, string];
+      const [, what, from, inside, rule, to] = m as unknown as [string, string, string, string | undefined, string, string];
       const kind = KIND_LABELS.indexOf(what);
       expect([f.severity, f.actual, f.expected], f.message).toEqual(['error', from, to]);
-      return `${f.frame} ${KIND_NAMES[kind] ?? `unknown kind "${what}"`} ${from}>${to} (${rule})`;
+      return `${f.frame} ${KIND_NAMES[kind] ?? `unknown kind "${what}"`} ${from}>${to}${inside ?? ''} (${rule})`;
     });
 }
 

@@ -99,6 +99,13 @@ describe('tunnel lanes', () => {
       [0, 'VXLAN VNI 5002', 1],
     ]);
     expect(inconsistency(report)).toBeNull();
+    // merge-reports reads the new fields back with their types.
+    const bad = JSON.parse(JSON.stringify(report)) as Report;
+    (bad.collisions[0]! as unknown as { tunnels: unknown }).tunnels = [5001, 5002];
+    expect(inconsistency(bad)).toBe('its collisions: not of the form this version writes');
+    const badLane = JSON.parse(JSON.stringify(report)) as Report;
+    (badLane.timeline!.lanes[0]! as unknown as { tunnel: unknown }).tunnel = 5001;
+    expect(inconsistency(badLane)).toBe('its timeline: not of the form this version writes');
     expect(renderText(report)).toContain('collision udp 10.0.0.2:33000 > 10.0.0.1:53 on interfaces 0 (VXLAN VNI 5001), 0 (VXLAN VNI 5002) (frames 1, 3)');
     expect(renderJunit(report)).toContain(`frame 4 (interface 0 inside VXLAN VNI 5001): flow.wrong-clone: ${WRONG.replace('>', '&gt;')}`);
   });

@@ -247,6 +247,8 @@ interface CollisionState {
   askVlanKey: number;
   askTunnel: string;
   askTime: number;
+  /** Every domain the flow was asked from (a packet in its first direction). */
+  askLocs: number[];
   /** Domain of the flow's latest reply (or ICMP error answering it); -1 none seen since the collision began. */
   replyLoc: number;
   /** Replies that reached another domain than their request's: the first MAX_WRONG_REPLIES, and how many in all. */
@@ -655,6 +657,7 @@ export class CollisionTracker implements FlowSink {
       col.askVlanKey = ctx.vlanKey;
       col.askTunnel = ctx.laneTunnel;
       col.askTime = ctx.time;
+      if (!col.askLocs.includes(loc)) col.askLocs.push(loc);
     } else {
       this.reply(col, ctx, loc, 'reply');
     }
@@ -664,14 +667,24 @@ export class CollisionTracker implements FlowSink {
   /**
    * Whether a packet answering the flow of record e (its hot words `r` from
    * `m` on, its vlan word `vw`) goes from one directional lane to another
-   * (GTP-U: each direction of a bearer has its own TEID, Lanes.directional):
-   * the lane of the request it answers (the latest one, or the record's when
-   * the flow has no collision yet) is directional, and so is its own. Such
-   * an answer is where answers go: no new lane, no wrong clone.
+   * (a tunnel's identifier may name one direction: GTP-U's TEID always does,
+   * a VNI or key may: Lanes.directional): the lane of the request it answers
+   * (the latest one, or the record's when the flow has no collision yet) is
+   * directional, and so is its own, and its own domain never asked this
+   * flow. Such an answer is where answers go: no new lane, no wrong clone.
+   * An answer in a domain that asked the flow too went to another asker: the
+   * clones' bug, judged as on interfaces.
    */
   private answersDirectional(ctx: PacketContext, r: Int32Array, m: number, vw: number, v6: boolean, e: number): boolean {
     if (!this.lanes.directional(ctx.lane)) return false;
-    const ask = (vw & HAS_COLL) !== 0 ? Math.floor(this.collisions[this.collisionIndex.get((e << 1) | (v6 ? 1 : 0))!]!.askLoc / 0x4000000) : r[m + O_LANE]!;
+    let ask: number;
+    if ((vw & HAS_COLL) !== 0) {
+      const col = this.collisions[this.collisionIndex.get((e << 1) | (v6 ? 1 : 0))!]!;
+      if (col.askLocs.includes(ctx.lane * 0x4000000 + ctx.vlanKey)) return false;
+      ask = Math.floor(col.askLoc / 0x4000000);
+    } else {
+      ask = r[m + O_LANE]!;
+    }
     return this.lanes.directional(ask);
   }
 
@@ -716,6 +729,7 @@ export class CollisionTracker implements FlowSink {
       askVlanKey: vlanKey,
       askTunnel: tunnel,
       askTime: time,
+      askLocs: [loc],
       replyLoc: -1,
       wrong: [],
       wrongCount: 0,

@@ -5,7 +5,7 @@
  */
 import type { InterfaceInfo } from '../capture/record.js';
 import type { CheckName, Findings } from '../report/model.js';
-import { TUN_GTPU, TUN_NVGRE, TUNNEL_NAMES, type TunnelInfo } from '../wire/tunnel.js';
+import { TUN_NVGRE, TUNNEL_NAMES, type TunnelInfo } from '../wire/tunnel.js';
 
 /** Tunnel lanes made, at most, by default (Lanes). */
 export const DEFAULT_MAX_TUNNEL_LANES = 65536;
@@ -110,7 +110,7 @@ export class Lanes {
       this.tunnels.push([...(up === '' ? [] : [up]), ...(vlan === '' ? [] : [`vlan ${vlan}`]), id === 0 ? TUNNEL_NAMES[t.kind]! : t.describe()].join(' / '));
       const root = this.roots[parent] ?? parent;
       this.roots.push(root);
-      this.directions.push(t.kind === TUN_GTPU || this.directional(parent));
+      this.directions.push(true);
       this.ids.push(this.id(root));
       this.names.push(this.names[root]);
       this.sections.push(this.sections[root] ?? 0);
@@ -120,10 +120,12 @@ export class Lanes {
   }
 
   /**
-   * Whether a lane's packets go one way only: inside GTP-U, whose TEID names
-   * the receiving end (3GPP TS 29.281), so each direction of a bearer has its
-   * own TEID and its own lane, and an answer is always in another lane than
-   * its request (collisions.ts compares such a flow's first direction only).
+   * Whether a lane's packets may go one way only: every tunnel lane. GTP-U's
+   * TEID names the receiving end (3GPP TS 29.281), so each direction of a
+   * bearer has its own; overlays may do the same with VNIs and keys (Open
+   * vSwitch, as in tcpdump's geneve.pcap: VNI 10 one way, 11 the other). An
+   * answer in another tunnel lane than its request is then where answers go,
+   * unless that lane asked the flow too (collisions.ts).
    */
   directional(lane: number): boolean {
     return this.directions[lane] ?? false;

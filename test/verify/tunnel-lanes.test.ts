@@ -197,3 +197,12 @@ describe('tunnel lanes', () => {
   });
 
 });
+
+describe('a VNI per direction (Open vSwitch): answers in the other VNI are where answers go', () => {
+  it("tcpdump's geneve.pcap (VTEP 20.0.0.1 sends in VNI 10, 20.0.0.2 in VNI 11): no collision, no wrong clone, exit 0", async () => {
+    const { corpusPath } = await import('../helpers/corpus.js');
+    const r = cli(['verify', corpusPath('tcpdump/pcap/geneve.pcap'), '--report', 'json']);
+    const report = JSON.parse(r.stdout.toString()) as Report;
+    expect([r.code, report.findings.map((f) => f.check), report.summary.checksums]).toEqual([0, [], { verified: 117, bad: 0, unverifiable: 0 }]);
+  });
+});

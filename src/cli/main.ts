@@ -6,7 +6,7 @@
  * 1 findings, 2 usage or rule error, 3 unreadable input, 4 an output that
  * could not be written. A stack trace means a bug.
  */
-import type { TunnelSettings } from '../wire/tunnel.js';
+import { MAX_TUNNEL_DEPTH, MAX_TUNNEL_DEPTH_LIMIT, type TunnelSettings } from '../wire/tunnel.js';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { EXIT_CODES, EXIT_INTERNAL, EXIT_OK, EXIT_OUTPUT, EXIT_USAGE, RuleError, SsnatError, UsageError, errnoWords, formatError, fromSystemError, printable, shownName } from '../errors.js';
 import type { Rule } from '../nat/rules.js';
@@ -52,6 +52,7 @@ interface CommonOptions {
   ignore?: string[];
   tunnels: 'on' | 'off';
   vxlanPort?: number[];
+  maxTunnelDepth?: number;
 }
 
 /** --collision-window, --max-flows, ...: commander's camel-cased names are the verifier's option names. */
@@ -122,7 +123,14 @@ function collectPort(value: string, previous: number[] | undefined): number[] {
 
 /** --tunnels and --vxlan-port as the decoder takes them. */
 function tunnelSettings(opts: CommonOptions): TunnelSettings {
-  return { on: opts.tunnels !== 'off', vxlanPorts: opts.vxlanPort ?? [] };
+  return { on: opts.tunnels !== 'off', vxlanPorts: opts.vxlanPort ?? [], ...(opts.maxTunnelDepth === undefined ? {} : { maxDepth: opts.maxTunnelDepth }) };
+}
+
+/** --max-tunnel-depth: 1 to MAX_TUNNEL_DEPTH_LIMIT. */
+function tunnelDepth(value: string): number {
+  const n = Number(value);
+  if (!/^[0-9]+$/.test(value) || n < 1 || n > MAX_TUNNEL_DEPTH_LIMIT) throw new InvalidArgumentError(`expected a number of tunnels from 1 to ${MAX_TUNNEL_DEPTH_LIMIT} (default ${MAX_TUNNEL_DEPTH})`);
+  return n;
 }
 
 function positiveSeconds(value: string): number {
@@ -256,6 +264,7 @@ function addCommonOptions(cmd: Command): Command {
     .option('--fail-on <checks>', 'make these checks errors: names or family.* globs, comma-separated (e.g. flow.collision); repeatable', collect)
     .option('--ignore <checks>', 'turn these checks off: their findings are only counted (e.g. arp.*); repeatable', collect)
     .addOption(new Option('--tunnels <on|off>', 'look into tunnels (VXLAN, VXLAN-GPE, Geneve, GRE, NVGRE, ERSPAN, PPTP, GRE-in-UDP, IP-in-IP, GTP-U): translate and verify the packets they carry; off keeps every tunnel opaque, as a NAT in front of a VTEP sees it').choices(['on', 'off']).default('on'))
+    .option('--max-tunnel-depth <n>', `tunnels read inside one another, at most (default ${MAX_TUNNEL_DEPTH}); a packet nested deeper passes unchanged as packet.undecodable`, tunnelDepth)
     .option('--vxlan-port <port>', 'also decode this UDP port as VXLAN (repeatable; 4789 always is), e.g. 8472, Linux\'s default', collectPort)
     .option('-q, --quiet', 'print nothing but errors (verify: no report either, unless --report or --report-file asks for one)')
     .option('--progress', 'show a progress bar on stderr (default: when stderr is a terminal)')

@@ -329,7 +329,11 @@ export class PacketDecoder {
   setTunnels(s: TunnelSettings): void {
     this.tunnels = s.on;
     this.tunnelPorts = portsOf(s);
+    this.maxTunnelDepth = s.maxDepth ?? MAX_TUNNEL_DEPTH;
   }
+
+  /** Tunnels read inside one another, at most (--max-tunnel-depth). */
+  maxTunnelDepth = MAX_TUNNEL_DEPTH;
 
   /** The decoder of the packet a tunnel carries, made at the first tunnel. */
   private sub: PacketDecoder | null = null;
@@ -731,13 +735,14 @@ export class PacketDecoder {
     if (at !== l4) t.udpOff = l4;
     if (kind === TUN_IPIP) t.payloadLink = ip.proto === IPPROTO_IPIP ? LINK_IPV4 : LINK_IPV6;
     if (t.payloadLink < 0 || t.payloadOff >= avail) return;
-    if (r.depth >= MAX_TUNNEL_DEPTH) {
+    if (r.depth >= this.maxTunnelDepth) {
       this.badTunnel(ERR_TUNNEL_DEPTH, at);
       return;
     }
     const sub = (this.sub ??= new PacketDecoder());
     sub.tunnels = true;
     sub.tunnelPorts = this.tunnelPorts;
+    sub.maxTunnelDepth = this.maxTunnelDepth;
     const stop = t.payloadEnd < avail ? t.payloadEnd : avail;
     const p = sub.decode(this.bytes, t.payloadOff, stop - t.payloadOff, t.payloadEnd - t.payloadOff, t.payloadLink, r.depth + 1);
     r.payload = p;

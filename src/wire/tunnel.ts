@@ -53,8 +53,10 @@ export const TUN_GTPU = 12;
 /** Names for messages, by kind. */
 export const TUNNEL_NAMES: readonly string[] = ['', 'VXLAN', 'VXLAN-GPE', 'Geneve', 'GRE', 'NVGRE', 'ERSPAN type I', 'ERSPAN type II', 'ERSPAN type III', 'PPTP GRE', 'GRE-in-UDP', 'IP-in-IP', 'GTP-U'];
 
-/** Tunnels nested deeper than this make the packet undecodable (it passes unchanged). */
+/** Tunnels nested deeper than this (by default; --max-tunnel-depth) make the packet undecodable (it passes unchanged). */
 export const MAX_TUNNEL_DEPTH = 8;
+/** The most --max-tunnel-depth takes. */
+export const MAX_TUNNEL_DEPTH_LIMIT = 64;
 
 export const PORT_VXLAN = 4789;
 export const PORT_VXLAN_LINUX = 8472;
@@ -117,7 +119,7 @@ const GTP_S = 0x02;
 const GTP_PN = 0x01;
 const GTP_G_PDU = 255;
 
-export const ERR_TUNNEL_DEPTH = `tunnel: nested more than ${MAX_TUNNEL_DEPTH} deep`;
+export const ERR_TUNNEL_DEPTH = `tunnel: nested deeper than the limit (--max-tunnel-depth, ${MAX_TUNNEL_DEPTH} unless given)`;
 export const ERR_VXLAN_SHORT = 'vxlan: header runs past the datagram';
 export const ERR_GPE_SHORT = 'vxlan-gpe: header runs past the datagram';
 export const ERR_GENEVE_SHORT = 'geneve: header runs past the datagram';
@@ -140,6 +142,8 @@ export interface TunnelSettings {
   readonly on: boolean;
   /** UDP ports decoded as VXLAN besides 4789 (Linux's default 8472, say). */
   readonly vxlanPorts: readonly number[];
+  /** Tunnels read inside one another, at most (default MAX_TUNNEL_DEPTH); a packet nested deeper is undecodable. */
+  readonly maxDepth?: number;
 }
 
 export const DEFAULT_TUNNEL_SETTINGS: TunnelSettings = Object.freeze({ on: true, vxlanPorts: [] });

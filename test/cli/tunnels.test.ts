@@ -44,6 +44,21 @@ describe('tunnels on the command line', () => {
     expect(bad.stderr).toBe("ssnat-rewrite: option '--vxlan-port <port>' argument '70000' is invalid. expected a UDP port (1-65535), e.g. 8472 (Linux's VXLAN default)\n(run 'ssnat-rewrite --help' for usage and examples)\n");
   });
 
+  it('--max-tunnel-depth 1: VXLAN inside VXLAN passes unchanged as packet.undecodable, one VXLAN is translated; 0 is exit 2', () => {
+    const nested = overUdp(4789, concat(vxlan(1), overUdp(4789, concat(vxlan(2), inner()))));
+    const input = capture([nested, overUdp(4789, concat(vxlan(3), inner()))]);
+    const out = join(tempDir(), 'out.pcap');
+    const r = cli([input, out, ...RULE, '--max-tunnel-depth', '1', '--verify', '--report', 'json']);
+    const report = JSON.parse(r.stdout.toString());
+    expect(report.findings.map((f: { frame: number; check: string; message: string }) => [f.frame, f.check, f.message])).toEqual([
+      [1, 'packet.undecodable', 'tunnel: nested deeper than the limit (--max-tunnel-depth, 8 unless given) (at byte 92 of the frame)'],
+    ]);
+    expect([report.summary.rewritten, report.summary.undecodable]).toEqual([1, 1]);
+    expect(cli([input, out, ...RULE, '--force']).stderr).toContain('2 packets, 2 rewritten (tunnel.inner 2)');
+    const bad = cli([input, out, ...RULE, '--max-tunnel-depth', '0', '--force']);
+    expect([bad.code, bad.stderr.split('\n')[0]]).toEqual([2, "ssnat-rewrite: option '--max-tunnel-depth <n>' argument '0' is invalid. expected a number of tunnels from 1 to 64 (default 8)"]);
+  });
+
   it('a VXLAN header the datagram cuts short: that packet passes unchanged, counted, one finding with where; the next is translated', () => {
     const cut = overUdp(4789, hex('08000000'));
     const input = capture([cut, overUdp(4789, concat(vxlan(42), inner()))]);

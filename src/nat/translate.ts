@@ -333,6 +333,10 @@ export class Translator {
   /** rewriteBatch takes VXLAN's commonest packets on the direct path (`vxlan`); `inTunnel` while it translates one's inner frame. */
   private directVxlan = false;
   private inTunnel = false;
+  /** The last VTEP address pair `vxlan` found no rule for, and the mapper asked. */
+  private vtepSrc = 0;
+  private vtepDst = 0;
+  private vtepMapper: InterfaceMapper | null = null;
   /** rewrite: the first bytes of the frame as they were before the direct path. */
   private readonly before = new Uint8Array(DIRECT_SPAN);
   private readonly beforeView = new DataView(this.before.buffer);
@@ -576,7 +580,15 @@ export class Translator {
     const inner = l4 + udp.HEADER_LEN + VXLAN_HEADER;
     const end = ip + total;
     if (kind !== TUN_VXLAN || this.inTunnel || v.getUint16(l4 + udp.LENGTH) !== end - l4) return -1;
-    if (mapper.map4(v.getUint32(ip + ipv4.SRC_ADDR)) >= 0 || mapper.map4(v.getUint32(ip + ipv4.DST_ADDR)) >= 0) return -1;
+    // The VTEPs' addresses: no rule may map them (one pair remembered: a capture has few VTEPs).
+    const src = v.getInt32(ip + ipv4.SRC_ADDR);
+    const dst = v.getInt32(ip + ipv4.DST_ADDR);
+    if (src !== this.vtepSrc || dst !== this.vtepDst || mapper !== this.vtepMapper) {
+      if (mapper.map4(src >>> 0) >= 0 || mapper.map4(dst >>> 0) >= 0) return -1;
+      this.vtepSrc = src;
+      this.vtepDst = dst;
+      this.vtepMapper = mapper;
+    }
     // The words whose change the outer checksum takes, where `direct` would write them (else it is left to `translate`).
     const a = inner + DIRECT_IP;
     const isArp = inner + eth.HEADER_LEN <= end && v.getUint16(inner + eth.ETHERTYPE) === eth.ETHERTYPE_ARP;

@@ -4,7 +4,8 @@
  * project's typed errors may escape, every loop ends, memory stays bounded,
  * and one decoder/translator instance keeps working across all of them.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CaptureReader } from '../../src/capture/reader.js';
 import { RecordKind } from '../../src/capture/record.js';
@@ -13,6 +14,7 @@ import { SsnatError } from '../../src/errors.js';
 import { corpusPath, manifest } from '../helpers/corpus.js';
 import { mutate, prng } from '../helpers/mutate.js';
 import { runBytes } from '../helpers/run-bytes.js';
+import { ROOT } from '../helpers/cli.js';
 
 const MUTATIONS_PER_FILE = 80;
 
@@ -67,6 +69,27 @@ describe('mutated corpus captures: only typed errors escape', () => {
     // the reader's error paths.
     expect(typed).toBeGreaterThan(0);
     expect(typed).toBeLessThan(MUTATIONS_PER_FILE);
+  });
+});
+
+describe('mutated tunnel captures (issue 23): the tunnel decoder meets damaged headers at every depth', () => {
+  const dirs = ['fixtures/tunnels', 'fixtures/golden/vxlan'];
+  const tunnelFiles = dirs.flatMap((d) => readdirSync(join(ROOT, d)).filter((f) => /\.pcap(ng)?$/.test(f)).map((f) => join(d, f)));
+  it('covers every encapsulation capture', () => {
+    expect(tunnelFiles.length).toBe(22);
+  });
+  it.each(tunnelFiles)('%s', async (path) => {
+    const input = readFileSync(join(ROOT, path));
+    const boundaries = (await recordOffsets(input)).offsets;
+    const rand = prng(seedOf(path));
+    for (let i = 0; i < 3 * MUTATIONS_PER_FILE; i++) {
+      const m = mutate(input, boundaries, rand);
+      try {
+        await runBytes(m.bytes, { annotate: i % 2 === 0 });
+      } catch (e) {
+        if (!(e instanceof SsnatError)) throw new Error(`${path}, mutation ${i} (${m.what}): ${(e as Error).stack ?? String(e)}`);
+      }
+    }
   });
 });
 

@@ -297,7 +297,7 @@ describe('bad tunnel input passes through unchanged, with one finding per frame'
       '3 packet.undecodable warning: geneve: header runs past the datagram (at byte 42 of the frame)',
       '4 packet.undecodable warning: geneve: options run past the datagram (at byte 42 of the frame)',
       '5 packet.undecodable warning: gre: version is neither 0 nor 1 (at byte 34 of the frame)',
-      '6 packet.undecodable warning: tunnel: nested more than 8 deep (at byte 226 of the frame)',
+      '6 packet.undecodable warning: tunnel: nested deeper than the limit (--max-tunnel-depth, 8 unless given) (at byte 226 of the frame)',
     ]);
     expect(v.report.summary).toMatchObject({ packets: 6, undecodable: 6, errors: 0, warnings: 6 });
     expect(v.code).toBe(0);

@@ -19,6 +19,7 @@
  * while a frame was checked).
  * Nothing is allocated per packet except when a finding is made.
  */
+import { TUN_NONE } from '../wire/tunnel.js';
 import { pcapSeconds, unitsToSeconds, type CaptureRecord } from '../capture/record.js';
 import type { InterfaceMapper } from '../nat/mapper.js';
 import type { Collision, Findings } from '../report/model.js';
@@ -72,6 +73,17 @@ function vlanKeyOf(d: DecodeResult): number {
   if (d.vlanCount > 0) vk = (d.vlanIds[0]! + 1) << 13;
   if (d.vlanCount > 1) vk |= d.vlanIds[1]! + 1;
   return vk;
+}
+
+/**
+ * A tunnel whose payload the decoder does not read (VXLAN-GPE's NSH or MPLS,
+ * GRE's other protocols, an Ethernet PDU in GTP-U) at the packet's innermost
+ * depth: what it carries passes untouched and unchecked, so the packet counts
+ * among those not checked (summary.unchecked), though its outer headers were.
+ */
+function carriesUnread(d: DecodeResult): boolean {
+  const t = d.innermost().tunnel;
+  return t.kind !== TUN_NONE && t.payloadLink < 0;
 }
 
 export class Verifier {
@@ -149,7 +161,7 @@ export class Verifier {
       this.tunnelled(v, d, ctx);
     } else if (net === NET_IPV4 || net === NET_IPV6) {
       this.timeline.count(lane, vk, ctx.time);
-      this.checked++;
+      if (!carriesUnread(d)) this.checked++;
       this.checksums.check(v, d, ctx);
       if (net === NET_IPV4) this.arp.ipv4(v, d, ctx);
       this.flows.packet(v, d, ctx);
@@ -175,7 +187,7 @@ export class Verifier {
    * (the broadcast-domain checks) see, in its lane.
    */
   private tunnelled(v: DataView, d: DecodeResult, ctx: PacketContext): void {
-    this.checked++;
+    if (!carriesUnread(d)) this.checked++;
     if (d.net === NET_IPV4 || d.net === NET_IPV6) this.checksums.check(v, d, ctx);
     if (d.net === NET_IPV4) this.arp.ipv4(v, d, ctx);
     let lane = ctx.lane;

@@ -96,3 +96,19 @@ describe('the rewrite loop\'s direct path for VXLAN', () => {
     expect(readFileSync(plain).equals(readFileSync(input))).toBe(false);
   });
 });
+
+describe('a tunnel payload the decoder does not read', () => {
+  it('VXLAN-GPE carrying NSH: passes untouched (the outer packet is still translated), and counts among the packets not checked', () => {
+    const nsh = concat(hex('0c000404'), be32(42 << 8), hex('0006010300000100'), inner());
+    const frame = B.ether(0x0800, B.ipv4L4(ip4('10.0.0.7'), ip4('172.16.0.2'), 17, B.udp(49152, 4790, nsh)));
+    const input = capture([frame, overUdp(4789, concat(vxlan(42), inner()))]);
+    const out = join(tempDir(), 'out.pcap');
+    const r = cli([input, out, ...RULE, '--verify', '--report', 'json']);
+    const report = JSON.parse(r.stdout.toString());
+    expect([r.code, report.summary.packets, report.summary.unchecked, report.summary.rewritten, report.findings]).toEqual([0, 2, 1, 2, []]);
+    const bytes = readFileSync(out).subarray(24 + 16, 24 + 16 + frame.length);
+    // The outer source changed (10.0.0.7 -> 192.168.11.7); the NSH payload and the frame after it did not.
+    expect(Buffer.from(bytes.subarray(26, 30)).toString('hex')).toBe('c0a80b07');
+    expect(Buffer.from(bytes.subarray(50)).equals(Buffer.from(frame.subarray(50)))).toBe(true);
+  });
+});

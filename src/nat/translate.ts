@@ -53,8 +53,8 @@
  *   The delta is byte-swapped where the packet starts at an odd offset from
  *   the checksum's start (PPP's one-byte protocol field). An inner IPv4
  *   header's change cancels out (its checksum moves the other way); an
- *   inner L4 checksum's pseudo-header change does not. Inner offload seeds
- *   are not looked for. A packet whose tunnel header is impossible, or
+ *   inner L4 checksum's pseudo-header change does not. An inner TCP/UDP
+ *   offload seed (a GSO frame's, inside Geneve) stays a seed, as outside. A packet whose tunnel header is impossible, or
  *   nested past MAX_TUNNEL_DEPTH, is undecodable and passes unchanged.
  * - Left alone on purpose (src/nat/untranslated.ts lists them for the leak
  *   check, which reports a guest-side address there): IPv4 route and
@@ -764,7 +764,7 @@ export class Translator {
         // a tunnel too (RFC 6935, RFC 6936 allow it over IPv6).
         const at = l4 + (ip.proto === IPPROTO_TCP ? tcp.CHECKSUM : udp.CHECKSUM);
         if (at + 2 > end) break;
-        seeded = depth === 0 && this.layer === 0 && (pseudo !== 0 || (zeroHeader && addr !== 0)) && this.isOffloadSeed(ip, at, pseudo);
+        seeded = depth === 0 && (pseudo !== 0 || (zeroHeader && addr !== 0)) && this.isOffloadSeed(ip, at, pseudo);
         // The payload's words count too: the checksum covers them (an offload seed does not).
         const sum = seeded || inner === 0 ? pseudo : pseudo + aligned(inner, 0, l4);
         if (sum !== 0) addr += seeded ? this.fixOffloadSeed(at, pseudo, l4c) : this.fixChecksum(at, sum, ip.proto === IPPROTO_UDP, inner !== 0 ? C_TUNNEL : l4c);

@@ -112,3 +112,22 @@ describe('a tunnel payload the decoder does not read', () => {
     expect(Buffer.from(bytes.subarray(50)).equals(Buffer.from(frame.subarray(50)))).toBe(true);
   });
 });
+
+describe('transmit offload inside a tunnel', () => {
+  it("tcpdump's gso-ipv4-geneve-ipv4.pcap: the inner TCP offload seed stays a seed of the new addresses (a warning, not an error), and the reverse gives the capture back", async () => {
+    const { corpusPath } = await import('../helpers/corpus.js');
+    const input = corpusPath('tcpdump/pcap/gso-ipv4-geneve-ipv4.pcap');
+    const out = join(tempDir(), 'out.pcap');
+    const back = join(tempDir(), 'back.pcap');
+    const rule = ['-r', '192.168.1.0/24=10.9.9.0/24'];
+    expect(cli([input, out, ...rule]).code).toBe(0);
+    const v = cli(['verify', out, '--report', 'json']);
+    const report = JSON.parse(v.stdout.toString());
+    expect([v.code, report.findings.map((f: { check: string; message: string }) => [f.check, f.message])]).toEqual([
+      0,
+      [['tcp.checksum-offloaded', 'TCP checksum 0x4189 is the pseudo-header partial sum left by transmit checksum offload (captured on the sending host?), expected 0xfb06 (inside Geneve VNI 5001)']],
+    ]);
+    expect(cli([out, back, ...rule, '-d', 'host-to-guest']).code).toBe(0);
+    expect(readFileSync(back).equals(readFileSync(input))).toBe(true);
+  });
+});

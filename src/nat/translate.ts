@@ -54,8 +54,9 @@
  *   the checksum's start (PPP's one-byte protocol field). An inner IPv4
  *   header's change cancels out (its checksum moves the other way); an
  *   inner L4 checksum's pseudo-header change does not. An inner TCP/UDP
- *   offload seed (a GSO frame's, inside Geneve) stays a seed, as outside. A packet whose tunnel header is impossible, or
- *   nested past MAX_TUNNEL_DEPTH, is undecodable and passes unchanged.
+ *   offload seed (a GSO frame's, inside Geneve) stays a seed, as outside.
+ *   A packet whose tunnel header is impossible, or nested past the depth
+ *   limit (--max-tunnel-depth), is undecodable and passes unchanged.
  * - Left alone on purpose (src/nat/untranslated.ts lists them for the leak
  *   check, which reports a guest-side address there): IPv4 route and
  *   timestamp option addresses, IPv6 routing header addresses, a tunnel

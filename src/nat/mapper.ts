@@ -4,10 +4,25 @@
  * that answers "what does this address become?" without string work or
  * allocation.
  */
+import type { TunnelInfo } from '../wire/tunnel.js';
+
 /** Tunnel identifier kinds a rule can be scoped to (InterfaceMapper.inTunnel). */
 export const SCOPE_VNI = 1; // VXLAN, VXLAN-GPE, Geneve VNI, NVGRE VSID
 export const SCOPE_KEY = 2; // GRE key
 export const SCOPE_TEID = 3; // GTP-U TEID
+
+/**
+ * The mapper for the packet inside tunnel `t`, entered from `m`: the rules
+ * scoped to its GRE key, then to its VNI (an NVGRE tunnel has both), then
+ * to its TEID, added by `inTunnel`.
+ */
+export function mapperInside(m: InterfaceMapper, t: TunnelInfo): InterfaceMapper {
+  let inside = m;
+  if (t.key >= 0) inside = inside.inTunnel(SCOPE_KEY, t.key);
+  if (t.vni >= 0) inside = inside.inTunnel(SCOPE_VNI, t.vni);
+  if (t.teid >= 0) inside = inside.inTunnel(SCOPE_TEID, t.teid);
+  return inside;
+}
 
 export interface InterfaceMapper {
   /**

@@ -47,7 +47,7 @@
 import ipaddr from 'ipaddr.js';
 import { RuleError } from '../errors.js';
 import { formatAddress } from '../wire/address.js';
-import { GRE_KEY_BITS, TEID_BITS, VNI_BITS, maxOfBits } from '../wire/tunnel-ids.js';
+import { GRE_KEY_BITS, TEID_BITS, VNI_BITS, maxOfBits } from '../wire/tunnel.js';
 
 export type Family = 4 | 6;
 
@@ -63,7 +63,7 @@ export interface TunnelScope {
   readonly ids: readonly number[] | null;
 }
 
-/** What each tunnel kind names, for messages and range checks (widths: src/wire/tunnel-ids.ts). */
+/** What each tunnel kind names, for messages and range checks (widths: src/wire/tunnel.ts). */
 export const TUNNEL_KINDS: Readonly<Record<TunnelKind, { readonly id: string; readonly bits: number; readonly max: number; readonly carriers: string }>> = {
   vni: { id: 'VNI', bits: VNI_BITS, max: maxOfBits(VNI_BITS), carriers: 'VXLAN, VXLAN-GPE, Geneve, NVGRE' },
   key: { id: 'GRE key', bits: GRE_KEY_BITS, max: maxOfBits(GRE_KEY_BITS), carriers: 'GRE' },

@@ -83,9 +83,8 @@ import * as tcp from '../wire/tcp.js';
 import * as udp from '../wire/udp.js';
 import * as dccp from '../wire/dccp.js';
 import { GRE_CHECKSUM, TUN_VXLAN, udpTunnel, VXLAN_HEADER, VXLAN_VNI } from '../wire/tunnel.js';
-import { SCOPE_KEY, SCOPE_TEID, SCOPE_VNI } from './mapper.js';
+import { type InterfaceMapper, mapperInside, SCOPE_VNI } from './mapper.js';
 import type { PacketBatch } from '../capture/batch.js';
-import type { InterfaceMapper } from './mapper.js';
 import type { UntranslatedSites } from './untranslated.js';
 
 /** Kinds of rewritten address (bit index in `TranslateResult.rewrites`). */
@@ -658,13 +657,9 @@ export class Translator {
     const inner = d.payload!;
     const t = d.tunnel;
     const outer = this.mapper!;
-    let m = outer;
-    if (t.key >= 0) m = m.inTunnel(SCOPE_KEY, t.key);
-    if (t.vni >= 0) m = m.inTunnel(SCOPE_VNI, t.vni);
-    if (t.teid >= 0) m = m.inTunnel(SCOPE_TEID, t.teid);
     const layer = this.layer;
     const carrier = this.carrier;
-    this.mapper = m;
+    this.mapper = mapperInside(outer, t);
     this.layer = inner.depth;
     this.carrier = d;
     let delta = aligned(this.packet(inner), inner.netOff, 0);

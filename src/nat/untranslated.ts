@@ -32,15 +32,13 @@ import * as eth from '../wire/ethernet.js';
 import * as icmp from '../wire/icmp.js';
 import * as icmpv6 from '../wire/icmpv6.js';
 import * as ieee from '../wire/ieee80211.js';
-import { IPPROTO_GRE, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_IPIP, IPPROTO_IPV6, IPPROTO_UDP, type IpInfo } from '../wire/ip.js';
+import { IPPROTO_ICMP, IPPROTO_ICMPV6, type IpInfo } from '../wire/ip.js';
 import * as ipv4 from '../wire/ipv4.js';
 import * as ipv6 from '../wire/ipv6.js';
 import * as llc from '../wire/llc.js';
-import { LINKTYPE_IPV4, LINKTYPE_IPV6 } from '../wire/raw.js';
-import { readTunnel, TUN_GRE, TUN_IPIP, TUN_NONE, TunnelInfo, udpTunnel } from '../wire/tunnel.js';
-import * as udp from '../wire/udp.js';
+import { findTunnel, TUN_NONE, TunnelInfo } from '../wire/tunnel.js';
 import { formatIpv4, formatIpv6 } from '../wire/address.js';
-import { type InterfaceMapper, SCOPE_KEY, SCOPE_TEID, SCOPE_VNI } from './mapper.js';
+import { type InterfaceMapper, mapperInside } from './mapper.js';
 
 /** Where an untranslated address was found (index into PLACE_LABELS). */
 export const P_LSRR = 0;
@@ -131,12 +129,9 @@ export class UntranslatedSites {
     for (let p: DecodeResult | null = d; p !== null; p = p.payload) {
       this.mapper = m;
       this.layer(p);
-      const t = p.tunnel;
       if (p.payload === null) break;
-      if (t.key >= 0) m = m.inTunnel(SCOPE_KEY, t.key);
-      if (t.vni >= 0) m = m.inTunnel(SCOPE_VNI, t.vni);
-      if (t.teid >= 0) m = m.inTunnel(SCOPE_TEID, t.teid);
-      this.inTunnel = t.describe();
+      m = mapperInside(m, p.tunnel);
+      this.inTunnel = p.tunnel.describe();
     }
     this.mapper = null;
   }
@@ -187,24 +182,11 @@ export class UntranslatedSites {
   /** A tunnel in the packet an ICMP error quotes (bytes to `end`): the addresses of the packet it carries. */
   private quoteTunnel(q: IpInfo, end: number): void {
     const ports = this.tunnelPorts;
-    const l4 = q.l4Off;
-    if (ports === null || l4 < 0 || q.isFragment) return;
-    const v = this.v;
-    let kind: number;
-    let at = l4;
-    const p = q.proto;
-    if (p === IPPROTO_UDP) {
-      if (l4 + udp.HEADER_LEN > end) return;
-      kind = udpTunnel(ports, v.getUint16(l4 + udp.SRC_PORT), v.getUint16(l4 + udp.DST_PORT));
-      at = l4 + udp.HEADER_LEN;
-    } else {
-      kind = p === IPPROTO_GRE ? TUN_GRE : p === IPPROTO_IPIP || p === IPPROTO_IPV6 ? TUN_IPIP : TUN_NONE;
-    }
-    if (kind === TUN_NONE) return;
+    if (ports === null || q.l4Off < 0 || q.isFragment) return;
     const t = this.quotedTunnel;
+    t.reset();
     // A quote is cut where it is cut: its datagram's length is not a bound here.
-    if (readTunnel(v, kind, at, end, 0x7fffffff, t) !== null || t.kind === TUN_NONE) return;
-    if (kind === TUN_IPIP) t.payloadLink = p === IPPROTO_IPIP ? LINKTYPE_IPV4 : LINKTYPE_IPV6;
+    if (findTunnel(this.v, q.proto, q.l4Off, end, 0x7fffffff, ports, t) !== null || t.kind === TUN_NONE) return;
     if (t.payloadLink < 0 || t.payloadOff >= end) return;
     const dec = (this.quoteDecoder ??= new PacketDecoder());
     dec.tunnels = false;

@@ -88,7 +88,7 @@ import { ADD_COMPLETE, ADD_DROPPED, ADD_FULL, FLAG_FIRST, FLAG_LAST, Reassembler
 import { fold, sumHeader, sumRange } from '../wire/checksum.js';
 import { L4Coverage } from '../wire/coverage.js';
 import { datagramEnd, isTsoFrame, SEED_NONE, seedForm } from '../wire/offload.js';
-import { GRE_CHECKSUM, TUN_NONE } from '../wire/tunnel.js';
+import { GRE_CHECKSUM } from '../wire/tunnel.js';
 
 export interface ChecksumOptions {
   /** Incomplete datagrams held for reassembly (default 4096). */
@@ -208,7 +208,7 @@ export class ChecksumChecker {
       this.flushZeroHeader(ctx, false);
       this.fragment(v, ip, capEnd, headerOk, ctx);
     } else if (ip.l4Off >= 0) {
-      this.l4(v, ip, capEnd, d.frameEnd, ctx, d.tunnel.kind !== TUN_NONE && d.tunnel.udpOff === ip.l4Off);
+      this.l4(v, ip, capEnd, d.frameEnd, ctx, d.tunnel.udpOff === ip.l4Off);
     }
     if (d.tunnel.greChecksumOff >= 0) this.gre(v, d, ctx);
     this.flushZeroHeader(ctx, false);

@@ -32,9 +32,7 @@ import * as ppp from './ppp.js';
 import * as raw from './raw.js';
 import * as sll from './sll.js';
 import * as sll2 from './sll2.js';
-import { DEFAULT_TUNNEL_PORTS, ERR_TUNNEL_DEPTH, portsOf, type TunnelSettings, MAX_TUNNEL_DEPTH, readTunnel, TUN_GRE, TUN_IPIP, TUN_NONE, TunnelInfo, udpTunnel } from './tunnel.js';
-import * as udp from './udp.js';
-import { LINKTYPE_IPV4 as LINK_IPV4, LINKTYPE_IPV6 as LINK_IPV6 } from './raw.js';
+import { DEFAULT_TUNNEL_PORTS, ERR_TUNNEL_DEPTH, findTunnel, MAX_TUNNEL_DEPTH, portsOf, TUN_NONE, TunnelInfo, type TunnelSettings } from './tunnel.js';
 import { ViewCache } from './view.js';
 
 /** What the network layer is. */
@@ -709,41 +707,24 @@ export class PacketDecoder {
    */
   private tunnel(v: DataView, ip: IpInfo): void {
     const r = this.result;
-    const l4 = ip.l4Off;
-    // A first fragment: its datagram goes on in other frames, so no length is known to be short.
-    let end = ip.isFragment ? 0x7fffffff : ip.end;
-    let at = l4;
-    let kind: number;
-    if (ip.proto === IPPROTO_UDP) {
-      if (l4 + udp.HEADER_LEN > ip.dataEnd) return;
-      kind = udpTunnel(this.tunnelPorts, v.getUint16(l4 + udp.SRC_PORT), v.getUint16(l4 + udp.DST_PORT));
-      if (kind === TUN_NONE) return;
-      const len = v.getUint16(l4 + udp.LENGTH);
-      if (len >= udp.HEADER_LEN && l4 + len <= end) end = l4 + len;
-      at = l4 + udp.HEADER_LEN;
-    } else {
-      kind = ip.proto === IPPROTO_GRE ? TUN_GRE : TUN_IPIP;
-    }
-    const avail = ip.dataEnd < end ? ip.dataEnd : end;
     const t = r.tunnel;
-    const err = readTunnel(v, kind, at, avail, end, t);
+    // A first fragment: its datagram goes on in other frames, so no length is known to be short.
+    const err = findTunnel(v, ip.proto, ip.l4Off, ip.dataEnd, ip.isFragment ? 0x7fffffff : ip.end, this.tunnelPorts, t);
     if (err !== null) {
-      this.badTunnel(err, at);
+      this.badTunnel(err, t.off);
       return;
     }
-    if (t.kind === TUN_NONE) return;
-    if (at !== l4) t.udpOff = l4;
-    if (kind === TUN_IPIP) t.payloadLink = ip.proto === IPPROTO_IPIP ? LINK_IPV4 : LINK_IPV6;
-    if (t.payloadLink < 0 || t.payloadOff >= avail) return;
+    // The payload's captured end (payloadEnd is within the datagram).
+    const stop = t.payloadEnd < ip.dataEnd ? t.payloadEnd : ip.dataEnd;
+    if (t.kind === TUN_NONE || t.payloadLink < 0 || t.payloadOff >= stop) return;
     if (r.depth >= this.maxTunnelDepth) {
-      this.badTunnel(ERR_TUNNEL_DEPTH, at);
+      this.badTunnel(ERR_TUNNEL_DEPTH, t.off);
       return;
     }
     const sub = (this.sub ??= new PacketDecoder());
     sub.tunnels = true;
     sub.tunnelPorts = this.tunnelPorts;
     sub.maxTunnelDepth = this.maxTunnelDepth;
-    const stop = t.payloadEnd < avail ? t.payloadEnd : avail;
     const p = sub.decode(this.bytes, t.payloadOff, stop - t.payloadOff, t.payloadEnd - t.payloadOff, t.payloadLink, r.depth + 1);
     r.payload = p;
     if (p.undecodable !== null) this.badTunnel(p.undecodable, p.undecodableOff);

@@ -32,8 +32,10 @@
  * not a well-known port (below 1024), as Wireshark tries the lower port's
  * dissector first.
  */
+import { IPPROTO_GRE, IPPROTO_IPIP, IPPROTO_IPV6, IPPROTO_UDP } from './ip.js';
 import { LINKTYPE_ETHERNET, LINKTYPE_IPV4, LINKTYPE_IPV6, LINKTYPE_RAW } from './raw.js';
 import { LINKTYPE_PPP } from './ppp.js';
+import * as udp from './udp.js';
 
 /** Tunnel kinds (`TunnelInfo.kind`). */
 export const TUN_NONE = 0;
@@ -52,6 +54,18 @@ export const TUN_GTPU = 12;
 
 /** Names for messages, by kind. */
 export const TUNNEL_NAMES: readonly string[] = ['', 'VXLAN', 'VXLAN-GPE', 'Geneve', 'GRE', 'NVGRE', 'ERSPAN type I', 'ERSPAN type II', 'ERSPAN type III', 'PPTP GRE', 'GRE-in-UDP', 'IP-in-IP', 'GTP-U'];
+
+/** The widths of the identifiers a rule can be scoped to (src/nat/rules.ts TUNNEL_KINDS). 24 bits: the VXLAN VNI [RFC 7348 5], the VXLAN-GPE VNI [draft-ietf-nvo3-vxlan-gpe 3], the Geneve VNI [RFC 8926 3.4], the NVGRE VSID [RFC 7637 3.2]. */
+export const VNI_BITS = 24;
+/** 32 bits: the GRE Key field [RFC 2890 2.1]. */
+export const GRE_KEY_BITS = 32;
+/** 32 bits: the GTP-U Tunnel Endpoint Identifier [3GPP TS 29.281 5.1]. */
+export const TEID_BITS = 32;
+
+/** The largest unsigned value of `bits` bits (up to 32). */
+export function maxOfBits(bits: number): number {
+  return 2 ** bits - 1;
+}
 
 /** Tunnels nested deeper than this (by default; --max-tunnel-depth) make the packet undecodable (it passes unchanged). */
 export const MAX_TUNNEL_DEPTH = 8;
@@ -229,6 +243,40 @@ export class TunnelInfo {
 }
 
 /**
+ * The tunnel in an IP payload: protocol `proto` at `l4` (UDP on a tunnel
+ * port of `ports`, GRE, IP-in-IP), read as `readTunnel` reads it into `t`,
+ * with the UDP header's place (`t.udpOff`) and IP-in-IP's payload link set.
+ * `avail` ends the bytes that may be read; `end` is the datagram's declared
+ * end (0x7fffffff when none is known: a first fragment, a quote), which a
+ * UDP length within it narrows. `t` comes reset (a DecodeResult's is), so
+ * that a packet without a tunnel costs nothing more. Returns readTunnel's
+ * reason for an impossible header (`t.off` is where it starts), else null,
+ * `t.kind` TUN_NONE when there is no tunnel.
+ */
+export function findTunnel(v: DataView, proto: number, l4: number, avail: number, end: number, ports: Uint8Array, t: TunnelInfo): string | null {
+  let at = l4;
+  let kind = TUN_NONE;
+  if (proto === IPPROTO_UDP) {
+    if (l4 + udp.HEADER_LEN <= avail) kind = udpTunnel(ports, v.getUint16(l4 + udp.SRC_PORT), v.getUint16(l4 + udp.DST_PORT));
+    if (kind !== TUN_NONE) {
+      const len = v.getUint16(l4 + udp.LENGTH);
+      if (len >= udp.HEADER_LEN && l4 + len <= end) end = l4 + len;
+      at = l4 + udp.HEADER_LEN;
+    }
+  } else if (proto === IPPROTO_GRE) {
+    kind = TUN_GRE;
+  } else if (proto === IPPROTO_IPIP || proto === IPPROTO_IPV6) {
+    kind = TUN_IPIP;
+  }
+  if (kind === TUN_NONE) return null;
+  const err = readTunnel(v, kind, at, avail < end ? avail : end, end, t);
+  if (err !== null || t.kind === TUN_NONE) return err;
+  if (at !== l4) t.udpOff = l4;
+  if (kind === TUN_IPIP) t.payloadLink = proto === IPPROTO_IPIP ? LINKTYPE_IPV4 : LINKTYPE_IPV6;
+  return null;
+}
+
+/**
  * Reads the tunnel header of kind `kind` (TUN_*: from `udpTunnel`, or
  * TUN_GRE / TUN_IPIP for IP protocols 47, 4 and 41) at `at` into `t`.
  * `avail` ends the bytes that may be read (the capture's, within the
@@ -279,7 +327,7 @@ export function readTunnel(v: DataView, kind: number, at: number, avail: number,
     case TUN_GTPU:
       return gtpu(v, at, avail, end, t);
     case TUN_IPIP:
-      // The caller names the inner version through payloadLink afterwards; the header is the inner packet's.
+      // findTunnel names the inner version through payloadLink afterwards; the header is the inner packet's.
       return found(t, kind, at);
     default:
       return null;

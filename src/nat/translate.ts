@@ -106,7 +106,7 @@ export const K_ICMP_REDIRECT_GATEWAY = 14;
 /**
  * Not a record's kind: the bit `rewrites` has when an address inside a
  * tunnel was rewritten (records there keep the kind of the address, and
- * `layers` says how deep it was).
+ * `tunnels` names the tunnel).
  */
 export const K_TUNNELLED = 15;
 
@@ -220,9 +220,7 @@ export class TranslateResult {
   count = 0;
   /** Per record: K_* kind, rule index, old/new IPv4 address or old/new IPv6 bytes at [i*16, i*16+16). */
   readonly kinds = new Uint8Array(MAX_RECORDS);
-  /** Per record: the tunnels around the address (0: in the frame's own packet). */
-  readonly layers = new Uint8Array(MAX_RECORDS);
-  /** Per record: the tunnel the address was inside (its kind and identifiers, for describe), when layers > 0. */
+  /** Per record: the tunnel the address was inside ("VXLAN VNI 42", for describe and the leak check), null in the frame's own packet. */
   readonly tunnels: Array<string | null> = new Array<string | null>(MAX_RECORDS).fill(null);
   readonly rules = new Int32Array(MAX_RECORDS);
   readonly old4 = new Uint32Array(MAX_RECORDS);
@@ -255,7 +253,6 @@ export class TranslateResult {
         this.new4[i] = 0;
       }
       this.kinds[i] = 0;
-      this.layers[i] = 0;
       this.tunnels[i] = null;
       this.rules[i] = 0;
     }
@@ -322,10 +319,9 @@ export class Translator {
   private v: DataView;
   private buf: Uint8Array = new Uint8Array(0);
   private mapper: InterfaceMapper | null = null;
-  /** The packet being translated: the frame's, or one a tunnel carries. */
+  /** The packet being translated: the frame's, or one a tunnel carries (its `depth` the tunnels around it). */
   private d: DecodeResult;
-  /** Its depth (tunnels around it), and the tunnel that carries it when deeper than 0 (for records). */
-  private layer = 0;
+  /** The packet whose tunnel carries `d`, when it is deeper than 0 (its tunnel names the records'). */
   private carrier: DecodeResult | null = null;
   private readonly scratch6 = new Uint8Array(16);
   /** rewriteBatch: the packets left to `translate`. */
@@ -393,7 +389,6 @@ export class Translator {
     this.buf = buf;
     this.mapper = mapper;
     const crcBefore = d.fcsCoverOff >= 0 && this.fcs ? fcsCrc(buf, d) : -1;
-    this.layer = 0;
     this.carrier = null;
     this.packet(d);
     if (crcBefore >= 0 && r.changed) this.fixFcs(d, crcBefore);
@@ -657,14 +652,11 @@ export class Translator {
     const inner = d.payload!;
     const t = d.tunnel;
     const outer = this.mapper!;
-    const layer = this.layer;
     const carrier = this.carrier;
     this.mapper = mapperInside(outer, t);
-    this.layer = inner.depth;
     this.carrier = d;
     let delta = aligned(this.packet(inner), inner.netOff, 0);
     this.mapper = outer;
-    this.layer = layer;
     this.carrier = carrier;
     this.d = d;
     const g = t.greChecksumOff;
@@ -714,7 +706,7 @@ export class Translator {
     let zeroHeader = false;
     if (ip.version === 4) {
       const hc = ip.off + ipv4.CHECKSUM;
-      zeroHeader = depth === 0 && this.layer === 0 && ip.headerCaptured && this.v.getUint16(hc) === 0 && sumHeader(this.v, ip.off, ip.headerLen) !== 0xffff;
+      zeroHeader = depth === 0 && this.d.depth === 0 && ip.headerCaptured && this.v.getUint16(hc) === 0 && sumHeader(this.v, ip.off, ip.headerLen) !== 0xffff;
       if (ip.srcOff + 4 <= avail) {
         const dd = this.map4At(ip.srcOff, depth === 0 ? K_IPV4_SRC : K_INNER_IPV4_SRC);
         addr += dd;
@@ -726,7 +718,7 @@ export class Translator {
         if (ip.pseudoDstOff === ip.dstOff) pseudo += dd;
       }
       if (addr !== 0 && hc + 2 <= avail && !zeroHeader) {
-        addr += this.fixChecksum(hc, addr, false, this.layer !== 0 ? C_TUNNEL : depth === 0 ? C_IPV4 : C_INNER_IPV4);
+        addr += this.fixChecksum(hc, addr, false, this.d.depth !== 0 ? C_TUNNEL : depth === 0 ? C_IPV4 : C_INNER_IPV4);
       }
     } else if (ip.version === 6) {
       if (ip.srcOff + 16 <= avail) {
@@ -746,7 +738,7 @@ export class Translator {
     const header = addr; // the header's words: all a zero header checksum left as it is would cover
     if (l4 < 0) return addr + this.fixZeroHeader(ip, zeroHeader, header, false);
     const end = ip.dataEnd;
-    const l4c = this.layer !== 0 ? C_TUNNEL : depth === 0 ? C_L4 : C_INNER_L4;
+    const l4c = this.d.depth !== 0 ? C_TUNNEL : depth === 0 ? C_L4 : C_INNER_L4;
     // A tunnel in the payload: the packet it carries first (its delta, aligned as even offsets).
     const d = this.d;
     const inner = depth === 0 && d.payload !== null ? this.tunnelled(d) : 0;
@@ -966,16 +958,13 @@ export class Translator {
   private record(kind: number, rule: number): number {
     const r = this.result;
     r.changed = true;
-    r.rewrites |= 1 << (this.layer === 0 ? kind : K_TUNNELLED);
+    r.rewrites |= 1 << (this.d.depth === 0 ? kind : K_TUNNELLED);
     if (r.rule < 0) r.rule = rule;
     if (!this.details || r.count >= MAX_RECORDS) return -1;
     const i = r.count++;
     r.kinds[i] = kind;
     r.rules[i] = rule;
-    if (this.layer !== 0) {
-      r.layers[i] = this.layer;
-      r.tunnels[i] = this.carrier!.tunnel.describe();
-    }
+    if (this.d.depth !== 0) r.tunnels[i] = this.carrier!.tunnel.describe();
     return i;
   }
 }

@@ -153,26 +153,37 @@ export class Verifier {
     ctx.laneTunnel = '';
     ctx.section = this.lanes.shownSection(lane);
     ctx.time = this.seconds(rec);
-    const vk = vlanKeyOf(d);
-    ctx.vlanKey = vk;
+    ctx.vlanKey = vlanKeyOf(d);
     const v = view ?? this.views.of(rec.buf);
     const net = d.net;
     if (d.payload !== null) {
       this.tunnelled(v, d, ctx);
-    } else if (net === NET_IPV4 || net === NET_IPV6) {
-      this.timeline.count(lane, vk, ctx.time);
-      if (!carriesUnread(d)) this.checked++;
-      this.checksums.check(v, d, ctx);
-      if (net === NET_IPV4) this.arp.ipv4(v, d, ctx);
-      this.flows.packet(v, d, ctx);
     } else {
-      this.timeline.count(lane, vk, ctx.time);
-      if (net === NET_ARP) {
+      if (net === NET_IPV4 || net === NET_IPV6) {
+        if (!carriesUnread(d)) this.checked++;
+        this.checksums.check(v, d, ctx);
+      } else if (net === NET_ARP) {
         this.checked++;
-        this.arp.arp(v, d, ctx);
       }
+      this.conversation(v, d, ctx);
     }
     if (mapper !== null) this.leaks.check(v, d, mapper, ctx);
+  }
+
+  /**
+   * The packet of a conversation (the frame's, or the innermost a tunnel
+   * carries), in the context's lane: the timeline counts it, and the
+   * broadcast-domain checks see it (ARP, collisions), after its checksums.
+   */
+  private conversation(v: DataView, d: DecodeResult, ctx: PacketContext): void {
+    this.timeline.count(ctx.lane, ctx.vlanKey, ctx.time);
+    const net = d.net;
+    if (net === NET_IPV4 || net === NET_IPV6) {
+      if (net === NET_IPV4) this.arp.ipv4(v, d, ctx);
+      this.flows.packet(v, d, ctx);
+    } else if (net === NET_ARP) {
+      this.arp.arp(v, d, ctx);
+    }
   }
 
   /**
@@ -206,13 +217,7 @@ export class Verifier {
       if (p.payload !== null) continue;
       // The innermost packet: messages name its lane themselves (where()).
       ctx.tunnel = null;
-      this.timeline.count(lane, ctx.vlanKey, ctx.time);
-      if (net === NET_IPV4 || net === NET_IPV6) {
-        if (net === NET_IPV4) this.arp.ipv4(v, p, ctx);
-        this.flows.packet(v, p, ctx);
-      } else if (net === NET_ARP) {
-        this.arp.arp(v, p, ctx);
-      }
+      this.conversation(v, p, ctx);
     }
     // The leak check that follows looks at the frame as a whole: its own lane.
     ctx.tunnel = null;

@@ -43,8 +43,6 @@ export class Lanes {
   /** Per lane: the interface lane it is in (itself for an interface's lane), and its tunnel label ("" for an interface's lane). */
   readonly roots: number[] = [];
   readonly tunnels: string[] = [];
-  /** Per lane: whether it is directional, a lane inside GTP-U (`directional`). */
-  private readonly directions: boolean[] = [];
   private readonly byIdentity = new Map<string, number>();
   /** Lane by the reader's interface index. */
   private readonly byIndex: number[] = [];
@@ -78,7 +76,6 @@ export class Lanes {
       this.sections.push(section);
       this.roots.push(lane);
       this.tunnels.push('');
-      this.directions.push(false);
     }
     return lane;
   }
@@ -110,7 +107,6 @@ export class Lanes {
       this.tunnels.push([...(up === '' ? [] : [up]), ...(vlan === '' ? [] : [`vlan ${vlan}`]), id === 0 ? TUNNEL_NAMES[t.kind]! : t.describe()].join(' / '));
       const root = this.roots[parent] ?? parent;
       this.roots.push(root);
-      this.directions.push(true);
       this.ids.push(this.id(root));
       this.names.push(this.names[root]);
       this.sections.push(this.sections[root] ?? 0);
@@ -128,7 +124,7 @@ export class Lanes {
    * unless that lane asked the flow too (collisions.ts).
    */
   directional(lane: number): boolean {
-    return this.directions[lane] ?? false;
+    return (this.roots[lane] ?? lane) !== lane;
   }
 
   /** A lane's tunnel label ("VXLAN VNI 5001"), "" for an interface's own lane. */
